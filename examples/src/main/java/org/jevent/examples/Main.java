@@ -1,0 +1,54 @@
+package org.jevent.examples;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * {@code java -jar examples/target/jevent-examples.jar [example] [options]}: lists the examples
+ * without arguments and runs the one named.
+ */
+public final class Main {
+    private static final Map<String, Example> EXAMPLES = new LinkedHashMap<>();
+
+    static {
+        EXAMPLES.put("demo", new Example("the main job: exercises the library end to end and prints what it did",
+                args -> new Demo(System.out).run(args)));
+    }
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out));
+    }
+
+    static int run(String[] args, PrintStream out) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+            out.println("usage: java -jar jevent-examples.jar <example> [options]   (<example> --help for its options)");
+            out.println();
+            for (Map.Entry<String, Example> e : EXAMPLES.entrySet()) {
+                out.printf("  %-14s %s%n", e.getKey(), e.getValue().summary);
+            }
+            return 0;
+        }
+        Example ex = EXAMPLES.get(args[0]);
+        if (ex == null) {
+            out.println("no example named '" + args[0] + "'; run without arguments for the list");
+            return 2;
+        }
+        return ex.main.apply(Arrays.copyOfRange(args, 1, args.length));
+    }
+
+    private static final class Example {
+        final String summary;
+        final Function<String[], Integer> main;
+
+        Example(String summary, Function<String[], Integer> main) {
+            this.summary = summary;
+            this.main = main;
+        }
+    }
+}
