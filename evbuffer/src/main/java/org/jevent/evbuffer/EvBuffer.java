@@ -701,7 +701,7 @@ public final class EvBuffer implements AutoCloseable {
             throw new IllegalArgumentException("cannot reserve " + size + " bytes");
         }
         checkEnd();
-        int want = (int) size;
+        int want = (int) Math.max(size, 1);
         Reservation r = reservation;
         r.count = 0;
         if (vec.length == 1 || !spreadOver(want, Math.min(vec.length, MAX_RESERVE_VECTORS), r)) {
@@ -731,14 +731,17 @@ public final class EvBuffer implements AutoCloseable {
         Objects.requireNonNull(vec, "vec");
         checkEnd();
         Reservation r = reservation;
-        if (n < 0 || n > r.count || n > vec.length) {
-            throw new IllegalArgumentException("commit of " + n + " extents, " + r.count + " reserved");
+        if (n < 0 || n > vec.length) {
+            throw new IllegalArgumentException("cannot commit " + n + " extents of " + vec.length);
         }
         if (n == 0) {
             return;
         }
-        if (r.modCount != modCount) {
+        if (r.modCount != modCount || r.count == 0) {
             throw new IllegalStateException("the buffer changed since the space was reserved");
+        }
+        if (n > r.count) {
+            throw new IllegalArgumentException("commit of " + n + " extents, " + r.count + " reserved");
         }
         for (int i = 0; i < n; i++) {
             ByteBuffer v = vec[i];

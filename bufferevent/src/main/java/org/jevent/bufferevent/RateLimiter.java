@@ -1,0 +1,127 @@
+package org.jevent.bufferevent;
+
+import java.time.Duration;
+import org.jevent.eventbase.Event;
+
+/**
+ * The rate limits that apply to one bufferevent: its own token bucket, its group's, or both
+ * (libevent's {@code struct bufferevent_rate_limit}).
+ *
+ * <p>Invariant: while the own bucket's read (write) tokens are at or below zero the bufferevent is
+ * suspended for reading (writing) with {@link Bufferevent#SUSPEND_BW} and {@link #refill} is
+ * armed for the next tick; the group suspends its members with
+ * {@link Bufferevent#SUSPEND_BW_GROUP} in the same way.
+ */
+final class RateLimiter {
+    final Bufferevent bev;
+    TokenBucket bucket;
+    RateLimitGroup group;
+    private Event refill;
+
+    RateLimiter(Bufferevent bev) {
+        this.bev = bev;
+    }
+
+    long now() {
+        return bev.base.gettimeMonotonic();
+    }
+
+    void setCfg(TokenBucketCfg cfg) {
+        if (cfg == null) {
+            bucket = null;
+            if (refill != null) {
+                refill.del();
+            }
+            bev.unsuspendRead(Bufferevent.SUSPEND_BW);
+            bev.unsuspendWrite(Bufferevent.SUSPEND_BW);
+            return;
+        }
+        if (bucket == null) {
+            bucket = new TokenBucket(cfg, now());
+        } else {
+            bucket.reconfigure(cfg);
+        }
+        applyOwnLimits();
+    }
+
+    long maxToRead(Bufferevent b) {
+        long n = Long.MAX_VALUE;
+        if (bucket != null) {
+            bucket.refill(now());
+            n = bucket.readLimit;
+        }
+        if (group != null) {
+            n = Math.min(n, group.readShare());
+        }
+        return n;
+    }
+
+    long maxToWrite(Bufferevent b) {
+        long n = Long.MAX_VALUE;
+        if (bucket != null) {
+            bucket.refill(now());
+            n = bucket.writeLimit;
+        }
+        if (group != null) {
+            n = Math.min(n, group.writeShare());
+        }
+        return n;
+    }
+
+    void chargeRead(Bufferevent b, long n) {
+        if (bucket != null) {
+            bucket.readLimit -= n;
+            applyOwnLimits();
+        }
+        if (group != null) {
+            group.chargeRead(n);
+        }
+    }
+
+    void chargeWrite(Bufferevent b, long n) {
+        if (bucket != null) {
+            bucket.writeLimit -= n;
+            applyOwnLimits();
+        }
+        if (group != null) {
+            group.chargeWrite(n);
+        }
+    }
+
+    /** Suspends or resumes each direction by the own bucket's tokens; arms the refill timer if needed. */
+    void applyOwnLimits() {
+        if (bucket == null) {
+            return;
+        }
+        bucket.refill(now());
+        boolean waiting = false;
+        if (bucket.readLimit <= 0) {
+            bev.suspendRead(Bufferevent.SUSPEND_BW);
+            waiting = true;
+        } else {
+            bev.unsuspendRead(Bufferevent.SUSPEND_BW);
+        }
+        if (bucket.writeLimit <= 0) {
+            bev.suspendWrite(Bufferevent.SUSPEND_BW);
+            waiting = true;
+        } else {
+            bev.unsuspendWrite(Bufferevent.SUSPEND_BW);
+        }
+        if (waiting && !bev.freed) {
+            if (refill == null) {
+                refill = Event.timer(bev.base, (ev, what) -> applyOwnLimits());
+            }
+            refill.add(Duration.ofNanos(bucket.nanosToNextTick(now())));
+        }
+    }
+
+    void detach(Bufferevent b) {
+        if (refill != null) {
+            refill.del();
+        }
+        if (group != null) {
+            group.remove(b);
+            group = null;
+        }
+    }
+}

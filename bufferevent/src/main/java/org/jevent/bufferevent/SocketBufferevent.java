@@ -1,0 +1,392 @@
+package org.jevent.bufferevent;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnknownHostException;
+import java.nio.channels.SocketChannel;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.jevent.eventbase.DeferredCallback;
+import org.jevent.eventbase.Event;
+import org.jevent.eventbase.EventBase;
+import org.jevent.evbuffer.EvBuffer;
+
+/**
+ * A bufferevent over a {@link SocketChannel}: libevent's {@code bufferevent_sock.c}.
+ *
+ * <p>Reads scatter into the input's free segment space (at most
+ * {@link #getMaxToRead()} bytes a time, and never past the read high watermark); writes gather
+ * many output segments into one call. A write does not wait for the selector: data added to the
+ * output is written at the end of the current loop turn, together with anything else added in
+ * that turn, and only what the socket does not take waits for writability.
+ *
+ * <p>As in libevent the user may not add to the input or drain the output directly (their ends
+ * are frozen); end of stream reports {@code READING|EOF}, an I/O failure
+ * {@code READING|ERROR} or {@code WRITING|ERROR} with the exception in {@link #getLastError()},
+ * and a failed connect a bare {@code ERROR}. Bytes already read stay in the input in every case.
+ */
+public final class SocketBufferevent extends Bufferevent {
+    /** Name lookups run here, off the loop thread; their results hop back onto it. */
+    private static final ExecutorService RESOLVER = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "jevent-resolver");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private SocketChannel channel;
+    /** True for a channel this bufferevent opened itself: it is closed on free whatever the options. */
+    private boolean ownChannel;
+    private Event readEv;
+    private Event writeEv;
+    private boolean connecting;
+    private final DeferredCallback writeSoon;
+    private Throwable dnsError;
+
+    private SocketBufferevent(EventBase base, int options) {
+        super(base, options);
+        this.writeSoon = new DeferredCallback(base, this::writeNow);
+        output.cbSetFlags(output.addCb((buf, info) -> {
+            if (info.nAdded() > 0) {
+                outputAdded();
+            }
+        }), EvBuffer.CB_NODEFER);
+        input.freeze(false);
+        output.freeze(true);
+    }
+
+    /**
+     * {@code bufferevent_socket_new(base, fd, options)}: over {@code channel}, which is made
+     * non-blocking, or, with null, over no channel until {@link #connect} or
+     * {@link #setChannel}. Must be called on the base's loop thread.
+     */
+    public static SocketBufferevent create(EventBase base, SocketChannel channel, int options) {
+        SocketBufferevent bev = new SocketBufferevent(base, options);
+        if (channel != null) {
+            bev.setChannel(channel);
+        }
+        return bev;
+    }
+
+    /**
+     * {@code bufferevent_setfd}: uses {@code channel} from now on (made non-blocking). A channel
+     * whose connect is still pending is watched for its completion, as after {@link #connect}.
+     */
+    public void setChannel(SocketChannel channel) {
+        Objects.requireNonNull(channel, "channel");
+        checkLoopThread();
+        checkNotFreed();
+        dropEvents();
+        try {
+            channel.configureBlocking(false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make the channel non-blocking", e);
+        }
+        this.channel = channel;
+        this.readEv = new Event(base, channel, Event.EV_READ | Event.EV_PERSIST, (ev, what) -> onReadable());
+        this.writeEv = new Event(base, channel, Event.EV_WRITE | Event.EV_PERSIST, (ev, what) -> onWritable());
+        this.connecting = channel.isConnectionPending();
+        if (connecting) {
+            writeEv.add();
+        } else {
+            if (readingActive()) {
+                startReading();
+            }
+            if (writingActive()) {
+                startWriting();
+            }
+        }
+    }
+
+    /** {@code bufferevent_getfd}: the channel, or null. */
+    public SocketChannel getChannel() {
+        return channel;
+    }
+
+    /**
+     * {@code bufferevent_socket_connect}: connects without blocking, opening a channel first if
+     * there is none. Success reports {@link #BEV_EVENT_CONNECTED}; failure a bare
+     * {@link #BEV_EVENT_ERROR} with the reason in {@link #getLastError()}. Even a connect that
+     * fails at once reports through the event callback, later, as libevent does.
+     */
+    public void connect(SocketAddress address) {
+        Objects.requireNonNull(address, "address");
+        checkLoopThread();
+        checkNotFreed();
+        try {
+            if (channel == null) {
+                SocketChannel ch = SocketChannel.open();
+                ownChannel = true;
+                setChannel(ch);
+            }
+            if (channel.connect(address)) {
+                connecting = false;
+                runEventcb(BEV_EVENT_CONNECTED, BEV_OPT_DEFER_CALLBACKS);
+                if (readingActive()) {
+                    startReading();
+                }
+                if (writingActive()) {
+                    startWriting();
+                }
+            } else {
+                connecting = true;
+                writeEv.add();
+            }
+        } catch (IOException | RuntimeException e) {
+            connecting = false;
+            setLastError(e);
+            runEventcb(BEV_EVENT_ERROR, BEV_OPT_DEFER_CALLBACKS);
+        }
+    }
+
+    /**
+     * {@code bufferevent_socket_connect_hostname(bev, NULL, family, host, port)}: resolves
+     * {@code host} off the loop thread, then connects to its first address of {@code family}
+     * (null: any). Reading and writing wait meanwhile. A failed lookup reports a bare
+     * {@link #BEV_EVENT_ERROR}; {@link #getDnsError()} then says why.
+     */
+    public void connectHostname(ProtocolFamily family, String host, int port) {
+        Objects.requireNonNull(host, "host");
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port out of range: " + port);
+        }
+        checkLoopThread();
+        checkNotFreed();
+        dnsError = null;
+        suspendRead(SUSPEND_LOOKUP);
+        suspendWrite(SUSPEND_LOOKUP);
+        RESOLVER.execute(() -> {
+            InetAddress found = null;
+            Throwable error = null;
+            try {
+                found = resolve(family, host);
+            } catch (UnknownHostException | RuntimeException e) {
+                error = e;
+            }
+            InetAddress address = found;
+            Throwable failure = error;
+            try {
+                base.execute(() -> lookedUp(address, failure, port));
+            } catch (IllegalStateException baseGone) {
+                // The base was freed while we looked the name up: nobody is waiting any more.
+            }
+        });
+    }
+
+    private static InetAddress resolve(ProtocolFamily family, String host) throws UnknownHostException {
+        for (InetAddress a : InetAddress.getAllByName(host)) {
+            if (family == null
+                    || (family == StandardProtocolFamily.INET && a instanceof Inet4Address)
+                    || (family == StandardProtocolFamily.INET6 && a instanceof Inet6Address)) {
+                return a;
+            }
+        }
+        throw new UnknownHostException(host + ": no " + family + " address");
+    }
+
+    private void lookedUp(InetAddress address, Throwable error, int port) {
+        if (freed) {
+            return;
+        }
+        unsuspendRead(SUSPEND_LOOKUP);
+        unsuspendWrite(SUSPEND_LOOKUP);
+        if (error != null) {
+            dnsError = error;
+            setLastError(error);
+            runEventcb(BEV_EVENT_ERROR, 0);
+            return;
+        }
+        connect(new InetSocketAddress(address, port));
+    }
+
+    /** {@code bufferevent_socket_get_dns_error}: why the last name lookup failed, or null. */
+    public Throwable getDnsError() {
+        return dnsError;
+    }
+
+    // ------------------------------------------------------------------ transport
+
+    @Override
+    protected void startReading() {
+        if (readEv != null && !connecting) {
+            readEv.add();
+        }
+    }
+
+    @Override
+    protected void stopReading() {
+        if (readEv != null) {
+            readEv.del();
+        }
+    }
+
+    @Override
+    protected void startWriting() {
+        if (writeEv != null && !connecting && output.getLength() > 0) {
+            writeSoon.schedule();
+        }
+    }
+
+    @Override
+    protected void stopWriting() {
+        // A pending connect keeps its write event: it is how we learn that it finished.
+        if (writeEv != null && !connecting) {
+            writeEv.del();
+        }
+        writeSoon.cancel();
+    }
+
+    private void outputAdded() {
+        if (writingActive() && writeEv != null && !connecting) {
+            writeSoon.schedule();
+        }
+        adjustWriteTimeout();
+    }
+
+    private void onReadable() {
+        if (!readingActive() || connecting) {
+            return;
+        }
+        long howmuch = getMaxToRead();
+        long room = readRoom();
+        if (room >= 0) {
+            howmuch = Math.min(howmuch, room);
+        }
+        if (howmuch <= 0) {
+            if (room == 0) {
+                suspendRead(SUSPEND_WM);
+            }
+            return;
+        }
+        int n;
+        input.unfreeze(false);
+        try {
+            n = input.readFrom(channel, (int) howmuch);
+        } catch (IOException | RuntimeException e) {
+            disable(EV_READ);
+            fail(BEV_EVENT_READING, e);
+            return;
+        } finally {
+            input.freeze(false);
+        }
+        if (n < 0) {
+            disable(EV_READ);
+            runEventcb(BEV_EVENT_READING | BEV_EVENT_EOF, 0);
+            return;
+        }
+        if (n == 0) {
+            return;
+        }
+        chargeRead(n);
+        readProgress();
+        if (input.getLength() >= wmReadLow) {
+            runReadcb(0);
+        }
+    }
+
+    private void onWritable() {
+        if (freed) {
+            return;
+        }
+        if (connecting) {
+            finishConnect();
+            return;
+        }
+        writeNow();
+    }
+
+    private void finishConnect() {
+        try {
+            if (!channel.finishConnect()) {
+                return;
+            }
+        } catch (IOException | RuntimeException e) {
+            connecting = false;
+            writeEv.del();
+            readEv.del();
+            fail(0, e);
+            return;
+        }
+        connecting = false;
+        if (!writingActive() || output.getLength() == 0) {
+            writeEv.del();
+        }
+        if (readingActive()) {
+            readEv.add();
+        }
+        runEventcb(BEV_EVENT_CONNECTED, 0);
+        writeNow();
+    }
+
+    /** One gathering write of what the output holds; waits for writability if some is left. */
+    private void writeNow() {
+        if (!writingActive() || connecting || writeEv == null) {
+            return;
+        }
+        if (output.getLength() == 0) {
+            writeEv.del();
+            return;
+        }
+        long howmuch = getMaxToWrite();
+        if (howmuch <= 0) {
+            return; // the rate limiter resumes us
+        }
+        long n;
+        output.unfreeze(true);
+        try {
+            n = output.writeTo(channel, howmuch);
+        } catch (IOException | RuntimeException e) {
+            disable(EV_WRITE);
+            fail(BEV_EVENT_WRITING, e);
+            return;
+        } finally {
+            output.freeze(true);
+        }
+        if (n > 0) {
+            chargeWrite(n);
+        }
+        if (freed) {
+            return;
+        }
+        if (output.getLength() == 0) {
+            writeEv.del();
+        } else if (writingActive()) {
+            writeEv.add();
+        }
+        writeProgress();
+        if (n > 0 && output.getLength() <= wmWriteLow) {
+            runWritecb(0);
+        }
+    }
+
+    private void dropEvents() {
+        if (readEv != null) {
+            readEv.del();
+            readEv = null;
+        }
+        if (writeEv != null) {
+            writeEv.del();
+            writeEv = null;
+        }
+    }
+
+    @Override
+    protected void onFree() {
+        writeSoon.cancel();
+        dropEvents();
+        if (channel != null && (ownChannel || (options & BEV_OPT_CLOSE_ON_FREE) != 0)) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // Closing is all that is left to do; there is nobody to tell.
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+/**
+ * Bufferevents: libevent's {@code bufferevent.h} for the JVM. A {@link
+ * org.jevent.bufferevent.Bufferevent} owns an input and an output {@code EvBuffer}, moves bytes
+ * between them and a transport on its event base's loop thread, and calls the program back when
+ * data arrived, output drained, or something happened (EOF, error, timeout, connect).
+ *
+ * <p>Variants: {@link org.jevent.bufferevent.SocketBufferevent} (a socket), {@link
+ * org.jevent.bufferevent.PairBufferevent} (two halves joined in memory), {@link
+ * org.jevent.bufferevent.FilterBufferevent} (another bufferevent through filters). Rate limits:
+ * {@link org.jevent.bufferevent.TokenBucketCfg}, {@link org.jevent.bufferevent.RateLimitGroup}.
+ */
+package org.jevent.bufferevent;

@@ -1,0 +1,386 @@
+package org.jevent.eventbase;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.channels.SelectableChannel;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.OptionalLong;
+
+/**
+ * libevent's {@code struct event}: a callback waiting for I/O readiness on a
+ * {@link SelectableChannel}, a timeout, a signal, or an explicit {@link #activate(int)}.
+ *
+ * <p>States, as in libevent: <em>initialized</em> (has a base); <em>pending</em> (added: its
+ * I/O or signal interest is registered and/or a timer is armed); <em>active</em> (queued to run
+ * in this turn). Without {@link #EV_PERSIST} an event stops being pending when it becomes active
+ * by I/O, signal or timeout, so its callback may re-add it; with it, it stays pending and a
+ * timeout is re-armed: relative to the previous deadline if it fired by timeout, relative to now
+ * otherwise, and from now if that deadline has already passed (libevent's
+ * {@code event_persist_closure}). Adding with a timeout while already pending replaces the
+ * timeout; {@code add()} without one leaves an existing timeout alone, as {@code event_add(ev, NULL)}.
+ *
+ * <p>Invariant: {@code registration != null} iff the I/O interest is inserted; {@code signalAdded}
+ * iff registered with the signal dispatcher; {@code heapIndex >= 0} xor {@code timerQueue != null}
+ * iff a timer is armed; {@code active} iff linked in the base's active queues, with {@code
+ * activeRes != 0}. All of it is touched only by the owning base's loop thread, except
+ * {@code remoteRes}, which foreign threads OR into and the loop thread takes.
+ *
+ * <p>Threading: every method except {@link #activate(int)} must be called on the base's loop
+ * thread and throws {@link IllegalStateException} otherwise.
+ */
+public final class Event extends TimerNode {
+    /** The timeout fired; never needed in the flags passed at creation. */
+    public static final int EV_TIMEOUT = 0x01;
+    /** The channel is readable (or, for a server socket, acceptable). */
+    public static final int EV_READ = 0x02;
+    /** The channel is writable (or a pending connect finished). */
+    public static final int EV_WRITE = 0x04;
+    /** A POSIX signal arrived (through {@code sun.misc.Signal}, delivered on the loop thread). */
+    public static final int EV_SIGNAL = 0x08;
+    /** Stay pending after firing. */
+    public static final int EV_PERSIST = 0x10;
+    /** Edge-triggered: not expressible with java.nio (level-triggered only); rejected. */
+    public static final int EV_ET = 0x20;
+    /** libevent's finalize flag: meaningless without cross-thread event_del; rejected. */
+    public static final int EV_FINALIZE = 0x40;
+    /** Early close detection (EPOLLRDHUP): no Selector equivalent (a read returns -1); rejected. */
+    public static final int EV_CLOSED = 0x80;
+
+    private static final int SUPPORTED = EV_TIMEOUT | EV_READ | EV_WRITE | EV_SIGNAL | EV_PERSIST;
+
+    private static final VarHandle REMOTE_RES;
+
+    static {
+        try {
+            REMOTE_RES = MethodHandles.lookup().findVarHandle(Event.class, "remoteRes", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    EventBase base;
+    SelectableChannel channel;
+    String signal;
+    int events;
+    EventCallback callback;
+    int priority;
+
+    /** I/O: the per-channel registration while inserted, and our slot in it. */
+    ChannelRegistration registration;
+    int regIndex = -1;
+    boolean signalAdded;
+
+    /** Timer: the duration a persistent event re-arms with (-1: none) and its common queue. */
+    long ioTimeoutNanos = -1;
+    CommonTimeout persistQueue;
+    /** The common queue the armed timer sits in, or null (heap or no timer). */
+    CommonTimeout timerQueue;
+    Event commonPrev;
+    Event commonNext;
+
+    /** Active-queue state. */
+    boolean active;
+    int activePriority;
+    int activeRes;
+    Event activePrev;
+    Event activeNext;
+
+    /** Result bits OR-ed in by foreign threads; non-zero while the event sits in the inbox. */
+    @SuppressWarnings("unused")
+    private volatile int remoteRes;
+
+    /** An uninitialized event, to be {@link #assign}ed (a {@code struct event} on the stack). */
+    public Event() {
+    }
+
+    /**
+     * {@code event_new(base, fd, events, cb, arg)}. {@code channel} may be null for a pure
+     * timer or an event that is only ever activated by hand.
+     */
+    public Event(EventBase base, SelectableChannel channel, int events, EventCallback callback) {
+        assign(base, channel, events, callback);
+    }
+
+    /** {@code evtimer_new(base, cb, arg)}: a timeout-only event. */
+    public static Event timer(EventBase base, EventCallback callback) {
+        return new Event(base, null, 0, callback);
+    }
+
+    /** {@code evsignal_new(base, signum, cb, arg)}: {@code EV_SIGNAL | EV_PERSIST} on e.g. "HUP". */
+    public static Event signal(EventBase base, String signal, EventCallback callback) {
+        Event ev = new Event();
+        ev.assignSignal(base, signal, EV_SIGNAL | EV_PERSIST, callback);
+        return ev;
+    }
+
+    /**
+     * {@code event_assign}: (re)initialize an event that is not pending and not active. Its
+     * priority becomes the base's default ({@code npriorities / 2}), as in libevent.
+     */
+    public Event assign(EventBase base, SelectableChannel channel, int events, EventCallback callback) {
+        Objects.requireNonNull(base, "base");
+        Objects.requireNonNull(callback, "callback");
+        base.checkInLoopThread();
+        if ((events & ~SUPPORTED) != 0) {
+            throw new IllegalArgumentException("unsupported event flags 0x" + Integer.toHexString(events & ~SUPPORTED)
+                    + " (EV_ET, EV_CLOSED and EV_FINALIZE have no java.nio equivalent)");
+        }
+        if ((events & EV_SIGNAL) != 0) {
+            throw new IllegalArgumentException("EV_SIGNAL needs a signal name: use assignSignal or Event.signal");
+        }
+        checkReassignable();
+        this.base = base;
+        this.channel = channel;
+        this.signal = null;
+        this.events = events;
+        this.callback = callback;
+        this.priority = base.defaultPriority();
+        this.ioTimeoutNanos = -1;
+        this.persistQueue = null;
+        return this;
+    }
+
+    /** {@code evsignal_assign}: {@code events} must contain EV_SIGNAL and no READ/WRITE. */
+    public Event assignSignal(EventBase base, String signal, int events, EventCallback callback) {
+        Objects.requireNonNull(base, "base");
+        Objects.requireNonNull(signal, "signal");
+        Objects.requireNonNull(callback, "callback");
+        base.checkInLoopThread();
+        if ((events & ~SUPPORTED) != 0 || (events & EV_SIGNAL) == 0 || (events & (EV_READ | EV_WRITE)) != 0) {
+            throw new IllegalArgumentException("a signal event takes EV_SIGNAL [| EV_PERSIST] only: 0x"
+                    + Integer.toHexString(events));
+        }
+        checkReassignable();
+        this.base = base;
+        this.channel = null;
+        this.signal = signal;
+        this.events = events;
+        this.callback = callback;
+        this.priority = base.defaultPriority();
+        this.ioTimeoutNanos = -1;
+        this.persistQueue = null;
+        return this;
+    }
+
+    private void checkReassignable() {
+        if (base != null) {
+            base.checkInLoopThread();
+            if (isPendingOrActive()) {
+                // libevent's bad_assign: reassigning an added event corrupts the base.
+                throw new IllegalStateException("cannot assign an event that is pending or active: " + this);
+            }
+        }
+    }
+
+    /** {@code event_add(ev, NULL)}: insert the I/O or signal interest; an armed timer stays. */
+    public void add() {
+        base().addEvent(this, -2, null);
+    }
+
+    /** {@code event_add(ev, tv)}: insert, and (re)arm the timer {@code timeout} from now. */
+    public void add(Duration timeout) {
+        if (timeout == null) {
+            add();
+            return;
+        }
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("negative timeout: " + timeout);
+        }
+        base().addEvent(this, EventBase.toNanos(timeout), null);
+    }
+
+    /** {@code event_add(ev, common_timeout)}: arm the timer in a shared-duration queue, O(1). */
+    public void add(CommonTimeout timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        EventBase b = base();
+        if (timeout.base != b) {
+            throw new IllegalArgumentException("common timeout belongs to another base");
+        }
+        b.addEvent(this, timeout.durationNanos, timeout);
+    }
+
+    /** {@code event_del}: not pending, not active. Safe inside the event's own callback. */
+    public void del() {
+        base().delEvent(this);
+    }
+
+    /** {@code event_remove_timer}: drop the timeout, keep the I/O interest. */
+    public void removeTimer() {
+        base().removeTimerOf(this);
+    }
+
+    /**
+     * {@code event_active(ev, res, ncalls)} from any thread. On the loop thread the event joins
+     * its priority's active queue now (or OR-s {@code res} into an activation already queued);
+     * from another thread it is handed over through the base's lock-free inbox, without
+     * allocating, and the loop is woken if it sleeps.
+     */
+    public void activate(int res) {
+        EventBase b = base;
+        if (b == null) {
+            throw new IllegalStateException("event not initialized");
+        }
+        if (b.isInLoopThread()) {
+            b.activateLocal(this, res);
+        } else {
+            b.activateRemote(this, res);
+        }
+    }
+
+    /** {@code event_active(ev, res, ncalls)}: {@code ncalls} is ignored, as libevent does for non-signals. */
+    public void active(int res, int ncalls) {
+        activate(res);
+    }
+
+    /**
+     * {@code event_pending(ev, what, NULL)}: which of {@code what}'s EV_READ/EV_WRITE/EV_SIGNAL/
+     * EV_TIMEOUT the event is pending or active for.
+     */
+    public int pending(int what) {
+        base().checkInLoopThread();
+        int flags = 0;
+        if (registration != null || signalAdded) {
+            flags |= events & (EV_READ | EV_WRITE | EV_SIGNAL);
+        }
+        if (active) {
+            flags |= activeRes;
+        }
+        if (hasTimer()) {
+            flags |= EV_TIMEOUT;
+        }
+        return flags & what & (EV_READ | EV_WRITE | EV_SIGNAL | EV_TIMEOUT);
+    }
+
+    /**
+     * The {@code tv} out-parameter of {@code event_pending}: the armed timer's deadline on the
+     * base's monotonic clock ({@link EventBase#gettimeMonotonic()}), or empty.
+     */
+    public OptionalLong pendingDeadlineNanos() {
+        base().checkInLoopThread();
+        return hasTimer() ? OptionalLong.of(deadline) : OptionalLong.empty();
+    }
+
+    /** {@code event_priority_set}: only while not active; 0 is the most urgent. */
+    public void prioritySet(int pri) {
+        EventBase b = base();
+        b.checkInLoopThread();
+        if (active) {
+            throw new IllegalStateException("cannot change the priority of an active event");
+        }
+        if (pri < 0 || pri >= b.getNpriorities()) {
+            throw new IllegalArgumentException("priority " + pri + " not in 0.." + (b.getNpriorities() - 1));
+        }
+        this.priority = pri;
+    }
+
+    /** {@code event_get_priority}. */
+    public int getPriority() {
+        return priority;
+    }
+
+    /** {@code event_initialized}. */
+    public boolean isInitialized() {
+        return base != null;
+    }
+
+    /** {@code event_get_base}. */
+    public EventBase getBase() {
+        return base;
+    }
+
+    /** {@code event_get_fd}: the channel, or null for timers and signals. */
+    public SelectableChannel getChannel() {
+        return channel;
+    }
+
+    /** {@code event_get_signal}: the signal name, or null. */
+    public String getSignal() {
+        return signal;
+    }
+
+    /** {@code event_get_events}. */
+    public int getEvents() {
+        return events;
+    }
+
+    /** {@code event_get_callback}. */
+    public EventCallback getCallback() {
+        return callback;
+    }
+
+    /** {@code event_free}: deletes it; a freed event may be re-{@link #assign}ed. */
+    public void free() {
+        if (base != null) {
+            base.delEvent(this);
+        }
+    }
+
+    boolean hasTimer() {
+        return heapIndex >= 0 || timerQueue != null;
+    }
+
+    boolean isPendingOrActive() {
+        return registration != null || signalAdded || hasTimer() || active;
+    }
+
+    private EventBase base() {
+        EventBase b = base;
+        if (b == null) {
+            throw new IllegalStateException("event not initialized: assign it first");
+        }
+        return b;
+    }
+
+    /** Foreign thread: OR res in; true if the caller must enqueue the event (first bits). */
+    boolean orRemote(int res) {
+        return ((int) REMOTE_RES.getAndBitwiseOr(this, res)) == 0;
+    }
+
+    /** Loop thread: take the bits foreign threads left. */
+    int takeRemote() {
+        return (int) REMOTE_RES.getAndSet(this, 0);
+    }
+
+    /** Human-readable flags, e.g. "READ|PERSIST". */
+    static String flagsToString(int f) {
+        StringBuilder sb = new StringBuilder();
+        if ((f & EV_TIMEOUT) != 0) {
+            sb.append("TIMEOUT|");
+        }
+        if ((f & EV_READ) != 0) {
+            sb.append("READ|");
+        }
+        if ((f & EV_WRITE) != 0) {
+            sb.append("WRITE|");
+        }
+        if ((f & EV_SIGNAL) != 0) {
+            sb.append("SIGNAL|");
+        }
+        if ((f & EV_PERSIST) != 0) {
+            sb.append("PERSIST|");
+        }
+        if (sb.length() == 0) {
+            return "0";
+        }
+        sb.setLength(sb.length() - 1);
+        return sb.toString();
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("Event[");
+        if (channel != null) {
+            sb.append(channel);
+        } else if (signal != null) {
+            sb.append("SIG").append(signal);
+        } else {
+            sb.append("no channel");
+        }
+        sb.append(", ").append(flagsToString(events)).append(", prio=").append(priority);
+        if (callback != null) {
+            sb.append(", cb=").append(callback.getClass().getName());
+        }
+        return sb.append(']').toString();
+    }
+}

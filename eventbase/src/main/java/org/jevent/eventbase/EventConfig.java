@@ -1,0 +1,77 @@
+package org.jevent.eventbase;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Settings for a new {@link EventBase}: libevent's {@code event_config}, reduced to what a
+ * {@code java.nio.Selector} loop can honour. Mutable builder; the base copies what it needs.
+ */
+public final class EventConfig {
+    /** libevent's EVENT_MAX_PRIORITIES. */
+    public static final int MAX_PRIORITIES = 256;
+
+    int priorities = 1;
+    long maxDispatchIntervalNanos = -1;
+    int maxCallbacks = Integer.MAX_VALUE;
+    int limitCallbacksAfterPriority = 0;
+    EventClock clock = EventClock.SYSTEM;
+    int maxDeferredPerTurn = 32;
+    int maxTasksPerTurn = 1024;
+    boolean noCacheTime;
+
+    /** Number of priority queues, 1..256 ({@code event_base_priority_init}); default 1. */
+    public EventConfig priorities(int n) {
+        if (n < 1 || n > MAX_PRIORITIES) {
+            throw new IllegalArgumentException("priorities must be in 1.." + MAX_PRIORITIES + ": " + n);
+        }
+        this.priorities = n;
+        return this;
+    }
+
+    /**
+     * {@code event_config_set_max_dispatch_interval}: for queues of priority &ge;
+     * {@code minPriority}, stop running callbacks of one queue after {@code maxInterval}
+     * (null: no time bound) or {@code maxCallbacks} callbacks (-1: no bound), then look at I/O
+     * and timers again. Keeps one busy priority from starving the poll.
+     */
+    public EventConfig maxDispatchInterval(Duration maxInterval, int maxCallbacks, int minPriority) {
+        this.maxDispatchIntervalNanos = maxInterval == null ? -1 : EventBase.toNanos(maxInterval);
+        this.maxCallbacks = maxCallbacks < 0 ? Integer.MAX_VALUE : Math.max(1, maxCallbacks);
+        this.limitCallbacksAfterPriority = Math.max(0, minPriority);
+        return this;
+    }
+
+    /** The clock every timer and the time cache read; default {@link EventClock#SYSTEM}. */
+    public EventConfig clock(EventClock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+        return this;
+    }
+
+    /**
+     * Deferred callbacks run per loop turn before the rest wait for the next turn; libevent
+     * hard-codes 32 (MAX_DEFERRED) so that a storm of deferred work cannot starve I/O.
+     */
+    public EventConfig maxDeferredPerTurn(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("maxDeferredPerTurn must be >= 1: " + n);
+        }
+        this.maxDeferredPerTurn = n;
+        return this;
+    }
+
+    /** Cross-thread tasks ({@link EventBase#execute}) drained per loop turn; default 1024. */
+    public EventConfig maxTasksPerTurn(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("maxTasksPerTurn must be >= 1: " + n);
+        }
+        this.maxTasksPerTurn = n;
+        return this;
+    }
+
+    /** EVENT_BASE_FLAG_NO_CACHE_TIME: read the clock on every query instead of once per turn. */
+    public EventConfig noCacheTime(boolean on) {
+        this.noCacheTime = on;
+        return this;
+    }
+}

@@ -1,0 +1,33 @@
+/**
+ * libevent 2.1's reactor core ({@code event2/event.h}, {@code event2/listener.h}) over
+ * {@code java.nio.channels.Selector}.
+ *
+ * <p>Naming follows the project rule: drop the C type prefix, camelCase the rest, call it on the
+ * first argument ({@code event_base_loopexit(base, &tv)} is {@code base.loopExit(Duration)},
+ * {@code event_add(ev, &tv)} is {@code ev.add(Duration)}); flags stay int constants
+ * ({@code Event.EV_READ | Event.EV_PERSIST}). The full table is in {@code docs/porting-event.md}.
+ *
+ * <p>Pieces, one job each: {@link org.jevent.eventbase.EventBase} (the loop),
+ * {@link org.jevent.eventbase.Event}, {@code TimerHeap} (min-heap, index stored in the node),
+ * {@link org.jevent.eventbase.CommonTimeout} (O(1) same-duration FIFO), {@code ActiveQueues}
+ * (one intrusive FIFO per priority), {@link org.jevent.eventbase.DeferredCallback} (reusable,
+ * coalescing run-after-this-turn callback), {@code TaskInbox} (JCTools MPSC queue + wake-up
+ * protocol), {@code ChannelRegistration} (one SelectionKey, many events), {@code SignalDispatcher}
+ * ({@code sun.misc.Signal} routing), {@link org.jevent.eventbase.EvConnListener}.
+ *
+ * <p>Where we depart from libevent, and why:
+ * <ul>
+ * <li>Threads: no locks. A base belongs to one thread; a foreign call throws
+ *     {@link java.lang.IllegalStateException} naming the owner instead of taking a lock. Only
+ *     {@code execute}, {@code Event.activate}, {@code loopExit} and {@code loopBreak} cross threads,
+ *     through a lock-free queue, allocation-free for activations.</li>
+ * <li>Level-triggered only: {@code EV_ET} and {@code EV_CLOSED} have no Selector equivalent and are
+ *     rejected rather than silently ignored.</li>
+ * <li>Timers with equal deadlines fire in the order they were added (libevent: heap order).</li>
+ * <li>Deferred callbacks have their own queue run after the active queue of the turn (libevent puts
+ *     them in the active queue at priority n/2); the budget of 32 per turn is kept.</li>
+ * <li>Dispatch allocates nothing: {@code Selector.select(Consumer, timeout)} instead of the
+ *     selected-key set, intrusive queues, prebuilt consumers.</li>
+ * </ul>
+ */
+package org.jevent.eventbase;
