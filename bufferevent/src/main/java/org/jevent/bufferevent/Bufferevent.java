@@ -375,7 +375,11 @@ public abstract class Bufferevent implements AutoCloseable {
         output.addBuffer(src);
     }
 
-    /** {@code bufferevent_read}: moves up to {@code dst.length} input bytes into {@code dst}. */
+    /**
+     * {@code bufferevent_read}: moves up to {@code dst.length} input bytes into {@code dst};
+     * returns how many. Where C returns 0 because the input's front is frozen, this throws
+     * {@link IllegalStateException} (EvBuffer's rule) and moves nothing.
+     */
     public int read(byte[] dst) {
         return read(dst, 0, Objects.requireNonNull(dst, "dst").length);
     }

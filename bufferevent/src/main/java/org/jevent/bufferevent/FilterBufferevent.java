@@ -184,6 +184,15 @@ public final class FilterBufferevent extends Bufferevent {
         return FilterResult.OK;
     }
 
+    /**
+     * Bytes written to this bufferevent are still to be written while the underlying one holds
+     * them, so the write timeout keeps counting until they have left the bottom of the stack.
+     */
+    @Override
+    protected boolean hasPendingOutput() {
+        return output.getLength() > 0 || (!underlying.freed && underlying.hasPendingOutput());
+    }
+
     // ------------------------------------------------------------------ events
 
     private void underlyingEvent(Bufferevent ub, int what) {

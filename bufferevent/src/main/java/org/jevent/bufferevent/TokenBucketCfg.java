@@ -39,11 +39,12 @@ public final class TokenBucketCfg {
      */
     public static TokenBucketCfg create(long readRate, long readBurst, long writeRate, long writeBurst, Duration tick) {
         Duration t = tick == null ? Duration.ofSeconds(1) : tick;
-        if (t.isNegative() || t.toMillis() == 0) {
-            throw new IllegalArgumentException("tick must be at least 1 ms: " + t);
-        }
+        // The upper bound first: toMillis() of a huge tick overflows (ArithmeticException).
         if (t.getSeconds() > MAX_TICK_SECONDS || (t.getSeconds() == MAX_TICK_SECONDS && t.getNano() > 0)) {
             throw new IllegalArgumentException("tick longer than " + MAX_TICK_SECONDS + " s: " + t);
+        }
+        if (t.isNegative() || t.toMillis() == 0) {
+            throw new IllegalArgumentException("tick must be at least 1 ms: " + t);
         }
         check("read", readRate, readBurst);
         check("write", writeRate, writeBurst);

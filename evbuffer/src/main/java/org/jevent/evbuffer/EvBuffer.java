@@ -81,7 +81,8 @@ public final class EvBuffer implements AutoCloseable {
     /** Bumped by every change of the chain: cached pointer positions are valid while it is unchanged. */
     int layoutVersion;
 
-    private final Reservation reservation = new Reservation();
+    /** Made on first use: most buffers are never reserved into (an idle connection holds two). */
+    private Reservation reservation;
 
     // Callbacks
     private CbEntry callbacks;
@@ -90,7 +91,7 @@ public final class EvBuffer implements AutoCloseable {
     private Executor deferExecutor;
     private boolean deferredPending;
     private Runnable deferredRun;
-    private EvBufferCbInfo[] infos = new EvBufferCbInfo[2];
+    private EvBufferCbInfo[] infos;
     private int cbDepth;
 
     /** An empty buffer: {@code evbuffer_new()}. */
@@ -416,12 +417,16 @@ public final class EvBuffer implements AutoCloseable {
 
     /**
      * Appends {@code length} bytes of {@code segment} from {@code offset} (both relative to the
-     * segment) ({@code evbuffer_add_file_segment}). The segment stays alive while any buffer
-     * holds part of it.
+     * segment; {@code length} -1 means to the segment's end, as in C)
+     * ({@code evbuffer_add_file_segment}). The segment stays alive while any buffer holds part
+     * of it.
      */
     public void addFileSegment(FileSegment segment, long offset, long length) {
         Objects.requireNonNull(segment, "segment");
         checkEnd();
+        if (length == -1 && offset >= 0 && offset <= segment.length()) {
+            length = segment.length() - offset;
+        }
         if (offset < 0 || length < 0 || offset + length > segment.length()) {
             throw new IllegalArgumentException("range " + offset + "+" + length
                     + " is outside a file segment of " + segment.length() + " bytes");
@@ -636,9 +641,11 @@ public final class EvBuffer implements AutoCloseable {
     /**
      * Exposes the data from {@code start} (null: the front) as read-only views without copying
      * ({@code evbuffer_peek}). Fills at most {@code vecOut.length} views, each positioned at its
-     * first byte with {@code remaining()} bytes; returns how many views {@code len} bytes need
-     * (-1: all the data), which may be more than were filled. A null or empty {@code vecOut} only
-     * counts. The views are valid until the buffer next changes.
+     * first byte with {@code remaining()} bytes; returns how many views {@code len} bytes need,
+     * which may be more than were filled. A null or empty {@code vecOut} only counts. With
+     * {@code len} -1 ("everything") the result is every view when only counting, and as many as
+     * {@code vecOut} holds otherwise, as in libevent. The views are valid until the buffer next
+     * changes.
      */
     public int peek(long len, EvBufferPtr start, ByteBuffer[] vecOut) {
         if (len < -1) {
@@ -664,6 +671,9 @@ public final class EvBuffer implements AutoCloseable {
         long covered = 0;
         int room = vecOut == null ? 0 : vecOut.length;
         while (s != null && (len < 0 || covered < len)) {
+            if (len < 0 && n == room && room > 0) {
+                break; // "everything" with views to fill means as much as they hold, as in libevent
+            }
             int from = s.pos + off;
             if (n < room) {
                 vecOut[n] = s.readView(from, s.limit);
@@ -702,12 +712,12 @@ public final class EvBuffer implements AutoCloseable {
         }
         checkEnd();
         int want = (int) Math.max(size, 1);
-        Reservation r = reservation;
+        Reservation r = reservation();
         r.count = 0;
         if (vec.length == 1 || !spreadOver(want, Math.min(vec.length, MAX_RESERVE_VECTORS), r)) {
             Segment s = expandOne(want);
             r.count = 0;
-            r.add(s, s.capacity());
+            r.add(s, s.limit);
         }
         for (int i = 0; i < r.count; i++) {
             vec[i] = r.view(i);
@@ -717,7 +727,7 @@ public final class EvBuffer implements AutoCloseable {
     }
 
     /** The most extents a reservation uses; libevent only ever uses two in practice. */
-    private static final int MAX_RESERVE_VECTORS = 16;
+    static final int MAX_RESERVE_VECTORS = 16;
 
     /**
      * Makes the first {@code n} views of the last {@link #reserveSpace} data
@@ -730,7 +740,7 @@ public final class EvBuffer implements AutoCloseable {
     public void commitSpace(ByteBuffer[] vec, int n) {
         Objects.requireNonNull(vec, "vec");
         checkEnd();
-        Reservation r = reservation;
+        Reservation r = reservation();
         if (n < 0 || n > vec.length) {
             throw new IllegalArgumentException("cannot commit " + n + " extents of " + vec.length);
         }
@@ -760,7 +770,7 @@ public final class EvBuffer implements AutoCloseable {
                 newLast = s;
             }
         }
-        r.count = 0;
+        r.clear();
         if (total == 0) {
             return;
         }
@@ -977,12 +987,12 @@ public final class EvBuffer implements AutoCloseable {
         if (want == 0) {
             return 0;
         }
-        Reservation r = reservation;
+        Reservation r = pool().readReservation();
         r.count = 0;
         if (!spreadOver(want, MAX_READ_VECTORS, r)) {
             Segment s = expandOne(want);
             r.count = 0;
-            r.add(s, s.capacity());
+            r.add(s, s.limit);
         }
         ByteBuffer[] scratch = pool().scratch();
         int room = 0;
@@ -1005,8 +1015,8 @@ public final class EvBuffer implements AutoCloseable {
             java.util.Arrays.fill(scratch, 0, r.count, null);
         }
         int count = r.count;
-        r.count = 0;
         if (n <= 0) {
+            r.clear();
             return (int) n;
         }
         long left = n;
@@ -1018,6 +1028,7 @@ public final class EvBuffer implements AutoCloseable {
             left -= k;
             newLast = s;
         }
+        r.clear();
         lastData = newLast;
         length += n;
         mutated();
@@ -1216,7 +1227,7 @@ public final class EvBuffer implements AutoCloseable {
         Segment s = head;
         head = lastData = tail = null;
         length = 0;
-        reservation.count = 0;
+        reservation = null;
         mutated();
         callbacks = null;
         while (s != null) {
@@ -1859,7 +1870,9 @@ public final class EvBuffer implements AutoCloseable {
 
     /** One info object per nesting level, so that a callback that changes the buffer sees its own. */
     private EvBufferCbInfo nextInfo() {
-        if (cbDepth == infos.length) {
+        if (infos == null) {
+            infos = new EvBufferCbInfo[2];
+        } else if (cbDepth == infos.length) {
             infos = java.util.Arrays.copyOf(infos, cbDepth * 2);
         }
         EvBufferCbInfo info = infos[cbDepth];
@@ -1869,27 +1882,12 @@ public final class EvBuffer implements AutoCloseable {
         return info;
     }
 
-    /**
-     * The free space handed out by the last {@link #reserveSpace} or used by a read: the segments,
-     * the index where each extent starts, and the views given to the caller.
-     */
-    private static final class Reservation {
-        Segment[] segments = new Segment[MAX_RESERVE_VECTORS];
-        int[] starts = new int[MAX_RESERVE_VECTORS];
-        ByteBuffer[] views = new ByteBuffer[MAX_RESERVE_VECTORS];
-        int count;
-        int modCount;
-
-        void add(Segment s, int start) {
-            segments[count] = s;
-            starts[count] = start;
-            count++;
+    private Reservation reservation() {
+        Reservation r = reservation;
+        if (r == null) {
+            r = reservation = new Reservation();
         }
-
-        ByteBuffer view(int i) {
-            ByteBuffer v = segments[i].writeView(starts[i]);
-            views[i] = v;
-            return v;
-        }
+        return r;
     }
+
 }

@@ -84,8 +84,15 @@ public final class SegmentPool {
         c.push(s);
     }
 
+    private final Reservation readReservation = new Reservation();
+
     ByteBuffer[] scratch() {
         return scratch;
+    }
+
+    /** Scratch extents for one channel read at a time on this thread. */
+    Reservation readReservation() {
+        return readReservation;
     }
 
     /** Pooled segments currently held by buffers: zero once every buffer was drained or freed. */

@@ -124,7 +124,7 @@ class EvBufferModelProperties {
         a = with(a, "freeze", 1, freeze());
         a = with(a, "unfreeze", 3, unfreeze());
         a = with(a, "recycle", 1, recycle());
-        return a.withMaxTransformations(40);
+        return a.withMaxTransformations(50);
     }
 
     private static ActionChainArbitrary<EvBufferModelState> with(ActionChainArbitrary<EvBufferModelState> a,
@@ -152,7 +152,28 @@ class EvBufferModelProperties {
                 throw new UncheckedIOException(desc, e);
             }
             s.verify(desc);
+            if (STATS != null) {
+                String name = desc.replaceFirst("^b\\d\\.", "").replaceFirst("[( ].*", "");
+                boolean changed = false;
+                long total = 0;
+                for (ByteModel m : s.models) {
+                    changed |= m.changedThisStep();
+                    total += m.length();
+                }
+                STATS.merge(name + (changed ? " changed" : " same"), 1, Integer::sum);
+                STATS.merge("max total length >= " + (1L << (63 - Long.numberOfLeadingZeros(total | 1))), 1, Integer::sum);
+            }
         });
+    }
+
+    private static final java.util.Map<String, Integer> STATS =
+            Boolean.getBoolean("evbuffer.model.stats") ? new java.util.concurrent.ConcurrentSkipListMap<>() : null;
+
+    @net.jqwik.api.lifecycle.AfterContainer
+    static void printStats() {
+        if (STATS != null) {
+            STATS.forEach((k, v) -> System.out.println("STAT " + k + " = " + v));
+        }
     }
 
     static Action<EvBufferModelState> independent(Arbitrary<Transformer<EvBufferModelState>> t) {
@@ -718,6 +739,10 @@ class EvBufferModelProperties {
                         ok(!vec[k].isReadOnly(), "reserved view is read-only");
                         room += vec[k].remaining();
                     }
+                    if (room < size && EXCLUDE.contains("reserveShort")) {
+                        s.reservations[i] = null; // bug hunting: known short reservation, go on without it
+                        return;
+                    }
                     ok(room >= size, "reserveSpace(" + size + ") gave only " + room + " bytes");
                     // Write something into each view: all of the asked size spread in order (0),
                     // a random prefix of each view (1), or everything available (2, capped).
@@ -872,14 +897,17 @@ class EvBufferModelProperties {
         if (kind == 1) {
             return s.ptrs[i];
         }
+        if (kind == 3) {
+            return s.ptrs[(i + 1) % EvBufferModelState.N]; // a pointer another buffer cached
+        }
         EvBufferPtr p = new EvBufferPtr();
         s.bufs[i].ptrSet(p, at.of(s.models[i].length()), PtrHow.SET);
         return p;
     }
 
     Action<EvBufferModelState> search() {
-        return independent(Combinators.combine(buf(), needles(), Arbitraries.integers().between(0, 2), amounts(false))
-                .as((i, nd, kind, at) -> step("b" + i + ".search(" + nd + ", from " + (kind == 0 ? "null" : kind == 1 ? "saved ptr" : at)
+        return independent(Combinators.combine(buf(), needles(), Arbitraries.integers().between(0, 3), amounts(false))
+                .as((i, nd, kind, at) -> step("b" + i + ".search(" + nd + ", from " + (kind == 0 ? "null" : kind == 1 ? "saved ptr" : kind == 3 ? "ptr of b" + ((i + 1) % 3) : at)
                         + ")", s -> {
                     ByteModel m = s.models[i];
                     byte[] what = nd.of(m);
@@ -902,10 +930,10 @@ class EvBufferModelProperties {
     }
 
     Action<EvBufferModelState> searchRange() {
-        return independent(Combinators.combine(buf(), needles(), Arbitraries.integers().between(0, 2), amounts(false),
+        return independent(Combinators.combine(buf(), needles(), Arbitraries.integers().between(0, 3), amounts(false),
                         Arbitraries.of(false, true), amounts(false))
                 .as((i, nd, kind, at, nullEnd, endAt) -> step("b" + i + ".searchRange(" + nd + ", from "
-                        + (kind == 0 ? "null" : kind == 1 ? "saved ptr" : at) + ", to " + (nullEnd ? "null" : endAt) + ")", s -> {
+                        + (kind == 0 ? "null" : kind == 1 ? "saved ptr" : kind == 3 ? "ptr of b" + ((i + 1) % 3) : at) + ", to " + (nullEnd ? "null" : endAt) + ")", s -> {
                     ByteModel m = s.models[i];
                     byte[] what = nd.of(m);
                     EvBufferPtr p = startPtr(s, i, kind, at);
@@ -959,7 +987,7 @@ class EvBufferModelProperties {
         return independent(Combinators.combine(buf(), Arbitraries.of(EolStyle.class), Arbitraries.integers().between(0, 2),
                         amounts(false))
                 .as((i, style, kind, at) -> step("b" + i + ".searchEol every " + style + " from "
-                        + (kind == 0 ? "null" : kind == 1 ? "saved ptr" : at), s -> {
+                        + (kind == 0 ? "null" : kind == 1 ? "saved ptr" : kind == 3 ? "ptr of b" + ((i + 1) % 3) : at), s -> {
                     ByteModel m = s.models[i];
                     EvBuffer b = s.bufs[i];
                     EvBufferPtr p = startPtr(s, i, kind, at);
@@ -1166,9 +1194,15 @@ class EvBufferModelProperties {
     // ================================================================== channels
 
     Action<EvBufferModelState> readFrom() {
-        return independent(Combinators.combine(buf(), bytes(), Arbitraries.of(false, true),
+        // Now and then more than four large segments hold (70,000+ bytes), so one read needs
+        // a single big segment instead of a scatter.
+        Arbitrary<Integer> big = Arbitraries.frequencyOf(Tuple.of(10, sizes()),
+                Tuple.of(1, Arbitraries.integers().between(69_000, 90_000)));
+        return independent(Combinators.combine(buf(), bytes(big), Arbitraries.of(false, true),
                         Arbitraries.frequency(Tuple.of(1, 1), Tuple.of(1, 100), Tuple.of(3, 1 << 20)),
-                        amounts(true), Arbitraries.of(false, true))
+                        Arbitraries.frequencyOf(Tuple.of(10, amounts(true)),
+                                Tuple.of(1, Arbitraries.integers().between(69_000, 90_000).map(v -> new Amount(0, v)))),
+                        Arbitraries.of(false, true))
                 .as((i, spec, eof, cap, amt, plain) -> step("b" + i + ".readFrom(" + spec + (eof ? " then EOF" : "")
                         + ", cap " + cap + ", howmuch " + amt + (plain ? ", plain channel" : "") + ")", s -> {
                     byte[] in = spec.make();
@@ -1180,6 +1214,7 @@ class EvBufferModelProperties {
                         return;
                     }
                     int n = b.readFrom(plain ? new PlainChannel(ch) : ch, howmuch);
+                    maybeStale(s, i); // a read may set up new space at the end even when it reads nothing
                     int want = howmuch == -1 ? b.getMaxRead() : howmuch;
                     if (want == 0) {
                         eq(0, n, "readFrom(0)");

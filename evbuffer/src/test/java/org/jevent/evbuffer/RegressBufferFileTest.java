@@ -124,6 +124,32 @@ class RegressBufferFileTest {
         assertEquals(1, calls.size());
     }
 
+    // ------------------------------------------------------------------ evbuffer_read with a large howmuch
+
+    /**
+     * Not a C test: the read half of the add_file pump with a howmuch that four segments cannot
+     * hold (C's evbuffer_read then expands one chain). The bytes waiting must be read.
+     */
+    @Test
+    void test_evbuffer_read_large_howmuch() throws IOException {
+        java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+        EvBuffer dst = new EvBuffer();
+        try {
+            pipe.source().configureBlocking(false);
+            byte[] msg = b("ten bytes!");
+            assertEquals(msg.length, pipe.sink().write(ByteBuffer.wrap(msg)));
+            // (EvBuffer.readFrom, r.add(s, s.capacity())) so the read gets an empty view
+            int n = dst.readFrom(pipe.source(), 100_000);
+            valid(dst);
+            assertEquals(msg.length, n);
+            assertArrayEquals(msg, RegressSupport.contentOf(dst));
+        } finally {
+            dst.free();
+            pipe.sink().close();
+            pipe.source().close();
+        }
+    }
+
     // ------------------------------------------------------------------ add_file* (1154)
 
     private enum Backend { SENDFILE, MMAP, LINEAR, DEFAULT }

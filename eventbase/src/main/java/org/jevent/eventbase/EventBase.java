@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * <p>Invariant: every field is read and written by the owner thread only, except the
  * {@link TaskInbox}, {@code gotBreak}/{@code owner} (volatile) and each event's {@code remoteRes}.
  * The owner is the creating thread until a {@code loop} is entered, which makes the entering
- * thread the owner (so a base may be built on one thread and run on another). {@code ioEvents}
+ * thread the owner (so a base may be built on one thread and run on another); once an owner
+ * thread has terminated, the next thread to touch the base adopts it (to inspect or free it). {@code ioEvents}
  * counts the events inserted into channel registrations, {@code signalEvents} those added for
  * signals; the timer heap holds every heap-timed event and one proxy per non-empty
  * {@link CommonTimeout}.
@@ -133,11 +134,24 @@ public final class EventBase implements AutoCloseable {
     public void checkInLoopThread() {
         Thread o = owner;
         Thread me = Thread.currentThread();
-        if (me != o) {
+        if (me != o && !adoptFromDeadOwner(o, me)) {
             throw new IllegalStateException("EventBase is owned by thread \"" + o.getName()
                     + "\"; called from thread \"" + me.getName()
                     + "\" (use execute(Runnable) to hop onto the loop thread)");
         }
+    }
+
+    /**
+     * A base whose owner thread has terminated (a loop thread that ran its loop and ended) passes
+     * to the first thread that touches it, so that it can still be inspected and freed. A live
+     * owner is never displaced this way.
+     */
+    private synchronized boolean adoptFromDeadOwner(Thread o, Thread me) {
+        if (owner == o && !o.isAlive() && !running) {
+            owner = me;
+            return true;
+        }
+        return owner == me;
     }
 
     /** The thread that owns this base. */
@@ -192,8 +206,9 @@ public final class EventBase implements AutoCloseable {
 
     /**
      * {@code event_base_loop(base, flags)}. Returns 0 when it exited normally (exit, break,
-     * ONCE/NONBLOCK done), 1 when it stopped because no events were pending, -1 on error or
-     * when called re-entrantly from one of this base's callbacks.
+     * ONCE/NONBLOCK done), 1 when it stopped because no events were pending, -1 on error, when
+     * the loop thread was interrupted (the interrupt status stays set), or when called
+     * re-entrantly from one of this base's callbacks.
      */
     public int loop(int flags) {
         if (running) {
@@ -231,6 +246,13 @@ public final class EventBase implements AutoCloseable {
                     break;
                 }
                 if (closed) {
+                    break;
+                }
+                if (Thread.currentThread().isInterrupted()) {
+                    // An interrupted thread's select returns at once, forever: stop instead of spinning.
+                    // The interrupt status is left set for the caller.
+                    LOG.debug("loop thread of {} interrupted; leaving the loop", this);
+                    ret = -1;
                     break;
                 }
                 updateTimeCache();

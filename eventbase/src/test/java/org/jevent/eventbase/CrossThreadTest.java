@@ -170,7 +170,7 @@ class CrossThreadTest {
         assertNotNull(t);
         assertTrue(t instanceof IllegalStateException);
         assertTrue(t.getMessage().contains(owner), t.getMessage());
-        for (Runnable r : new Runnable[] {ev::del, () -> base.dispatch(), base::free, () -> base.initCommonTimeout(Duration.ofSeconds(1)),
+        for (Runnable r : new Runnable[] {ev::del, () -> ev.pending(Event.EV_TIMEOUT), base::free, () -> base.initCommonTimeout(Duration.ofSeconds(1)),
                 () -> new DeferredCallback(base, () -> { }).schedule(), () -> base.once(null, Event.EV_TIMEOUT, (e, w) -> { }, null),
                 base::checkInLoopThread, () -> base.gettimeMonotonic()}) {
             Throwable x = pool.submit(() -> {
