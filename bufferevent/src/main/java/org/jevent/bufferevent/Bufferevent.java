@@ -852,34 +852,45 @@ public abstract class Bufferevent implements AutoCloseable {
         deferred.schedule();
     }
 
+    /**
+     * The deferred run: CONNECTED first, then read, write and the other event bits, as libevent.
+     * Invariant on exit, even when a user callback throws: anything still pending is scheduled
+     * again, so a throwing read callback cannot swallow the EOF queued behind it.
+     */
     private void runDeferred() {
         if (freed) {
             return;
         }
-        if ((eventcbPending & BEV_EVENT_CONNECTED) != 0) {
-            eventcbPending &= ~BEV_EVENT_CONNECTED;
-            if (eventcb != null) {
-                eventcb.call(this, BEV_EVENT_CONNECTED);
+        try {
+            if ((eventcbPending & BEV_EVENT_CONNECTED) != 0) {
+                eventcbPending &= ~BEV_EVENT_CONNECTED;
+                if (eventcb != null) {
+                    eventcb.call(this, BEV_EVENT_CONNECTED);
+                }
             }
-        }
-        if (readcbPending && !freed) {
-            readcbPending = false;
-            if (readcb != null) {
-                readcb.call(this);
-                afterReadcb();
+            if (readcbPending && !freed) {
+                readcbPending = false;
+                if (readcb != null) {
+                    readcb.call(this);
+                    afterReadcb();
+                }
             }
-        }
-        if (writecbPending && !freed) {
-            writecbPending = false;
-            if (writecb != null) {
-                writecb.call(this);
+            if (writecbPending && !freed) {
+                writecbPending = false;
+                if (writecb != null) {
+                    writecb.call(this);
+                }
             }
-        }
-        if (eventcbPending != 0 && !freed) {
-            int what = eventcbPending;
-            eventcbPending = 0;
-            if (eventcb != null) {
-                eventcb.call(this, what);
+            if (eventcbPending != 0 && !freed) {
+                int what = eventcbPending;
+                eventcbPending = 0;
+                if (eventcb != null) {
+                    eventcb.call(this, what);
+                }
+            }
+        } finally {
+            if (!freed && (readcbPending || writecbPending || eventcbPending != 0)) {
+                scheduleDeferred();
             }
         }
     }

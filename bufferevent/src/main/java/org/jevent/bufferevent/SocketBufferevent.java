@@ -77,7 +77,8 @@ public final class SocketBufferevent extends Bufferevent {
 
     /**
      * {@code bufferevent_setfd}: uses {@code channel} from now on (made non-blocking). A channel
-     * whose connect is still pending is watched for its completion, as after {@link #connect}.
+     * whose connect is still pending is watched for its completion, as after {@link #connect};
+     * one not connected at all does no I/O until {@link #connect} is called.
      */
     public void setChannel(SocketChannel channel) {
         Objects.requireNonNull(channel, "channel");
@@ -92,10 +93,12 @@ public final class SocketBufferevent extends Bufferevent {
         this.channel = channel;
         this.readEv = new Event(base, channel, Event.EV_READ | Event.EV_PERSIST, (ev, what) -> onReadable());
         this.writeEv = new Event(base, channel, Event.EV_WRITE | Event.EV_PERSIST, (ev, what) -> onWritable());
-        this.connecting = channel.isConnectionPending();
-        if (connecting) {
+        // Not connected yet (connect() comes next, or is under way): no I/O until it finishes.
+        boolean pending = channel.isConnectionPending();
+        this.connecting = pending || !channel.isConnected();
+        if (pending) {
             writeEv.add();
-        } else {
+        } else if (!connecting) {
             if (readingActive()) {
                 startReading();
             }
@@ -309,6 +312,7 @@ public final class SocketBufferevent extends Bufferevent {
             }
         } catch (IOException | RuntimeException e) {
             connecting = false;
+            writeSoon.cancel();
             writeEv.del();
             readEv.del();
             fail(0, e);

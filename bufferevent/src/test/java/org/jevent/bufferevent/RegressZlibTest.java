@@ -29,6 +29,7 @@ class RegressZlibTest {
     private boolean deflaterEnded;
     private boolean inflaterEnded;
     private byte[] received;
+    private long compressedBytes;
 
     /** zlib_output_filter: NORMAL → NO_FLUSH, FLUSH → SYNC_FLUSH, FINISHED → finish. */
     private final class DeflateFilter implements BuffereventFilter {
@@ -50,6 +51,7 @@ class RegressZlibTest {
                 int n = z.deflate(out, 0, out.length, flush);
                 if (n > 0) {
                     dst.add(out, 0, n);
+                    compressedBytes += n;
                 }
                 boolean done = mode == FlushMode.FINISHED ? z.finished() : (z.needsInput() && n < out.length);
                 if (done) {
@@ -151,6 +153,7 @@ class RegressZlibTest {
             assertTrue(writecbFinished > 0);
             assertTrue(!errorcbInvoked);
             assertArrayEquals(buffer, received);
+            assertTrue(compressedBytes > 0 && compressedBytes < 1000, "deflated to " + compressedBytes + " bytes");
         } finally {
             bev1.free();
             bev2.free();

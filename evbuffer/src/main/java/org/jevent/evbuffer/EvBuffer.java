@@ -81,6 +81,8 @@ public final class EvBuffer implements AutoCloseable {
     /** Bumped by every change of the chain: cached pointer positions are valid while it is unchanged. */
     int layoutVersion;
 
+    /** The cursor readLine searches with, made on first use and reused. */
+    private EvBufferPtr lineCursor;
     /** Made on first use: most buffers are never reserved into (an idle connection holds two). */
     private Reservation reservation;
 
@@ -242,7 +244,7 @@ public final class EvBuffer implements AutoCloseable {
     /**
      * Moves every byte of {@code src} to the end of this buffer ({@code evbuffer_add_buffer}).
      * Whole segments are relinked, not copied; only a segment shorter than
-     * {@link Segment#SHARE_MINIMUM} is folded into this buffer's last one when it fits, so that a
+     * 1 KiB is folded into this buffer's last one when it fits, so that a
      * stream of small messages does not become a chain of nearly empty segments. Both buffers'
      * callbacks run. Moving a buffer into itself does nothing.
      *
@@ -494,7 +496,7 @@ public final class EvBuffer implements AutoCloseable {
      * Moves up to {@code len} bytes from the front of this buffer to the end of {@code dst}
      * ({@code evbuffer_remove_buffer(src, dst, len)}); returns how many. Whole segments are
      * relinked; of the one segment that is split, a part shorter than
-     * {@link Segment#SHARE_MINIMUM} is copied and a longer one is shared read-only.
+     * 1 KiB is copied and a longer one is shared read-only.
      *
      * @throws IllegalStateException if this buffer's front or {@code dst}'s end is frozen
      */
@@ -941,7 +943,16 @@ public final class EvBuffer implements AutoCloseable {
         if (length == 0) {
             return null;
         }
-        EvBufferPtr eol = searchEol(null, style);
+        materializeFiles();
+        EvBufferPtr eol = lineCursor;
+        if (eol == null) {
+            eol = lineCursor = new EvBufferPtr();
+        }
+        eol.pos = 0;
+        eol.matchLength = 0;
+        eol.owner = null;
+        resolve(eol);
+        LineScanner.findEol(this, eol, style);
         if (eol.pos < 0) {
             return null;
         }

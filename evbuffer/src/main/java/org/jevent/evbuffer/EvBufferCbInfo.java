@@ -9,6 +9,9 @@ public final class EvBufferCbInfo {
     long nAdded;
     long nDeleted;
 
+    EvBufferCbInfo() {
+    }
+
     /** Length of the buffer when the changes reported here began. */
     public long origSize() {
         return origSize;

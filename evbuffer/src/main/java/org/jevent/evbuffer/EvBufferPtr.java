@@ -18,6 +18,9 @@ public final class EvBufferPtr {
     int version;
     Segment seg;
     int offset;
+    /** Set by a scan: the byte just before the match (-1 if the match is where the scan began) and its segment. */
+    int before = -1;
+    Segment beforeSeg;
 
     /** A pointer at position 0 of no buffer yet; set it with {@link EvBuffer#ptrSet}. */
     public EvBufferPtr() {
@@ -50,6 +53,7 @@ public final class EvBufferPtr {
         pos = -1;
         matchLength = 0;
         seg = null;
+        beforeSeg = null;
         owner = null;
     }
 

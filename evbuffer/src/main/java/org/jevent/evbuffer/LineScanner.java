@@ -60,19 +60,18 @@ final class LineScanner {
                 }
                 return;
             case CRLF:
-                while (scan(buf, cursor, CR, LF)) {
-                    byte c = byteAt(cursor.seg, cursor.seg.pos + cursor.offset);
-                    if (c == LF) {
-                        cursor.matchLength = 1;
-                        return;
-                    }
-                    if (byteAfter(cursor) == LF) {
+                // The first LF ends the line, with the CR right before it if there is one: the
+                // same answer as libevent's walk over every CR, with one byte scan instead of two.
+                if (scan(buf, cursor, LF, LF)) {
+                    if (cursor.before == CR) {
+                        back(buf, cursor);
                         cursor.matchLength = 2;
-                        return;
+                    } else {
+                        cursor.matchLength = 1;
                     }
-                    step(buf, cursor); // a lone CR is data
+                } else {
+                    cursor.invalidate();
                 }
-                cursor.invalidate();
                 return;
             default:
                 throw new AssertionError(style);
@@ -99,11 +98,23 @@ final class LineScanner {
         }
         int from = s.pos + cursor.offset;
         long pos = cursor.pos;
+        Segment prev = null;
         while (true) {
             int idx = a == b ? ByteScan.indexOf(s.data, from, s.limit, a)
                     : ByteScan.indexOfEither(s.data, from, s.limit, a, b);
             if (idx >= 0) {
                 cursor.pos = pos + (idx - from);
+                // The byte before the match, if it lies at or after where the search started.
+                if (idx > from) {
+                    cursor.before = s.data.get(idx - 1);
+                    cursor.beforeSeg = s;
+                } else if (prev != null) {
+                    cursor.before = prev.data.get(prev.limit - 1);
+                    cursor.beforeSeg = prev;
+                } else {
+                    cursor.before = -1;
+                    cursor.beforeSeg = null;
+                }
                 cursor.seg = s;
                 cursor.offset = idx - s.pos;
                 return true;
@@ -112,8 +123,23 @@ final class LineScanner {
                 return false;
             }
             pos += s.limit - from;
+            if (s.limit > from) {
+                prev = s;
+            }
             s = s.next;
             from = s.pos;
+        }
+    }
+
+    /** Moves the cursor one byte back, onto {@link EvBufferPtr#before}, which must exist. */
+    private static void back(EvBuffer buf, EvBufferPtr cursor) {
+        cursor.pos--;
+        if (cursor.offset > 0) {
+            cursor.offset--;
+        } else {
+            Segment p = cursor.beforeSeg;
+            cursor.seg = p;
+            cursor.offset = p.readable() - 1;
         }
     }
 
@@ -145,24 +171,6 @@ final class LineScanner {
             j++;
         }
         return true;
-    }
-
-    private static byte byteAt(Segment s, int index) {
-        return s.data.get(index);
-    }
-
-    /** The byte after the cursor's, or -1 (never a CR or LF) at the end of the data. */
-    private static int byteAfter(EvBufferPtr cursor) {
-        Segment s = cursor.seg;
-        int j = s.pos + cursor.offset + 1;
-        while (j == s.limit) {
-            s = s.next;
-            if (s == null || s.readable() == 0) {
-                return -1;
-            }
-            j = s.pos;
-        }
-        return s.data.get(j);
     }
 
     /** Length of the run of CR and LF bytes starting at the cursor. */

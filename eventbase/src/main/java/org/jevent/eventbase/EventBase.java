@@ -58,6 +58,7 @@ public final class EventBase implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EventBase.class);
     /** Durations are capped so that deadline arithmetic on nanoTime can never overflow. */
     private static final long MAX_TIMEOUT_NANOS = Long.MAX_VALUE >>> 2;
+    private static final Duration MAX_TIMEOUT = Duration.ofNanos(MAX_TIMEOUT_NANOS);
 
     private final Selector selector;
     private final EventClock clock;
@@ -1110,7 +1111,7 @@ public final class EventBase implements AutoCloseable {
     }
 
     static long toNanos(Duration d) {
-        if (d.compareTo(Duration.ofNanos(MAX_TIMEOUT_NANOS)) > 0) {
+        if (d.compareTo(MAX_TIMEOUT) > 0) {
             return MAX_TIMEOUT_NANOS;
         }
         return d.toNanos();

@@ -9,7 +9,6 @@ import static org.jevent.eventbase.EvConnListener.LEV_OPT_THREADSAFE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -293,7 +292,6 @@ class ListenerTest {
     void accepts_in_a_batch_per_wakeup() throws Exception {
         int n = 10;
         AtomicInteger accepted = new AtomicInteger();
-        int[] callbacksSeen = {0};
         EvConnListener l = EvConnListener.newBind(base, (lis, c, p) -> {
             accepted.incrementAndGet();
             try {
@@ -306,9 +304,8 @@ class ListenerTest {
             connect(l);
         }
         Thread.sleep(100); // let the kernel queue all of them
-        // One readiness callback of the listener's event accepts the whole backlog.
-        Event probe = new Event(base, null, 0, (e, w) -> callbacksSeen[0]++);
-        probe.activate(Event.EV_READ);
+        // EVLOOP_ONCE returns after the first turn that ran callbacks: one readiness wake-up
+        // of the listener accepted the whole backlog.
         base.loop(EventBase.EVLOOP_ONCE);
         assertEquals(n, accepted.get());
         l.free();
@@ -316,7 +313,6 @@ class ListenerTest {
 
     @Test
     void too_many_open_files_backs_off_instead_of_spinning() throws Exception {
-        ManualClock clock = null; // real time: the back-off is a real timer of 10 ms
         AtomicInteger attempts = new AtomicInteger();
         List<IOException> errors = new ArrayList<>();
         int[] accepted = {0};
@@ -346,8 +342,7 @@ class ListenerTest {
         assertTrue(EvConnListener.isTooManyOpenFiles(errors.get(0)));
         assertEquals(4, attempts.get(), "one attempt per back-off period, no spinning on a readable socket");
         assertTrue(ms >= 10 + 20 + 40 - 5, "backed off 10, 20, 40 ms: took " + ms + " ms");
-        assertNotNull(l.toString());
-        assertTrue(clock == null);
+        assertTrue(l.toString().contains("disabled"), l.toString());
         l.free();
     }
 }

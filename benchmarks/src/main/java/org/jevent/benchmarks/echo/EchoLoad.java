@@ -27,6 +27,9 @@ import java.util.Random;
  * <pre>java -cp benchmarks/target/benchmarks.jar org.jevent.benchmarks.echo.EchoLoad
  *     [--servers jevent,netty,nio] [--seconds 10] [--warmup 3] [--idle 10000]</pre>
  *
+ * <p>{@code -Djevent.echo.serverJvmArgs="..."} adds JVM options to every server process (for
+ * example a flight recording).
+ *
  * <p>Workloads (issue 4): 50 connections × 64-byte messages × 16 in flight (messages/s);
  * 10 connections × 64 KiB messages (MB/s); idle connections (server heap and RSS per connection).
  * On 2 cores the client is often the bottleneck, so the server's CPU time is reported too.
@@ -82,13 +85,21 @@ public final class EchoLoad {
     }
 
     private static Result runAll(String impl, int seconds, int warmup, int idle) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(javaBin(), "-Xms256m", "-Xmx1g", "-XX:MaxDirectMemorySize=1g",
-                "-cp", System.getProperty("java.class.path"), EchoServer.class.getName(), impl);
+        List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xms256m", "-Xmx1g", "-XX:MaxDirectMemorySize=1g"));
+        String extra = System.getProperty("jevent.echo.serverJvmArgs", "");
+        if (!extra.isBlank()) {
+            cmd.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), EchoServer.class.getName(), impl));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.redirectError(ProcessBuilder.Redirect.INHERIT);
         Process p = pb.start();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
                 PrintWriter in = new PrintWriter(p.getOutputStream(), true, StandardCharsets.UTF_8)) {
             String first = out.readLine();
+            for (int skipped = 0; first != null && !first.startsWith("listening on ") && skipped < 50; skipped++) {
+                first = out.readLine(); // JVM notices (e.g. a flight recording starting) come first
+            }
             if (first == null || !first.startsWith("listening on ")) {
                 throw new IllegalStateException(impl + " server did not start: " + first);
             }
