@@ -26,10 +26,14 @@ import org.jevent.evbuffer.EvBuffer;
  * falls to it (0: when it is empty).</li>
  * <li>A timeout disables its direction and reports {@code READING|TIMEOUT} or
  * {@code WRITING|TIMEOUT}; re-enable to go on. The write timeout counts only while there is
- * something to write (libevent's socket variant also counts with an empty output when EV_WRITE is
+ * something to write, for a filter until the bytes have also left the bufferevents under it
+ * (libevent's socket variant also counts with an empty output when EV_WRITE is
  * enabled; we do not, for every variant alike).</li>
  * <li>With {@link #BEV_OPT_DEFER_CALLBACKS} callbacks run from the base's deferred queue after
- * the current event, coalesced: one read callback for many reads, event bits OR-ed.</li>
+ * the current event, coalesced: one read callback for many reads, event bits OR-ed. Unlike
+ * libevent, a queued read callback whose input has meanwhile fallen below the low watermark
+ * (drained by an earlier callback) is dropped unless it was forced (IGNORE_WATERMARKS, end of
+ * stream, flush); and a callback that throws does not lose the callbacks queued behind it.</li>
  * </ul>
  *
  * <h2>Threading</h2>
@@ -84,11 +88,11 @@ public abstract class Bufferevent implements AutoCloseable {
     public static final int DEFAULT_MAX_SINGLE_IO = 16384;
 
     // Why a direction is paused (libevent's bufferevent_suspend_flags).
-    static final int SUSPEND_WM = 0x01;
-    static final int SUSPEND_BW = 0x02;
-    static final int SUSPEND_BW_GROUP = 0x04;
-    static final int SUSPEND_LOOKUP = 0x08;
-    static final int SUSPEND_FILT_READ = 0x10;
+    protected static final int SUSPEND_WM = 0x01;
+    protected static final int SUSPEND_BW = 0x02;
+    protected static final int SUSPEND_BW_GROUP = 0x04;
+    protected static final int SUSPEND_LOOKUP = 0x08;
+    protected static final int SUSPEND_FILT_READ = 0x10;
 
     /** libevent's {@code bufferevent_data_cb}; the C {@code ctx} is what the lambda captures. */
     @FunctionalInterface
@@ -120,10 +124,10 @@ public abstract class Bufferevent implements AutoCloseable {
     int writeSuspended;
     boolean freed;
 
-    long wmReadLow;
-    long wmReadHigh;
-    long wmWriteLow;
-    long wmWriteHigh;
+    protected long wmReadLow;
+    protected long wmReadHigh;
+    protected long wmWriteLow;
+    protected long wmWriteHigh;
     private CbEntry readHighEntry;
 
     private Duration timeoutRead;
@@ -139,6 +143,8 @@ public abstract class Bufferevent implements AutoCloseable {
 
     private DeferredCallback deferred;
     private boolean readcbPending;
+    /** The pending read callback runs whatever the low watermark says (it was forced). */
+    private boolean readcbForced;
     private boolean writecbPending;
     private int eventcbPending;
 
@@ -271,16 +277,16 @@ public abstract class Bufferevent implements AutoCloseable {
     }
 
     /** True if reading should be happening now. */
-    final boolean readingActive() {
+    protected final boolean readingActive() {
         return !freed && (enabled & EV_READ) != 0 && readSuspended == 0;
     }
 
     /** True if writing should be happening now (when there is output). */
-    final boolean writingActive() {
+    protected final boolean writingActive() {
         return !freed && (enabled & EV_WRITE) != 0 && writeSuspended == 0;
     }
 
-    final void suspendRead(int reason) {
+    protected final void suspendRead(int reason) {
         boolean was = readSuspended == 0;
         readSuspended |= reason;
         if (was && !freed) {
@@ -289,7 +295,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
     }
 
-    final void unsuspendRead(int reason) {
+    protected final void unsuspendRead(int reason) {
         int before = readSuspended;
         readSuspended &= ~reason;
         if (before != 0 && readSuspended == 0 && !freed && (enabled & EV_READ) != 0) {
@@ -298,7 +304,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
     }
 
-    final void suspendWrite(int reason) {
+    protected final void suspendWrite(int reason) {
         boolean was = writeSuspended == 0;
         writeSuspended |= reason;
         if (was && !freed) {
@@ -307,7 +313,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
     }
 
-    final void unsuspendWrite(int reason) {
+    protected final void unsuspendWrite(int reason) {
         int before = writeSuspended;
         writeSuspended &= ~reason;
         if (before != 0 && writeSuspended == 0 && !freed && (enabled & EV_WRITE) != 0) {
@@ -461,7 +467,7 @@ public abstract class Bufferevent implements AutoCloseable {
     }
 
     /** Bytes the input may still take before the read high watermark; -1 when unlimited. */
-    final long readRoom() {
+    protected final long readRoom() {
         if (wmReadHigh == 0) {
             return -1;
         }
@@ -472,7 +478,7 @@ public abstract class Bufferevent implements AutoCloseable {
 
     /**
      * {@code bufferevent_set_timeouts}: null or zero disables that timeout. A timer restarts on
-     * every successful read or write.
+     * every successful read or write, and from now with the new value when this is called.
      */
     public void setTimeouts(Duration read, Duration write) {
         checkLoopThread();
@@ -482,10 +488,11 @@ public abstract class Bufferevent implements AutoCloseable {
         }
         timeoutRead = read == null || read.isZero() ? null : read;
         timeoutWrite = write == null || write.isZero() ? null : write;
-        if (timeoutRead == null && readTimer != null) {
+        // A running timer restarts from now with the new value, as libevent re-adds its events.
+        if (readTimer != null) {
             readTimer.del();
         }
-        if (timeoutWrite == null && writeTimer != null) {
+        if (writeTimer != null) {
             writeTimer.del();
         }
         adjustTimeouts();
@@ -500,7 +507,7 @@ public abstract class Bufferevent implements AutoCloseable {
     }
 
     /** Arms or cancels the timers to match what is running (libevent's generic_adj_timeouts). */
-    final void adjustTimeouts() {
+    protected final void adjustTimeouts() {
         if (freed) {
             return;
         }
@@ -517,7 +524,7 @@ public abstract class Bufferevent implements AutoCloseable {
         adjustWriteTimeout();
     }
 
-    final void adjustWriteTimeout() {
+    protected final void adjustWriteTimeout() {
         if (timeoutWrite != null) {
             Event t = writeTimer();
             if (writingActive() && hasPendingOutput()) {
@@ -536,14 +543,14 @@ public abstract class Bufferevent implements AutoCloseable {
     }
 
     /** Restarts the read timer after progress. */
-    final void readProgress() {
+    protected final void readProgress() {
         if (timeoutRead != null && readingActive()) {
             readTimer().add(timeoutRead);
         }
     }
 
     /** Restarts (or, with nothing left to write, stops) the write timer after progress. */
-    final void writeProgress() {
+    protected final void writeProgress() {
         if (timeoutWrite != null) {
             if (writingActive() && hasPendingOutput()) {
                 writeTimer().add(timeoutWrite);
@@ -667,14 +674,14 @@ public abstract class Bufferevent implements AutoCloseable {
     }
 
     /** Charges {@code n} bytes read to the rate limits. */
-    final void chargeRead(long n) {
+    protected final void chargeRead(long n) {
         if (rateLimiter != null) {
             rateLimiter.chargeRead(this, n);
         }
     }
 
     /** Charges {@code n} bytes written to the rate limits. */
-    final void chargeWrite(long n) {
+    protected final void chargeWrite(long n) {
         if (rateLimiter != null) {
             rateLimiter.chargeWrite(this, n);
         }
@@ -704,10 +711,11 @@ public abstract class Bufferevent implements AutoCloseable {
         if (r.group == group) {
             return;
         }
-        if (r.group != null) {
-            r.group.remove(this);
+        RateLimitGroup old = r.group;
+        r.group = group; // before leaving the old one, whose remove() resumes I/O
+        if (old != null) {
+            old.remove(this);
         }
-        r.group = group;
         group.add(this);
     }
 
@@ -715,8 +723,10 @@ public abstract class Bufferevent implements AutoCloseable {
     public void removeFromRateLimitGroup() {
         checkLoopThread();
         if (rateLimiter != null && rateLimiter.group != null) {
-            rateLimiter.group.remove(this);
+            // Out of the group first: leaving resumes I/O, which must not see the group's limit.
+            RateLimitGroup g = rateLimiter.group;
             rateLimiter.group = null;
+            g.remove(this);
         }
     }
 
@@ -743,15 +753,19 @@ public abstract class Bufferevent implements AutoCloseable {
     /** {@code bufferevent_decrement_read_limit}: takes tokens by hand; may go negative. */
     public void decrementReadLimit(long n) {
         checkLoopThread();
-        requireBucket().bucket.readLimit -= n;
-        rateLimiter.applyOwnLimits();
+        RateLimiter r = requireBucket();
+        r.bucket.refill(r.now()); // ticks before now are owed before the decrement, not after it
+        r.bucket.readLimit -= n;
+        r.applyOwnLimits();
     }
 
     /** {@code bufferevent_decrement_write_limit}. */
     public void decrementWriteLimit(long n) {
         checkLoopThread();
-        requireBucket().bucket.writeLimit -= n;
-        rateLimiter.applyOwnLimits();
+        RateLimiter r = requireBucket();
+        r.bucket.refill(r.now());
+        r.bucket.writeLimit -= n;
+        r.applyOwnLimits();
     }
 
     private RateLimiter requireBucket() {
@@ -785,12 +799,15 @@ public abstract class Bufferevent implements AutoCloseable {
     // ------------------------------------------------------------------ callbacks
 
     /** Runs (or defers) the read callback; honours the low watermark only through callers. */
-    final void runReadcb(int opts) {
+    protected final void runReadcb(int opts) {
         if (readcb == null || freed) {
             return;
         }
         if (((options | opts) & BEV_OPT_DEFER_CALLBACKS) != 0) {
             readcbPending = true;
+            if ((opts & BEV_TRIG_IGNORE_WATERMARKS) != 0) {
+                readcbForced = true;
+            }
             scheduleDeferred();
         } else {
             readcb.call(this);
@@ -798,7 +815,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
     }
 
-    final void runWritecb(int opts) {
+    protected final void runWritecb(int opts) {
         if (writecb == null || freed) {
             return;
         }
@@ -810,7 +827,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
     }
 
-    final void runEventcb(int what, int opts) {
+    protected final void runEventcb(int what, int opts) {
         if (eventcb == null || freed) {
             return;
         }
@@ -823,12 +840,12 @@ public abstract class Bufferevent implements AutoCloseable {
     }
 
     /** Reports an error: remembers it and runs the event callback with {@code what | ERROR}. */
-    final void fail(int what, Throwable error) {
+    protected final void fail(int what, Throwable error) {
         lastError = error;
         runEventcb(what | BEV_EVENT_ERROR, 0);
     }
 
-    final void setLastError(Throwable error) {
+    protected final void setLastError(Throwable error) {
         lastError = error;
     }
 
@@ -869,8 +886,13 @@ public abstract class Bufferevent implements AutoCloseable {
                 }
             }
             if (readcbPending && !freed) {
+                // The input may have shrunk since the call was queued (the user drained it in
+                // an earlier callback): no read callback below the low watermark unless forced
+                // (IGNORE_WATERMARKS, end of stream, flush).
+                boolean forced = readcbForced;
                 readcbPending = false;
-                if (readcb != null) {
+                readcbForced = false;
+                if (readcb != null && (forced || input.getLength() >= wmReadLow)) {
                     readcb.call(this);
                     afterReadcb();
                 }
@@ -947,13 +969,28 @@ public abstract class Bufferevent implements AutoCloseable {
     /** Variant's part of free: stop the transport, close what CLOSE_ON_FREE says to close. */
     protected abstract void onFree();
 
+    // ------------------------------------------------------------------ for variants in other packages
+
+    /**
+     * Pauses reading of {@code other} for {@code reason}: how a variant layered on another
+     * bufferevent (a filter, a TLS bufferevent) applies back-pressure to it.
+     */
+    protected static void suspendReadOf(Bufferevent other, int reason) {
+        other.suspendRead(reason);
+    }
+
+    /** Lifts a {@link #suspendReadOf} pause. */
+    protected static void unsuspendReadOf(Bufferevent other, int reason) {
+        other.unsuspendRead(reason);
+    }
+
     // ------------------------------------------------------------------ threads
 
-    final void checkLoopThread() {
+    protected final void checkLoopThread() {
         base.checkInLoopThread();
     }
 
-    final void checkNotFreed() {
+    protected final void checkNotFreed() {
         if (freed) {
             throw new IllegalStateException("the bufferevent was freed");
         }
@@ -963,7 +1000,7 @@ public abstract class Bufferevent implements AutoCloseable {
      * On the loop thread: false, the caller goes on. Elsewhere: with THREADSAFE the action is
      * queued to the loop (in call order) and true is returned; without it this throws.
      */
-    final boolean hopIfForeign(Runnable action) {
+    protected final boolean hopIfForeign(Runnable action) {
         if (base.isInLoopThread()) {
             return false;
         }

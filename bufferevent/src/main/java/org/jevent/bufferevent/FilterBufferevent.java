@@ -23,7 +23,9 @@ import org.jevent.evbuffer.EvBuffer;
  * {@code got_eof}).
  *
  * <p>Invariant: the output filter never runs inside itself ({@code processingOutput}), so a write
- * from within the filter or from a write callback cannot recurse.
+ * from within the filter or from a write callback cannot recurse; the input side never runs
+ * inside its own synchronous read callback ({@code inReadcb}): a drain there that resumes
+ * reading is served by the loop in {@code processInput}, so the stack depth stays bounded.
  */
 public final class FilterBufferevent extends Bufferevent {
     private final Bufferevent underlying;
@@ -31,6 +33,10 @@ public final class FilterBufferevent extends Bufferevent {
     private final BuffereventFilter outputFilter;
     private boolean processingOutput;
     private boolean processingInput;
+    /** True while our read callback runs synchronously from {@link #processInput}. */
+    private boolean inReadcb;
+    /** Set when more input was asked for from inside that callback. */
+    private boolean moreInput;
 
     private FilterBufferevent(Bufferevent underlying, BuffereventFilter inputFilter,
             BuffereventFilter outputFilter, int options) {
@@ -74,8 +80,47 @@ public final class FilterBufferevent extends Bufferevent {
         processInput(FlushMode.NORMAL);
     }
 
-    /** Runs the input filter while it makes progress; returns true if it produced bytes. */
+    /**
+     * Runs the input filter while it makes progress, then the read callback; returns true if it
+     * produced bytes. A read callback that drains the input resumes reading (the high watermark
+     * lifts), which asks for this again: asked from inside our own synchronous read callback,
+     * that only sets {@code moreInput} and the loop here goes round once more, so the stack does
+     * not grow with the amount of data waiting in the underlying input.
+     */
     private boolean processInput(FlushMode mode) {
+        if (inReadcb && mode == FlushMode.NORMAL) {
+            moreInput = true;
+            return false;
+        }
+        boolean nested = inReadcb; // e.g. flush(EV_READ, FINISHED) from inside our read callback
+        boolean producedAny = false;
+        FlushMode m = mode;
+        do {
+            moreInput = false;
+            boolean produced = filterInput(m);
+            producedAny |= produced;
+            if (produced && !freed) {
+                readProgress();
+                if (input.getLength() >= wmReadLow || m != FlushMode.NORMAL) {
+                    boolean outer = inReadcb;
+                    inReadcb = true;
+                    try {
+                        runReadcb(m != FlushMode.NORMAL ? BEV_TRIG_IGNORE_WATERMARKS : 0);
+                    } finally {
+                        inReadcb = outer;
+                    }
+                }
+            }
+            m = FlushMode.NORMAL;
+        } while (moreInput && !freed);
+        if (nested) {
+            moreInput = true; // the outer loop looks once more: we may have cleared its request
+        }
+        return producedAny;
+    }
+
+    /** One pass of the input filter from the underlying input into ours. */
+    private boolean filterInput(FlushMode mode) {
         if (freed || processingInput || (mode == FlushMode.NORMAL && !readingActive())) {
             return false;
         }
@@ -107,12 +152,6 @@ public final class FilterBufferevent extends Bufferevent {
             }
         } finally {
             processingInput = false;
-        }
-        if (produced) {
-            readProgress();
-            if (input.getLength() >= wmReadLow || mode != FlushMode.NORMAL) {
-                runReadcb(0);
-            }
         }
         return produced;
     }

@@ -9,6 +9,10 @@ import org.jevent.evbuffer.EvBuffer;
  * segments, never by copying, as soon as the writer may write and the reader may read, limited
  * by the reader's high watermark.
  *
+ * <p>Rate limits hold for pairs too (libevent ignores them here): a move takes at most the
+ * tokens the reader may read and the writer may write, and a pair whose bucket is empty waits
+ * for the next tick.
+ *
  * <p>As in libevent, callbacks are always deferred (a write calling the partner's read callback,
  * which writes back, would otherwise recurse without bound), freeing one half does not tell the
  * other, and only {@code flush(EV_WRITE, FINISHED)} delivers end of stream to the partner.
@@ -53,19 +57,26 @@ public final class PairBufferevent extends Bufferevent {
     }
 
     /** Moves src's output into dst's input and runs the callbacks the move calls for. */
-    private static void transfer(PairBufferevent src, PairBufferevent dst, boolean ignoreWatermarks) {
+    private static long transfer(PairBufferevent src, PairBufferevent dst, boolean ignoreWatermarks) {
         long n = src.output.getLength();
         if (!ignoreWatermarks) {
             long room = dst.readRoom();
             if (room == 0) {
-                return;
+                return 0;
             }
             if (room > 0) {
                 n = Math.min(n, room);
             }
+            // Rate limits: never more than the tokens (see RateLimiter.tokensToRead).
+            if (dst.rateLimiter != null) {
+                n = Math.min(n, dst.rateLimiter.tokensToRead());
+            }
+            if (src.rateLimiter != null) {
+                n = Math.min(n, src.rateLimiter.tokensToWrite());
+            }
         }
         if (n == 0) {
-            return;
+            return 0;
         }
         src.output.removeBuffer(dst.input, n);
         dst.chargeRead(n);
@@ -73,11 +84,12 @@ public final class PairBufferevent extends Bufferevent {
         dst.readProgress();
         src.writeProgress();
         if (ignoreWatermarks || dst.input.getLength() >= dst.wmReadLow) {
-            dst.runReadcb(0);
+            dst.runReadcb(ignoreWatermarks ? BEV_TRIG_IGNORE_WATERMARKS : 0);
         }
         if (ignoreWatermarks || src.output.getLength() <= src.wmWriteLow) {
             src.runWritecb(0);
         }
+        return n;
     }
 
     @Override
@@ -106,14 +118,18 @@ public final class PairBufferevent extends Bufferevent {
 
     @Override
     protected int onFlush(int iotype, FlushMode mode) {
-        if (mode == FlushMode.NORMAL || partner == null) {
+        if (partner == null) {
+            return -1; // as libevent: nobody to flush to
+        }
+        if (mode == FlushMode.NORMAL) {
             return 0;
         }
+        long moved = 0;
         if ((iotype & EV_READ) != 0) {
-            transfer(partner, this, true);
+            moved += transfer(partner, this, true);
         }
         if ((iotype & EV_WRITE) != 0) {
-            transfer(this, partner, true);
+            moved += transfer(this, partner, true);
         }
         if (mode == FlushMode.FINISHED) {
             int what = BEV_EVENT_EOF;
@@ -125,7 +141,7 @@ public final class PairBufferevent extends Bufferevent {
             }
             partner.runEventcb(what, 0);
         }
-        return 0;
+        return moved > 0 ? 1 : 0; // libevent returns 0 here; 1 = bytes moved, as flush() documents
     }
 
     @Override

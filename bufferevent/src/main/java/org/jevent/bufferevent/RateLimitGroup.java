@@ -55,7 +55,7 @@ public final class RateLimitGroup {
         base.checkInLoopThread();
         bucket.reconfigure(cfg);
         if (!members.isEmpty()) {
-            tick.add(cfg.tick);
+            armTick();
         }
         apply();
     }
@@ -92,12 +92,14 @@ public final class RateLimitGroup {
     /** {@code bufferevent_rate_limit_group_decrement_read_limit}: may go negative. */
     public void decrementReadLimit(long n) {
         base.checkInLoopThread();
+        bucket.refill(base.gettimeMonotonic()); // ticks before now are owed before the decrement
         bucket.readLimit -= n;
         apply();
     }
 
     public void decrementWriteLimit(long n) {
         base.checkInLoopThread();
+        bucket.refill(base.gettimeMonotonic());
         bucket.writeLimit -= n;
         apply();
     }
@@ -122,7 +124,7 @@ public final class RateLimitGroup {
             throw new IllegalStateException("the group was freed");
         }
         if (members.isEmpty()) {
-            tick.add(bucket.cfg.tick); // re-armed by onTick while there are members
+            armTick(); // re-armed by onTick while there are members
         }
         members.add(bev);
         if (readSuspended) {
@@ -163,6 +165,7 @@ public final class RateLimitGroup {
 
     void chargeRead(long n) {
         totalRead += n;
+        bucket.refill(base.gettimeMonotonic());
         bucket.readLimit -= n;
         if (bucket.readLimit <= 0 && !readSuspended) {
             apply();
@@ -171,6 +174,7 @@ public final class RateLimitGroup {
 
     void chargeWrite(long n) {
         totalWritten += n;
+        bucket.refill(base.gettimeMonotonic());
         bucket.writeLimit -= n;
         if (bucket.writeLimit <= 0 && !writeSuspended) {
             apply();
@@ -181,7 +185,7 @@ public final class RateLimitGroup {
         if (members.isEmpty()) {
             return;
         }
-        tick.add(bucket.cfg.tick);
+        armTick();
         apply();
     }
 
@@ -216,6 +220,15 @@ public final class RateLimitGroup {
                 }
             }
         }
+    }
+
+    /**
+     * The timer fires at the bucket's next tick boundary (the buckets count ticks of the
+     * monotonic clock), so that suspended members resume as soon as tokens are due, not up to a
+     * whole tick later.
+     */
+    private void armTick() {
+        tick.add(Duration.ofNanos(bucket.nanosToNextTick(base.gettimeMonotonic())));
     }
 
     Duration tickLength() {

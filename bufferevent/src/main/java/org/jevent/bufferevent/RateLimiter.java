@@ -68,8 +68,40 @@ final class RateLimiter {
         return n;
     }
 
+    /**
+     * All the tokens there are for reading now, own bucket and group alike, without the group's
+     * per-member share: a pair moves at most this much at once, so that a limited move always
+     * empties a bucket, which suspends the pair until a tick resumes it (a move cut to a share
+     * would leave the rest with nobody to move it).
+     */
+    long tokensToRead() {
+        long n = Long.MAX_VALUE;
+        if (bucket != null) {
+            bucket.refill(now());
+            n = bucket.readLimit;
+        }
+        if (group != null) {
+            n = Math.min(n, group.getReadLimit());
+        }
+        return Math.max(0, n);
+    }
+
+    /** As {@link #tokensToRead()}, for writing. */
+    long tokensToWrite() {
+        long n = Long.MAX_VALUE;
+        if (bucket != null) {
+            bucket.refill(now());
+            n = bucket.writeLimit;
+        }
+        if (group != null) {
+            n = Math.min(n, group.getWriteLimit());
+        }
+        return Math.max(0, n);
+    }
+
     void chargeRead(Bufferevent b, long n) {
         if (bucket != null) {
+            bucket.refill(now()); // credit the ticks that passed before this charge first
             bucket.readLimit -= n;
             applyOwnLimits();
         }
@@ -80,6 +112,7 @@ final class RateLimiter {
 
     void chargeWrite(Bufferevent b, long n) {
         if (bucket != null) {
+            bucket.refill(now());
             bucket.writeLimit -= n;
             applyOwnLimits();
         }

@@ -32,6 +32,8 @@ import org.jevent.evbuffer.EvBuffer;
  * are frozen); end of stream reports {@code READING|EOF}, an I/O failure
  * {@code READING|ERROR} or {@code WRITING|ERROR} with the exception in {@link #getLastError()},
  * and a failed connect a bare {@code ERROR}. Bytes already read stay in the input in every case.
+ * A pending connect counts as output for the write timeout, so that timeout bounds the connect
+ * ({@code WRITING|TIMEOUT}), as in libevent.
  */
 public final class SocketBufferevent extends Bufferevent {
     /** Name lookups run here, off the loop thread; their results hop back onto it. */
@@ -141,6 +143,7 @@ public final class SocketBufferevent extends Bufferevent {
             } else {
                 connecting = true;
                 writeEv.add();
+                adjustWriteTimeout();
             }
         } catch (IOException | RuntimeException e) {
             connecting = false;
@@ -315,10 +318,12 @@ public final class SocketBufferevent extends Bufferevent {
             writeSoon.cancel();
             writeEv.del();
             readEv.del();
+            adjustWriteTimeout(); // nothing can be written now: no write timeout after the error
             fail(0, e);
             return;
         }
         connecting = false;
+        writeProgress(); // the connect was progress: restart the write timer, or stop it if idle
         if (!writingActive() || output.getLength() == 0) {
             writeEv.del();
         }
@@ -368,6 +373,23 @@ public final class SocketBufferevent extends Bufferevent {
         if (n > 0 && output.getLength() <= wmWriteLow) {
             runWritecb(0);
         }
+    }
+
+    /**
+     * A pending connect counts as something to write, so the write timeout bounds a connect
+     * ({@code WRITING|TIMEOUT}, the connect goes on unless the bufferevent is freed), as in
+     * libevent, whose connect waits on the write event and its timeout. A channel that is not
+     * connected and not connecting has nothing it could write.
+     */
+    @Override
+    protected boolean hasPendingOutput() {
+        if (channel == null) {
+            return super.hasPendingOutput();
+        }
+        if (channel.isConnectionPending()) {
+            return true;
+        }
+        return channel.isConnected() && super.hasPendingOutput();
     }
 
     private void dropEvents() {

@@ -6,6 +6,8 @@ package org.jevent.bufferevent;
  *
  * <p>Invariant: {@code readLimit <= cfg.readBurst} and {@code writeLimit <= cfg.writeBurst};
  * either may be negative after a manual decrement or an overrun, and then earns its way back.
+ * Every change of the tokens is preceded by {@link #refill}, so that the ticks that passed before
+ * a charge or decrement are credited before it, never after it.
  */
 final class TokenBucket {
     TokenBucketCfg cfg;

@@ -175,6 +175,31 @@ class ThreadingTest {
         }
     }
 
+    /** writeBuffer from another thread: a buffer filled on that thread moves in whole, in order. */
+    @Test
+    void threadsafeWriteBufferFromAnotherThread() throws Exception {
+        PairBufferevent[] pair = Bufferevent.pair(base, BEV_OPT_THREADSAFE);
+        toClose.add(pair[0]);
+        toClose.add(pair[1]);
+        pair[1].enable(EV_READ);
+        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+        pair[1].setCallbacks(b -> got.writeBytes(BevTestSupport.drain(b.getInput())), null, null);
+        byte[] data = new byte[100_000];
+        new java.util.Random(8).nextBytes(data);
+        assertEquals(null, onOtherThread(() -> {
+            for (int i = 0; i < 10; i++) {
+                EvBuffer buf = new EvBuffer(); // segments from this thread's pool
+                buf.add(data, i * 10_000, 10_000);
+                pair[0].writeBuffer(buf);
+            }
+        }));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (got.size() < data.length && System.nanoTime() < deadline) {
+            BevTestSupport.loopFor(base, EventBase.EVLOOP_NONBLOCK, 1000);
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(data, got.toByteArray());
+    }
+
     /** free() from another thread on a THREADSAFE bufferevent hops too: no callback runs afterwards. */
     @Test
     void threadsafeFreeFromAnotherThreadHops() throws Exception {

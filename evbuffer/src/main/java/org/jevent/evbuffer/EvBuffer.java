@@ -638,6 +638,32 @@ public final class EvBuffer implements AutoCloseable {
         return h.readView(h.pos, h.pos + want).slice();
     }
 
+    /**
+     * {@link #pullup} for a caller that writes into the bytes in place: the first {@code size}
+     * bytes are made contiguous in memory that this buffer alone holds (shared or lent memory is
+     * copied first, so no other holder ever sees the change) and a writable view positioned at 0
+     * is returned. What the caller writes there is the buffer's content from then on. A TLS
+     * engine that decrypts in place (the JDK's) needs this. Same null results as pullup.
+     */
+    public ByteBuffer pullupWritable(long size) {
+        if (size < -1) {
+            throw new IllegalArgumentException("size must be -1 or at least 0: " + size);
+        }
+        if (size == -1) {
+            size = length;
+        }
+        if (size == 0 || size > length) {
+            return null;
+        }
+        materializeFiles();
+        int want = (int) Math.min(size, Integer.MAX_VALUE);
+        Segment h = head;
+        if (h.readable() < want || !h.isExclusive()) {
+            h = gatherFront(want);
+        }
+        return h.data.slice(h.pos, want);
+    }
+
     // ------------------------------------------------------------------ zero-copy access
 
     /**

@@ -54,6 +54,20 @@ final class EvBufferModelState {
     final boolean[] frozenFront = new boolean[N];
     final boolean[] frozenEnd = new boolean[N];
     final List<long[]>[] cbLog;
+    /** Our callback on each buffer, its entry, and whether it is enabled. */
+    final EvBufferCallback[] callbacks = new EvBufferCallback[N];
+    final CbEntry[] entries = new CbEntry[N];
+    final boolean[] cbEnabled = new boolean[N];
+    /** Deferred callbacks: the executor's queue and what has piled up since the last run. */
+    final List<Runnable>[] deferQueue;
+    final boolean[] deferred = new boolean[N];
+    final boolean[] pending = new boolean[N];
+    final long[] pendOrig = new long[N];
+    final long[] pendAdded = new long[N];
+    final long[] pendDeleted = new long[N];
+    /** A second callback that removes itself when it first runs, and what it saw. */
+    final boolean[] oneShotArmed = new boolean[N];
+    final List<long[]>[] oneShotLog;
     final EvBufferPtr[] ptrs = new EvBufferPtr[N];
     final Reservation[] reservations = new Reservation[N];
     final List<Ref> refs = new ArrayList<>();
@@ -96,9 +110,13 @@ final class EvBufferModelState {
     @SuppressWarnings("unchecked")
     EvBufferModelState() {
         poolBaseline = SegmentPool.current().outstanding();
-        cbLog = new List[N];
+        cbLog = (List<long[]>[]) new List<?>[N];
+        deferQueue = (List<Runnable>[]) new List<?>[N];
+        oneShotLog = (List<long[]>[]) new List<?>[N];
         for (int i = 0; i < N; i++) {
             cbLog[i] = new ArrayList<>();
+            deferQueue[i] = new ArrayList<>();
+            oneShotLog[i] = new ArrayList<>();
             fresh(i);
         }
     }
@@ -106,9 +124,16 @@ final class EvBufferModelState {
     void fresh(int i) {
         EvBuffer b = new EvBuffer();
         List<long[]> log = cbLog[i];
-        b.addCb((buf, info) -> {
+        callbacks[i] = (buf, info) -> {
             log.add(new long[] {info.origSize(), info.nAdded(), info.nDeleted(), buf.getLength()});
-        });
+        };
+        entries[i] = b.addCb(callbacks[i]);
+        cbEnabled[i] = true;
+        deferQueue[i].clear();
+        deferred[i] = false;
+        pending[i] = false;
+        oneShotArmed[i] = false;
+        oneShotLog[i].clear();
         bufs[i] = b;
         models[i] = new ByteModel();
         frozenFront[i] = false;
@@ -124,6 +149,7 @@ final class EvBufferModelState {
         errors.clear();
         for (int i = 0; i < N; i++) {
             cbLog[i].clear();
+            oneShotLog[i].clear();
             models[i].beginStep();
         }
     }
@@ -147,20 +173,31 @@ final class EvBufferModelState {
             // callbacks: exactly one report of the step's net change, or none when nothing changed
             List<long[]> log = cbLog[i];
             if (m.changedThisStep()) {
-                check(log.size() == 1, step, i, "expected one callback " + cbString(m.stepOrig, m.stepAdded,
-                        m.stepDeleted) + " but got " + logString(log));
-                long[] e = log.get(0);
-                check(e[0] == m.stepOrig && e[1] == m.stepAdded && e[2] == m.stepDeleted, step, i,
-                        "callback reported " + logString(log) + ", expected "
-                                + cbString(m.stepOrig, m.stepAdded, m.stepDeleted));
-                check(e[3] == e[0] + e[1] - e[2], step, i, "callback ran before the change was complete: length "
-                        + e[3] + " in " + logString(log));
+                if (deferred[i]) {
+                    if (!pending[i]) {
+                        pending[i] = true;
+                        pendOrig[i] = m.stepOrig;
+                        pendAdded[i] = 0;
+                        pendDeleted[i] = 0;
+                    }
+                    pendAdded[i] += m.stepAdded;
+                    pendDeleted[i] += m.stepDeleted;
+                    check(log.isEmpty(), step, i, "deferred callback ran inside the operation: " + logString(log));
+                } else {
+                    expectReport(step, i, log, cbEnabled[i], m.stepOrig, m.stepAdded, m.stepDeleted, "callback");
+                    if (oneShotArmed[i]) {
+                        expectReport(step, i, oneShotLog[i], true, m.stepOrig, m.stepAdded, m.stepDeleted,
+                                "self-removing callback");
+                        oneShotArmed[i] = false;
+                    }
+                }
                 if (reservations[i] != null) {
                     reservations[i].validity = Validity.STALE;
                 }
             } else {
                 check(log.isEmpty(), step, i, "callback ran though nothing changed: " + logString(log));
             }
+            check(oneShotLog[i].isEmpty() || m.changedThisStep(), step, i, "self-removing callback ran though nothing changed");
             // contiguous space
             int cs = b.getContiguousSpace();
             check(cs >= 0 && cs <= m.length(), step, i, "getContiguousSpace " + cs + " of " + m.length());
@@ -204,6 +241,22 @@ final class EvBufferModelState {
                 }
             }
         }
+    }
+
+    /** One report of (orig, added, deleted) in {@code log} when enabled, none when not. */
+    static void expectReport(String step, int i, List<long[]> log, boolean enabled, long orig, long added,
+            long deleted, String who) {
+        if (!enabled) {
+            check(log.isEmpty(), step, i, "disabled " + who + " ran: " + logString(log));
+            return;
+        }
+        check(log.size() == 1, step, i, "expected one " + who + " report " + cbString(orig, added, deleted)
+                + " but got " + logString(log));
+        long[] e = log.get(0);
+        check(e[0] == orig && e[1] == added && e[2] == deleted, step, i,
+                who + " reported " + logString(log) + ", expected " + cbString(orig, added, deleted));
+        check(e[3] == e[0] + e[1] - e[2], step, i, who + " ran before the change was complete: length "
+                + e[3] + " in " + logString(log));
     }
 
     private static void check(boolean ok, String step, int i, String msg) {

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * a busy high priority starves lower ones, as in C); (7) run up to 32 deferred callbacks.
  *
  * <p>Invariant: every field is read and written by the owner thread only, except the
- * {@link TaskInbox}, {@code gotBreak}/{@code owner} (volatile) and each event's {@code remoteRes}.
+ * {@link TaskInbox}, {@code gotBreak}/{@code owner}/{@code closed} (volatile) and each event's
+ * {@code remoteRes}.
  * The owner is the creating thread until a {@code loop} is entered, which makes the entering
  * thread the owner (so a base may be built on one thread and run on another); once an owner
  * thread has terminated, the next thread to touch the base adopts it (to inspect or free it). {@code ioEvents}
@@ -40,7 +41,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threading: {@link #execute(Runnable)}, {@link Event#activate(int)}, {@link #loopExit},
  * {@link #loopBreak()}, {@link #isInLoopThread()} and {@link #checkInLoopThread()} may be called
- * from any thread; every other method throws {@link IllegalStateException} naming the owner.
+ * from any thread; every other method that reads or changes events or loop state throws
+ * {@link IllegalStateException} naming the owner. Getters of fixed properties
+ * ({@code getNpriorities}, {@code getMethod}, {@code getClock}, {@code getOwnerThread},
+ * {@code isFreed}, {@code deferredExecutor}) answer anywhere.
  */
 public final class EventBase implements AutoCloseable {
     /** Block until some events are active, run them, return. */
@@ -69,6 +73,7 @@ public final class EventBase implements AutoCloseable {
     private final List<CommonTimeout> commonTimeouts = new ArrayList<>(4);
     private final List<Event> signalEvents = new ArrayList<>(2);
     private final List<ChannelRegistration> connectWatch = new ArrayList<>(2);
+    private final EventWalk walk;
     private final long maxDispatchIntervalNanos;
     private final int maxCallbacks;
     private final int limitCallbacksAfterPriority;
@@ -86,13 +91,13 @@ public final class EventBase implements AutoCloseable {
     private boolean gotTerm;
     private boolean continueFlag;
     private boolean running;
-    private boolean closed;
+    /** Volatile: execute() and activate() read it from other threads. */
+    private volatile boolean closed;
     private int visiting;
     private int runningPriority = -1;
     private Event runningEvent;
     private int ioEvents;
     private long timerSeq;
-    private int tasksThisTurn;
 
     private long cachedNanos;
     private boolean cacheValid;
@@ -121,6 +126,7 @@ public final class EventBase implements AutoCloseable {
         this.maxDeferredPerTurn = config.maxDeferredPerTurn;
         this.maxTasksPerTurn = config.maxTasksPerTurn;
         this.noCacheTime = config.noCacheTime;
+        this.walk = new EventWalk(this, selector, signalEvents, timers, commonTimeouts, activeQueues);
         this.owner = Thread.currentThread();
     }
 
@@ -257,14 +263,21 @@ public final class EventBase implements AutoCloseable {
                     break;
                 }
                 updateTimeCache();
-                tasksThisTurn = 0;
                 int tasks = inbox.isEmpty() ? 0 : inbox.drain(inboxHandler, maxTasksPerTurn);
                 processTimeouts();
-                if (activeQueues.count() > 0 || !deferred.isEmpty()) {
-                    int n = processActive();
+                boolean hadActive = activeQueues.count() > 0 || !deferred.isEmpty();
+                int n = 0;
+                if (hadActive) {
+                    n = processActive();
                     if (n >= 0 && !gotBreak) {
                         n += runDeferred();
                     }
+                }
+                if (!connectWatch.isEmpty()) {
+                    // A callback may have completed a connect: EV_WRITE must mean OP_WRITE from now on.
+                    recheckConnects();
+                }
+                if (hadActive) {
                     if ((flags & EVLOOP_ONCE) != 0 && activeQueues.count() == 0 && n + tasks != 0) {
                         break;
                     }
@@ -272,9 +285,6 @@ public final class EventBase implements AutoCloseable {
                     break;
                 } else if ((flags & EVLOOP_ONCE) != 0 && tasks != 0) {
                     break;
-                }
-                if (!connectWatch.isEmpty()) {
-                    recheckConnects();
                 }
             }
         } finally {
@@ -367,7 +377,6 @@ public final class EventBase implements AutoCloseable {
                 activateLocal(ev, res);
             }
         } else {
-            tasksThisTurn++;
             Runnable r = (Runnable) item;
             try {
                 r.run();
@@ -866,54 +875,7 @@ public final class EventBase implements AutoCloseable {
         checkOpen();
         visiting++;
         try {
-            for (SelectionKey key : selector.keys()) {
-                ChannelRegistration reg = (ChannelRegistration) key.attachment();
-                for (int i = 0; i < reg.count; i++) {
-                    int r = visitor.visit(this, reg.events[i]);
-                    if (r != 0) {
-                        return r;
-                    }
-                }
-            }
-            for (int i = 0; i < signalEvents.size(); i++) {
-                int r = visitor.visit(this, signalEvents.get(i));
-                if (r != 0) {
-                    return r;
-                }
-            }
-            for (int i = 0; i < timers.size(); i++) {
-                TimerNode n = timers.get(i);
-                if (n instanceof Event) {
-                    Event ev = (Event) n;
-                    if (ev.registration == null && !ev.signalAdded) {
-                        int r = visitor.visit(this, ev);
-                        if (r != 0) {
-                            return r;
-                        }
-                    }
-                }
-            }
-            for (int c = 0; c < commonTimeouts.size(); c++) {
-                for (Event ev = commonTimeouts.get(c).head; ev != null; ev = ev.commonNext) {
-                    if (ev.registration == null && !ev.signalAdded) {
-                        int r = visitor.visit(this, ev);
-                        if (r != 0) {
-                            return r;
-                        }
-                    }
-                }
-            }
-            for (int p = 0; p < activeQueues.priorities(); p++) {
-                for (Event ev = activeQueues.head(p); ev != null; ev = ev.activeNext) {
-                    if (ev.registration == null && !ev.signalAdded && !ev.hasTimer()) {
-                        int r = visitor.visit(this, ev);
-                        if (r != 0) {
-                            return r;
-                        }
-                    }
-                }
-            }
-            return 0;
+            return walk.walk(visitor, false);
         } finally {
             visiting--;
         }
@@ -923,27 +885,14 @@ public final class EventBase implements AutoCloseable {
     public void dumpEvents(Appendable out) throws IOException {
         checkInLoopThread();
         checkOpen();
-        long now = now();
-        StringBuilder sb = new StringBuilder("Inserted events:\n");
-        foreachEvent((b, ev) -> {
-            sb.append("  ").append(ev);
-            int pend = ev.pending(Event.EV_READ | Event.EV_WRITE | Event.EV_SIGNAL);
-            if (pend != 0) {
-                sb.append(' ').append(Event.flagsToString(pend));
-            }
-            if (ev.hasTimer()) {
-                sb.append(" Timeout=").append(Duration.ofNanos(ev.deadline - now)).append(" from now");
-            }
-            sb.append('\n');
-            return 0;
-        });
-        sb.append("Active events:\n");
-        for (int p = 0; p < activeQueues.priorities(); p++) {
-            for (Event ev = activeQueues.head(p); ev != null; ev = ev.activeNext) {
-                sb.append("  ").append(ev).append(" Active: ").append(Event.flagsToString(ev.activeRes)).append('\n');
-            }
+        String text;
+        visiting++;
+        try {
+            text = walk.dump(now());
+        } finally {
+            visiting--;
         }
-        out.append(sb);
+        out.append(text);
     }
 
     /**
@@ -953,24 +902,8 @@ public final class EventBase implements AutoCloseable {
     public int getNumEvents(int flags) {
         checkInLoopThread();
         int n = 0;
-        if ((flags & EVENT_BASE_COUNT_ADDED) != 0) {
-            n += ioEvents + signalEvents.size();
-            for (int i = 0; i < timers.size(); i++) {
-                TimerNode t = timers.get(i);
-                if (t instanceof Event) {
-                    Event ev = (Event) t;
-                    if (ev.registration == null && !ev.signalAdded) {
-                        n++;
-                    }
-                }
-            }
-            for (int c = 0; c < commonTimeouts.size(); c++) {
-                for (Event ev = commonTimeouts.get(c).head; ev != null; ev = ev.commonNext) {
-                    if (ev.registration == null && !ev.signalAdded) {
-                        n++;
-                    }
-                }
-            }
+        if ((flags & EVENT_BASE_COUNT_ADDED) != 0 && !closed) {
+            n += walk.countAdded();
         }
         if ((flags & EVENT_BASE_COUNT_ACTIVE) != 0) {
             n += activeQueues.count();

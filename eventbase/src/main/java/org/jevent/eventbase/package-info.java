@@ -13,7 +13,25 @@
  * (one intrusive FIFO per priority), {@link org.jevent.eventbase.DeferredCallback} (reusable,
  * coalescing run-after-this-turn callback), {@code TaskInbox} (JCTools MPSC queue + wake-up
  * protocol), {@code ChannelRegistration} (one SelectionKey, many events), {@code SignalDispatcher}
- * ({@code sun.misc.Signal} routing), {@link org.jevent.eventbase.EvConnListener}.
+ * ({@code sun.misc.Signal} routing), {@code EventWalk} (foreach/dump/count walks),
+ * {@link org.jevent.eventbase.EventConfig} ({@code event_config}),
+ * {@link org.jevent.eventbase.EventClock} and {@link org.jevent.eventbase.ManualClock} (replaceable
+ * time for tests), {@link org.jevent.eventbase.EvConnListener}.
+ *
+ * <p>For the modules above (bufferevent, evbuffer): {@code base.isInLoopThread()} /
+ * {@code checkInLoopThread()}; {@code base.execute(Runnable)} to hop onto the loop from any thread;
+ * {@code new DeferredCallback(base, action).schedule()} for coalesced run-after-this-turn work
+ * without allocation; {@code base.deferredExecutor()} for an {@link java.util.concurrent.Executor}
+ * over the same queue; {@code Event.timer(base, cb).add(Duration)} or
+ * {@code .add(base.initCommonTimeout(d))} for timeouts (a common timeout is O(1) per add/del).
+ *
+ * <p>Ownership: a base belongs to the thread that created it until a thread enters its loop, which
+ * then owns it; when an owner thread has died, the next thread to touch the base adopts it. Delete
+ * a channel's events before closing the channel, as in C: a closed channel's events can no longer
+ * fire but still count as pending, so {@code dispatch} would not return.
+ *
+ * <p>Interrupting the loop thread makes {@code loop} return -1 (an interrupted thread's select
+ * returns at once, so looping on would spin); the interrupt status is kept.
  *
  * <p>Where we depart from libevent, and why:
  * <ul>

@@ -142,7 +142,10 @@ class CrossThreadTest {
         assertEquals(0, result.get());
 
         loop = startLoop(base, 0, result);
-        Thread.sleep(50);
+        // A loopBreak issued before the loop starts is forgotten (as in C): wait until it runs.
+        CountDownLatch running = new CountDownLatch(1);
+        base.execute(running::countDown);
+        assertTrue(running.await(5, TimeUnit.SECONDS));
         base.loopBreak();
         loop.join(5000);
         assertFalse(loop.isAlive(), "loopBreak from another thread ended the loop");

@@ -3,6 +3,7 @@ package org.jevent.eventbase;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -54,6 +55,30 @@ class SignalTest {
         assertEquals(2, calls[0], "EV_PERSIST keeps a signal event after it fired");
         assertEquals(1, base.loop(EventBase.EVLOOP_NONBLOCK), "no events left once deleted");
         base.free();
+    }
+
+    @Test
+    void test_signal_restore() throws InterruptedException {
+        // After the last signal event is deleted, the handler that was there before is back.
+        java.util.concurrent.CountDownLatch previousCalled = new java.util.concurrent.CountDownLatch(1);
+        sun.misc.SignalHandler old = Signal.handle(new Signal("WINCH"), sig -> previousCalled.countDown());
+        try {
+            EventBase base = new EventBase();
+            int[] calls = {0};
+            Event ev = Event.signal(base, "WINCH", (e, w) -> calls[0]++);
+            ev.add();
+            Signal.raise(new Signal("WINCH"));
+            base.loop(EventBase.EVLOOP_ONCE);
+            assertEquals(1, calls[0]);
+            assertEquals(1, previousCalled.getCount(), "ours replaced the previous handler while added");
+            ev.del();
+            Signal.raise(new Signal("WINCH"));
+            assertTrue(previousCalled.await(5, TimeUnit.SECONDS), "previous handler restored");
+            assertEquals(1, calls[0]);
+            base.free();
+        } finally {
+            Signal.handle(new Signal("WINCH"), old);
+        }
     }
 
     @Test

@@ -1,0 +1,56 @@
+package org.jevent.bufferevent.ssl;
+
+import java.util.Locale;
+
+/**
+ * One TLS failure that caused an ERROR event: the entry of {@link SslBufferevent#getSslError()},
+ * the twin of one code in OpenSSL's error queue as {@code bufferevent_get_openssl_error} returns
+ * it.
+ *
+ * @param cause the exception the engine threw, or one describing what we detected ourselves
+ *     (a truncation, a record that is not TLS, a handshake timeout)
+ * @param alert the TLS alert involved, in the standard lower-case spelling
+ *     ({@code "handshake_failure"}), or null if none is known
+ * @param remote true if the peer reported the problem (it sent the alert), false if we found it
+ */
+public record SslError(Throwable cause, String alert, boolean remote) {
+    /** A readable one-line account: who failed, the alert, and the message. */
+    public String describe() {
+        StringBuilder sb = new StringBuilder(remote ? "peer reported" : "local");
+        if (alert != null) {
+            sb.append(" alert ").append(alert);
+        }
+        sb.append(": ").append(cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage());
+        return sb.toString();
+    }
+
+    /**
+     * Classifies an engine exception. The JDK says "Received fatal alert: NAME" for an alert
+     * from the peer; Conscrypt (BoringSSL) names a received alert with a reason like
+     * {@code SSLV3_ALERT_HANDSHAKE_FAILURE} or {@code TLSV1_ALERT_UNKNOWN_CA}.
+     */
+    static SslError of(Throwable e) {
+        String msg = String.valueOf(e.getMessage());
+        int i = msg.indexOf("Received fatal alert: ");
+        if (i >= 0) {
+            String alert = msg.substring(i + "Received fatal alert: ".length()).trim();
+            int end = alert.indexOf(' ');
+            return new SslError(e, end > 0 ? alert.substring(0, end) : alert, true);
+        }
+        int a = msg.indexOf("_ALERT_");
+        if (a >= 0) {
+            int start = a + "_ALERT_".length();
+            int end = start;
+            while (end < msg.length() && (Character.isLetterOrDigit(msg.charAt(end)) || msg.charAt(end) == '_')) {
+                end++;
+            }
+            return new SslError(e, msg.substring(start, end).toLowerCase(Locale.ROOT), true);
+        }
+        return new SslError(e, null, false);
+    }
+
+    @Override
+    public String toString() {
+        return "SslError[" + describe() + "]";
+    }
+}

@@ -1,0 +1,122 @@
+package org.jevent.eventbase;
+
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Read-only walks over everything a base holds, for {@code event_base_foreach_event},
+ * {@code event_base_dump_events} and {@code event_base_get_num_events}; kept out of the loop class.
+ *
+ * <p>Invariant: visits each event once, in libevent's order: I/O events per channel, signal
+ * events, heap timers, common-timeout timers (each skipped if already seen as I/O or signal),
+ * then events that are only active. It never changes the base; {@link EventBase} forbids the
+ * visitor to change it either.
+ */
+final class EventWalk {
+    private final EventBase base;
+    private final Selector selector;
+    private final List<Event> signalEvents;
+    private final TimerHeap timers;
+    private final List<CommonTimeout> commonTimeouts;
+    private final ActiveQueues activeQueues;
+
+    EventWalk(EventBase base, Selector selector, List<Event> signalEvents, TimerHeap timers,
+            List<CommonTimeout> commonTimeouts, ActiveQueues activeQueues) {
+        this.base = base;
+        this.selector = selector;
+        this.signalEvents = signalEvents;
+        this.timers = timers;
+        this.commonTimeouts = commonTimeouts;
+        this.activeQueues = activeQueues;
+    }
+
+    /** Visits events until one visit returns non-zero; {@code addedOnly} skips active-only events. */
+    int walk(EventBase.EventVisitor visitor, boolean addedOnly) {
+        for (SelectionKey key : selector.keys()) {
+            ChannelRegistration reg = (ChannelRegistration) key.attachment();
+            for (int i = 0; i < reg.count; i++) {
+                int r = visitor.visit(base, reg.events[i]);
+                if (r != 0) {
+                    return r;
+                }
+            }
+        }
+        for (int i = 0; i < signalEvents.size(); i++) {
+            int r = visitor.visit(base, signalEvents.get(i));
+            if (r != 0) {
+                return r;
+            }
+        }
+        for (int i = 0; i < timers.size(); i++) {
+            TimerNode n = timers.get(i);
+            if (n instanceof Event && !hasInterest((Event) n)) {
+                int r = visitor.visit(base, (Event) n);
+                if (r != 0) {
+                    return r;
+                }
+            }
+        }
+        for (int c = 0; c < commonTimeouts.size(); c++) {
+            for (Event ev = commonTimeouts.get(c).head; ev != null; ev = ev.commonNext) {
+                if (!hasInterest(ev)) {
+                    int r = visitor.visit(base, ev);
+                    if (r != 0) {
+                        return r;
+                    }
+                }
+            }
+        }
+        if (addedOnly) {
+            return 0;
+        }
+        for (int p = 0; p < activeQueues.priorities(); p++) {
+            for (Event ev = activeQueues.head(p); ev != null; ev = ev.activeNext) {
+                if (!hasInterest(ev) && !ev.hasTimer()) {
+                    int r = visitor.visit(base, ev);
+                    if (r != 0) {
+                        return r;
+                    }
+                }
+            }
+        }
+        return 0;
+    }
+
+    int countAdded() {
+        int[] n = {0};
+        walk((b, ev) -> {
+            n[0]++;
+            return 0;
+        }, true);
+        return n[0];
+    }
+
+    String dump(long now) {
+        StringBuilder sb = new StringBuilder("Inserted events:\n");
+        walk((b, ev) -> {
+            sb.append("  ").append(ev);
+            int pend = ev.pending(Event.EV_READ | Event.EV_WRITE | Event.EV_SIGNAL);
+            if (pend != 0) {
+                sb.append(' ').append(Event.flagsToString(pend));
+            }
+            if (ev.hasTimer()) {
+                sb.append(" Timeout=").append(Duration.ofNanos(ev.deadline - now)).append(" from now");
+            }
+            sb.append('\n');
+            return 0;
+        }, true);
+        sb.append("Active events:\n");
+        for (int p = 0; p < activeQueues.priorities(); p++) {
+            for (Event ev = activeQueues.head(p); ev != null; ev = ev.activeNext) {
+                sb.append("  ").append(ev).append(" Active: ").append(Event.flagsToString(ev.activeRes)).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    private static boolean hasInterest(Event ev) {
+        return ev.registration != null || ev.signalAdded;
+    }
+}
