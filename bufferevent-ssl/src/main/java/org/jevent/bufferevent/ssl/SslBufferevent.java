@@ -101,6 +101,8 @@ public final class SslBufferevent extends Bufferevent {
     private boolean heldPlaintext;
     private boolean pumping;
     private boolean pumpAgain;
+    private boolean deliveringRead;
+    private boolean readAgain;
     private boolean peerClosed;
     private boolean eofReported;
 
@@ -450,11 +452,31 @@ public final class SslBufferevent extends Bufferevent {
         }
     }
 
+    /**
+     * Delivers what a pump produced. A read callback that drains the input may resume reading
+     * and so pump again; that nested pump only asks for another round here ({@code readAgain})
+     * instead of calling the user inside the user, so the stack stays flat however much data
+     * waits (the same shape as FilterBufferevent's input loop).
+     */
     private void afterPump(boolean delivered) {
         if (delivered) {
-            readProgress();
-            if (input.getLength() >= wmReadLow) {
-                runReadcb(0);
+            if (deliveringRead) {
+                readAgain = true;
+            } else {
+                deliveringRead = true;
+                try {
+                    boolean again = true;
+                    while (again && !isFreed()) {
+                        readAgain = false;
+                        readProgress();
+                        if (input.getLength() >= wmReadLow) {
+                            runReadcb(0);
+                        }
+                        again = readAgain;
+                    }
+                } finally {
+                    deliveringRead = false;
+                }
             }
         }
         if (!isFreed()) {
