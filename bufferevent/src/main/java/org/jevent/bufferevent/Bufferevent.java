@@ -730,6 +730,12 @@ public abstract class Bufferevent implements AutoCloseable {
         }
     }
 
+    /** {@code bufferevent_get_token_bucket_cfg}: the own bucket's configuration, or null. */
+    public TokenBucketCfg getTokenBucketCfg() {
+        checkLoopThread();
+        return rateLimiter == null || rateLimiter.bucket == null ? null : rateLimiter.bucket.cfg;
+    }
+
     /** {@code bufferevent_get_read_limit}: tokens of the own bucket, {@code Long.MAX_VALUE} without one. */
     public long getReadLimit() {
         checkLoopThread();
