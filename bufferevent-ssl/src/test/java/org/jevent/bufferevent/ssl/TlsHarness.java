@@ -1,0 +1,155 @@
+package org.jevent.bufferevent.ssl;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import javax.net.ssl.SSLEngine;
+import org.jevent.bufferevent.Bufferevent;
+import org.jevent.bufferevent.FlushMode;
+import org.jevent.bufferevent.PairBufferevent;
+import org.jevent.eventbase.Event;
+import org.jevent.eventbase.EventBase;
+import org.junit.jupiter.params.provider.Arguments;
+
+/** Builds linked TLS bufferevents over the three transports of the conformance matrix. */
+final class TlsHarness {
+    private TlsHarness() {
+    }
+
+    enum Variant {
+        /** {@link SslBufferevent#socket} over a loopback channel. */
+        SOCKET,
+        /** {@link SslBufferevent#filter} over a {@code SocketBufferevent}. */
+        FILTER_SOCKET,
+        /** {@link SslBufferevent#filter} over a pair half. */
+        FILTER_PAIR
+    }
+
+    static final String[] PROTOCOLS = {"TLSv1.2", "TLSv1.3"};
+
+    /** Every (provider, protocol, variant) combination. */
+    static Stream<Arguments> matrix() {
+        List<Arguments> out = new ArrayList<>();
+        for (TlsTestSupport.Impl impl : TlsTestSupport.Impl.values()) {
+            for (String p : PROTOCOLS) {
+                for (Variant v : Variant.values()) {
+                    out.add(Arguments.of(impl, p, v));
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    /** Two connected non-blocking loopback channels: {client, server}. */
+    static SocketChannel[] loopbackPair() {
+        try (ServerSocketChannel ss = ServerSocketChannel.open()) {
+            ss.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            SocketChannel c = SocketChannel.open(ss.getLocalAddress());
+            SocketChannel s = ss.accept();
+            c.configureBlocking(false);
+            s.configureBlocking(false);
+            return new SocketChannel[] {c, s};
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The two raw transports of a variant (null for SOCKET, whose channels come from {@link #loopbackPair}). */
+    static Bufferevent[] transports(EventBase base, Variant v, SocketChannel[] ch) {
+        return switch (v) {
+            case SOCKET -> null;
+            case FILTER_SOCKET -> new Bufferevent[] {Bufferevent.socket(base, ch[0], Bufferevent.BEV_OPT_CLOSE_ON_FREE),
+                Bufferevent.socket(base, ch[1], Bufferevent.BEV_OPT_CLOSE_ON_FREE)};
+            case FILTER_PAIR -> Bufferevent.pair(base, 0);
+        };
+    }
+
+    static SslBufferevent wrap(EventBase base, Variant v, SocketChannel ch, Bufferevent transport, SSLEngine engine,
+            SslState state, int options) {
+        if (v == Variant.SOCKET) {
+            return SslBufferevent.socket(base, ch, engine, state, options | Bufferevent.BEV_OPT_CLOSE_ON_FREE);
+        }
+        return SslBufferevent.filter(base, transport, engine, state, options | Bufferevent.BEV_OPT_CLOSE_ON_FREE);
+    }
+
+    /** {client, server} TLS bufferevents, CONNECTING and ACCEPTING, over variant {@code v}. */
+    static SslBufferevent[] link(EventBase base, Variant v, TlsTestSupport.Impl impl, String protocol, int options)
+            throws Exception {
+        return link(base, v, TlsTestSupport.engine(impl, true, protocol), TlsTestSupport.engine(impl, false, protocol),
+                SslState.CONNECTING, SslState.ACCEPTING, options);
+    }
+
+    static SslBufferevent[] link(EventBase base, Variant v, SSLEngine ce, SSLEngine se, SslState cs, SslState ss,
+            int options) {
+        SocketChannel[] ch = v == Variant.FILTER_PAIR ? new SocketChannel[2] : loopbackPair();
+        Bufferevent[] t = transports(base, v, ch);
+        SslBufferevent c = wrap(base, v, ch[0], t == null ? null : t[0], ce, cs, options);
+        SslBufferevent s = wrap(base, v, ch[1], t == null ? null : t[1], se, ss, options);
+        return new SslBufferevent[] {c, s};
+    }
+
+    /**
+     * Ends {@code side}'s transport without close_notify: the peer sees a bare EOF. A pair half
+     * says EOF explicitly (freeing a pair half tells its partner nothing); a socket is closed.
+     */
+    static void dirtyClose(SslBufferevent side) {
+        Bufferevent u = side.getUnderlying();
+        if (u instanceof PairBufferevent p) {
+            p.flush(Bufferevent.EV_WRITE, FlushMode.FINISHED);
+        }
+        side.free();
+    }
+
+    /** Runs the loop until a test calls loopBreak, or fails after {@code limit}. */
+    static void run(EventBase base, Duration limit) {
+        boolean[] expired = new boolean[1];
+        Event guard = Event.timer(base, (ev, what) -> {
+            expired[0] = true;
+            base.loopBreak();
+        });
+        guard.add(limit);
+        base.dispatch();
+        guard.del();
+        if (expired[0]) {
+            throw new AssertionError("the loop did not finish within " + limit);
+        }
+    }
+
+    /** Runs the loop for {@code d} (for things that must NOT happen). */
+    static void runFor(EventBase base, Duration d) {
+        Event guard = Event.timer(base, (ev, what) -> base.loopBreak());
+        guard.add(d);
+        base.dispatch();
+        guard.del();
+    }
+
+    static String ev(int what) {
+        StringBuilder sb = new StringBuilder();
+        if ((what & Bufferevent.BEV_EVENT_READING) != 0) {
+            sb.append("READING|");
+        }
+        if ((what & Bufferevent.BEV_EVENT_WRITING) != 0) {
+            sb.append("WRITING|");
+        }
+        if ((what & Bufferevent.BEV_EVENT_EOF) != 0) {
+            sb.append("EOF|");
+        }
+        if ((what & Bufferevent.BEV_EVENT_ERROR) != 0) {
+            sb.append("ERROR|");
+        }
+        if ((what & Bufferevent.BEV_EVENT_TIMEOUT) != 0) {
+            sb.append("TIMEOUT|");
+        }
+        if ((what & Bufferevent.BEV_EVENT_CONNECTED) != 0) {
+            sb.append("CONNECTED|");
+        }
+        return sb.length() == 0 ? "0" : sb.substring(0, sb.length() - 1);
+    }
+}
