@@ -620,17 +620,10 @@ public final class EvBuffer implements AutoCloseable {
      * until the buffer next changes.
      */
     public ByteBuffer pullup(long size) {
-        if (size < -1) {
-            throw new IllegalArgumentException("size must be -1 or at least 0: " + size);
-        }
-        if (size == -1) {
-            size = length;
-        }
-        if (size == 0 || size > length) {
+        int want = pullupLength(size);
+        if (want < 0) {
             return null;
         }
-        materializeFiles();
-        int want = (int) Math.min(size, Integer.MAX_VALUE);
         Segment h = head;
         if (h.readable() < want) {
             h = gatherFront(want);
@@ -646,22 +639,28 @@ public final class EvBuffer implements AutoCloseable {
      * engine that decrypts in place (the JDK's) needs this. Same null results as pullup.
      */
     public ByteBuffer pullupWritable(long size) {
-        if (size < -1) {
-            throw new IllegalArgumentException("size must be -1 or at least 0: " + size);
-        }
-        if (size == -1) {
-            size = length;
-        }
-        if (size == 0 || size > length) {
+        int want = pullupLength(size);
+        if (want < 0) {
             return null;
         }
-        materializeFiles();
-        int want = (int) Math.min(size, Integer.MAX_VALUE);
         Segment h = head;
         if (h.readable() < want || !h.isExclusive()) {
             h = gatherFront(want);
         }
         return h.data.slice(h.pos, want);
+    }
+
+    /** The byte count a pullup of {@code size} makes contiguous, or -1 for libevent's NULL cases. */
+    private int pullupLength(long size) {
+        if (size < -1) {
+            throw new IllegalArgumentException("size must be -1 or at least 0: " + size);
+        }
+        long n = size == -1 ? length : size;
+        if (n == 0 || n > length) {
+            return -1;
+        }
+        materializeFiles();
+        return (int) Math.min(n, Integer.MAX_VALUE);
     }
 
     // ------------------------------------------------------------------ zero-copy access
