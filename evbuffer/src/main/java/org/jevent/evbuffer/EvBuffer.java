@@ -87,14 +87,8 @@ public final class EvBuffer implements AutoCloseable {
     private Reservation reservation;
 
     // Callbacks
-    private CbEntry callbacks;
-    private long nAddedForCb;
-    private long nDeletedForCb;
-    private Executor deferExecutor;
-    private boolean deferredPending;
-    private Runnable deferredRun;
-    private EvBufferCbInfo[] infos;
-    private int cbDepth;
+    /** Made on first use: a buffer nobody listens to keeps no counters at all. */
+    private CallbackList callbacks;
 
     /** An empty buffer: {@code evbuffer_new()}. */
     public EvBuffer() {
@@ -1169,29 +1163,15 @@ public final class EvBuffer implements AutoCloseable {
      */
     public CbEntry addCb(EvBufferCallback callback) {
         Objects.requireNonNull(callback, "callback");
-        CbEntry e = new CbEntry(callback, CB_ENABLED);
-        e.next = callbacks;
-        callbacks = e;
-        return e;
+        return callbackList().add(callback);
     }
 
     /** Unregisters one entry ({@code evbuffer_remove_cb_entry}). */
     public void removeCbEntry(CbEntry entry) {
         Objects.requireNonNull(entry, "entry");
-        CbEntry prev = null;
-        for (CbEntry e = callbacks; e != null; prev = e, e = e.next) {
-            if (e == entry) {
-                if (prev == null) {
-                    callbacks = e.next;
-                } else {
-                    prev.next = e.next;
-                }
-                // e.next is kept so that a run in progress walks on past it.
-                e.removed = true;
-                return;
-            }
+        if (callbacks == null || !callbacks.remove(entry)) {
+            throw new IllegalArgumentException("callback entry is not registered on this buffer");
         }
-        throw new IllegalArgumentException("callback entry is not registered on this buffer");
     }
 
     /**
@@ -1199,13 +1179,8 @@ public final class EvBuffer implements AutoCloseable {
      * false, as C returns -1, if there is none.
      */
     public boolean removeCb(EvBufferCallback callback) {
-        for (CbEntry e = callbacks; e != null; e = e.next) {
-            if (e.callback == callback) {
-                removeCbEntry(e);
-                return true;
-            }
-        }
-        return false;
+        CbEntry e = callbacks == null ? null : callbacks.find(callback);
+        return e != null && callbacks.remove(e);
     }
 
     /** Sets flags on an entry ({@code evbuffer_cb_set_flags}): {@link #CB_ENABLED}, {@link #CB_NODEFER}. */
@@ -1223,10 +1198,9 @@ public final class EvBuffer implements AutoCloseable {
      * none when it is null.
      */
     public void setCb(EvBufferCallback callback) {
-        for (CbEntry e = callbacks; e != null; e = e.next) {
-            e.removed = true;
+        if (callbacks != null) {
+            callbacks.clear();
         }
-        callbacks = null;
         if (callback != null) {
             addCb(callback);
         }
@@ -1240,10 +1214,15 @@ public final class EvBuffer implements AutoCloseable {
      */
     public void deferCallbacks(Executor executor) {
         Objects.requireNonNull(executor, "executor");
-        this.deferExecutor = executor;
-        if (deferredRun == null) {
-            deferredRun = this::runDeferredCallbacks;
+        callbackList().deferTo(executor);
+    }
+
+    private CallbackList callbackList() {
+        CallbackList c = callbacks;
+        if (c == null) {
+            c = callbacks = new CallbackList(this);
         }
+        return c;
     }
 
     // ------------------------------------------------------------------ life cycle
@@ -1265,7 +1244,9 @@ public final class EvBuffer implements AutoCloseable {
         length = 0;
         reservation = null;
         mutated();
-        callbacks = null;
+        if (callbacks != null) {
+            callbacks.clear();
+        }
         while (s != null) {
             Segment next = s.next;
             s.release();
@@ -1848,74 +1829,15 @@ public final class EvBuffer implements AutoCloseable {
     // ------------------------------------------------------------------ callbacks, internals
 
     private void added(long n) {
-        nAddedForCb += n;
-        invokeCallbacks();
+        if (callbacks != null) {
+            callbacks.added(n);
+        }
     }
 
     private void deleted(long n) {
-        nDeletedForCb += n;
-        invokeCallbacks();
-    }
-
-    private void invokeCallbacks() {
-        if (deferExecutor != null) {
-            if (callbacks != null && !deferredPending && (nAddedForCb | nDeletedForCb) != 0) {
-                deferredPending = true;
-                deferExecutor.execute(deferredRun);
-            }
-            runCallbacks(CB_NODEFER, CB_NODEFER, false);
-        } else {
-            runCallbacks(0, 0, true);
+        if (callbacks != null) {
+            callbacks.deleted(n);
         }
-    }
-
-    private void runDeferredCallbacks() {
-        deferredPending = false;
-        runCallbacks(CB_NODEFER, 0, true);
-    }
-
-    /** Runs the enabled entries whose {@code flags & mask == value}, as libevent's evbuffer_run_callbacks. */
-    private void runCallbacks(int mask, int value, boolean clear) {
-        if (callbacks == null) {
-            nAddedForCb = 0;
-            nDeletedForCb = 0;
-            return;
-        }
-        if (nAddedForCb == 0 && nDeletedForCb == 0) {
-            return;
-        }
-        EvBufferCbInfo info = nextInfo();
-        info.origSize = length + nDeletedForCb - nAddedForCb;
-        info.nAdded = nAddedForCb;
-        info.nDeleted = nDeletedForCb;
-        if (clear) {
-            nAddedForCb = 0;
-            nDeletedForCb = 0;
-        }
-        cbDepth++;
-        try {
-            for (CbEntry e = callbacks; e != null; e = e.next) {
-                if (!e.removed && (e.flags & mask) == value && (e.flags & CB_ENABLED) != 0) {
-                    e.callback.onChange(this, info);
-                }
-            }
-        } finally {
-            cbDepth--;
-        }
-    }
-
-    /** One info object per nesting level, so that a callback that changes the buffer sees its own. */
-    private EvBufferCbInfo nextInfo() {
-        if (infos == null) {
-            infos = new EvBufferCbInfo[2];
-        } else if (cbDepth == infos.length) {
-            infos = java.util.Arrays.copyOf(infos, cbDepth * 2);
-        }
-        EvBufferCbInfo info = infos[cbDepth];
-        if (info == null) {
-            info = infos[cbDepth] = new EvBufferCbInfo();
-        }
-        return info;
     }
 
     private Reservation reservation() {

@@ -1,0 +1,148 @@
+package org.jevent.evbuffer;
+
+import java.util.Arrays;
+import java.util.concurrent.Executor;
+
+/**
+ * The callbacks of one buffer and what changed since they last ran: libevent's callback list
+ * with its {@code n_add_for_cb}/{@code n_del_for_cb} counters and deferred delivery.
+ *
+ * <p>Invariant: {@code nAdded}/{@code nDeleted} count the bytes added and removed since the
+ * last delivery, so {@code origSize = length + nDeleted - nAdded}. The newest entry runs first
+ * (libevent inserts at the head). A removed entry keeps its {@code next}, so that a delivery in
+ * progress walks on past it: a callback may remove itself (or any other) while running. Each
+ * nesting level of delivery has its own info object, so a callback that changes the buffer sees
+ * its own report and the outer one is not overwritten.
+ */
+final class CallbackList {
+    private final EvBuffer buffer;
+    private CbEntry head;
+    private long nAdded;
+    private long nDeleted;
+    private Executor deferTo;
+    private boolean deferredPending;
+    private Runnable deferredRun;
+    private EvBufferCbInfo[] infos;
+    private int depth;
+
+    CallbackList(EvBuffer buffer) {
+        this.buffer = buffer;
+    }
+
+    CbEntry add(EvBufferCallback callback) {
+        CbEntry e = new CbEntry(callback, EvBuffer.CB_ENABLED);
+        e.next = head;
+        head = e;
+        return e;
+    }
+
+    boolean remove(CbEntry entry) {
+        CbEntry prev = null;
+        for (CbEntry e = head; e != null; prev = e, e = e.next) {
+            if (e == entry) {
+                if (prev == null) {
+                    head = e.next;
+                } else {
+                    prev.next = e.next;
+                }
+                e.removed = true;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The newest entry for {@code callback}, or null. */
+    CbEntry find(EvBufferCallback callback) {
+        for (CbEntry e = head; e != null; e = e.next) {
+            if (e.callback == callback) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    void clear() {
+        for (CbEntry e = head; e != null; e = e.next) {
+            e.removed = true;
+        }
+        head = null;
+    }
+
+    void deferTo(Executor executor) {
+        this.deferTo = executor;
+        if (deferredRun == null) {
+            deferredRun = () -> {
+                deferredPending = false;
+                run(EvBuffer.CB_NODEFER, 0, true);
+            };
+        }
+    }
+
+    void added(long n) {
+        nAdded += n;
+        invoke();
+    }
+
+    void deleted(long n) {
+        nDeleted += n;
+        invoke();
+    }
+
+    private void invoke() {
+        if (deferTo != null) {
+            if (head != null && !deferredPending && (nAdded | nDeleted) != 0) {
+                deferredPending = true;
+                deferTo.execute(deferredRun);
+            }
+            // NODEFER entries run now and see the running total; the counters are kept for the
+            // deferred delivery, as libevent's evbuffer_run_callbacks does.
+            run(EvBuffer.CB_NODEFER, EvBuffer.CB_NODEFER, false);
+        } else {
+            run(0, 0, true);
+        }
+    }
+
+    /** Runs the enabled entries whose {@code flags & mask == value}. */
+    private void run(int mask, int value, boolean clear) {
+        if (head == null) {
+            nAdded = 0;
+            nDeleted = 0;
+            return;
+        }
+        if (nAdded == 0 && nDeleted == 0) {
+            return;
+        }
+        EvBufferCbInfo info = nextInfo();
+        info.origSize = buffer.getLength() + nDeleted - nAdded;
+        info.nAdded = nAdded;
+        info.nDeleted = nDeleted;
+        if (clear) {
+            nAdded = 0;
+            nDeleted = 0;
+        }
+        depth++;
+        try {
+            for (CbEntry e = head; e != null; e = e.next) {
+                if (!e.removed && (e.flags & mask) == value && (e.flags & EvBuffer.CB_ENABLED) != 0) {
+                    e.callback.onChange(buffer, info);
+                }
+            }
+        } finally {
+            depth--;
+        }
+    }
+
+    private EvBufferCbInfo nextInfo() {
+        if (infos == null) {
+            infos = new EvBufferCbInfo[2];
+        } else if (depth == infos.length) {
+            infos = Arrays.copyOf(infos, depth * 2);
+        }
+        EvBufferCbInfo info = infos[depth];
+        if (info == null) {
+            info = infos[depth] = new EvBufferCbInfo();
+        }
+        return info;
+    }
+}
