@@ -6,6 +6,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.jevent.bufferevent.ssl.SslContexts;
 
 /**
  * One echo server in its own process, so that its CPU time, heap and RSS can be read apart from
@@ -30,14 +31,18 @@ public final class EchoServer {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 1) {
+        if (args.length != 1 && args.length != 3) {
             System.err.println("usage: EchoServer jevent|netty|nio");
+            System.err.println("       EchoServer jevent-tls-conscrypt|jevent-tls-jdk|netty-tls-jdk CERT_PEM KEY_PEM");
             System.exit(2);
         }
         Impl impl = switch (args[0]) {
             case "jevent" -> new JeventEchoServer();
             case "netty" -> new NettyEchoServer();
             case "nio" -> new NioEchoServer();
+            case "jevent-tls-conscrypt" -> new JeventTlsEchoServer(SslContexts.Provider.CONSCRYPT, Path.of(args[1]), Path.of(args[2]));
+            case "jevent-tls-jdk" -> new JeventTlsEchoServer(SslContexts.Provider.JDK, Path.of(args[1]), Path.of(args[2]));
+            case "netty-tls-jdk" -> new NettyTlsEchoServer(Path.of(args[1]), Path.of(args[2]));
             default -> throw new IllegalArgumentException("unknown server " + args[0]);
         };
         int port = impl.start();

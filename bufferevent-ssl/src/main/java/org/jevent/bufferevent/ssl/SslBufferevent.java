@@ -175,11 +175,28 @@ public final class SslBufferevent extends Bufferevent {
         Objects.requireNonNull(state, "state");
         int socketOptions = options & BEV_OPT_CLOSE_ON_FREE;
         SocketBufferevent transport = SocketBufferevent.create(base, channel, socketOptions);
+        noDelay(channel);
         SslBufferevent bev = new SslBufferevent(base, transport, true, engine, state,
                 options & ~BEV_OPT_CLOSE_ON_FREE);
         // Without a connected channel the handshake waits for the transport's CONNECTED.
         bev.attach(channel != null && channel.isConnected());
         return bev;
+    }
+
+    /**
+     * TLS records are coalesced per loop turn already; Nagle's algorithm would only hold back the
+     * last partial record of a burst until the peer's delayed ACK (40 ms on Linux), so the socket
+     * variant turns it off, as Netty does for every socket.
+     */
+    private static void noDelay(SocketChannel channel) {
+        if (channel == null) {
+            return;
+        }
+        try {
+            channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+        } catch (java.io.IOException | UnsupportedOperationException ignored) {
+            // Not a TCP socket, or already closed: nothing to tune.
+        }
     }
 
     private void attach(boolean transportReady) {
@@ -376,6 +393,7 @@ public final class SslBufferevent extends Bufferevent {
             throw new IllegalStateException("connect the underlying bufferevent of a TLS filter instead");
         }
         ((SocketBufferevent) underlying).connect(address);
+        noDelay(getChannel());
     }
 
     /** The channel of the socket variant (null before connect); null for the filter variant. */

@@ -1,0 +1,64 @@
+package org.jevent.benchmarks.echo;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import org.jevent.bufferevent.Bufferevent;
+import org.jevent.bufferevent.ssl.SslBufferevent;
+import org.jevent.bufferevent.ssl.SslContexts;
+import org.jevent.bufferevent.ssl.SslState;
+import org.jevent.eventbase.EvConnListener;
+import org.jevent.eventbase.EventBase;
+
+/** The TLS echo server as a libevent user writes it: a TLS socket bufferevent per connection, input moved to output. */
+final class JeventTlsEchoServer implements EchoServer.Impl {
+    private final SslContexts tls;
+    private volatile EventBase base;
+    private volatile int connections;
+    private Thread thread;
+
+    JeventTlsEchoServer(SslContexts.Provider provider, Path certPem, Path keyPem) throws Exception {
+        this.tls = SslContexts.forServer(certPem, keyPem).provider(provider).build();
+    }
+
+    @Override
+    public int start() throws Exception {
+        CompletableFuture<Integer> port = new CompletableFuture<>();
+        thread = new Thread(() -> {
+            try {
+                EventBase b = new EventBase();
+                base = b;
+                EvConnListener listener = EvConnListener.newBind(b, (l, ch, peer) -> {
+                    SslBufferevent bev = SslBufferevent.socket(b, ch, tls.newServerEngine(), SslState.ACCEPTING,
+                            Bufferevent.BEV_OPT_CLOSE_ON_FREE);
+                    connections++;
+                    bev.setCallbacks(e -> e.writeBuffer(e.getInput()), null, (e, what) -> {
+                        if ((what & Bufferevent.BEV_EVENT_CONNECTED) == 0) {
+                            connections--;
+                            e.free();
+                        }
+                    });
+                    bev.enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
+                }, EvConnListener.LEV_OPT_CLOSE_ON_FREE | EvConnListener.LEV_OPT_REUSEABLE, 1024,
+                        new InetSocketAddress("127.0.0.1", 0));
+                port.complete(((InetSocketAddress) listener.getLocalAddress()).getPort());
+                b.loop(EventBase.EVLOOP_NO_EXIT_ON_EMPTY);
+            } catch (Throwable t) {
+                port.completeExceptionally(t);
+            }
+        }, "jevent-tls-echo");
+        thread.start();
+        return port.get();
+    }
+
+    @Override
+    public int connections() {
+        return connections;
+    }
+
+    @Override
+    public void stop() throws Exception {
+        base.loopBreak();
+        thread.join(5000);
+    }
+}

@@ -1,0 +1,92 @@
+package org.jevent.benchmarks.echo;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Netty 4.1's echo server behind its SslHandler (JDK provider): one boss, one worker thread. */
+final class NettyTlsEchoServer implements EchoServer.Impl {
+    private final SslContext ssl;
+    private final AtomicInteger connections = new AtomicInteger();
+    private EventLoopGroup boss;
+    private EventLoopGroup worker;
+    private Channel server;
+
+    NettyTlsEchoServer(Path certPem, Path keyPem) throws Exception {
+        this.ssl = SslContextBuilder.forServer(certPem.toFile(), keyPem.toFile()).sslProvider(SslProvider.JDK).build();
+    }
+
+    @ChannelHandler.Sharable
+    private final class Echo extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            connections.incrementAndGet();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            connections.decrementAndGet();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ctx.write(msg);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    @Override
+    public int start() throws Exception {
+        boss = new NioEventLoopGroup(1);
+        worker = new NioEventLoopGroup(1);
+        Echo echo = new Echo();
+        server = new ServerBootstrap()
+                .group(boss, worker)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(ssl.newHandler(ch.alloc()), echo);
+                    }
+                })
+                .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+        return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    @Override
+    public int connections() {
+        return connections.get();
+    }
+
+    @Override
+    public void stop() throws Exception {
+        server.close().sync();
+        boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        worker.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+}
