@@ -13,6 +13,11 @@ import java.util.List;
 import java.util.Random;
 import java.net.InetSocketAddress;
 import org.jevent.bufferevent.Bufferevent;
+import org.jevent.bufferevent.ssl.SelfSignedCertificate;
+import org.jevent.bufferevent.ssl.SslBufferevent;
+import org.jevent.bufferevent.ssl.SslContexts;
+import org.jevent.bufferevent.ssl.SslState;
+import org.jevent.eventbase.Event;
 import org.jevent.bufferevent.SocketBufferevent;
 import org.jevent.eventbase.EvConnListener;
 import org.jevent.eventbase.EventBase;
@@ -44,10 +49,11 @@ final class Demo {
         step("move 1 MiB by relinking", this::moveBuffers);
         step("64 MiB through a pipe, SHA-256 checked", this::pipeTransfer);
         step("echo over loopback bufferevents", this::loopbackEcho);
+        step("TLS: upgrade, early data, 8 MiB, key update", this::tlsEcho);
         step("no segment leaked", this::noLeak);
-        out.printf("%-42s %-6s %s%n", "step", "result", "detail");
+        out.printf("%-46s %-6s %s%n", "step", "result", "detail");
         for (String[] r : rows) {
-            out.printf("%-42s %-6s %s%n", r[0], r[1], r[2]);
+            out.printf("%-46s %-6s %s%n", r[0], r[1], r[2]);
         }
         return failed ? 1 : 0;
     }
@@ -223,6 +229,158 @@ final class Demo {
     }
 
     private static final byte[] NEWLINE = {'\n'};
+
+    /** The 8-byte request a client sends to ask for TLS on a plaintext connection (PostgreSQL's SSLRequest, in spirit). */
+    private static final byte[] TLS_REQUEST = "SSLREQST".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * A TLS echo server that, like PostgreSQL, starts every connection in plaintext and upgrades
+     * it in place when asked; two clients upgrade too, write before their handshake finished,
+     * and close with close_notify. The Conscrypt client moves 8 MiB checked by SHA-256; the JDK
+     * client asks for a TLS 1.3 key update first. The certificate is made on the spot.
+     */
+    private String tlsEcho() throws Exception {
+        SelfSignedCertificate cert = SelfSignedCertificate.generate();
+        SslContexts server = SslContexts.forServer(cert).build();
+        SslContexts conscrypt = SslContexts.forClient().trustCertificates(cert.certificate()).build();
+        SslContexts jdk = SslContexts.forClient().trustCertificates(cert.certificate())
+                .provider(SslContexts.Provider.JDK).protocols("TLSv1.3").build();
+        EventBase base = new EventBase();
+        try {
+            int[] cleanCloses = new int[1];
+            String[] failure = new String[1];
+            EvConnListener listener = EvConnListener.newBind(base, (l, ch, peer) -> {
+                SocketBufferevent plain = Bufferevent.socket(base, ch, Bufferevent.BEV_OPT_CLOSE_ON_FREE);
+                plain.setCallbacks(b -> {
+                    if (b.getInput().getLength() < TLS_REQUEST.length) {
+                        return;
+                    }
+                    byte[] request = new byte[TLS_REQUEST.length];
+                    b.read(request);
+                    if (!Arrays.equals(request, TLS_REQUEST)) {
+                        b.free();
+                        return;
+                    }
+                    b.write(new byte[] {'S'});
+                    SslBufferevent tls = SslBufferevent.filter(base, b, server.newServerEngine(), SslState.ACCEPTING,
+                            Bufferevent.BEV_OPT_CLOSE_ON_FREE);
+                    tls.setCallbacks(t -> t.writeBuffer(t.getInput()), null, (t, what) -> {
+                        if ((what & Bufferevent.BEV_EVENT_CONNECTED) != 0) {
+                            return;
+                        }
+                        if (what == (Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF)) {
+                            cleanCloses[0]++; // the peer's close_notify, not a truncation
+                        } else {
+                            failure[0] = "server event 0x" + Integer.toHexString(what) + " " + ((SslBufferevent) t).getSslErrors();
+                        }
+                        t.free();
+                    });
+                    tls.enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
+                }, null, (b, what) -> b.free());
+                plain.enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
+            }, EvConnListener.LEV_OPT_CLOSE_ON_FREE | EvConnListener.LEV_OPT_REUSEABLE, -1,
+                    new InetSocketAddress("127.0.0.1", 0));
+            InetSocketAddress addr = (InetSocketAddress) listener.getLocalAddress();
+            TlsClient big = new TlsClient(base, conscrypt, addr, 8 << 20, false, failure);
+            TlsClient keyUpdate = new TlsClient(base, jdk, addr, 256 << 10, true, failure);
+            long t0 = System.nanoTime();
+            Event watchdog = Event.timer(base, (ev, what) -> {
+                failure[0] = "timed out";
+                base.loopBreak();
+            });
+            watchdog.add(java.time.Duration.ofSeconds(60));
+            Event check = new Event(base, null, Event.EV_PERSIST, (ev, what) -> {
+                if (failure[0] != null || (big.done && keyUpdate.done && cleanCloses[0] == 2)) {
+                    base.loopBreak();
+                }
+            });
+            check.add(java.time.Duration.ofMillis(5));
+            base.dispatch();
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            watchdog.del();
+            check.del();
+            listener.free();
+            check(failure[0] == null, String.valueOf(failure[0]));
+            check(big.hashesEqual && keyUpdate.hashesEqual, "echoed bytes differ from what was sent");
+            check(keyUpdate.keyUpdated, "the JDK client's key update was refused");
+            return String.format("%d MiB + %d KiB echoed over %s and %s, hashes equal, key update, %d clean close_notify, %d ms",
+                    big.total >> 20, keyUpdate.total >> 10, big.protocol, keyUpdate.protocol, cleanCloses[0], ms);
+        } finally {
+            base.free();
+        }
+    }
+
+    /** One client of {@link #tlsEcho}: asks for TLS, upgrades, sends its bytes at once, checks the echo, closes cleanly. */
+    private static final class TlsClient {
+        final long total;
+        final MessageDigest sent;
+        final MessageDigest received;
+        long got;
+        boolean done;
+        boolean hashesEqual;
+        boolean keyUpdated;
+        String protocol;
+
+        TlsClient(EventBase base, SslContexts tls, InetSocketAddress addr, int total, boolean updateKeys,
+                String[] failure) throws NoSuchAlgorithmException {
+            this.total = total;
+            this.sent = MessageDigest.getInstance("SHA-256");
+            this.received = MessageDigest.getInstance("SHA-256");
+            byte[] data = new byte[total];
+            new Random(total).nextBytes(data);
+            sent.update(data);
+            SocketBufferevent plain = Bufferevent.socket(base, null, Bufferevent.BEV_OPT_CLOSE_ON_FREE);
+            plain.setCallbacks(b -> {
+                int answer = b.getInput().getLength() > 0 ? b.read(new byte[1]) : 0;
+                if (answer == 0) {
+                    return;
+                }
+                SslBufferevent t = SslBufferevent.filter(base, b, tls.newClientEngine("localhost", addr.getPort()),
+                        SslState.CONNECTING, Bufferevent.BEV_OPT_CLOSE_ON_FREE);
+                t.setCallbacks(c -> {
+                    byte[] chunk = new byte[64 * 1024];
+                    int n;
+                    while ((n = c.read(chunk)) > 0) {
+                        received.update(chunk, 0, n);
+                        got += n;
+                    }
+                    if (got == this.total) {
+                        hashesEqual = MessageDigest.isEqual(sent.digest(), received.digest());
+                        ((SslBufferevent) c).shutdown(java.time.Duration.ZERO);
+                    }
+                }, null, (c, what) -> {
+                    SslBufferevent s = (SslBufferevent) c;
+                    if ((what & Bufferevent.BEV_EVENT_CONNECTED) != 0) {
+                        // CONNECTED comes again when our key update completes: ask only once.
+                        if (protocol == null) {
+                            protocol = s.getEngine().getSession().getProtocol();
+                            if (updateKeys) {
+                                keyUpdated = s.renegotiate();
+                            }
+                        }
+                        return;
+                    }
+                    if ((what & Bufferevent.BEV_EVENT_EOF) != 0 && s.isShuttingDown()) {
+                        done = true;
+                    } else {
+                        failure[0] = "client event 0x" + Integer.toHexString(what) + " " + s.getSslErrors();
+                    }
+                    c.free();
+                });
+                t.enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
+                t.write(data); // before the handshake: held, then sent encrypted
+            }, null, (b, what) -> {
+                if ((what & Bufferevent.BEV_EVENT_CONNECTED) != 0) {
+                    b.write(TLS_REQUEST);
+                } else {
+                    failure[0] = "plaintext client event 0x" + Integer.toHexString(what) + ": " + b.getLastError();
+                    b.free();
+                }
+            });
+            plain.enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
+            plain.connect(addr);
+        }
+    }
 
     private String noLeak() {
         long outstanding = SegmentPool.current().outstanding();

@@ -4,7 +4,7 @@ import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * {@code java -jar examples/target/jevent-examples.jar [example] [options]}: lists the examples
@@ -15,7 +15,7 @@ public final class Main {
 
     static {
         EXAMPLES.put("demo", new Example("the main job: exercises the library end to end and prints what it did",
-                args -> new Demo(System.out).run(args)));
+                (args, out) -> new Demo(out).run(args)));
     }
 
     private Main() {
@@ -39,14 +39,14 @@ public final class Main {
             out.println("no example named '" + args[0] + "'; run without arguments for the list");
             return 2;
         }
-        return ex.main.apply(Arrays.copyOfRange(args, 1, args.length));
+        return ex.main.apply(Arrays.copyOfRange(args, 1, args.length), out);
     }
 
     private static final class Example {
         final String summary;
-        final Function<String[], Integer> main;
+        final BiFunction<String[], PrintStream, Integer> main;
 
-        Example(String summary, Function<String[], Integer> main) {
+        Example(String summary, BiFunction<String[], PrintStream, Integer> main) {
             this.summary = summary;
             this.main = main;
         }
