@@ -589,7 +589,9 @@ public final class SslBufferevent extends Bufferevent {
                 runDelegatedTasks();
                 return progress;
             }
-            boolean handshakeWrap = hs == HandshakeStatus.NEED_WRAP;
+            // Conscrypt does not report NEED_WRAP after closeOutbound(): a queued close_notify is
+            // wrapped until the engine says the outbound side is done.
+            boolean handshakeWrap = hs == HandshakeStatus.NEED_WRAP || (closeNotifyQueued && !engine.isOutboundDone());
             boolean data = !handshaking && writingActive() && output.getLength() > 0 && !engine.isOutboundDone();
             if (closing && !closeNotifyQueued && output.getLength() == 0 && !handshakeWrap) {
                 engine.closeOutbound();
