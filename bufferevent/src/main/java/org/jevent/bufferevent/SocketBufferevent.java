@@ -334,6 +334,23 @@ public final class SocketBufferevent extends Bufferevent {
         writeNow();
     }
 
+    /**
+     * {@code bufferevent_flush} on a socket: libevent does nothing here. With FLUSH or FINISHED
+     * we write what the output holds now, in one gathering write, instead of at the end of the
+     * loop turn: a layer above that is about to free this bufferevent (a TLS bufferevent that
+     * has just queued its close_notify) can push its last bytes out first. Returns 1 if bytes
+     * were written.
+     */
+    @Override
+    protected int onFlush(int iotype, FlushMode mode) {
+        if ((iotype & EV_WRITE) == 0 || mode == FlushMode.NORMAL || output.getLength() == 0) {
+            return 0;
+        }
+        long before = output.getLength();
+        writeNow();
+        return !isFreed() && output.getLength() < before ? 1 : 0;
+    }
+
     /** One gathering write of what the output holds; waits for writability if some is left. */
     private void writeNow() {
         if (!writingActive() || connecting || writeEv == null) {

@@ -73,6 +73,13 @@ public final class SslBufferevent extends Bufferevent {
     /** Most errors kept in the queue; older ones are dropped first, as OpenSSL's queue does. */
     public static final int MAX_ERRORS = 16;
 
+    /**
+     * How long {@link #shutdown} without a wait for the peer (null or zero) lets the close_notify
+     * take to leave through the transport before it closes anyway and reports
+     * {@code EOF|TIMEOUT}.
+     */
+    public static final Duration SHUTDOWN_FLUSH_LIMIT = Duration.ofSeconds(1);
+
     /** Most plaintext offered to one wrap: a full record. */
     private static final int MAX_RECORD_PLAINTEXT = 16384;
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
@@ -114,6 +121,10 @@ public final class SslBufferevent extends Bufferevent {
     private boolean shutdownDone;
 
     private Event handshakeTimer;
+    /** Timeouts set before the first handshake completed; they become the generic timers then. */
+    private boolean timeoutsHeld;
+    private Duration heldReadTimeout;
+    private Duration heldWriteTimeout;
     private Event taskKeepAlive;
 
     private final ArrayDeque<SslError> errors = new ArrayDeque<>();
@@ -351,8 +362,9 @@ public final class SslBufferevent extends Bufferevent {
      * The secure disconnect: writes what the output holds, sends close_notify, then, with a
      * positive {@code waitForPeer}, waits at most that long for the peer's close_notify, and with
      * null or zero does not wait. The event callback then gets {@code EOF} (the peer answered,
-     * or nobody waited), or {@code EOF|TIMEOUT} (the peer stayed silent; an {@link SslError} says
-     * so), and the transport is closed if it is ours (the socket variant, or a filter with
+     * or nobody waited), or {@code EOF|TIMEOUT} (the peer stayed silent, or without a wait the
+     * close_notify could not even be flushed within {@link #SHUTDOWN_FLUSH_LIMIT}; an
+     * {@link SslError} says so), and the transport is closed if it is ours (the socket variant, or a filter with
      * CLOSE_ON_FREE). Writing after this fails with {@link IllegalStateException}. Calling it
      * again does nothing.
      */
@@ -367,10 +379,10 @@ public final class SslBufferevent extends Bufferevent {
         }
         closing = true;
         shutdownWait = waitForPeer == null || waitForPeer.isZero() ? null : waitForPeer;
-        if (shutdownWait != null) {
-            shutdownTimer = Event.timer(base, (ev, what) -> shutdownTimedOut());
-            shutdownTimer.add(shutdownWait);
-        }
+        // Bounded in every case: without a wait for the peer, a transport that never takes
+        // the close_notify (a peer that does not read) must not hold the shutdown forever.
+        shutdownTimer = Event.timer(base, (ev, what) -> shutdownTimedOut());
+        shutdownTimer.add(shutdownWait != null ? shutdownWait : SHUTDOWN_FLUSH_LIMIT);
         updateUnderlyingReading();
         pump();
         maybeFinishShutdown();
@@ -666,6 +678,10 @@ public final class SslBufferevent extends Bufferevent {
             handshakeTimer.del();
         }
         updateUnderlyingReading();
+        if (timeoutsHeld) {
+            timeoutsHeld = false;
+            super.setTimeouts(heldReadTimeout, heldWriteTimeout);
+        }
         if (first || localRenegotiation) {
             localRenegotiation = false;
             runEventcb(BEV_EVENT_CONNECTED, 0);
@@ -814,8 +830,10 @@ public final class SslBufferevent extends Bufferevent {
         if (shutdownDone || isFreed()) {
             return;
         }
-        recordError(new SslError(new SSLException("the peer did not answer close_notify within " + shutdownWait),
-                null, false));
+        String why = shutdownWait == null || peerClosed
+                ? "our close_notify could not be flushed to the transport within " + SHUTDOWN_FLUSH_LIMIT
+                : "the peer did not answer close_notify within " + shutdownWait;
+        recordError(new SslError(new SSLException(why), null, false));
         finishShutdown(true);
     }
 
@@ -916,12 +934,44 @@ public final class SslBufferevent extends Bufferevent {
         handshakeTimer.add(t);
     }
 
+    /**
+     * {@code bufferevent_set_timeouts}. Until the first handshake completes the two timeouts do
+     * not run per direction: the read timeout (else the write timeout)
+     * bounds the handshake as a whole and its expiry is one bare {@code TIMEOUT} event, as
+     * libevent's socket variant reports it (never also READING|TIMEOUT and WRITING|TIMEOUT).
+     * Once connected they are the ordinary per-direction timeouts.
+     */
     @Override
     public void setTimeouts(Duration read, Duration write) {
-        super.setTimeouts(read, write);
-        if (handshaking && handshakeStarted && !failed) {
-            armHandshakeTimer();
+        if (!everConnected && !failed) {
+            checkLoopThread();
+            checkNotFreed();
+            if ((read != null && read.isNegative()) || (write != null && write.isNegative())) {
+                throw new IllegalArgumentException("negative timeout");
+            }
+            heldReadTimeout = read == null || read.isZero() ? null : read;
+            heldWriteTimeout = write == null || write.isZero() ? null : write;
+            timeoutsHeld = true;
+            super.setTimeouts(null, null);
+            if (handshakeStarted) {
+                if (handshakeTimer != null) {
+                    handshakeTimer.del();
+                }
+                armHandshakeTimer();
+            }
+            return;
         }
+        super.setTimeouts(read, write);
+    }
+
+    @Override
+    public Duration getReadTimeout() {
+        return timeoutsHeld ? heldReadTimeout : super.getReadTimeout();
+    }
+
+    @Override
+    public Duration getWriteTimeout() {
+        return timeoutsHeld ? heldWriteTimeout : super.getWriteTimeout();
     }
 
     private void cancelTimers() {
