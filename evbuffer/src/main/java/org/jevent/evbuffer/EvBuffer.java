@@ -1095,6 +1095,9 @@ public final class EvBuffer implements AutoCloseable {
         Segment s = head;
         if (s.isFile()) {
             n = s.file.transferTo(s.fileOffset, Math.min(want, s.fileLength), channel);
+        } else if (s.readable() >= want || s.next == null || s.next.length() == 0 || s.next.isFile()) {
+            // One segment holds all there is to write: no vector to fill.
+            n = channel.write(s.ioView(s.pos, s.pos + (int) Math.min(s.readable(), want)));
         } else {
             ByteBuffer[] scratch = pool().scratch();
             int count = 0;

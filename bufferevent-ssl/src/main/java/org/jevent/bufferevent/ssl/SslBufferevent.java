@@ -48,6 +48,8 @@ import org.jevent.evbuffer.EvBuffer;
  * a truncation: {@code READING|ERROR}, or {@code READING|EOF} with {@link #DIRTY_SHUTDOWN}. This
  * is decided from our own state, because Conscrypt raises nothing on such an EOF. A peer's
  * close_notify is answered with ours.</li>
+ * <li>Timeouts set before the first handshake completes bound the handshake as a whole: one
+ * bare {@code TIMEOUT} event, never per-direction ones too ({@link #setTimeouts}).</li>
  * <li>{@link #shutdown(Duration)} is the secure disconnect libevent lacks: flush, close_notify,
  * then wait a bounded time for the peer's, or not at all.</li>
  * <li>Layering on a live plaintext connection (an SSLRequest or STARTTLS upgrade) refuses bytes
@@ -125,6 +127,8 @@ public final class SslBufferevent extends Bufferevent {
     private boolean timeoutsHeld;
     private Duration heldReadTimeout;
     private Duration heldWriteTimeout;
+    /** The bound the handshake timer was last armed with (for its message). */
+    private Duration handshakeBound;
     private Event taskKeepAlive;
 
     private final ArrayDeque<SslError> errors = new ArrayDeque<>();
@@ -219,11 +223,18 @@ public final class SslBufferevent extends Bufferevent {
             byte[] head = new byte[(int) Math.min(16, stray)];
             underlying.getInput().copyout(head);
             failed = true;
-            recordError(new SslError(new SSLException(stray + " bytes arrived in plaintext before the TLS layer was"
+            SSLException refusal = new SSLException(stray + " bytes arrived in plaintext before the TLS layer was"
                     + " added and were not consumed (" + TlsRecordHeader.hex(head) + (stray > 16 ? " ..." : "")
-                    + "); refusing them: they are neither handshake nor application data"), null, false));
+                    + "); refusing them: they are neither handshake nor application data");
+            recordError(new SslError(refusal, null, false));
             updateUnderlyingReading();
-            runEventcb(BEV_EVENT_READING | BEV_EVENT_ERROR, BEV_OPT_DEFER_CALLBACKS);
+            // Reported from the deferred queue: the caller sets the callbacks after this
+            // constructor returns, and an event with no callback yet would be dropped.
+            base.deferredExecutor().execute(() -> {
+                if (!isFreed()) {
+                    fail(BEV_EVENT_READING, refusal);
+                }
+            });
             return;
         }
         switch (initialState) {
@@ -749,6 +760,11 @@ public final class SslBufferevent extends Bufferevent {
             transportEof();
             return;
         }
+        if ((what & BEV_EVENT_ERROR) != 0 && peerClosed && eofReported) {
+            // The peer closed cleanly and EOF was reported; that its socket then refused our
+            // answering close_notify (it had gone already: EPIPE, reset) is no news.
+            return;
+        }
         if ((what & BEV_EVENT_ERROR) != 0) {
             Throwable cause = ub.getLastError();
             setLastError(cause);
@@ -892,20 +908,31 @@ public final class SslBufferevent extends Bufferevent {
         fail(direction, e);
     }
 
-    /** After a failure the engine may hold an alert for the peer: send it if it can be had. */
+    /**
+     * After a failure the engine may hold an alert for the peer: send it if it can be had. The
+     * first wrap is made whatever the handshake status says: Conscrypt holds its alert (a
+     * certificate it rejected, a bad record) without reporting NEED_WRAP, and without the alert
+     * a peer on a transport nobody closes would wait forever.
+     */
     private void flushAlert() {
-        try {
-            for (int i = 0; i < 4 && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP && !underlying.isFreed(); i++) {
-                EvBuffer dst = underlying.getOutput();
-                dst.reserveSpace(engine.getSession().getPacketBufferSize(), cipherOut);
-                SSLEngineResult r = engine.wrap(EMPTY, cipherOut[0]);
-                dst.commitSpace(cipherOut, 1);
-                if (r.bytesProduced() == 0) {
-                    break;
-                }
+        for (int i = 0; i < 4 && !underlying.isFreed(); i++) {
+            if (i > 0 && engine.getHandshakeStatus() != HandshakeStatus.NEED_WRAP) {
+                break;
             }
-        } catch (SSLException | RuntimeException ignored) {
-            // The alert is a courtesy; the failure itself is already recorded.
+            EvBuffer dst = underlying.getOutput();
+            dst.reserveSpace(engine.getSession().getPacketBufferSize(), cipherOut);
+            SSLEngineResult r;
+            try {
+                r = engine.wrap(EMPTY, cipherOut[0]);
+            } catch (SSLException | RuntimeException ignored) {
+                // The alert is a courtesy; the failure itself is already recorded.
+                dst.commitSpace(cipherOut, 0);
+                return;
+            }
+            dst.commitSpace(cipherOut, 1);
+            if (r.bytesProduced() == 0) {
+                break;
+            }
         }
     }
 
@@ -921,10 +948,12 @@ public final class SslBufferevent extends Bufferevent {
         if (t == null) {
             return;
         }
+        handshakeBound = t;
         if (handshakeTimer == null) {
             handshakeTimer = Event.timer(base, (ev, what) -> {
                 if (handshaking && !failed && !isFreed()) {
-                    recordError(new SslError(new SSLException("TLS handshake timed out after " + t), null, false));
+                    recordError(new SslError(new SSLException("TLS handshake timed out after " + handshakeBound),
+                            null, false));
                     failed = true;
                     updateUnderlyingReading();
                     runEventcb(BEV_EVENT_TIMEOUT, 0);
@@ -936,8 +965,8 @@ public final class SslBufferevent extends Bufferevent {
 
     /**
      * {@code bufferevent_set_timeouts}. Until the first handshake completes the two timeouts do
-     * not run per direction: the read timeout (else the write timeout)
-     * bounds the handshake as a whole and its expiry is one bare {@code TIMEOUT} event, as
+     * not run per direction: the read timeout (else the write timeout) bounds the connect (socket
+     * variant) and the handshake as a whole and its expiry is one bare {@code TIMEOUT} event, as
      * libevent's socket variant reports it (never also READING|TIMEOUT and WRITING|TIMEOUT).
      * Once connected they are the ordinary per-direction timeouts.
      */
@@ -953,10 +982,12 @@ public final class SslBufferevent extends Bufferevent {
             heldWriteTimeout = write == null || write.isZero() ? null : write;
             timeoutsHeld = true;
             super.setTimeouts(null, null);
-            if (handshakeStarted) {
-                if (handshakeTimer != null) {
-                    handshakeTimer.del();
-                }
+            if (handshakeTimer != null) {
+                handshakeTimer.del();
+            }
+            if (handshaking) {
+                // Also while the socket variant still connects: the bound covers connect and
+                // handshake (it restarts when the handshake itself starts).
                 armHandshakeTimer();
             }
             return;

@@ -122,6 +122,31 @@ final class TlsHarness {
         }
     }
 
+    /**
+     * Runs the loop until {@code done} holds (checked every 5 ms and after each loopBreak), or
+     * fails after {@code limit}. A loopBreak made before the loop runs is not lost this way.
+     */
+    static void runUntil(EventBase base, java.util.function.BooleanSupplier done, Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        Event[] poll = new Event[1];
+        poll[0] = Event.timer(base, (ev, what) -> {
+            if (done.getAsBoolean() || System.nanoTime() > deadline) {
+                base.loopBreak();
+            } else {
+                poll[0].add(Duration.ofMillis(5));
+            }
+        });
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                poll[0].del();
+                throw new AssertionError("not done within " + limit);
+            }
+            poll[0].add(Duration.ofMillis(5));
+            base.dispatch();
+        }
+        poll[0].del();
+    }
+
     /** Runs the loop for {@code d} (for things that must NOT happen). */
     static void runFor(EventBase base, Duration d) {
         Event guard = Event.timer(base, (ev, what) -> base.loopBreak());

@@ -1,0 +1,475 @@
+package org.jevent.bufferevent.ssl;
+
+import static org.jevent.bufferevent.Bufferevent.EV_READ;
+import static org.jevent.bufferevent.Bufferevent.EV_WRITE;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManagerFactory;
+import org.conscrypt.Conscrypt;
+import org.jevent.bufferevent.Bufferevent;
+import org.jevent.eventbase.EvConnListener;
+import org.jevent.eventbase.EventBase;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Real peers: the {@code openssl} command ({@code s_server}, {@code s_client}) on 127.0.0.1,
+ * TLS 1.2 and 1.3, against both providers. Every process is killed by its PID at the end;
+ * skipped (with the reason printed) only when no {@code openssl} is installed.
+ */
+@Timeout(120)
+class OpenSslPeerTest {
+    private static Path dir;
+    private static Path certPem;
+    private static Path keyPem;
+
+    private final EventBase base = new EventBase();
+    private final List<Process> processes = new ArrayList<>();
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @BeforeAll
+    static void keys() throws Exception {
+        boolean present;
+        try {
+            Process p = new ProcessBuilder("openssl", "version").redirectErrorStream(true).start();
+            String v = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+            present = p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+            System.out.println("openssl peer: " + v);
+        } catch (IOException e) {
+            present = false;
+        }
+        if (!present) {
+            System.out.println("OpenSslPeerTest skipped: no `openssl` command on the PATH");
+        }
+        assumeTrue(present, "no openssl command on the PATH");
+        dir = Files.createTempDirectory("jevent-openssl");
+        certPem = dir.resolve("cert.pem");
+        keyPem = dir.resolve("key.pem");
+        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyPem.toString(), "-out", certPem.toString(),
+                "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, out);
+    }
+
+    @AfterAll
+    static void removeKeys() throws IOException {
+        if (dir != null) {
+            try (Stream<Path> s = Files.walk(dir)) {
+                for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+    }
+
+    @AfterEach
+    void cleanup() throws Exception {
+        for (Process p : processes) {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+        for (AutoCloseable c : toClose) {
+            c.close();
+        }
+        base.free();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private Process start(Path out, String... cmd) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.redirectOutput(out.toFile());
+        pb.redirectError(dir.resolve(out.getFileName() + ".err").toFile());
+        Process p = pb.start();
+        processes.add(p);
+        return p;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Waits until something listens on 127.0.0.1:port (read from /proc, so no connection is spent). */
+    private static void awaitListening(int port, Process p) throws Exception {
+        String needle = String.format(":%04X ", port);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            for (String line : Files.readAllLines(Path.of("/proc/net/tcp"))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 3 && (f[1] + " ").contains(needle) && f[3].equals("0A")) {
+                    return;
+                }
+            }
+            assertTrue(p.isAlive(), "openssl exited early");
+            Thread.sleep(20);
+        }
+        throw new AssertionError("openssl did not listen on " + port);
+    }
+
+    private static SSLEngine clientEngine(TlsTestSupport.Impl impl, String protocol, int port) throws Exception {
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        try (InputStream in = Files.newInputStream(certPem)) {
+            trust.setCertificateEntry("openssl", (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(in));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+        tmf.init(trust);
+        SSLContext ctx = impl == TlsTestSupport.Impl.CONSCRYPT
+                ? SSLContext.getInstance("TLS", Conscrypt.newProvider()) : SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        SSLEngine e = ctx.createSSLEngine("localhost", port);
+        e.setUseClientMode(true);
+        e.setEnabledProtocols(new String[] {protocol});
+        return e;
+    }
+
+    private static String flag(String protocol) {
+        return protocol.equals("TLSv1.3") ? "-tls1_3" : "-tls1_2";
+    }
+
+    private static String text(Path p) throws IOException {
+        return Files.exists(p) ? Files.readString(p, StandardCharsets.ISO_8859_1) : "";
+    }
+
+    private static void send(Process p, String s) throws IOException {
+        OutputStream o = p.getOutputStream();
+        o.write(s.getBytes(StandardCharsets.US_ASCII));
+        o.flush();
+    }
+
+    /** Our TLS server on an ephemeral loopback port: the accepted connection goes into {@code conn}. */
+    private int ourServer(TlsTestSupport.Impl impl, String protocol, ServerConn conn) throws Exception {
+        EvConnListener l = EvConnListener.newBind(base, (x, ch, peer) -> {
+            try {
+                conn.bev = SslBufferevent.socket(base, ch, TlsTestSupport.engine(impl, false, protocol),
+                        SslState.ACCEPTING, Bufferevent.BEV_OPT_CLOSE_ON_FREE);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+            conn.bev.setCallbacks(b -> {
+                byte[] a = new byte[(int) b.getInput().getLength()];
+                b.read(a);
+                conn.md.update(a);
+                conn.count += a.length;
+                conn.text.append(new String(a, StandardCharsets.ISO_8859_1));
+            }, null, (b, what) -> {
+                conn.events.add(TlsHarness.ev(what));
+                if ((what & Bufferevent.BEV_EVENT_ERROR) != 0) {
+                    SslError e = conn.bev.getSslError();
+                    conn.reason = e == null ? "none" : e.describe();
+                }
+            });
+            conn.bev.enable(EV_READ | EV_WRITE);
+        }, EvConnListener.LEV_OPT_CLOSE_ON_FREE | EvConnListener.LEV_OPT_REUSEABLE, -1,
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        toClose.add(l);
+        return ((InetSocketAddress) l.getLocalAddress()).getPort();
+    }
+
+    static final class ServerConn {
+        SslBufferevent bev;
+        final MessageDigest md;
+        long count;
+        final StringBuilder text = new StringBuilder();
+        final List<String> events = new ArrayList<>();
+        String reason;
+
+        ServerConn() throws Exception {
+            md = MessageDigest.getInstance("SHA-256");
+        }
+    }
+
+    // ------------------------------------------------------------------ our client -> s_server
+
+    /**
+     * A 4 MiB transfer from our client to s_server checked by hash; then our shutdown(bounded):
+     * close_notify to the peer, whose answer gives EOF (not TIMEOUT).
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"CONSCRYPT,TLSv1.3", "CONSCRYPT,TLSv1.2", "JDK,TLSv1.3", "JDK,TLSv1.2"})
+    void bulkToSServerThenCloseNotify(TlsTestSupport.Impl impl, String protocol) throws Exception {
+        int port = freePort();
+        Path out = dir.resolve("s_server-" + impl + protocol + ".out");
+        Process srv = start(out, "openssl", "s_server", "-accept", "127.0.0.1:" + port, "-cert", certPem.toString(),
+                "-key", keyPem.toString(), flag(protocol), "-quiet", "-naccept", "1");
+        awaitListening(port, srv);
+        byte[] data = new byte[4 << 20];
+        new Random(11).nextBytes(data);
+        SslBufferevent c = SslBufferevent.socket(base, null, clientEngine(impl, protocol, port), SslState.CONNECTING, 0);
+        List<String> events = new ArrayList<>();
+        c.setCallbacks(null, null, (b, what) -> events.add(TlsHarness.ev(what)));
+        c.enable(EV_READ | EV_WRITE);
+        c.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        c.write(data);
+        TlsHarness.runUntil(base, () -> {
+            try {
+                return Files.size(out) >= data.length || events.stream().anyMatch(e -> !e.equals("CONNECTED"));
+            } catch (IOException e) {
+                return false;
+            }
+        }, Duration.ofSeconds(60));
+        assertEquals(List.of("CONNECTED"), events, () -> "errors " + c.getSslErrors());
+        assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(data),
+                MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(out)), "the bytes s_server printed");
+        c.shutdown(Duration.ofSeconds(5));
+        TlsHarness.runUntil(base, () -> events.size() >= 2, Duration.ofSeconds(20));
+        assertEquals(List.of("CONNECTED", "EOF"), events, () -> "errors " + c.getSslErrors());
+        assertEquals(List.of(), c.getSslErrors());
+        c.free();
+    }
+
+    // ------------------------------------------------------------------ s_client -> our server
+
+    /** A 4 MiB transfer from s_client (stdin from a file) to our server, hashed; then s_client is killed: ERROR. */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"CONSCRYPT,TLSv1.3", "CONSCRYPT,TLSv1.2", "JDK,TLSv1.3", "JDK,TLSv1.2"})
+    void bulkFromSClientThenTruncation(TlsTestSupport.Impl impl, String protocol) throws Exception {
+        ServerConn conn = new ServerConn();
+        int port = ourServer(impl, protocol, conn);
+        byte[] data = new byte[4 << 20];
+        new Random(12).nextBytes(data);
+        Path in = dir.resolve("bulk-" + impl + protocol + ".bin");
+        Files.write(in, data);
+        ProcessBuilder pb = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + port, flag(protocol),
+                "-quiet"); // -quiet implies -ign_eof: stays connected after stdin's end
+        pb.redirectInput(in.toFile());
+        pb.redirectOutput(dir.resolve("s_client-bulk.out").toFile());
+        pb.redirectError(dir.resolve("s_client-bulk.err").toFile());
+        Process cli = pb.start();
+        processes.add(cli);
+        TlsHarness.runUntil(base, () -> conn.count >= data.length || conn.events.size() > 1, Duration.ofSeconds(60));
+        assertEquals(List.of("CONNECTED"), conn.events, () -> conn.reason);
+        assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(data), conn.md.digest());
+        cli.destroyForcibly(); // SIGKILL: the socket closes without close_notify
+        assertTrue(cli.waitFor(10, TimeUnit.SECONDS));
+        TlsHarness.runUntil(base, () -> conn.events.size() > 1, Duration.ofSeconds(20));
+        assertEquals(List.of("CONNECTED", "READING|ERROR"), conn.events);
+        assertTrue(conn.reason.contains("close_notify") || conn.reason.toLowerCase().contains("reset"), conn.reason);
+        conn.bev.free();
+        Files.delete(in);
+    }
+
+    /** s_client's Q: close_notify from the peer gives READING|EOF on our server. */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"CONSCRYPT,TLSv1.3", "CONSCRYPT,TLSv1.2", "JDK,TLSv1.3", "JDK,TLSv1.2"})
+    void peerCloseNotifyGivesEof(TlsTestSupport.Impl impl, String protocol) throws Exception {
+        ServerConn conn = new ServerConn();
+        int port = ourServer(impl, protocol, conn);
+        Process cli = start(dir.resolve("s_client-q.out"), "openssl", "s_client", "-connect", "127.0.0.1:" + port,
+                flag(protocol));
+        TlsHarness.runUntil(base, () -> !conn.events.isEmpty(), Duration.ofSeconds(20));
+        send(cli, "hello\n");
+        TlsHarness.runUntil(base, () -> conn.text.toString().contains("hello\n"), Duration.ofSeconds(20));
+        send(cli, "Q\n");
+        TlsHarness.runUntil(base, () -> conn.events.size() > 1, Duration.ofSeconds(20));
+        assertEquals(List.of("CONNECTED", "READING|EOF"), conn.events, () -> conn.reason);
+        assertTrue(cli.waitFor(10, TimeUnit.SECONDS), "s_client ends after Q");
+        conn.bev.free();
+    }
+
+    /**
+     * Peer-initiated handshakes inside the data flow: s_client's R (TLS 1.2 renegotiation) and
+     * K (TLS 1.3 key update) against our server; data still arrives, no event but CONNECTED.
+     */
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @CsvSource({"JDK,TLSv1.2,R", "JDK,TLSv1.3,K", "CONSCRYPT,TLSv1.3,K"})
+    void sClientRenegotiatesOrUpdatesKeys(TlsTestSupport.Impl impl, String protocol, String cmd) throws Exception {
+        ServerConn conn = new ServerConn();
+        int port = ourServer(impl, protocol, conn);
+        Path out = dir.resolve("s_client-" + cmd + ".out");
+        Process cli = start(out, "openssl", "s_client", "-connect", "127.0.0.1:" + port, flag(protocol));
+        TlsHarness.runUntil(base, () -> !conn.events.isEmpty(), Duration.ofSeconds(20));
+        send(cli, "before\n");
+        TlsHarness.runUntil(base, () -> conn.text.toString().contains("before\n"), Duration.ofSeconds(20));
+        send(cli, cmd + "\n");
+        // s_client takes a command only as a line read on its own: let it act before more data.
+        TlsHarness.runFor(base, Duration.ofMillis(400));
+        send(cli, "after\n");
+        TlsHarness.runUntil(base, () -> conn.text.toString().contains("after\n") || conn.events.size() > 1,
+                Duration.ofSeconds(20));
+        conn.bev.write("reply\n".getBytes(StandardCharsets.US_ASCII));
+        TlsHarness.runUntil(base, () -> {
+            try {
+                return text(out).contains("reply") || conn.events.size() > 1;
+            } catch (IOException e) {
+                return false;
+            }
+        }, Duration.ofSeconds(20));
+        assertEquals(List.of("CONNECTED"), conn.events, () -> conn.reason);
+        assertTrue(conn.text.toString().contains("after\n"), conn.text::toString);
+        String o = text(out) + text(dir.resolve(out.getFileName() + ".err"));
+        assertTrue(o.contains("reply"), o);
+        if (cmd.equals("R")) {
+            assertTrue(o.contains("RENEGOTIATING"), o);
+        } else {
+            assertTrue(o.contains("KEYUPDATE"), o);
+        }
+        conn.bev.free();
+    }
+
+    /** Conscrypt as a server refuses a peer's renegotiation (BoringSSL): ERROR with a readable reason. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"CONSCRYPT,TLSv1.2"})
+    void conscryptServerRefusesPeerRenegotiation(TlsTestSupport.Impl impl, String protocol) throws Exception {
+        ServerConn conn = new ServerConn();
+        int port = ourServer(impl, protocol, conn);
+        Process cli = start(dir.resolve("s_client-R2.out"), "openssl", "s_client", "-connect", "127.0.0.1:" + port,
+                flag(protocol));
+        TlsHarness.runUntil(base, () -> !conn.events.isEmpty(), Duration.ofSeconds(20));
+        send(cli, "R\n");
+        TlsHarness.runUntil(base, () -> conn.events.size() > 1, Duration.ofSeconds(20));
+        assertEquals(List.of("CONNECTED", "READING|ERROR"), conn.events);
+        assertTrue(conn.reason.toUpperCase().contains("RENEGOTIATION"), conn.reason);
+        System.out.println("Conscrypt server, peer renegotiation: " + conn.reason);
+        conn.bev.free();
+    }
+
+    /**
+     * s_server's r (HelloRequest, TLS 1.2; -client_renegotiation not needed for this direction)
+     * and K (key update with update_requested, TLS 1.3) to our client: data still flows.
+     */
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @CsvSource({"JDK,TLSv1.2,r", "CONSCRYPT,TLSv1.2,r", "JDK,TLSv1.3,K", "CONSCRYPT,TLSv1.3,K"})
+    void sServerRenegotiatesOrUpdatesKeys(TlsTestSupport.Impl impl, String protocol, String cmd) throws Exception {
+        int port = freePort();
+        Path out = dir.resolve("s_server-" + cmd + impl + ".out");
+        Process srv = start(out, "openssl", "s_server", "-accept", "127.0.0.1:" + port, "-cert", certPem.toString(),
+                "-key", keyPem.toString(), flag(protocol), "-naccept", "1");
+        awaitListening(port, srv);
+        SslBufferevent c = SslBufferevent.socket(base, null, clientEngine(impl, protocol, port), SslState.CONNECTING, 0);
+        List<String> events = new ArrayList<>();
+        StringBuilder got = new StringBuilder();
+        c.setCallbacks(b -> {
+            byte[] a = new byte[(int) b.getInput().getLength()];
+            b.read(a);
+            got.append(new String(a, StandardCharsets.ISO_8859_1));
+        }, null, (b, what) -> events.add(TlsHarness.ev(what)));
+        c.enable(EV_READ | EV_WRITE);
+        c.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        c.write("before\n".getBytes(StandardCharsets.US_ASCII));
+        TlsHarness.runUntil(base, () -> contains(out, "before\n") || events.size() > 1, Duration.ofSeconds(20));
+        send(srv, cmd + "\n");
+        // s_server takes a command only from a read of at most 2 bytes, and BoringSSL refuses
+        // application data interleaved with a renegotiation: let the handshake finish first.
+        TlsHarness.runFor(base, Duration.ofMillis(400));
+        send(srv, "fromserver\n");
+        TlsHarness.runUntil(base, () -> got.toString().contains("fromserver") || events.size() > 1,
+                Duration.ofSeconds(20));
+        c.write("after\n".getBytes(StandardCharsets.US_ASCII));
+        TlsHarness.runUntil(base, () -> contains(out, "after\n") || events.size() > 1, Duration.ofSeconds(20));
+        assertEquals(List.of("CONNECTED"), events, () -> "errors " + c.getSslErrors());
+        assertTrue(got.toString().contains("fromserver"), got::toString);
+        assertTrue(contains(out, "after\n"), () -> safeText(out));
+        assertEquals(List.of(), c.getSslErrors());
+        System.out.println("s_server " + cmd + " " + impl + " " + protocol + ": "
+                + (safeText(out) + safeText(dir.resolve(out.getFileName() + ".err"))).lines().filter(l -> l.contains("renegot") || l.contains("KEYUPDATE")
+                        || l.contains("SSL_do_handshake") || l.contains("SSL_renegotiate")).toList());
+        c.free();
+    }
+
+    /**
+     * Our client against s_server with a certificate it does not trust, and with a host name
+     * the certificate does not match (endpoint identification on): ERROR with a readable reason.
+     */
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @CsvSource({"CONSCRYPT,TLSv1.3,untrusted", "JDK,TLSv1.2,untrusted", "CONSCRYPT,TLSv1.2,hostname",
+        "JDK,TLSv1.3,hostname"})
+    void badCertificateOrHostname(TlsTestSupport.Impl impl, String protocol, String kind) throws Exception {
+        int port = freePort();
+        Process srv = start(dir.resolve("s_server-bad-" + kind + ".out"), "openssl", "s_server", "-accept",
+                "127.0.0.1:" + port, "-cert", certPem.toString(), "-key", keyPem.toString(), flag(protocol),
+                "-naccept", "1");
+        awaitListening(port, srv);
+        SSLEngine e;
+        if (kind.equals("untrusted")) {
+            e = TlsTestSupport.engine(impl, true, protocol); // trusts only the keytool certificate
+        } else {
+            javax.net.ssl.SSLParameters p = clientEngine(impl, protocol, port).getSSLParameters();
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            p.setServerNames(List.of(new javax.net.ssl.SNIHostName("wrong.example.test")));
+            // The name checked is the engine's peer host: make it one the certificate does not name.
+            e = rehost(impl, protocol, port, p);
+        }
+        SslBufferevent c = SslBufferevent.socket(base, null, e, SslState.CONNECTING, 0);
+        List<String> events = new ArrayList<>();
+        c.setCallbacks(null, null, (b, what) -> events.add(TlsHarness.ev(what)));
+        c.enable(EV_READ | EV_WRITE);
+        c.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        TlsHarness.runUntil(base, () -> !events.isEmpty(), Duration.ofSeconds(20));
+        assertEquals(1, events.size(), events::toString);
+        assertTrue(events.get(0).contains("ERROR"), events::toString);
+        SslError err = c.getSslError();
+        String why = err.describe();
+        System.out.println(impl + " " + protocol + " " + kind + ": " + why);
+        assertTrue(why.toLowerCase().contains("cert") || why.toLowerCase().contains("path")
+                || why.toLowerCase().contains("name") || why.toLowerCase().contains("trust"), why);
+        c.free();
+    }
+
+    private static SSLEngine rehost(TlsTestSupport.Impl impl, String protocol, int port, javax.net.ssl.SSLParameters p)
+            throws Exception {
+        // Same trust as clientEngine, a peer host the certificate does not name.
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        try (InputStream in = Files.newInputStream(certPem)) {
+            trust.setCertificateEntry("openssl", (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(in));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+        tmf.init(trust);
+        SSLContext ctx = impl == TlsTestSupport.Impl.CONSCRYPT
+                ? SSLContext.getInstance("TLS", Conscrypt.newProvider()) : SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        SSLEngine e = ctx.createSSLEngine("wrong.example.test", port);
+        e.setUseClientMode(true);
+        e.setEnabledProtocols(new String[] {protocol});
+        e.setSSLParameters(p);
+        return e;
+    }
+
+    private static boolean contains(Path p, String s) {
+        return safeText(p).contains(s);
+    }
+
+    private static String safeText(Path p) {
+        try {
+            return text(p);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}

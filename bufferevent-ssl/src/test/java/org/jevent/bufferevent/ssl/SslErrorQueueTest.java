@@ -1,0 +1,89 @@
+package org.jevent.bufferevent.ssl;
+
+import static org.jevent.bufferevent.Bufferevent.EV_READ;
+import static org.jevent.bufferevent.Bufferevent.EV_WRITE;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManagerFactory;
+import org.conscrypt.Conscrypt;
+import org.jevent.bufferevent.ssl.TlsHarness.Variant;
+import org.jevent.eventbase.EventBase;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The error queue ({@code bufferevent_get_openssl_error}): a client that does not trust the
+ * server fails locally; the server gets the client's alert, classified as remote with its name.
+ */
+@Timeout(60)
+class SslErrorQueueTest {
+    private final EventBase base = new EventBase();
+
+    @AfterEach
+    void free() {
+        base.free();
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @CsvSource({"CONSCRYPT,TLSv1.3,FILTER_PAIR", "CONSCRYPT,TLSv1.2,SOCKET", "JDK,TLSv1.3,SOCKET",
+        "JDK,TLSv1.2,FILTER_PAIR"})
+    void untrustedServerLocalErrorAndRemoteAlert(TlsTestSupport.Impl impl, String protocol, Variant v)
+            throws Exception {
+        KeyStore empty = KeyStore.getInstance("PKCS12");
+        empty.load(null, null);
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+        tmf.init(empty);
+        SSLContext ctx = impl == TlsTestSupport.Impl.CONSCRYPT
+                ? SSLContext.getInstance("TLS", Conscrypt.newProvider()) : SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        SSLEngine ce = ctx.createSSLEngine("localhost", 443);
+        ce.setUseClientMode(true);
+        ce.setEnabledProtocols(new String[] {protocol});
+        SslBufferevent[] b = TlsHarness.link(base, v, ce, TlsTestSupport.engine(impl, false, protocol),
+                SslState.CONNECTING, SslState.ACCEPTING, 0);
+        List<String> ce1 = new ArrayList<>();
+        List<String> se1 = new ArrayList<>();
+        b[0].setCallbacks(null, null, (x, w) -> ce1.add(TlsHarness.ev(w)));
+        b[1].setCallbacks(null, null, (x, w) -> se1.add(TlsHarness.ev(w)));
+        b[0].enable(EV_READ | EV_WRITE);
+        b[1].enable(EV_READ | EV_WRITE);
+        TlsHarness.runUntil(base, () -> !ce1.isEmpty() && !se1.isEmpty(), Duration.ofSeconds(20));
+        assertEquals(1, ce1.size(), ce1::toString);
+        assertTrue(ce1.get(0).contains("ERROR"), ce1::toString);
+        assertEquals(1, se1.size(), se1::toString);
+        assertTrue(se1.get(0).contains("ERROR"), se1::toString);
+        assertFalse(ce1.contains("CONNECTED"));
+
+        List<SslError> clientErrors = b[0].getSslErrors();
+        assertEquals(clientErrors, b[0].getSslErrors(), "getSslErrors does not consume");
+        SslError local = b[0].getSslError();
+        assertNotNull(local);
+        assertFalse(local.remote(), local::describe);
+        assertEquals(clientErrors.size() - 1, b[0].getSslErrors().size(), "getSslError consumes, oldest first");
+
+        SslError remote = b[1].getSslError();
+        assertNotNull(remote);
+        System.out.println(impl + " " + protocol + ": client " + local.describe() + " | server " + remote.describe());
+        assertTrue(remote.remote(), remote::describe);
+        assertNotNull(remote.alert(), remote::describe);
+        assertTrue(remote.describe().startsWith("peer reported alert "), remote::describe);
+        while (b[1].getSslError() != null) {
+            // drain
+        }
+        assertNull(b[1].getSslError());
+        b[0].free();
+        b[1].free();
+    }
+}

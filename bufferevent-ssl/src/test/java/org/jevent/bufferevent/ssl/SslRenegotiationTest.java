@@ -1,0 +1,230 @@
+package org.jevent.bufferevent.ssl;
+
+import static org.jevent.bufferevent.Bufferevent.EV_READ;
+import static org.jevent.bufferevent.Bufferevent.EV_WRITE;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.jevent.bufferevent.ssl.TlsHarness.Variant;
+import org.jevent.eventbase.EventBase;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** renegotiate(): JDK TLS 1.2 renegotiation both ways, JDK TLS 1.3 key update, Conscrypt refusal. */
+@Timeout(60)
+class SslRenegotiationTest {
+    private final EventBase base = new EventBase();
+
+    @AfterEach
+    void free() {
+        base.free();
+    }
+
+    /** Connected pair, echo on the server, events and received text recorded. */
+    private final List<String> clientEvents = new ArrayList<>();
+    private final List<String> serverEvents = new ArrayList<>();
+    private final StringBuilder clientGot = new StringBuilder();
+    private final StringBuilder serverGot = new StringBuilder();
+
+    private SslBufferevent[] connect(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
+        SslBufferevent[] b = TlsHarness.link(base, v, impl, protocol, 0);
+        b[0].setCallbacks(x -> clientGot.append(drain(x)), null, (x, what) -> clientEvents.add(TlsHarness.ev(what)));
+        b[1].setCallbacks(x -> {
+            String s = drain(x);
+            serverGot.append(s);
+        }, null, (x, what) -> serverEvents.add(TlsHarness.ev(what)));
+        b[0].enable(EV_READ | EV_WRITE);
+        b[1].enable(EV_READ | EV_WRITE);
+        TlsHarness.runUntil(base, () -> clientEvents.size() + serverEvents.size() >= 2, Duration.ofSeconds(20));
+        assertEquals(List.of("CONNECTED"), clientEvents);
+        assertEquals(List.of("CONNECTED"), serverEvents);
+        return b;
+    }
+
+    static String drain(org.jevent.bufferevent.Bufferevent x) {
+        byte[] a = new byte[(int) x.getInput().getLength()];
+        x.read(a);
+        return new String(a, StandardCharsets.US_ASCII);
+    }
+
+    /** Both directions still carry data. */
+    private void exchange(SslBufferevent[] b, String tag) {
+        int c0 = clientGot.length();
+        int s0 = serverGot.length();
+        b[0].write(("c-" + tag).getBytes(StandardCharsets.US_ASCII));
+        b[1].write(("s-" + tag).getBytes(StandardCharsets.US_ASCII));
+        TlsHarness.runUntil(base, () -> clientGot.length() >= c0 + tag.length() + 2
+                && serverGot.length() >= s0 + tag.length() + 2, Duration.ofSeconds(20));
+        assertTrue(clientGot.toString().endsWith("s-" + tag), clientGot::toString);
+        assertTrue(serverGot.toString().endsWith("c-" + tag), serverGot::toString);
+    }
+
+    @ParameterizedTest(name = "{0} {1} from client={2}")
+    @CsvSource({"SOCKET,true", "SOCKET,false", "FILTER_PAIR,true", "FILTER_PAIR,false"})
+    void jdkTls12RenegotiationRaisesConnectedAgain(Variant v, boolean fromClient) throws Exception {
+        SslBufferevent[] b = connect(TlsTestSupport.Impl.JDK, "TLSv1.2", v);
+        exchange(b, "before");
+        SslBufferevent initiator = fromClient ? b[0] : b[1];
+        List<String> initiatorEvents = fromClient ? clientEvents : serverEvents;
+        List<String> peerEvents = fromClient ? serverEvents : clientEvents;
+        byte[] sessionIdBefore = initiator.getEngine().getSession().getId();
+        assertTrue(initiator.renegotiate(), () -> "errors " + initiator.getSslErrors());
+        TlsHarness.runUntil(base, () -> initiatorEvents.size() >= 2, Duration.ofSeconds(20));
+        exchange(b, "after");
+        assertEquals(List.of("CONNECTED", "CONNECTED"), initiatorEvents, "CONNECTED again on the initiator");
+        assertEquals(List.of("CONNECTED"), peerEvents, "a peer-started handshake is handled inside the data flow");
+        assertFalse(initiator.isHandshaking());
+        assertEquals(List.of(), b[0].getSslErrors());
+        assertEquals(List.of(), b[1].getSslErrors());
+        System.out.println("TLS 1.2 renegotiation: session id changed: "
+                + !java.util.Arrays.equals(sessionIdBefore, initiator.getEngine().getSession().getId()));
+        b[0].free();
+        b[1].free();
+    }
+
+    /**
+     * A renegotiation started while a large transfer is in flight both ways: every byte arrives,
+     * in order, and the initiator sees CONNECTED again.
+     */
+    @ParameterizedTest(name = "{0} {1} from client={2}")
+    @CsvSource({"JDK,TLSv1.2,SOCKET,true", "JDK,TLSv1.2,FILTER_PAIR,false", "JDK,TLSv1.3,SOCKET,true",
+        "JDK,TLSv1.3,FILTER_PAIR,false"})
+    void renegotiationDuringBulkTransfer(TlsTestSupport.Impl impl, String protocol, Variant v, boolean fromClient)
+            throws Exception {
+        SslBufferevent[] b = connect(impl, protocol, v);
+        byte[] data = new byte[2 << 20];
+        new java.util.Random(21).nextBytes(data);
+        java.io.ByteArrayOutputStream atServer = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream atClient = new java.io.ByteArrayOutputStream();
+        boolean[] started = new boolean[1];
+        SslBufferevent initiator = fromClient ? b[0] : b[1];
+        b[1].setCallbacks(x -> {
+            byte[] a = new byte[(int) x.getInput().getLength()];
+            x.read(a);
+            atServer.writeBytes(a);
+            if (!started[0] && atServer.size() > data.length / 4) {
+                started[0] = true;
+                assertTrue(initiator.renegotiate(), () -> "errors " + initiator.getSslErrors());
+            }
+        }, null, (x, what) -> serverEvents.add(TlsHarness.ev(what)));
+        b[0].setCallbacks(x -> {
+            byte[] a = new byte[(int) x.getInput().getLength()];
+            x.read(a);
+            atClient.writeBytes(a);
+        }, null, (x, what) -> clientEvents.add(TlsHarness.ev(what)));
+        b[0].write(data);
+        b[1].write(data);
+        TlsHarness.runUntil(base, () -> (atServer.size() >= data.length && atClient.size() >= data.length)
+                || clientEvents.stream().anyMatch(e -> !e.equals("CONNECTED"))
+                || serverEvents.stream().anyMatch(e -> !e.equals("CONNECTED")), Duration.ofSeconds(30));
+        assertTrue(started[0]);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(data, atServer.toByteArray());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(data, atClient.toByteArray());
+        assertEquals(List.of(), b[0].getSslErrors());
+        assertEquals(List.of(), b[1].getSslErrors());
+        List<String> initiatorEvents = fromClient ? clientEvents : serverEvents;
+        if (protocol.equals("TLSv1.2")) {
+            TlsHarness.runUntil(base, () -> initiatorEvents.size() >= 2, Duration.ofSeconds(10));
+            assertEquals(List.of("CONNECTED", "CONNECTED"), initiatorEvents);
+        }
+        b[0].free();
+        b[1].free();
+    }
+
+    /** TLS 1.3 on the JDK: renegotiate() is a key update; data still flows both ways. */
+    @ParameterizedTest(name = "{0} from client={1}")
+    @CsvSource({"SOCKET,true", "SOCKET,false", "FILTER_PAIR,true", "FILTER_PAIR,false"})
+    void jdkTls13KeyUpdateKeepsDataFlowing(Variant v, boolean fromClient) throws Exception {
+        SslBufferevent[] b = connect(TlsTestSupport.Impl.JDK, "TLSv1.3", v);
+        exchange(b, "before");
+        SslBufferevent initiator = fromClient ? b[0] : b[1];
+        assertTrue(initiator.renegotiate());
+        exchange(b, "after1");
+        exchange(b, "after2");
+        assertFalse(initiator.isHandshaking());
+        assertEquals(List.of(), b[0].getSslErrors());
+        assertEquals(List.of(), b[1].getSslErrors());
+        // Pinned: the JDK reports FINISHED for the key update, and a local renegotiate()
+        // that finishes raises CONNECTED again (the Javadoc's rule), so the initiator sees two.
+        assertEquals(List.of("CONNECTED", "CONNECTED"), fromClient ? clientEvents : serverEvents);
+        assertEquals(List.of("CONNECTED"), fromClient ? serverEvents : clientEvents);
+        System.out.println("TLS 1.3 key update events: client " + clientEvents + " server " + serverEvents);
+        b[0].free();
+        b[1].free();
+    }
+
+    /** Mixed providers: a JDK key update towards a Conscrypt peer (TLS 1.3) keeps data flowing both ways. */
+    @ParameterizedTest(name = "{0} jdk client={1}")
+    @CsvSource({"FILTER_PAIR,true", "SOCKET,false"})
+    void jdkKeyUpdateTowardsConscrypt(Variant v, boolean jdkIsClient) throws Exception {
+        SslBufferevent[] b = connectMixed(v, "TLSv1.3", jdkIsClient);
+        exchange(b, "before");
+        SslBufferevent jdk = jdkIsClient ? b[0] : b[1];
+        assertTrue(jdk.renegotiate());
+        exchange(b, "after1");
+        exchange(b, "after2");
+        assertEquals(List.of(), b[0].getSslErrors());
+        assertEquals(List.of(), b[1].getSslErrors());
+        b[0].free();
+        b[1].free();
+    }
+
+    /**
+     * Mixed providers, TLS 1.2: a JDK client renegotiating towards a Conscrypt (BoringSSL) server
+     * is refused by the server: the connection ends with ERROR on the server, reason
+     * NO_RENEGOTIATION. Pinned: a provider limit, not ours to hide.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"FILTER_PAIR", "SOCKET"})
+    void jdkClientRenegotiationRefusedByConscryptServer(Variant v) throws Exception {
+        SslBufferevent[] b = connectMixed(v, "TLSv1.2", true);
+        exchange(b, "before");
+        assertTrue(b[0].renegotiate());
+        TlsHarness.runUntil(base, () -> serverEvents.size() > 1, Duration.ofSeconds(20));
+        assertEquals(List.of("CONNECTED", "READING|ERROR"), serverEvents);
+        String reason = b[1].getSslError().describe();
+        assertTrue(reason.contains("NO_RENEGOTIATION"), reason);
+        b[0].free();
+        b[1].free();
+    }
+
+    private SslBufferevent[] connectMixed(Variant v, String protocol, boolean jdkIsClient) throws Exception {
+        TlsTestSupport.Impl ci = jdkIsClient ? TlsTestSupport.Impl.JDK : TlsTestSupport.Impl.CONSCRYPT;
+        TlsTestSupport.Impl si = jdkIsClient ? TlsTestSupport.Impl.CONSCRYPT : TlsTestSupport.Impl.JDK;
+        SslBufferevent[] b = TlsHarness.link(base, v, TlsTestSupport.engine(ci, true, protocol),
+                TlsTestSupport.engine(si, false, protocol), SslState.CONNECTING, SslState.ACCEPTING, 0);
+        b[0].setCallbacks(x -> clientGot.append(drain(x)), null, (x, what) -> clientEvents.add(TlsHarness.ev(what)));
+        b[1].setCallbacks(x -> serverGot.append(drain(x)), null, (x, what) -> serverEvents.add(TlsHarness.ev(what)));
+        b[0].enable(EV_READ | EV_WRITE);
+        b[1].enable(EV_READ | EV_WRITE);
+        TlsHarness.runUntil(base, () -> clientEvents.size() + serverEvents.size() >= 2, Duration.ofSeconds(20));
+        assertEquals(List.of("CONNECTED"), clientEvents);
+        assertEquals(List.of("CONNECTED"), serverEvents);
+        return b;
+    }
+
+    /** Conscrypt ignores a second beginHandshake(): renegotiate() says so and the connection stays usable. */
+    @ParameterizedTest(name = "{0} {1} from client={2}")
+    @CsvSource({"TLSv1.2,SOCKET,true", "TLSv1.2,FILTER_PAIR,false", "TLSv1.3,SOCKET,false", "TLSv1.3,FILTER_PAIR,true"})
+    void conscryptRefusesAndStaysUsable(String protocol, Variant v, boolean fromClient) throws Exception {
+        SslBufferevent[] b = connect(TlsTestSupport.Impl.CONSCRYPT, protocol, v);
+        exchange(b, "before");
+        SslBufferevent initiator = fromClient ? b[0] : b[1];
+        assertFalse(initiator.renegotiate());
+        assertFalse(initiator.isHandshaking());
+        exchange(b, "after");
+        assertEquals(List.of("CONNECTED"), clientEvents);
+        assertEquals(List.of("CONNECTED"), serverEvents);
+        assertEquals(List.of(), b[0].getSslErrors());
+        assertEquals(List.of(), b[1].getSslErrors());
+        b[0].free();
+        b[1].free();
+    }
+}
