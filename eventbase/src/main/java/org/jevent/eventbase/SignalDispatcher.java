@@ -53,6 +53,14 @@ final class SignalDispatcher {
             Signal sig = new Signal(ev.signal);
             slot = new Slot(sig);
             slot.previous = Signal.handle(sig, slot);
+            if (slot.previous == sun.misc.SignalHandler.SIG_IGN) {
+                // The JVM leaves a signal that was ignored when it started ignored (a process
+                // started in the background by a non-interactive shell ignores SIGINT, nohup
+                // ignores SIGHUP); libevent's sigaction would override that, Java cannot.
+                org.slf4j.LoggerFactory.getLogger(SignalDispatcher.class).warn(
+                        "SIG{} was ignored when this JVM started; the JVM will not deliver it, so the signal event for it"
+                        + " will never fire (start the process without ignoring the signal)", ev.signal);
+            }
             SLOTS.put(ev.signal, slot);
         }
         slot.events.add(ev);

@@ -16,6 +16,11 @@ public final class Main {
     static {
         EXAMPLES.put("demo", new Example("the main job: exercises the library end to end and prints what it did",
                 (args, out) -> new Demo(out).run(args)));
+        EXAMPLES.put("echo-server", new Example(EchoServer.SUMMARY, EchoServer::run));
+        EXAMPLES.put("echo-client", new Example(EchoClient.SUMMARY, EchoClient::run));
+        EXAMPLES.put("hello-world", new Example(HelloWorld.SUMMARY, HelloWorld::run));
+        EXAMPLES.put("time-test", new Example(TimeTest.SUMMARY, TimeTest::run));
+        EXAMPLES.put("signal-test", new Example(SignalTest.SUMMARY, SignalTest::run));
     }
 
     private Main() {

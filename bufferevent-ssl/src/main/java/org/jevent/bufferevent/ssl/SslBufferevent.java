@@ -114,6 +114,8 @@ public final class SslBufferevent extends Bufferevent {
     private boolean readAgain;
     private boolean peerClosed;
     private boolean eofReported;
+    /** The peer's close_notify arrived; EOF is reported when the pump that read it ends. */
+    private boolean eofPending;
 
     // Secure disconnect
     private boolean closing;
@@ -520,6 +522,10 @@ public final class SslBufferevent extends Bufferevent {
                 }
             }
         }
+        if (eofPending && !isFreed()) {
+            eofPending = false;
+            reportEof(BEV_EVENT_READING | BEV_EVENT_EOF);
+        }
         if (!isFreed()) {
             maybeFinishShutdown();
         }
@@ -815,7 +821,9 @@ public final class SslBufferevent extends Bufferevent {
         if (closing) {
             return; // maybeFinishShutdown reports, once our close_notify is out
         }
-        reportEof(BEV_EVENT_READING | BEV_EVENT_EOF);
+        // Reported after this pump, once our answer is wrapped into the transport: a callback
+        // that frees us on EOF (the usual thing to do) then still lets it leave (see onFree).
+        eofPending = true;
     }
 
     private void reportEof(int what) {
@@ -1073,7 +1081,14 @@ public final class SslBufferevent extends Bufferevent {
             return;
         }
         if (ownTransport || (getOptions() & BEV_OPT_CLOSE_ON_FREE) != 0) {
-            underlying.free();
+            // Ciphertext still waiting in the transport (typically our answer to the peer's
+            // close_notify) gets one immediate write before the transport closes.
+            if (underlying.getOutput().getLength() > 0) {
+                underlying.flush(EV_WRITE, FlushMode.FLUSH);
+            }
+            if (!underlying.isFreed()) {
+                underlying.free();
+            }
         } else {
             underlying.setCallbacks(null, null, null);
             unsuspendReadOf(underlying, SUSPEND_FILT_READ);
