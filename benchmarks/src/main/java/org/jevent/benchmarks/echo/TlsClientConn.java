@@ -112,9 +112,19 @@ final class TlsClientConn extends ClientConn {
         }
     }
 
-    /** Drops the engine's native state at once (we close without close_notify: a load run). */
+    /**
+     * Drops the engine's native state at once (we close without close_notify: a load run).
+     * Both directions must be closed: a Conscrypt engine keeps its native SSL, and a pipe, until
+     * then or until it is garbage collected, and thousands of handshakes a second exhaust file
+     * descriptors long before a collection comes.
+     */
     void close() throws IOException {
         engine.closeOutbound();
+        try {
+            engine.closeInbound();
+        } catch (javax.net.ssl.SSLException expected) {
+            // no close_notify from the server: we did not wait for one
+        }
         ch.close();
     }
 }
