@@ -37,12 +37,16 @@ public final class EchoServer {
             System.exit(2);
         }
         Impl impl = switch (args[0]) {
-            case "jevent" -> new JeventEchoServer();
-            case "netty" -> new NettyEchoServer();
+            case "jevent" -> new JeventEchoServer(null);
+            case "netty" -> new NettyEchoServer(null);
             case "nio" -> new NioEchoServer();
-            case "jevent-tls-conscrypt" -> new JeventTlsEchoServer(SslContexts.Provider.CONSCRYPT, Path.of(args[1]), Path.of(args[2]));
-            case "jevent-tls-jdk" -> new JeventTlsEchoServer(SslContexts.Provider.JDK, Path.of(args[1]), Path.of(args[2]));
-            case "netty-tls-jdk" -> new NettyTlsEchoServer(Path.of(args[1]), Path.of(args[2]));
+            case "jevent-tls-conscrypt" -> new JeventEchoServer(
+                    SslContexts.forServer(Path.of(args[1]), Path.of(args[2])).provider(SslContexts.Provider.CONSCRYPT).build());
+            case "jevent-tls-jdk" -> new JeventEchoServer(
+                    SslContexts.forServer(Path.of(args[1]), Path.of(args[2])).provider(SslContexts.Provider.JDK).build());
+            case "netty-tls-jdk" -> new NettyEchoServer(io.netty.handler.ssl.SslContextBuilder
+                    .forServer(Path.of(args[1]).toFile(), Path.of(args[2]).toFile())
+                    .sslProvider(io.netty.handler.ssl.SslProvider.JDK).build());
             default -> throw new IllegalArgumentException("unknown server " + args[0]);
         };
         int port = impl.start();

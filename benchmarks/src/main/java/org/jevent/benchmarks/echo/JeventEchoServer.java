@@ -3,15 +3,26 @@ package org.jevent.benchmarks.echo;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import org.jevent.bufferevent.Bufferevent;
-import org.jevent.bufferevent.SocketBufferevent;
+import org.jevent.bufferevent.ssl.SslBufferevent;
+import org.jevent.bufferevent.ssl.SslContexts;
+import org.jevent.bufferevent.ssl.SslState;
 import org.jevent.eventbase.EvConnListener;
 import org.jevent.eventbase.EventBase;
 
-/** The echo server as a libevent user writes it: a listener, and a read callback that moves input to output. */
+/**
+ * The echo server as a libevent user writes it: a listener, a bufferevent per connection (a TLS
+ * socket bufferevent when {@code tls} is given), and a read callback that moves input to output.
+ */
 final class JeventEchoServer implements EchoServer.Impl {
+    private final SslContexts tls;
     private volatile EventBase base;
     private volatile int connections;
     private Thread thread;
+
+    /** @param tls server TLS settings, or null for plain TCP */
+    JeventEchoServer(SslContexts tls) {
+        this.tls = tls;
+    }
 
     @Override
     public int start() throws Exception {
@@ -21,11 +32,16 @@ final class JeventEchoServer implements EchoServer.Impl {
                 EventBase b = new EventBase();
                 base = b;
                 EvConnListener listener = EvConnListener.newBind(b, (l, ch, peer) -> {
-                    SocketBufferevent bev = Bufferevent.socket(b, ch, Bufferevent.BEV_OPT_CLOSE_ON_FREE);
+                    Bufferevent bev = tls == null
+                            ? Bufferevent.socket(b, ch, Bufferevent.BEV_OPT_CLOSE_ON_FREE)
+                            : SslBufferevent.socket(b, ch, tls.newServerEngine(), SslState.ACCEPTING,
+                                    Bufferevent.BEV_OPT_CLOSE_ON_FREE);
                     connections++;
                     bev.setCallbacks(e -> e.writeBuffer(e.getInput()), null, (e, what) -> {
-                        connections--;
-                        e.free();
+                        if ((what & Bufferevent.BEV_EVENT_CONNECTED) == 0) {
+                            connections--;
+                            e.free();
+                        }
                     });
                     bev.enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
                 }, EvConnListener.LEV_OPT_CLOSE_ON_FREE | EvConnListener.LEV_OPT_REUSEABLE, 1024,

@@ -11,15 +11,25 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Netty 4.1's echo server as its own example writes it: one boss thread, one worker thread. */
+/**
+ * Netty 4.1's echo server as its own example writes it: one boss thread, one worker thread;
+ * behind an SslHandler when {@code ssl} is given.
+ */
 final class NettyEchoServer implements EchoServer.Impl {
+    private final SslContext ssl;
     private final AtomicInteger connections = new AtomicInteger();
     private EventLoopGroup boss;
     private EventLoopGroup worker;
     private Channel server;
+
+    /** @param ssl server TLS context, or null for plain TCP */
+    NettyEchoServer(SslContext ssl) {
+        this.ssl = ssl;
+    }
 
     @ChannelHandler.Sharable
     private final class Echo extends ChannelInboundHandlerAdapter {
@@ -61,6 +71,9 @@ final class NettyEchoServer implements EchoServer.Impl {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (ssl != null) {
+                            ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(echo);
                     }
                 })
