@@ -256,11 +256,36 @@ public final class SocketBufferevent extends Bufferevent {
         adjustWriteTimeout();
     }
 
+    /**
+     * How much the next read asks for, within the single-read cap: it doubles after a read that
+     * filled the request and halves after two that used less than a quarter of it (Netty's
+     * adaptive receive size does the same). A small request fits the free space of one segment
+     * and becomes a plain read(2); only a busy stream pays for the scattering readv(2) of a large
+     * one.
+     */
+    private int readGuess = MIN_READ_GUESS;
+    private int smallReads;
+    private static final int MIN_READ_GUESS = 8192;
+
+    private void adaptReadGuess(int n, long asked) {
+        if (n >= asked) {
+            readGuess = (int) Math.min((long) readGuess * 2, Math.max(maxSingleRead, MIN_READ_GUESS));
+            smallReads = 0;
+        } else if (n < readGuess / 4 && readGuess > MIN_READ_GUESS) {
+            if (++smallReads >= 2) {
+                readGuess = Math.max(MIN_READ_GUESS, readGuess / 2);
+                smallReads = 0;
+            }
+        } else {
+            smallReads = 0;
+        }
+    }
+
     private void onReadable() {
         if (!readingActive() || connecting) {
             return;
         }
-        long howmuch = getMaxToRead();
+        long howmuch = Math.min(getMaxToRead(), readGuess);
         long room = readRoom();
         if (room >= 0) {
             howmuch = Math.min(howmuch, room);
@@ -290,6 +315,7 @@ public final class SocketBufferevent extends Bufferevent {
         if (n == 0) {
             return;
         }
+        adaptReadGuess(n, howmuch);
         chargeRead(n);
         readProgress();
         if (input.getLength() >= wmReadLow) {
