@@ -60,25 +60,17 @@ final class EchoClient {
     }
 
     static int run(String[] args, PrintStream out) {
-        if (Opts.wantsHelp(args)) {
-            out.println(USAGE);
-            return 0;
-        }
-        Opts opts;
-        try {
-            opts = new Opts(USAGE).flag("--tls")
-                    .value("--host", "--port", "--cafile", "--provider", "--connections", "--size", "--depth", "--seconds")
-                    .parse(args);
-            if (opts.getInt("--connections", 4) < 1 || opts.getInt("--size", 64) < 1 || opts.getInt("--depth", 1) < 1
-                    || opts.getDouble("--seconds", 5) <= 0) {
-                throw new IllegalArgumentException("connections, size, depth and seconds must be positive");
-            }
-        } catch (IllegalArgumentException e) {
-            out.println("echo-client: " + e.getMessage());
-            out.println(USAGE);
-            return 2;
-        }
-        return new EchoClient(out).main(opts);
+        return Opts.runExample("echo-client", USAGE, args, out,
+                o -> o.flag("--tls").value("--host", "--port", "--cafile", "--provider", "--connections", "--size",
+                        "--depth", "--seconds"),
+                o -> {
+                    if (o.getInt("--connections", 4) < 1 || o.getInt("--size", 64) < 1 || o.getInt("--depth", 1) < 1
+                            || o.getDouble("--seconds", 5) <= 0) {
+                        throw new IllegalArgumentException("connections, size, depth and seconds must be positive");
+                    }
+                    o.getInt("--port", 0);
+                },
+                o -> new EchoClient(out).main(o));
     }
 
     private int main(Opts opts) {

@@ -72,26 +72,19 @@ final class EchoServer {
     }
 
     static int run(String[] args, PrintStream out) {
-        if (Opts.wantsHelp(args)) {
-            out.println(USAGE);
-            return 0;
-        }
-        Opts opts;
-        try {
-            opts = new Opts(USAGE).flag("--tls")
-                    .value("--host", "--port", "--cert", "--key", "--provider", "--loops", "--timeout").parse(args);
-            if (opts.has("--cert") != opts.has("--key")) {
-                throw new IllegalArgumentException("--cert and --key go together");
-            }
-            if (opts.getInt("--loops", 1) < 1) {
-                throw new IllegalArgumentException("--loops must be at least 1");
-            }
-        } catch (IllegalArgumentException e) {
-            out.println("echo-server: " + e.getMessage());
-            out.println(USAGE);
-            return 2;
-        }
-        return new EchoServer(out).main(opts);
+        return Opts.runExample("echo-server", USAGE, args, out,
+                o -> o.flag("--tls").value("--host", "--port", "--cert", "--key", "--provider", "--loops", "--timeout"),
+                o -> {
+                    if (o.has("--cert") != o.has("--key")) {
+                        throw new IllegalArgumentException("--cert and --key go together");
+                    }
+                    if (o.getInt("--loops", 1) < 1) {
+                        throw new IllegalArgumentException("--loops must be at least 1");
+                    }
+                    o.getInt("--port", 0);
+                    o.getDouble("--timeout", 300);
+                },
+                o -> new EchoServer(out).main(o));
     }
 
     private int main(Opts opts) {

@@ -43,19 +43,9 @@ final class HelloWorld {
     }
 
     static int run(String[] args, PrintStream out) {
-        if (Opts.wantsHelp(args)) {
-            out.println(USAGE);
-            return 0;
-        }
-        Opts opts;
-        try {
-            opts = new Opts(USAGE).value("--host", "--port").parse(args);
-        } catch (IllegalArgumentException e) {
-            out.println("hello-world: " + e.getMessage());
-            out.println(USAGE);
-            return 2;
-        }
-        return new HelloWorld(out).main(opts.get("--host", "0.0.0.0"), opts.getInt("--port", PORT));
+        return Opts.runExample("hello-world", USAGE, args, out, o -> o.value("--host", "--port"),
+                o -> o.getInt("--port", PORT),
+                o -> new HelloWorld(out).main(o.get("--host", "0.0.0.0"), o.getInt("--port", PORT)));
     }
 
     /** C {@code main}. */

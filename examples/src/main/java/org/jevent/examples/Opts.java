@@ -1,9 +1,13 @@
 package org.jevent.examples;
 
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.ToIntFunction;
+import java.util.function.UnaryOperator;
 
 /**
  * A small command-line parser shared by the examples: {@code --name value}, {@code --flag} and
@@ -52,6 +56,32 @@ final class Opts {
             }
         }
         return this;
+    }
+
+    /**
+     * Runs one example's command line the way every example does: {@code --help} prints the
+     * usage (exit 0); options not declared by {@code declare}, missing values, and anything
+     * {@code check} rejects print the reason and the usage (exit 2, as getopt's callers do);
+     * otherwise {@code main} runs with the parsed options and its result is the exit status.
+     * {@code check} should read every numeric option, so that a bad number is a usage error and
+     * never surfaces from {@code main}.
+     */
+    static int runExample(String name, String usage, String[] args, PrintStream out, UnaryOperator<Opts> declare,
+            Consumer<Opts> check, ToIntFunction<Opts> main) {
+        if (wantsHelp(args)) {
+            out.println(usage);
+            return 0;
+        }
+        Opts opts;
+        try {
+            opts = declare.apply(new Opts(usage)).parse(args);
+            check.accept(opts);
+        } catch (IllegalArgumentException e) {
+            out.println(name + ": " + e.getMessage());
+            out.println(usage);
+            return 2;
+        }
+        return main.applyAsInt(opts);
     }
 
     static boolean wantsHelp(String[] args) {

@@ -32,16 +32,7 @@ final class SignalTest {
     }
 
     static int run(String[] args, PrintStream out) {
-        if (Opts.wantsHelp(args)) {
-            out.println(USAGE);
-            return 0;
-        }
-        if (args.length > 0) {
-            out.println("signal-test: unknown option '" + args[0] + "'");
-            out.println(USAGE);
-            return 2;
-        }
-        return new SignalTest(out).main();
+        return Opts.runExample("signal-test", USAGE, args, out, o -> o, o -> { }, o -> new SignalTest(out).main());
     }
 
     /** C {@code signal_cb}. */

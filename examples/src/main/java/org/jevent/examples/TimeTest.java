@@ -37,22 +37,17 @@ final class TimeTest {
     }
 
     static int run(String[] args, PrintStream out) {
-        if (Opts.wantsHelp(args)) {
-            out.println(USAGE);
-            return 0;
-        }
-        Opts opts;
-        try {
-            opts = new Opts(USAGE).flag("-p").value("--count", "--interval-ms").parse(args);
-        } catch (IllegalArgumentException e) {
-            out.println("time-test: " + e.getMessage());
-            out.println(USAGE);
-            return 2;
-        }
-        TimeTest t = new TimeTest(out);
-        t.count = opts.getInt("--count", 0);
-        t.interval = Duration.ofMillis(opts.getInt("--interval-ms", 2000));
-        return t.main(opts.has("-p"));
+        return Opts.runExample("time-test", USAGE, args, out, o -> o.flag("-p").value("--count", "--interval-ms"),
+                o -> {
+                    o.getInt("--count", 0);
+                    o.getInt("--interval-ms", 2000);
+                },
+                o -> {
+                    TimeTest t = new TimeTest(out);
+                    t.count = o.getInt("--count", 0);
+                    t.interval = Duration.ofMillis(o.getInt("--interval-ms", 2000));
+                    return t.main(o.has("-p"));
+                });
     }
 
     /** C {@code timeout_cb}. */
