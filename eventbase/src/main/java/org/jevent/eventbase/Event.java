@@ -129,16 +129,7 @@ public final class Event extends TimerNode {
         if ((events & EV_SIGNAL) != 0) {
             throw new IllegalArgumentException("EV_SIGNAL needs a signal name: use assignSignal or Event.signal");
         }
-        checkReassignable();
-        this.base = base;
-        this.channel = channel;
-        this.signal = null;
-        this.events = events;
-        this.callback = callback;
-        this.priority = base.defaultPriority();
-        this.ioTimeoutNanos = -1;
-        this.persistQueue = null;
-        return this;
+        return init(base, channel, null, events, callback);
     }
 
     /** {@code evsignal_assign}: {@code events} must contain EV_SIGNAL and no READ/WRITE. */
@@ -151,9 +142,14 @@ public final class Event extends TimerNode {
             throw new IllegalArgumentException("a signal event takes EV_SIGNAL [| EV_PERSIST] only: 0x"
                     + Integer.toHexString(events));
         }
+        return init(base, null, signal, events, callback);
+    }
+
+    /** The common part of assign and assignSignal, once the arguments are checked. */
+    private Event init(EventBase base, SelectableChannel channel, String signal, int events, EventCallback callback) {
         checkReassignable();
         this.base = base;
-        this.channel = null;
+        this.channel = channel;
         this.signal = signal;
         this.events = events;
         this.callback = callback;
