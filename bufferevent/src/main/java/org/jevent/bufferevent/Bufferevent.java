@@ -990,6 +990,15 @@ public abstract class Bufferevent implements AutoCloseable {
         other.suspendRead(reason);
     }
 
+    /**
+     * The write high watermark of {@code other} (0: none), without the record
+     * {@link #getWatermark} allocates: a layer writing into another bufferevent checks it on
+     * every record.
+     */
+    protected static long writeHighWatermarkOf(Bufferevent other) {
+        return other.wmWriteHigh;
+    }
+
     /** Lifts a {@link #suspendReadOf} pause. */
     protected static void unsuspendReadOf(Bufferevent other, int reason) {
         other.unsuspendRead(reason);

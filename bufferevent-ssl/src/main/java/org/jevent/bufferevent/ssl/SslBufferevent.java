@@ -668,7 +668,7 @@ public final class SslBufferevent extends Bufferevent {
 
     /** True if the transport's output is at or over its write high watermark. */
     private boolean transportFull() {
-        long high = underlying.getWatermark(EV_WRITE).high();
+        long high = writeHighWatermarkOf(underlying);
         return high > 0 && underlying.getOutput().getLength() >= high;
     }
 
