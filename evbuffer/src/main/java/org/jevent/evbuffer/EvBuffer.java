@@ -734,12 +734,7 @@ public final class EvBuffer implements AutoCloseable {
         checkEnd();
         int want = (int) Math.max(size, 1);
         Reservation r = reservation();
-        r.count = 0;
-        if (vec.length == 1 || !spreadOver(want, Math.min(vec.length, MAX_RESERVE_VECTORS), r)) {
-            Segment s = expandOne(want);
-            r.count = 0;
-            r.add(s, s.limit);
-        }
+        reserveExtents(want, Math.min(vec.length, MAX_RESERVE_VECTORS), r);
         for (int i = 0; i < r.count; i++) {
             vec[i] = r.view(i);
         }
@@ -1018,12 +1013,7 @@ public final class EvBuffer implements AutoCloseable {
             return 0;
         }
         Reservation r = pool().readReservation();
-        r.count = 0;
-        if (!spreadOver(want, MAX_READ_VECTORS, r)) {
-            Segment s = expandOne(want);
-            r.count = 0;
-            r.add(s, s.limit);
-        }
+        reserveExtents(want, MAX_READ_VECTORS, r);
         ByteBuffer[] scratch = pool().scratch();
         int room = 0;
         for (int i = 0; i < r.count; i++) {
@@ -1694,6 +1684,19 @@ public final class EvBuffer implements AutoCloseable {
         linkAtTail(fresh);
         mutated();
         return fresh;
+    }
+
+    /**
+     * Fills {@code r} with free space for {@code want} bytes at the end: spread over up to
+     * {@code maxVectors} segments, or one segment big enough when that many cannot hold it.
+     */
+    private void reserveExtents(int want, int maxVectors, Reservation r) {
+        r.count = 0;
+        if (maxVectors == 1 || !spreadOver(want, maxVectors, r)) {
+            Segment s = expandOne(want);
+            r.count = 0;
+            r.add(s, s.limit);
+        }
     }
 
     /**
