@@ -82,10 +82,6 @@ public final class SslBufferevent extends Bufferevent {
      */
     public static final Duration SHUTDOWN_FLUSH_LIMIT = Duration.ofSeconds(1);
 
-    /** Most plaintext offered to one wrap: a full record. */
-    private static final int MAX_RECORD_PLAINTEXT = 16384;
-    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
-    private static final ByteBuffer NO_ROOM = ByteBuffer.allocateDirect(0);
     /** Delegated tasks (JDK) run here, off the loop thread, so that other connections go on. */
     private static final ExecutorService TASKS = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "jevent-tls-task");
@@ -98,6 +94,7 @@ public final class SslBufferevent extends Bufferevent {
     private final boolean ownTransport;
     private final SSLEngine engine;
     private final SslProvider provider;
+    private final EngineIo io;
     private final SslState initialState;
     private int flags;
 
@@ -135,9 +132,6 @@ public final class SslBufferevent extends Bufferevent {
 
     private final ArrayDeque<SslError> errors = new ArrayDeque<>();
     private final byte[] header = new byte[TlsRecordHeader.LENGTH];
-    private final ByteBuffer[] plainOut = new ByteBuffer[2];
-    private final ByteBuffer[] cipherOut = new ByteBuffer[1];
-    private final ByteBuffer[] plainIn = new ByteBuffer[8];
 
     private SslBufferevent(EventBase base, Bufferevent underlying, boolean ownTransport, SSLEngine engine,
             SslState state, int options) {
@@ -146,6 +140,7 @@ public final class SslBufferevent extends Bufferevent {
         this.ownTransport = ownTransport;
         this.engine = engine;
         this.provider = SslProvider.of(engine);
+        this.io = EngineIo.forProvider(provider);
         this.initialState = state;
         output.cbSetFlags(output.addCb((buf, info) -> {
             if (info.nAdded() > 0) {
@@ -542,7 +537,6 @@ public final class SslBufferevent extends Bufferevent {
             if (readRoom() == 0) {
                 break; // over the read high watermark: the transport pauses (updateUnderlyingReading)
             }
-            ByteBuffer record;
             long available = src.getLength();
             int need = -1;
             if (available >= TlsRecordHeader.LENGTH) {
@@ -554,40 +548,32 @@ public final class SslBufferevent extends Bufferevent {
                     return true;
                 }
             }
+            int recordLength;
             if (need > 0 && available >= need) {
-                record = provider.decryptsInPlace ? src.pullupWritable(need) : src.pullup(need);
+                recordLength = need;
             } else if (heldPlaintext) {
-                record = EMPTY;
+                recordLength = 0; // only what the engine still holds
             } else {
                 break;
             }
-            int n = input.reserveSpace(engine.getSession().getApplicationBufferSize(), plainOut);
-            if (n == 1) {
-                plainOut[1] = NO_ROOM; // some engines look at every element of the array
-            }
             SSLEngineResult r;
             try {
-                r = engine.unwrap(record, plainOut, 0, n);
+                r = io.unwrap(engine, src, recordLength, input);
             } catch (SSLException | RuntimeException e) {
-                input.commitSpace(plainOut, 0);
                 tlsFailure(e, BEV_EVENT_READING);
                 return true;
-            }
-            input.commitSpace(plainOut, n);
-            if (r.bytesConsumed() > 0) {
-                src.drain(r.bytesConsumed());
             }
             boolean moved = r.bytesConsumed() > 0 || r.bytesProduced() > 0;
             progress |= moved;
             heldPlaintext = r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW
-                    || (record == EMPTY && r.bytesProduced() > 0)
+                    || (recordLength == 0 && r.bytesProduced() > 0)
                     || (provider == SslProvider.CONSCRYPT && r.bytesProduced() > 0);
             handshakeStatus(r.getHandshakeStatus());
             if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
                 peerSentCloseNotify();
                 return true;
             }
-            if (r.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW && record != EMPTY) {
+            if (r.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW && recordLength > 0) {
                 break; // the engine wants more than one record: wait for more bytes
             }
             if (!moved && r.getStatus() != SSLEngineResult.Status.BUFFER_OVERFLOW) {
@@ -633,23 +619,13 @@ public final class SslBufferevent extends Bufferevent {
             if (!handshakeWrap && transportFull()) {
                 return progress; // resumes when the transport drains (underlyingDrained)
             }
-            int nsrc = 0;
-            if (data) {
-                nsrc = Math.min(output.peek(MAX_RECORD_PLAINTEXT, null, plainIn), plainIn.length);
-            }
-            EvBuffer dst = underlying.getOutput();
-            dst.reserveSpace(engine.getSession().getPacketBufferSize(), cipherOut);
             SSLEngineResult r;
             try {
-                r = engine.wrap(plainIn, 0, nsrc, cipherOut[0]);
+                r = io.wrap(engine, data ? output : null, underlying.getOutput());
             } catch (SSLException | RuntimeException e) {
-                dst.commitSpace(cipherOut, 0);
                 tlsFailure(e, BEV_EVENT_WRITING);
                 return true;
-            } finally {
-                java.util.Arrays.fill(plainIn, 0, nsrc, null);
             }
-            dst.commitSpace(cipherOut, 1);
             if (r.bytesConsumed() > 0) {
                 output.drain(r.bytesConsumed());
                 writeProgress();
@@ -927,17 +903,12 @@ public final class SslBufferevent extends Bufferevent {
             if (i > 0 && engine.getHandshakeStatus() != HandshakeStatus.NEED_WRAP) {
                 break;
             }
-            EvBuffer dst = underlying.getOutput();
-            dst.reserveSpace(engine.getSession().getPacketBufferSize(), cipherOut);
             SSLEngineResult r;
             try {
-                r = engine.wrap(EMPTY, cipherOut[0]);
+                r = io.wrap(engine, null, underlying.getOutput());
             } catch (SSLException | RuntimeException ignored) {
-                // The alert is a courtesy; the failure itself is already recorded.
-                dst.commitSpace(cipherOut, 0);
-                return;
+                return; // the alert is a courtesy; the failure itself is already recorded
             }
-            dst.commitSpace(cipherOut, 1);
             if (r.bytesProduced() == 0) {
                 break;
             }

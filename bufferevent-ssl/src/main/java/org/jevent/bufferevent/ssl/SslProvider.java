@@ -15,9 +15,9 @@ import javax.net.ssl.SSLEngine;
  * renegotiate or send a key update on request.</li>
  * <li>The JDK carries at most 16,367 plaintext bytes in a TLS 1.3 record; the pump lets the
  * engine decide how much of the source it consumes, so no size is hard-coded.</li>
- * <li>The JDK decrypts in place: the record it unwraps must be writable, so it gets memory
- * the transport's input alone holds ({@code EvBuffer.pullupWritable}); Conscrypt reads the
- * record as it lies, shared or not.</li>
+ * <li>The JDK decrypts in place (the record it unwraps must be writable) and is faster on heap
+ * arrays than on direct memory; Conscrypt is fastest on direct memory and reads a record where it
+ * lies. {@link EngineIo} gives each what it wants.</li>
  * <li>The JDK throws on an EOF before close_notify ({@code closeInbound}); Conscrypt raises
  * nothing, so truncation is decided by our own state, never by the engine.</li>
  * </ul>
@@ -29,12 +29,16 @@ enum SslProvider {
 
     /** Whether {@code beginHandshake()} on an established session does something. */
     final boolean renegotiates;
-    /** Whether unwrap writes into its source buffer. */
-    final boolean decryptsInPlace;
+    /**
+     * Whether records go through heap arrays: the engine is faster there, or may write into the
+     * record it decrypts (an unknown provider is assumed to, since the transport's memory may be
+     * shared with another buffer).
+     */
+    final boolean wantsHeapBuffers;
 
-    SslProvider(boolean renegotiates, boolean decryptsInPlace) {
+    SslProvider(boolean renegotiates, boolean wantsHeapBuffers) {
         this.renegotiates = renegotiates;
-        this.decryptsInPlace = decryptsInPlace;
+        this.wantsHeapBuffers = wantsHeapBuffers;
     }
 
     static SslProvider of(SSLEngine engine) {

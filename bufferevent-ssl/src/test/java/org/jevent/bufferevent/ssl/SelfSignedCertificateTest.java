@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.File;
@@ -149,7 +149,7 @@ class SelfSignedCertificateTest {
     @Test
     void opensslReadsTheCertificateAndKey() throws Exception {
         File openssl = SslContextsTest.findOpenssl();
-        assumeTrue(openssl != null, "openssl not installed");
+        assertNotNull(openssl, "no `openssl` command on the PATH: .ci/run installs it (Debian package openssl)");
         SelfSignedCertificate ssc = SelfSignedCertificate.generate();
         Path cert = dir.resolve("c.pem");
         Path key = dir.resolve("k.pem");

@@ -1,0 +1,62 @@
+package org.jevent.bufferevent.ssl;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
+import org.jevent.evbuffer.EvBuffer;
+
+/**
+ * The zero-copy path, for engines that read and write direct memory without staging it
+ * (Conscrypt): a record is unwrapped where it lies in the transport's input (made contiguous only
+ * when it spans segments), plaintext is decrypted straight into space reserved in the
+ * bufferevent's input, and a wrap gathers the output's segments and encrypts into space reserved
+ * in the transport's output.
+ */
+final class DirectEngineIo extends EngineIo {
+    /** Some engines look at every element of the destination array, even past the count. */
+    private static final ByteBuffer NO_ROOM = ByteBuffer.allocateDirect(0);
+    private static final int GATHER_VIEWS = 8;
+
+    private final ByteBuffer[] plainOut = new ByteBuffer[2];
+    private final ByteBuffer[] cipherOut = new ByteBuffer[1];
+    private final ByteBuffer[] plainIn = new ByteBuffer[GATHER_VIEWS];
+
+    @Override
+    SSLEngineResult unwrap(SSLEngine engine, EvBuffer src, int recordLength, EvBuffer dst) throws SSLException {
+        ByteBuffer record = recordLength > 0 ? src.pullup(recordLength) : EMPTY;
+        int n = dst.reserveSpace(engine.getSession().getApplicationBufferSize(), plainOut);
+        if (n == 1) {
+            plainOut[1] = NO_ROOM;
+        }
+        SSLEngineResult r;
+        try {
+            r = engine.unwrap(record, plainOut, 0, n);
+        } catch (SSLException | RuntimeException e) {
+            dst.commitSpace(plainOut, 0);
+            throw e;
+        }
+        dst.commitSpace(plainOut, n);
+        if (r.bytesConsumed() > 0) {
+            src.drain(r.bytesConsumed());
+        }
+        return r;
+    }
+
+    @Override
+    SSLEngineResult wrap(SSLEngine engine, EvBuffer src, EvBuffer dst) throws SSLException {
+        int nsrc = src == null ? 0 : Math.min(src.peek(MAX_RECORD_PLAINTEXT, null, plainIn), GATHER_VIEWS);
+        dst.reserveSpace(engine.getSession().getPacketBufferSize(), cipherOut);
+        try {
+            SSLEngineResult r = engine.wrap(plainIn, 0, nsrc, cipherOut[0]);
+            dst.commitSpace(cipherOut, 1);
+            return r;
+        } catch (SSLException | RuntimeException e) {
+            dst.commitSpace(cipherOut, 0);
+            throw e;
+        } finally {
+            Arrays.fill(plainIn, 0, nsrc, null); // do not keep views of memory the buffer may reuse
+        }
+    }
+}

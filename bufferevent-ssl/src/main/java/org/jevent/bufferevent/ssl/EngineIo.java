@@ -1,0 +1,42 @@
+package org.jevent.bufferevent.ssl;
+
+import java.nio.ByteBuffer;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
+import org.jevent.evbuffer.EvBuffer;
+
+/**
+ * Moves bytes between {@link EvBuffer}s and an {@link SSLEngine}, one {@code wrap} or
+ * {@code unwrap} at a time, in the memory the provider is fastest on: Conscrypt works on the
+ * buffers' own direct segments ({@link DirectEngineIo}), the JDK on heap arrays it can decrypt in
+ * place ({@link HeapEngineIo}). The pump in {@link SslBufferevent} decides what to move and when;
+ * this class only knows where the bytes lie.
+ */
+abstract class EngineIo {
+    /** Most plaintext offered to one wrap: a full record. */
+    static final int MAX_RECORD_PLAINTEXT = 16384;
+
+    static EngineIo forProvider(SslProvider provider) {
+        return provider.wantsHeapBuffers ? new HeapEngineIo() : new DirectEngineIo();
+    }
+
+    /**
+     * Unwraps the {@code recordLength} bytes at the front of {@code src} into {@code dst}, or,
+     * with {@code recordLength} 0, asks the engine for plaintext it still holds from an earlier
+     * record (Conscrypt after a BUFFER_OVERFLOW). Drains from {@code src} what the engine
+     * consumed and appends to {@code dst} what it produced; on an exception neither changes.
+     */
+    abstract SSLEngineResult unwrap(SSLEngine engine, EvBuffer src, int recordLength, EvBuffer dst)
+            throws SSLException;
+
+    /**
+     * Wraps up to {@link #MAX_RECORD_PLAINTEXT} bytes from the front of {@code src} (none when
+     * {@code src} is null: a handshake flight or a close_notify) into {@code dst}. The consumed
+     * plaintext is not drained from {@code src}: the caller does that, so that its own callbacks
+     * run after the record is in place.
+     */
+    abstract SSLEngineResult wrap(SSLEngine engine, EvBuffer src, EvBuffer dst) throws SSLException;
+
+    static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+}
