@@ -57,4 +57,57 @@ class SslBuffereventPairTest {
         server.free();
         got.free();
     }
+
+    /**
+     * TLS inside TLS over a pair, every provider inside every other: the inner layer's records
+     * are the outer layer's plaintext, so both pumps run nested in one another on one thread
+     * (and, for the JDK, share the thread's heap staging arrays). 1 MiB echoed back intact, each
+     * layer connected exactly once.
+     */
+    @ParameterizedTest(name = "{0} inside {1}")
+    @CsvSource({"JDK,JDK", "JDK,CONSCRYPT", "CONSCRYPT,JDK", "CONSCRYPT,CONSCRYPT"})
+    void tlsInsideTlsEchoesIntact(TlsTestSupport.Impl inner, TlsTestSupport.Impl outer) throws Exception {
+        PairBufferevent[] pair = Bufferevent.pair(base, 0);
+        SslBufferevent outerClient = SslBufferevent.filter(base, pair[0],
+                TlsTestSupport.engine(outer, true, "TLSv1.3"), SslState.CONNECTING, Bufferevent.BEV_OPT_CLOSE_ON_FREE);
+        SslBufferevent outerServer = SslBufferevent.filter(base, pair[1],
+                TlsTestSupport.engine(outer, false, "TLSv1.3"), SslState.ACCEPTING, Bufferevent.BEV_OPT_CLOSE_ON_FREE);
+        SslBufferevent client = SslBufferevent.filter(base, outerClient,
+                TlsTestSupport.engine(inner, true, "TLSv1.2"), SslState.CONNECTING, Bufferevent.BEV_OPT_CLOSE_ON_FREE);
+        SslBufferevent server = SslBufferevent.filter(base, outerServer,
+                TlsTestSupport.engine(inner, false, "TLSv1.2"), SslState.ACCEPTING, Bufferevent.BEV_OPT_CLOSE_ON_FREE);
+        // Small read high watermarks below: when the inner layer drains the outer one's input, the
+        // outer one resumes reading and pumps at once, inside the inner one's pump.
+        outerClient.setWatermark(Bufferevent.EV_READ, 0, 20_000);
+        outerServer.setWatermark(Bufferevent.EV_READ, 0, 20_000);
+        byte[] data = new byte[1 << 20];
+        new Random(5).nextBytes(data);
+        List<String> events = new ArrayList<>();
+        server.setCallbacks(b -> b.writeBuffer(b.getInput()), null, (b, what) -> events.add("server 0x" + Integer.toHexString(what)));
+        server.enable(Bufferevent.EV_READ);
+        EvBuffer got = new EvBuffer();
+        client.setCallbacks(b -> {
+            b.readBuffer(got);
+            if (got.getLength() == data.length) {
+                base.loopBreak();
+            }
+        }, null, (b, what) -> events.add("client 0x" + Integer.toHexString(what)));
+        client.enable(Bufferevent.EV_READ);
+        for (int off = 0; off < data.length; off += 100_000) {
+            client.write(data, off, Math.min(100_000, data.length - off));
+        }
+        base.dispatch();
+        assertEquals(List.of("client 0x80", "server 0x80"), events.stream().sorted().toList(),
+                () -> "errors " + client.getSslErrors() + server.getSslErrors() + outerClient.getSslErrors()
+                        + outerServer.getSslErrors());
+        byte[] back = new byte[data.length];
+        assertEquals(data.length, got.remove(back));
+        assertArrayEquals(data, back);
+        // Each layer negotiated its own session: 1.3 outside, 1.2 inside.
+        assertEquals("TLSv1.3", outerClient.getEngine().getSession().getProtocol());
+        assertEquals("TLSv1.2", client.getEngine().getSession().getProtocol());
+        client.free();
+        server.free();
+        got.free();
+    }
 }
