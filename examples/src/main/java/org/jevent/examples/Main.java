@@ -21,6 +21,9 @@ public final class Main {
         EXAMPLES.put("hello-world", new Example(HelloWorld.SUMMARY, HelloWorld::run));
         EXAMPLES.put("time-test", new Example(TimeTest.SUMMARY, TimeTest::run));
         EXAMPLES.put("signal-test", new Example(SignalTest.SUMMARY, SignalTest::run));
+        EXAMPLES.put("le-proxy", new Example(LeProxy.SUMMARY, LeProxy::run));
+        EXAMPLES.put("becat", new Example(Becat.SUMMARY, Becat::run));
+        EXAMPLES.put("pg-tls-proxy", new Example(PgTlsProxy.SUMMARY, PgTlsProxy::run));
     }
 
     private Main() {

@@ -10,14 +10,20 @@ import java.util.function.ToIntFunction;
 import java.util.function.UnaryOperator;
 
 /**
- * A small command-line parser shared by the examples: {@code --name value}, {@code --flag} and
- * single-dash short flags (time-test's {@code -p}). Unknown options are an error, reported with
- * the usage text, as the C samples do with {@code getopt}.
+ * A small command-line parser shared by the examples: {@code --name value}, {@code --flag},
+ * single-dash short flags (time-test's {@code -p}) and, for ports of C programs that use
+ * {@code getopt}, its short-option forms: a value after a space or attached ({@code -p 8080},
+ * {@code -p8080}), flags grouped ({@code -lkS}), options anywhere among the arguments (GNU
+ * getopt's permutation) and {@code --} ending the options. Arguments that are not options are
+ * positional, up to as many as {@link #positional} declared. Unknown options are an error,
+ * reported with the usage text, as the C samples do with {@code getopt}.
  */
 final class Opts {
     private final Map<String, Boolean> known = new LinkedHashMap<>(); // name -> takes a value
     private final Map<String, String> values = new LinkedHashMap<>();
     private final List<String> flags = new ArrayList<>();
+    private final List<String> positionalNames = new ArrayList<>();
+    private final List<String> positionals = new ArrayList<>();
     private final String usage;
 
     Opts(String usage) {
@@ -38,13 +44,35 @@ final class Opts {
         return this;
     }
 
+    /**
+     * Declares positional arguments, in order (names for messages only): at most that many are
+     * accepted; whether fewer will do is for the example's check to say.
+     */
+    Opts positional(String... names) {
+        positionalNames.addAll(List.of(names));
+        return this;
+    }
+
     /** Parses {@code args}; throws {@link IllegalArgumentException} naming the bad option. */
     Opts parse(String[] args) {
+        boolean optionsEnded = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
+            if (optionsEnded || a.equals("-") || !a.startsWith("-")) {
+                addPositional(a);
+                continue;
+            }
+            if (a.equals("--")) {
+                optionsEnded = true; // getopt: everything after "--" is positional
+                continue;
+            }
             Boolean takesValue = known.get(a);
             if (takesValue == null) {
-                throw new IllegalArgumentException("unknown option '" + a + "'");
+                if (a.startsWith("--") || !known.containsKey(a.substring(0, 2))) {
+                    throw new IllegalArgumentException("unknown option '" + a + "'");
+                }
+                i = parseShortGroup(args, i);
+                continue;
             }
             if (takesValue) {
                 if (i + 1 >= args.length) {
@@ -56,6 +84,45 @@ final class Opts {
             }
         }
         return this;
+    }
+
+    /**
+     * getopt's short forms in {@code args[i]}: grouped flags ({@code -lk}) and a value attached to
+     * its option ({@code -p8080}) or, if it ends the group, in the next argument. Returns the
+     * index of the last argument used.
+     */
+    private int parseShortGroup(String[] args, int i) {
+        String a = args[i];
+        for (int k = 1; k < a.length(); k++) {
+            String name = "-" + a.charAt(k);
+            Boolean takesValue = known.get(name);
+            if (takesValue == null) {
+                throw new IllegalArgumentException("unknown option '" + name + "' (in '" + a + "')");
+            }
+            if (!takesValue) {
+                flags.add(name);
+                continue;
+            }
+            if (k + 1 < a.length()) {
+                values.put(name, a.substring(k + 1));
+                return i;
+            }
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException("option " + name + " needs a value");
+            }
+            values.put(name, args[i + 1]);
+            return i + 1;
+        }
+        return i;
+    }
+
+    private void addPositional(String a) {
+        if (positionals.size() >= positionalNames.size()) {
+            throw new IllegalArgumentException(positionalNames.isEmpty() ? "unknown option '" + a + "'"
+                    : "unexpected argument '" + a + "' (at most " + positionalNames.size() + ": "
+                            + String.join(", ", positionalNames) + ")");
+        }
+        positionals.add(a);
     }
 
     /**
@@ -99,6 +166,22 @@ final class Opts {
 
     boolean has(String name) {
         return flags.contains(name) || values.containsKey(name);
+    }
+
+    /** How many times a flag was given ({@code -v -v}, {@code -vv}): getopt callers count them. */
+    int count(String name) {
+        int n = 0;
+        for (String f : flags) {
+            if (f.equals(name)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The positional arguments given, in order. */
+    List<String> positionals() {
+        return List.copyOf(positionals);
     }
 
     String get(String name, String dflt) {

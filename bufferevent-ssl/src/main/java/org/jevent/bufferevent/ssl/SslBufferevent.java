@@ -72,6 +72,16 @@ public final class SslBufferevent extends Bufferevent {
      * are always batched into full records here, since wrap takes many source buffers at once.
      */
     public static final int BATCH_WRITE = 0x02;
+    /**
+     * How much ciphertext the pump lets wait in a transport that has no write high watermark of
+     * its own (the socket variant's hidden one, or a filter's underlying the caller left
+     * unbounded). Beyond it plaintext stays in this bufferevent's output, so that its length and
+     * its write callback tell the caller how fast the peer really takes data, as a socket's
+     * would; without a bound everything written would be encrypted into memory at once and a
+     * relay could never feel back-pressure. (libevent's socket variant gets the same from the
+     * kernel, whose buffer makes SSL_write stop; its filter has no bound.) Four full records.
+     */
+    public static final int TRANSPORT_WRITE_BOUND = 64 * 1024;
     /** Most errors kept in the queue; older ones are dropped first, as OpenSSL's queue does. */
     public static final int MAX_ERRORS = 16;
 
@@ -642,10 +652,13 @@ public final class SslBufferevent extends Bufferevent {
         }
     }
 
-    /** True if the transport's output is at or over its write high watermark. */
+    /**
+     * True if the transport's output is at or over its write high watermark, or, when it has
+     * none, over {@link #TRANSPORT_WRITE_BOUND}.
+     */
     private boolean transportFull() {
         long high = writeHighWatermarkOf(underlying);
-        return high > 0 && underlying.getOutput().getLength() >= high;
+        return underlying.getOutput().getLength() >= (high > 0 ? high : TRANSPORT_WRITE_BOUND);
     }
 
     private void handshakeStatus(HandshakeStatus hs) {

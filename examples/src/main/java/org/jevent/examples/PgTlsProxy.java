@@ -1,0 +1,243 @@
+package org.jevent.examples;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Set;
+import org.jevent.bufferevent.ssl.SelfSignedCertificate;
+import org.jevent.bufferevent.ssl.SslContexts;
+import org.jevent.eventbase.EvConnListener;
+import org.jevent.eventbase.Event;
+import org.jevent.eventbase.EventBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A TLS-terminating proxy for PostgreSQL: it speaks the server's side of the startup protocol
+ * (SSLRequest, GSSENCRequest, CancelRequest, StartupMessage) to clients, upgrades each client
+ * connection to TLS in place when asked, and only then connects to the real server, in
+ * plaintext or, with {@code --upstream-tls}, through its own SSLRequest and TLS upgrade. The
+ * per-connection logic is in {@link PgSession}, the relay in {@link PgRelay}, the wire format in
+ * {@link PgWire}.
+ *
+ * <p>One event base on one thread carries every connection (the proxy does no work per byte
+ * that would need more). SIGINT and SIGTERM make the loop exit; open connections are then
+ * closed and logged as {@code proxy shutdown}, and the program exits 0.
+ */
+final class PgTlsProxy {
+    static final String SUMMARY = "PostgreSQL TLS-terminating proxy (SSLRequest upgrade in place)";
+    private static final String USAGE = String.join("\n",
+            "usage: pg-tls-proxy --listen H:P --upstream H:P [--upstream-tls [--upstream-cafile PEM]]",
+            "                    [--cert PEM --key PEM] [--provider conscrypt|jdk] [--require-tls]",
+            "  --listen H:P          address to accept PostgreSQL clients on (port 0 picks a free one)",
+            "  --upstream H:P        the PostgreSQL server to relay to",
+            "  --upstream-tls        send an SSLRequest upstream and speak TLS to the server; an 'N'",
+            "                        answer ends the client connection with an ErrorResponse",
+            "  --upstream-cafile PEM verify the upstream certificate against these CA certificates",
+            "                        and the --upstream host name. WITHOUT IT THE UPSTREAM CERTIFICATE",
+            "                        IS NOT VERIFIED (like sslmode=require): the link is encrypted but",
+            "                        not authenticated",
+            "  --cert PEM            certificate chain (PEM) shown to clients, with --key",
+            "  --key PEM             private key (PKCS#8 PEM), with --cert; without both a throw-away",
+            "                        self-signed certificate is used",
+            "  --provider P          TLS provider: conscrypt (default) or jdk",
+            "  --require-tls         refuse clients that send a StartupMessage without TLS first",
+            "                        (a CancelRequest is still relayed, as the server does)",
+            "Client data sent in plaintext after an SSLRequest, before the TLS handshake, is refused",
+            "and never relayed; the upstream is connected only after the client's TLS handshake.",
+            "Prints 'listening on HOST:PORT' once accepting; logs each connection's end and its",
+            "reason; SIGINT or SIGTERM stops it cleanly (exit 0).");
+
+    private static final Logger LOG = LoggerFactory.getLogger(PgTlsProxy.class);
+
+    private final PrintStream out;
+    private final EventBase base = new EventBase();
+    private final Set<PgSession> sessions = new LinkedHashSet<>();
+    private SslContexts serverTls;
+    private SslContexts upstreamTls;
+    private InetSocketAddress upstreamAddress;
+    private boolean requireTls;
+
+    private PgTlsProxy(PrintStream out) {
+        this.out = out;
+    }
+
+    static int run(String[] args, PrintStream out) {
+        return Opts.runExample("pg-tls-proxy", USAGE, args, out,
+                o -> o.flag("--upstream-tls", "--require-tls")
+                        .value("--listen", "--upstream", "--upstream-cafile", "--cert", "--key", "--provider"),
+                o -> {
+                    if (!o.has("--listen") || !o.has("--upstream")) {
+                        throw new IllegalArgumentException("--listen and --upstream are required");
+                    }
+                    if (o.has("--cert") != o.has("--key")) {
+                        throw new IllegalArgumentException("--cert and --key go together");
+                    }
+                    if (o.has("--upstream-cafile") && !o.has("--upstream-tls")) {
+                        throw new IllegalArgumentException("--upstream-cafile needs --upstream-tls");
+                    }
+                    hostPort("--listen", o.get("--listen", null));
+                    hostPort("--upstream", o.get("--upstream", null));
+                    provider(o);
+                },
+                o -> new PgTlsProxy(out).main(o));
+    }
+
+    // ------------------------------------------------------------ what sessions ask for
+
+    SslContexts serverTls() {
+        return serverTls;
+    }
+
+    /** The client context for the upstream leg, or null without {@code --upstream-tls}. */
+    SslContexts upstreamTls() {
+        return upstreamTls;
+    }
+
+    InetSocketAddress upstreamAddress() {
+        return upstreamAddress;
+    }
+
+    boolean requireTls() {
+        return requireTls;
+    }
+
+    void forget(PgSession s) {
+        sessions.remove(s);
+    }
+
+    // ------------------------------------------------------------ main
+
+    private int main(Opts opts) {
+        requireTls = opts.has("--require-tls");
+        String[] listen = hostPort("--listen", opts.get("--listen", null));
+        String[] up = hostPort("--upstream", opts.get("--upstream", null));
+        upstreamAddress = new InetSocketAddress(up[0], Integer.parseInt(up[1]));
+        if (upstreamAddress.isUnresolved()) {
+            out.println("pg-tls-proxy: cannot resolve upstream host '" + up[0] + "'");
+            base.free();
+            return 1;
+        }
+        try {
+            serverTls = serverContext(opts);
+            if (opts.has("--upstream-tls")) {
+                upstreamTls = upstreamContext(opts);
+            }
+        } catch (Exception e) {
+            out.println("pg-tls-proxy: TLS setup failed: " + e.getMessage());
+            base.free();
+            return 1;
+        }
+        EvConnListener listener;
+        InetSocketAddress address = new InetSocketAddress(listen[0], Integer.parseInt(listen[1]));
+        try {
+            listener = EvConnListener.newBind(base, this::accept,
+                    EvConnListener.LEV_OPT_CLOSE_ON_FREE | EvConnListener.LEV_OPT_REUSEABLE, -1, address);
+            address = (InetSocketAddress) listener.getLocalAddress(); // port 0: the real one
+        } catch (IOException | RuntimeException e) {
+            out.println("pg-tls-proxy: cannot listen on " + listen[0] + ":" + listen[1] + ": " + e);
+            base.free();
+            return 1;
+        }
+        Event sigint = Event.signal(base, "INT", (ev, what) -> stop("SIGINT"));
+        Event sigterm = Event.signal(base, "TERM", (ev, what) -> stop("SIGTERM"));
+        sigint.add();
+        sigterm.add();
+
+        out.println("listening on " + address.getAddress().getHostAddress() + ":" + address.getPort());
+        out.flush();
+        LOG.info("relaying to {} ({}), clients: TLS {}{}", PgSession.hostPort(upstreamAddress),
+                upstreamTls == null ? "plaintext"
+                        : opts.has("--upstream-cafile") ? "TLS, certificate verified" : "TLS, certificate NOT verified",
+                serverTls.provider(), requireTls ? " required" : " or plaintext");
+        try {
+            base.dispatch();
+        } finally {
+            listener.free();
+            for (PgSession s : new ArrayList<>(sessions)) {
+                s.shutdown();
+            }
+            sigint.free();
+            sigterm.free();
+            base.free(); // restores the JVM's signal handlers
+        }
+        out.println("pg-tls-proxy: stopped");
+        out.flush();
+        return 0;
+    }
+
+    private void stop(String signal) {
+        LOG.info("{}: stopping, {} connection(s) open", signal, sessions.size());
+        base.loopExit();
+    }
+
+    /** {@code listener_cb}: every connection starts as a plaintext session. */
+    private void accept(EvConnListener lev, SocketChannel channel, SocketAddress peer) {
+        try {
+            sessions.add(new PgSession(this, base, channel, peer));
+        } catch (RuntimeException e) {
+            LOG.warn("cannot set up a connection from {}: {}", peer, e.toString());
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ options
+
+    private static SslContexts serverContext(Opts opts) throws Exception {
+        SslContexts.Builder b = opts.has("--cert")
+                ? SslContexts.forServer(Path.of(opts.get("--cert", null)), Path.of(opts.get("--key", null)))
+                : SslContexts.forServer(SelfSignedCertificate.generate());
+        return b.provider(provider(opts)).build();
+    }
+
+    private static SslContexts upstreamContext(Opts opts) throws Exception {
+        SslContexts.Builder b = SslContexts.forClient().provider(provider(opts));
+        if (opts.has("--upstream-cafile")) {
+            b.trustPem(Path.of(opts.get("--upstream-cafile", null))); // chain and host name checked
+        } else {
+            b.trustAllInsecure(); // what --help warns about: encrypted, not authenticated
+        }
+        return b.build();
+    }
+
+    private static SslContexts.Provider provider(Opts opts) {
+        String p = opts.get("--provider", "conscrypt").toLowerCase(Locale.ROOT);
+        return switch (p) {
+            case "conscrypt" -> SslContexts.Provider.CONSCRYPT;
+            case "jdk" -> SslContexts.Provider.JDK;
+            default -> throw new IllegalArgumentException("unknown provider '" + p + "' (conscrypt or jdk)");
+        };
+    }
+
+    /** Splits {@code H:P} (or {@code [v6]:P}); a usage error if malformed. */
+    static String[] hostPort(String option, String value) {
+        int colon = value.lastIndexOf(':');
+        if (colon <= 0 || colon == value.length() - 1) {
+            throw new IllegalArgumentException(option + " wants HOST:PORT, not '" + value + "'");
+        }
+        String host = value.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(value.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " wants a numeric port, not '" + value + "'");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(option + " port out of range: " + port);
+        }
+        return new String[] {host, Integer.toString(port)};
+    }
+}
