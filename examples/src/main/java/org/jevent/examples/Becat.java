@@ -531,7 +531,7 @@ final class Becat {
                 try {
                     listener = EvConnListener.newBind(base, this::acceptCb, flags, -1, sa);
                     InetSocketAddress bound = (InetSocketAddress) listener.getLocalAddress();
-                    error("listening on %s:%d\n", bound.getAddress().getHostAddress(), bound.getPort());
+                    error("%s\n", ServerSupport.listeningOn(bound));
                 } catch (IOException | RuntimeException e) {
                     error("Cannot listen: %s\n", e);
                     return ret = 1;

@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.ssl.SslBufferevent;
 import org.jevent.bufferevent.ssl.SslContexts;
@@ -141,13 +140,7 @@ final class EchoClient {
         } else {
             b.trustAllInsecure(); // a load test against a throw-away self-signed certificate
         }
-        String provider = opts.get("--provider", "conscrypt").toLowerCase(Locale.ROOT);
-        switch (provider) {
-            case "conscrypt" -> b.provider(SslContexts.Provider.CONSCRYPT);
-            case "jdk" -> b.provider(SslContexts.Provider.JDK);
-            default -> throw new IllegalArgumentException("unknown provider '" + provider + "' (conscrypt or jdk)");
-        }
-        return b.build();
+        return b.provider(ServerSupport.provider(opts)).build();
     }
 
     private void stopSending() {

@@ -5,23 +5,19 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jevent.bufferevent.Bufferevent;
-import org.jevent.bufferevent.ssl.SelfSignedCertificate;
 import org.jevent.bufferevent.ssl.SslBufferevent;
 import org.jevent.bufferevent.ssl.SslContexts;
-import org.jevent.bufferevent.ssl.SslError;
 import org.jevent.bufferevent.ssl.SslState;
 import org.jevent.eventbase.EvConnListener;
-import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
+import org.jevent.examples.ServerSupport.StopSignals;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,7 +86,7 @@ final class EchoServer {
     private int main(Opts opts) {
         try {
             if (opts.has("--tls") || opts.has("--cert")) {
-                tls = serverContext(opts);
+                tls = ServerSupport.serverContext(opts);
             }
         } catch (Exception e) {
             out.println("echo-server: TLS setup failed: " + e.getMessage());
@@ -125,13 +121,9 @@ final class EchoServer {
         // SIGINT/SIGTERM: one handler (signals are process-wide), on the first base; it asks
         // every loop to exit, each from its own thread's point of view (loopExit is thread-safe).
         Loop first = loops.get(0);
-        Event sigint = Event.signal(first.base, "INT", (ev, what) -> stopAll("SIGINT"));
-        Event sigterm = Event.signal(first.base, "TERM", (ev, what) -> stopAll("SIGTERM"));
-        sigint.add();
-        sigterm.add();
+        StopSignals signals = new StopSignals(first.base, this::stopAll);
 
-        out.println("listening on " + address.getAddress().getHostAddress() + ":" + address.getPort());
-        out.flush();
+        ServerSupport.printListening(out, address);
         LOG.info("{} loop(s), {}, idle timeout {}", n, tls == null ? "plaintext" : "TLS " + tls.provider(),
                 idleTimeout.isZero() ? "none" : idleTimeout);
 
@@ -151,28 +143,11 @@ final class EchoServer {
                 }
             }
         }
-        sigint.free();
-        sigterm.free();
+        signals.free();
         first.base.free(); // restores the JVM's signal handlers
         out.println("echo-server: stopped");
         out.flush();
         return 0;
-    }
-
-    private static SslContexts serverContext(Opts opts) throws Exception {
-        SslContexts.Builder b;
-        if (opts.has("--cert")) {
-            b = SslContexts.forServer(Path.of(opts.get("--cert", null)), Path.of(opts.get("--key", null)));
-        } else {
-            b = SslContexts.forServer(SelfSignedCertificate.generate());
-        }
-        String provider = opts.get("--provider", "conscrypt").toLowerCase(Locale.ROOT);
-        switch (provider) {
-            case "conscrypt" -> b.provider(SslContexts.Provider.CONSCRYPT);
-            case "jdk" -> b.provider(SslContexts.Provider.JDK);
-            default -> throw new IllegalArgumentException("unknown provider '" + provider + "' (conscrypt or jdk)");
-        }
-        return b.build();
     }
 
     private void stopAll(String signal) {
@@ -280,7 +255,7 @@ final class EchoServer {
                     return;
                 }
             }
-            end(reason(b, what));
+            end(EndReason.of(b, what, "shutdown"));
             if (b instanceof SslBufferevent s && (what & Bufferevent.BEV_EVENT_EOF) != 0
                     && (what & (Bufferevent.BEV_EVENT_ERROR | Bufferevent.BEV_EVENT_TIMEOUT)) == 0
                     && !s.isShuttingDown()) {
@@ -300,33 +275,6 @@ final class EchoServer {
             ended = true;
             LOG.info("connection {} from {} ended: {} ({} bytes echoed in {} ms)", id, peer, reason, echoed,
                     (System.nanoTime() - started) / 1_000_000);
-        }
-
-        static String reason(Bufferevent b, int what) {
-            String dir = (what & Bufferevent.BEV_EVENT_READING) != 0 ? "reading"
-                    : (what & Bufferevent.BEV_EVENT_WRITING) != 0 ? "writing" : "shutdown";
-            if ((what & Bufferevent.BEV_EVENT_TIMEOUT) != 0) {
-                return "timeout (" + dir + ")";
-            }
-            if ((what & Bufferevent.BEV_EVENT_ERROR) != 0) {
-                if (b instanceof SslBufferevent s) {
-                    List<SslError> errors = s.getSslErrors();
-                    for (SslError e : errors) {
-                        if (String.valueOf(e.cause().getMessage()).contains("truncation")) {
-                            return "truncated (EOF without close_notify)";
-                        }
-                    }
-                    if (!errors.isEmpty()) {
-                        return "error: " + errors.get(0).describe();
-                    }
-                }
-                Throwable t = b.getLastError();
-                return "error: " + (t == null ? "unknown" : t.getMessage() == null ? t.toString() : t.getMessage());
-            }
-            if ((what & Bufferevent.BEV_EVENT_EOF) != 0) {
-                return b instanceof SslBufferevent ? "clean close_notify" : "EOF";
-            }
-            return "event 0x" + Integer.toHexString(what);
         }
     }
 }

@@ -1,5 +1,6 @@
 package org.jevent.examples;
 
+import java.util.List;
 import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.ssl.SslBufferevent;
 import org.jevent.bufferevent.ssl.SslError;
@@ -9,15 +10,23 @@ import org.jevent.bufferevent.ssl.SslError;
  * {@code clean close_notify} (TLS), {@code EOF} (plaintext), {@code truncated} (TLS without
  * close_notify), {@code timeout (reading|writing)}, or {@code error: message}. The C samples
  * print {@code bufferevent_get_openssl_error} codes and {@code perror} instead; this is the same
- * information, readable in one line.
+ * information, readable in one line. pg-tls-proxy words it its own way ({@link #withDirection}).
  */
 final class EndReason {
     private EndReason() {
     }
 
+    /** le-proxy's and becat's wording; a timeout with no direction is a handshake's or a connect's. */
     static String of(Bufferevent b, int what) {
-        String dir = (what & Bufferevent.BEV_EVENT_READING) != 0 ? "reading"
-                : (what & Bufferevent.BEV_EVENT_WRITING) != 0 ? "writing" : "handshake or connect";
+        return of(b, what, "handshake or connect");
+    }
+
+    /**
+     * {@link #of(Bufferevent, int)} with {@code noDirection} naming what a timeout that is
+     * neither reading nor writing ended (echo-server: {@code shutdown}).
+     */
+    static String of(Bufferevent b, int what, String noDirection) {
+        String dir = direction(what, noDirection);
         if ((what & Bufferevent.BEV_EVENT_TIMEOUT) != 0) {
             return "timeout (" + dir + ")";
         }
@@ -28,21 +37,64 @@ final class EndReason {
                         return "truncated (EOF without close_notify)";
                     }
                 }
-                if (!s.getSslErrors().isEmpty()) {
-                    return "error: " + s.getSslErrors().get(0).describe();
-                }
             }
-            Throwable t = b.getLastError();
-            return "error: " + (t == null ? "unknown" : t.getMessage() == null ? t.toString() : t.getMessage());
+            String tls = firstSslError(b);
+            return "error: " + (tls != null ? tls : lastError(b));
         }
         if ((what & Bufferevent.BEV_EVENT_EOF) != 0) {
             return b instanceof SslBufferevent ? "clean close_notify" : "EOF";
         }
-        return "event 0x" + Integer.toHexString(what);
+        return other(what);
+    }
+
+    /**
+     * pg-tls-proxy's wording, which gives the direction of errors too: {@code timeout (dir)},
+     * {@code TLS error (dir): message}, {@code error (dir): message}, {@code closed (close_notify)}
+     * or {@code closed (EOF)}; a timeout or error with no direction is a connect's.
+     */
+    static String withDirection(Bufferevent b, int what) {
+        String dir = direction(what, "connecting");
+        if ((what & Bufferevent.BEV_EVENT_TIMEOUT) != 0) {
+            return "timeout (" + dir + ")";
+        }
+        if ((what & Bufferevent.BEV_EVENT_ERROR) != 0) {
+            String tls = firstSslError(b);
+            return tls != null ? "TLS error (" + dir + "): " + tls : "error (" + dir + "): " + lastError(b);
+        }
+        if ((what & Bufferevent.BEV_EVENT_EOF) != 0) {
+            return b instanceof SslBufferevent ? "closed (close_notify)" : "closed (EOF)";
+        }
+        return other(what);
     }
 
     /** True for the events that end a connection: EOF, ERROR, TIMEOUT. */
     static boolean isEnd(int what) {
         return (what & (Bufferevent.BEV_EVENT_EOF | Bufferevent.BEV_EVENT_ERROR | Bufferevent.BEV_EVENT_TIMEOUT)) != 0;
+    }
+
+    private static String direction(int what, String otherwise) {
+        return (what & Bufferevent.BEV_EVENT_READING) != 0 ? "reading"
+                : (what & Bufferevent.BEV_EVENT_WRITING) != 0 ? "writing" : otherwise;
+    }
+
+    /** The first queued TLS error, described; null for none or a plaintext bufferevent. */
+    private static String firstSslError(Bufferevent b) {
+        if (b instanceof SslBufferevent s) {
+            List<SslError> errors = s.getSslErrors();
+            if (!errors.isEmpty()) {
+                return errors.get(0).describe();
+            }
+        }
+        return null;
+    }
+
+    /** The bufferevent's last I/O error, as its message. */
+    private static String lastError(Bufferevent b) {
+        Throwable t = b.getLastError();
+        return t == null ? "unknown" : t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+
+    private static String other(int what) {
+        return "event 0x" + Integer.toHexString(what);
     }
 }

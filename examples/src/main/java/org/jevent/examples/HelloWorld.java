@@ -78,13 +78,8 @@ final class HelloWorld {
             return 1;
         }
 
-        try {
-            InetSocketAddress bound = (InetSocketAddress) listener.getLocalAddress();
-            out.println("listening on " + bound.getAddress().getHostAddress() + ":" + bound.getPort());
-            out.flush();
-        } catch (IOException e) {
-            out.println("Could not read the bound address: " + e);
-        }
+        // Not in C: the address bound, for port 0.
+        ServerSupport.printListening(out, listener, "Could not read the bound address: ");
 
         base.dispatch();
 

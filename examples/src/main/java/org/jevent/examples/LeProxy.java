@@ -19,9 +19,9 @@ import org.jevent.bufferevent.ssl.SslBufferevent;
 import org.jevent.bufferevent.ssl.SslContexts;
 import org.jevent.bufferevent.ssl.SslState;
 import org.jevent.eventbase.EvConnListener;
-import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
 import org.jevent.evbuffer.EvBuffer;
+import org.jevent.examples.ServerSupport.StopSignals;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -366,18 +366,9 @@ final class LeProxy {
         }
 
         // Not in C: SIGINT and SIGTERM end the loop; what is still open is closed below.
-        Event sigint = Event.signal(base, "INT", (ev, what) -> stop("SIGINT"));
-        Event sigterm = Event.signal(base, "TERM", (ev, what) -> stop("SIGTERM"));
-        sigint.add();
-        sigterm.add();
+        StopSignals signals = StopSignals.exitLoop(base, LOG, conns::size);
 
-        try {
-            InetSocketAddress bound = (InetSocketAddress) listener.getLocalAddress();
-            out.println("listening on " + bound.getAddress().getHostAddress() + ":" + bound.getPort());
-            out.flush();
-        } catch (IOException e) {
-            out.println("le-proxy: cannot read the bound address: " + e);
-        }
+        ServerSupport.printListening(out, listener, "le-proxy: cannot read the bound address: ");
         LOG.info("relaying to {} ({})", connectToAddr, !useSsl ? "plaintext"
                 : (useWrapper ? "TLS filter" : "TLS socket") + ", " + (opts.has("--cafile") ? "verified"
                         : "certificate NOT verified"));
@@ -391,17 +382,11 @@ final class LeProxy {
         }
         conns.clear();
         listener.free();
-        sigint.free();
-        sigterm.free();
+        signals.free();
         base.free(); // restores the JVM's signal handlers
         out.println("le-proxy: stopped");
         out.flush();
         return 0;
-    }
-
-    private void stop(String signal) {
-        LOG.info("{}: stopping, {} connection(s) open", signal, conns.size());
-        base.loopExit();
     }
 
     // ------------------------------------------------------------------ addresses

@@ -1,11 +1,9 @@
 package org.jevent.examples;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.function.Consumer;
 import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.ssl.SslBufferevent;
-import org.jevent.bufferevent.ssl.SslError;
 
 /**
  * Relays bytes both ways between a client and its upstream once the startup phase is over, the
@@ -102,7 +100,7 @@ final class PgRelay {
                 return;
             }
         }
-        if ((what & (Bufferevent.BEV_EVENT_EOF | Bufferevent.BEV_EVENT_ERROR | Bufferevent.BEV_EVENT_TIMEOUT)) == 0) {
+        if (!EndReason.isEnd(what)) {
             return;
         }
         Bufferevent other = partner(b);
@@ -111,7 +109,7 @@ final class PgRelay {
         }
         if (!ended) {
             ended = true;
-            onEnd.accept((b == client ? "client " : "upstream ") + reason(b, what));
+            onEnd.accept((b == client ? "client " : "upstream ") + EndReason.withDirection(b, what));
         }
         closeEnded(b, what);
         closeAfterFlush(other);
@@ -151,28 +149,5 @@ final class PgRelay {
         } else {
             b.setCallbacks(null, Bufferevent::free, (x, w) -> x.free());
         }
-    }
-
-    /** Why a bufferevent reported {@code what}, for the log. */
-    static String reason(Bufferevent b, int what) {
-        String dir = (what & Bufferevent.BEV_EVENT_READING) != 0 ? "reading"
-                : (what & Bufferevent.BEV_EVENT_WRITING) != 0 ? "writing" : "connecting";
-        if ((what & Bufferevent.BEV_EVENT_TIMEOUT) != 0) {
-            return "timeout (" + dir + ")";
-        }
-        if ((what & Bufferevent.BEV_EVENT_ERROR) != 0) {
-            if (b instanceof SslBufferevent s) {
-                List<SslError> errors = s.getSslErrors();
-                if (!errors.isEmpty()) {
-                    return "TLS error (" + dir + "): " + errors.get(0).describe();
-                }
-            }
-            Throwable t = b.getLastError();
-            return "error (" + dir + "): " + (t == null ? "unknown" : t.getMessage() == null ? t.toString() : t.getMessage());
-        }
-        if ((what & Bufferevent.BEV_EVENT_EOF) != 0) {
-            return b instanceof SslBufferevent ? "closed (close_notify)" : "closed (EOF)";
-        }
-        return "event 0x" + Integer.toHexString(what);
     }
 }

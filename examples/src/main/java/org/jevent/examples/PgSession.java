@@ -9,7 +9,6 @@ import javax.net.ssl.SSLSession;
 import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.SocketBufferevent;
 import org.jevent.bufferevent.ssl.SslBufferevent;
-import org.jevent.bufferevent.ssl.SslContexts;
 import org.jevent.bufferevent.ssl.SslState;
 import org.jevent.eventbase.EventBase;
 import org.jevent.evbuffer.EvBuffer;
@@ -177,7 +176,7 @@ final class PgSession {
         }
         // A failed handshake may be an attack (plaintext after 'S') or a misconfigured client.
         warning = (what & Bufferevent.BEV_EVENT_ERROR) != 0;
-        end("client " + PgRelay.reason(b, what) + " during " + describeState());
+        end("client " + EndReason.withDirection(b, what) + " during " + describeState());
         PgRelay.closeEnded(b, what);
         freeUpstream();
     }
@@ -215,7 +214,7 @@ final class PgSession {
             }
             return;
         }
-        String why = PgRelay.reason(b, what);
+        String why = EndReason.withDirection(b, what);
         upstreamFailed("upstream " + why + " during " + describeState(), "08006",
                 "proxy: upstream server " + hostPort(proxy.upstreamAddress()) + ": " + why);
     }

@@ -8,13 +8,11 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
-import java.util.Locale;
 import java.util.Set;
-import org.jevent.bufferevent.ssl.SelfSignedCertificate;
 import org.jevent.bufferevent.ssl.SslContexts;
 import org.jevent.eventbase.EvConnListener;
-import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
+import org.jevent.examples.ServerSupport.StopSignals;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,7 +82,7 @@ final class PgTlsProxy {
                     }
                     hostPort("--listen", o.get("--listen", null));
                     hostPort("--upstream", o.get("--upstream", null));
-                    provider(o);
+                    ServerSupport.provider(o);
                 },
                 o -> new PgTlsProxy(out).main(o));
     }
@@ -125,7 +123,7 @@ final class PgTlsProxy {
             return 1;
         }
         try {
-            serverTls = serverContext(opts);
+            serverTls = ServerSupport.serverContext(opts);
             if (opts.has("--upstream-tls")) {
                 upstreamTls = upstreamContext(opts);
             }
@@ -145,13 +143,9 @@ final class PgTlsProxy {
             base.free();
             return 1;
         }
-        Event sigint = Event.signal(base, "INT", (ev, what) -> stop("SIGINT"));
-        Event sigterm = Event.signal(base, "TERM", (ev, what) -> stop("SIGTERM"));
-        sigint.add();
-        sigterm.add();
+        StopSignals signals = StopSignals.exitLoop(base, LOG, sessions::size);
 
-        out.println("listening on " + address.getAddress().getHostAddress() + ":" + address.getPort());
-        out.flush();
+        ServerSupport.printListening(out, address);
         LOG.info("relaying to {} ({}), clients: TLS {}{}", PgSession.hostPort(upstreamAddress),
                 upstreamTls == null ? "plaintext"
                         : opts.has("--upstream-cafile") ? "TLS, certificate verified" : "TLS, certificate NOT verified",
@@ -163,18 +157,12 @@ final class PgTlsProxy {
             for (PgSession s : new ArrayList<>(sessions)) {
                 s.shutdown();
             }
-            sigint.free();
-            sigterm.free();
+            signals.free();
             base.free(); // restores the JVM's signal handlers
         }
         out.println("pg-tls-proxy: stopped");
         out.flush();
         return 0;
-    }
-
-    private void stop(String signal) {
-        LOG.info("{}: stopping, {} connection(s) open", signal, sessions.size());
-        base.loopExit();
     }
 
     /** {@code listener_cb}: every connection starts as a plaintext session. */
@@ -193,30 +181,14 @@ final class PgTlsProxy {
 
     // ------------------------------------------------------------ options
 
-    private static SslContexts serverContext(Opts opts) throws Exception {
-        SslContexts.Builder b = opts.has("--cert")
-                ? SslContexts.forServer(Path.of(opts.get("--cert", null)), Path.of(opts.get("--key", null)))
-                : SslContexts.forServer(SelfSignedCertificate.generate());
-        return b.provider(provider(opts)).build();
-    }
-
     private static SslContexts upstreamContext(Opts opts) throws Exception {
-        SslContexts.Builder b = SslContexts.forClient().provider(provider(opts));
+        SslContexts.Builder b = SslContexts.forClient().provider(ServerSupport.provider(opts));
         if (opts.has("--upstream-cafile")) {
             b.trustPem(Path.of(opts.get("--upstream-cafile", null))); // chain and host name checked
         } else {
             b.trustAllInsecure(); // what --help warns about: encrypted, not authenticated
         }
         return b.build();
-    }
-
-    private static SslContexts.Provider provider(Opts opts) {
-        String p = opts.get("--provider", "conscrypt").toLowerCase(Locale.ROOT);
-        return switch (p) {
-            case "conscrypt" -> SslContexts.Provider.CONSCRYPT;
-            case "jdk" -> SslContexts.Provider.JDK;
-            default -> throw new IllegalArgumentException("unknown provider '" + p + "' (conscrypt or jdk)");
-        };
     }
 
     /** Splits {@code H:P} (or {@code [v6]:P}); a usage error if malformed. */

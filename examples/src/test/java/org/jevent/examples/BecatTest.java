@@ -88,8 +88,7 @@ class BecatTest {
     private static void exchangeWithSServer(RawChild becat, OpenSslPeer.SServer srv, int up, int down, long seed)
             throws Exception {
         byte[] toServer = random(up, seed);
-        becat.stdin().write(toServer);
-        becat.stdin().flush();
+        becat.writeStdin(toServer);
         assertSameBytes(toServer, srv.awaitReceived(up, 10_000), "bytes s_server received from becat's stdin");
         byte[] toStdout = random(down, seed + 100);
         srv.send(toStdout);
@@ -103,19 +102,10 @@ class BecatTest {
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 RawChild becat = RawChild.start("becat", "127.0.0.1", Integer.toString(listener.getLocalPort()))) {
             listener.setSoTimeout(10_000);
-            try (Socket peer = listener.accept()) {
-                peer.setSoTimeout(10_000);
-                byte[] fromStdin = random(300 << 10, 3);
-                becat.stdin().write(fromStdin);
-                becat.stdin().flush();
-                assertSameBytes(fromStdin, readExactly(peer.getInputStream(), fromStdin.length), "bytes from becat's stdin");
-                byte[] toStdout = random(200 << 10, 4);
-                peer.getOutputStream().write(toStdout);
-                peer.getOutputStream().flush();
-                assertSameBytes(toStdout, becat.awaitStdout(toStdout.length, 10_000), "bytes becat printed");
-            }
-            assertEquals(0, becat.awaitExit(10_000), becat.describe());
-            assertTrue(becat.stderr().contains("(EOF). Terminating connection"), becat.describe());
+            Socket peer = listener.accept();
+            byte[] fromStdin = random(300 << 10, 3);
+            becat.writeStdin(fromStdin);
+            exchangeWithPlainPeerThenItCloses(becat, peer, fromStdin, "bytes from becat's stdin", random(200 << 10, 4));
         }
     }
 
@@ -147,8 +137,7 @@ class BecatTest {
                     assertSameBytes(toBecat, got, "bytes becat printed from s_client " + versions[i]);
 
                     byte[] toClient = random(48 << 10, 20 + i);
-                    becat.stdin().write(toClient);
-                    becat.stdin().flush();
+                    becat.writeStdin(toClient);
                     assertSameBytes(toClient, cliOut.await(toClient.length, 10_000), "bytes s_client received " + versions[i]);
 
                     cli.getOutputStream().close(); // s_client: end of stdin → close_notify, exit
@@ -177,19 +166,29 @@ class BecatTest {
             int port = becat.awaitListeningPort();
             // Sent to stdin before anyone connects: held, and delivered once a client is there.
             byte[] early = random(10 << 10, 5);
-            becat.stdin().write(early);
-            becat.stdin().flush();
-            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-                s.setSoTimeout(10_000);
-                assertSameBytes(early, readExactly(s.getInputStream(), early.length), "stdin written before the connection");
-                byte[] toStdout = random(100 << 10, 6);
-                s.getOutputStream().write(toStdout);
-                s.getOutputStream().flush();
-                assertSameBytes(toStdout, becat.awaitStdout(toStdout.length, 10_000), "bytes becat printed");
-            }
-            assertEquals(0, becat.awaitExit(10_000), becat.describe());
-            assertTrue(becat.stderr().contains("(EOF). Terminating connection"), becat.describe());
+            becat.writeStdin(early);
+            Socket peer = new Socket(InetAddress.getLoopbackAddress(), port);
+            exchangeWithPlainPeerThenItCloses(becat, peer, early, "stdin written before the connection",
+                    random(100 << 10, 6));
         }
+    }
+
+    /**
+     * Plain becat and a Java socket: the peer must read {@code fromStdin} (already written to
+     * becat's stdin), then sends {@code toStdout}, which becat must print; then the peer closes,
+     * and becat ends with status 0 on that EOF.
+     */
+    private static void exchangeWithPlainPeerThenItCloses(RawChild becat, Socket peer, byte[] fromStdin,
+            String fromStdinWhat, byte[] toStdout) throws Exception {
+        try (peer) {
+            peer.setSoTimeout(10_000);
+            assertSameBytes(fromStdin, readExactly(peer.getInputStream(), fromStdin.length), fromStdinWhat);
+            peer.getOutputStream().write(toStdout);
+            peer.getOutputStream().flush();
+            assertSameBytes(toStdout, becat.awaitStdout(toStdout.length, 10_000), "bytes becat printed");
+        }
+        assertEquals(0, becat.awaitExit(10_000), becat.describe());
+        assertTrue(becat.stderr().contains("(EOF). Terminating connection"), becat.describe());
     }
 
     /** getopt forms (grouped flags, attached values, options after operands), usage errors, --help. */

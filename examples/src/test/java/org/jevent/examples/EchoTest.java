@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.jevent.bufferevent.ssl.SelfSignedCertificate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -87,15 +86,12 @@ class EchoTest {
     @Test
     @Timeout(40)
     void tlsEchoWithPemFilesAndJdkProvider(@TempDir Path dir) throws Exception {
-        SelfSignedCertificate cert = SelfSignedCertificate.generate();
-        Path certPem = dir.resolve("cert.pem");
-        Path keyPem = dir.resolve("key.pem");
-        cert.writePem(certPem, keyPem);
-        try (Child server = Child.start("echo-server", "--port", "0", "--tls", "--cert", certPem.toString(), "--key",
-                keyPem.toString(), "--provider", "jdk")) {
+        Path[] cert = OpenSslPeer.writeCertificate(dir, "server");
+        try (Child server = Child.start("echo-server", "--port", "0", "--tls", "--cert", cert[0].toString(), "--key",
+                cert[1].toString(), "--provider", "jdk")) {
             int port = server.awaitListeningPort();
             String out = client("--host", "localhost", "--port", Integer.toString(port), "--tls", "--cafile",
-                    certPem.toString(), "--connections", "2", "--size", "100", "--depth", "1", "--seconds", "1");
+                    cert[0].toString(), "--connections", "2", "--size", "100", "--depth", "1", "--seconds", "1");
             assertTrue(out.contains("TLSv1.3"), out);
             server.signal("TERM");
             assertEquals(0, server.awaitExit(10_000), server.output());

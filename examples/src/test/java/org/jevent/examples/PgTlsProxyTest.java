@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.jevent.bufferevent.ssl.SelfSignedCertificate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,7 +56,7 @@ class PgTlsProxyTest {
     @Test
     @Timeout(20)
     void psqlOverTlsIsTerminatedAtTheProxyAndPlaintextIsRelayed() throws Exception {
-        try (Child proxy = startProxy("--upstream", "127.0.0.1:" + pg.port)) {
+        try (Child proxy = startProxy(pg.port)) {
             int port = proxy.awaitListeningPort();
             Psql r = psql("host=127.0.0.1 port=" + port + " sslmode=require",
                     "select 42", "select ssl from pg_stat_ssl where pid = pg_backend_pid()", "\\conninfo");
@@ -86,15 +85,12 @@ class PgTlsProxyTest {
     @Test
     @Timeout(20)
     void upstreamTlsIsSeenByTheServer(@TempDir Path tmp) throws Exception {
-        SelfSignedCertificate cert = SelfSignedCertificate.generate();
-        Path certPem = tmp.resolve("proxy.crt");
-        Path keyPem = tmp.resolve("proxy.key");
-        cert.writePem(certPem, keyPem);
-        try (Child proxy = startProxy("--upstream", "127.0.0.1:" + pg.port, "--upstream-tls", "--upstream-cafile",
-                pg.certPem.toString(), "--cert", certPem.toString(), "--key", keyPem.toString(), "--provider", "jdk")) {
+        Path[] cert = OpenSslPeer.writeCertificate(tmp, "proxy");
+        try (Child proxy = startProxy(pg.port, "--upstream-tls", "--upstream-cafile",
+                pg.certPem.toString(), "--cert", cert[0].toString(), "--key", cert[1].toString(), "--provider", "jdk")) {
             int port = proxy.awaitListeningPort();
             Psql r = psql("host=localhost hostaddr=127.0.0.1 port=" + port + " sslmode=verify-full sslrootcert="
-                    + certPem, "select 42", "select ssl from pg_stat_ssl where pid = pg_backend_pid()", "\\conninfo");
+                    + cert[0], "select 42", "select ssl from pg_stat_ssl where pid = pg_backend_pid()", "\\conninfo");
             assertEquals(0, r.exit, r.output + proxy.output());
             List<String> lines = r.output.lines().toList();
             assertEquals("42", lines.get(0), r.output);
@@ -120,7 +116,7 @@ class PgTlsProxyTest {
         Path sql = tmp.resolve("bulk.sql");
         java.nio.file.Files.writeString(sql, "select md5('" + literal + "');\n"
                 + "copy (select i, md5(i::text) from generate_series(1, " + rows + ") i) to stdout;\n");
-        try (Child proxy = startProxy("--upstream", "127.0.0.1:" + pg.port, "--upstream-tls")) {
+        try (Child proxy = startProxy(pg.port, "--upstream-tls")) {
             int port = proxy.awaitListeningPort();
             Psql r = psql("host=127.0.0.1 port=" + port + " sslmode=require", "-f", sql.toString());
             assertEquals(0, r.exit, r.output.substring(0, Math.min(2000, r.output.length())) + proxy.output());
@@ -145,8 +141,8 @@ class PgTlsProxyTest {
     @Test
     @Timeout(20)
     void plaintextAfterSslRequestIsNeverRelayed() throws Exception {
-        try (ServerSocket fakeUpstream = new ServerSocket(0, 10, InetAddress.getByName("127.0.0.1"));
-                Child proxy = startProxy("--upstream", "127.0.0.1:" + fakeUpstream.getLocalPort())) {
+        try (ServerSocket fakeUpstream = fakeUpstream();
+                Child proxy = startProxy(fakeUpstream.getLocalPort())) {
             int port = proxy.awaitListeningPort();
             byte[] startup = startupMessage("postgres", "postgres");
 
@@ -183,8 +179,8 @@ class PgTlsProxyTest {
     @Test
     @Timeout(20)
     void gssEncIsDeclinedAndCancelRequestIsRelayed() throws Exception {
-        try (ServerSocket fakeUpstream = new ServerSocket(0, 10, InetAddress.getByName("127.0.0.1"));
-                Child proxy = startProxy("--upstream", "127.0.0.1:" + fakeUpstream.getLocalPort(), "--require-tls")) {
+        try (ServerSocket fakeUpstream = fakeUpstream();
+                Child proxy = startProxy(fakeUpstream.getLocalPort(), "--require-tls")) {
             int port = proxy.awaitListeningPort();
             byte[] cancel = ByteBuffer.allocate(16).putInt(16).putInt(80877102).putInt(4242).putInt(0x5ec2e7).array();
             try (Socket s = connect(port)) {
@@ -209,7 +205,7 @@ class PgTlsProxyTest {
     @Test
     @Timeout(20)
     void requireTlsRefusesPlaintextStartup() throws Exception {
-        try (Child proxy = startProxy("--upstream", "127.0.0.1:" + pg.port, "--require-tls")) {
+        try (Child proxy = startProxy(pg.port, "--require-tls")) {
             int port = proxy.awaitListeningPort();
             Psql refused = psql("host=127.0.0.1 port=" + port + " sslmode=disable", "select 42");
             assertNotEquals(0, refused.exit, refused.output);
@@ -227,8 +223,8 @@ class PgTlsProxyTest {
     @Test
     @Timeout(20)
     void upstreamRefusingTlsEndsTheClientWithAnErrorResponse() throws Exception {
-        try (ServerSocket fakeUpstream = new ServerSocket(0, 10, InetAddress.getByName("127.0.0.1"));
-                Child proxy = startProxy("--upstream", "127.0.0.1:" + fakeUpstream.getLocalPort(), "--upstream-tls")) {
+        try (ServerSocket fakeUpstream = fakeUpstream();
+                Child proxy = startProxy(fakeUpstream.getLocalPort(), "--upstream-tls")) {
             int port = proxy.awaitListeningPort();
             Thread server = new Thread(() -> {
                 try (Socket up = fakeUpstream.accept()) {
@@ -258,7 +254,7 @@ class PgTlsProxyTest {
     @Test
     @Timeout(20)
     void sigtermWithAnOpenConnectionExitsZero() throws Exception {
-        try (Child proxy = startProxy("--upstream", "127.0.0.1:" + pg.port)) {
+        try (Child proxy = startProxy(pg.port)) {
             int port = proxy.awaitListeningPort();
             Process sleeper = psqlProcess("host=127.0.0.1 port=" + port + " sslmode=require", "select pg_sleep(15)");
             try {
@@ -278,10 +274,17 @@ class PgTlsProxyTest {
 
     // ------------------------------------------------------------ helpers
 
-    private static Child startProxy(String... args) throws IOException {
-        List<String> all = new ArrayList<>(List.of("pg-tls-proxy", "--listen", "127.0.0.1:0"));
-        all.addAll(List.of(args));
+    /** pg-tls-proxy on a free port, relaying to 127.0.0.1:{@code upstreamPort}, with {@code more} options. */
+    private static Child startProxy(int upstreamPort, String... more) throws IOException {
+        List<String> all = new ArrayList<>(
+                List.of("pg-tls-proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:" + upstreamPort));
+        all.addAll(List.of(more));
         return Child.start(all.toArray(new String[0]));
+    }
+
+    /** A socket of ours listening as the upstream, for what the real server cannot be made to do. */
+    private static ServerSocket fakeUpstream() throws IOException {
+        return new ServerSocket(0, 10, InetAddress.getByName("127.0.0.1"));
     }
 
     private static void stop(Child proxy) throws Exception {

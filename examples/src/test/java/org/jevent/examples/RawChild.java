@@ -1,64 +1,38 @@
 package org.jevent.examples;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * An example run as a child JVM like {@link Child}, but with stdout kept apart from stderr and
  * kept as bytes, and stdin writable: for becat, whose stdout is the connection's data, and for
- * runs that need JVM options (a log level). Started through perl's {@code $SIG{INT}="DEFAULT"}
- * when perl exists, for the reason {@link Child} gives. {@link #close()} kills it by its PID.
+ * runs that need JVM options (a log level). Started, signalled, awaited and killed by its PID as
+ * {@link ChildProcess} says.
  */
-final class RawChild implements AutoCloseable {
-    private static final Path PERL = Path.of("/usr/bin/perl");
-
-    final Process process;
+final class RawChild extends ChildProcess {
     private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     private final List<String> errLines = new ArrayList<>();
-    private final Thread outReader;
-    private final Thread errReader;
 
     private RawChild(Process process) {
-        this.process = process;
-        this.outReader = daemon(this::pumpOut, "child-stdout-" + process.pid());
-        this.errReader = daemon(this::pumpErr, "child-stderr-" + process.pid());
+        super(process);
+        startReader(this::pumpOut, "child-stdout");
+        startReader(() -> readLines(process.getErrorStream(), errLines, this), "child-stderr");
     }
 
     /** Starts {@code Main} with {@code jvmArgs} (e.g. {@code -Dname=value}) and the example's arguments. */
     static RawChild start(List<String> jvmArgs, String... exampleArgs) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        if (Files.isExecutable(PERL)) {
-            cmd.addAll(List.of(PERL.toString(), "-e", "$SIG{INT}='DEFAULT'; exec @ARGV"));
-        }
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(jvmArgs);
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add("org.jevent.examples.Main");
-        cmd.addAll(List.of(exampleArgs));
-        return new RawChild(new ProcessBuilder(cmd).start());
+        return new RawChild(command(jvmArgs, exampleArgs).start());
     }
 
     static RawChild start(String... exampleArgs) throws IOException {
         return start(List.of(), exampleArgs);
-    }
-
-    private static Thread daemon(Runnable r, String name) {
-        Thread t = new Thread(r, name);
-        t.setDaemon(true);
-        t.start();
-        return t;
     }
 
     private void pumpOut() {
@@ -76,22 +50,14 @@ final class RawChild implements AutoCloseable {
         }
     }
 
-    private void pumpErr() {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-            String l;
-            while ((l = r.readLine()) != null) {
-                synchronized (this) {
-                    errLines.add(l);
-                    notifyAll();
-                }
-            }
-        } catch (IOException ignored) {
-            // the child went away
-        }
-    }
-
     OutputStream stdin() {
         return process.getOutputStream();
+    }
+
+    /** Writes {@code bytes} to the child's stdin and flushes them. */
+    void writeStdin(byte[] bytes) throws IOException {
+        stdin().write(bytes);
+        stdin().flush();
     }
 
     synchronized byte[] stdoutBytes() {
@@ -103,6 +69,7 @@ final class RawChild implements AutoCloseable {
     }
 
     /** Everything so far, for failure messages. */
+    @Override
     synchronized String describe() {
         return "stderr:\n" + stderr() + "\nstdout (" + stdout.size() + " bytes):\n"
                 + (stdout.size() < 4096 ? stdout.toString(StandardCharsets.UTF_8) : "(binary)");
@@ -124,15 +91,30 @@ final class RawChild implements AutoCloseable {
 
     /** Waits for a stdout line (the text so far, split at newlines) matching {@code p}. */
     synchronized String awaitStdoutLine(Predicate<String> p, long millis) throws InterruptedException {
-        return awaitLine(() -> stdout.toString(StandardCharsets.UTF_8).lines().toList(), p, millis);
+        return awaitLine(this::stdoutLines, p, millis, "no such line within " + millis + " ms");
     }
 
     /** Waits for a stderr line matching {@code p}. */
     synchronized String awaitStderrLine(Predicate<String> p, long millis) throws InterruptedException {
-        return awaitLine(() -> List.copyOf(errLines), p, millis);
+        return awaitLine(() -> List.copyOf(errLines), p, millis, "no such line within " + millis + " ms");
     }
 
-    private String awaitLine(java.util.function.Supplier<List<String>> lines, Predicate<String> p, long millis)
+    /** The port of a {@code listening on HOST:PORT} line, on stdout or stderr. */
+    synchronized int awaitListeningPort() throws InterruptedException {
+        Supplier<List<String>> both = () -> {
+            List<String> all = new ArrayList<>(stdoutLines());
+            all.addAll(errLines);
+            return all;
+        };
+        return portOf(awaitLine(both, s -> s.startsWith(LISTENING), 20_000, "no 'listening on' line within 20 s"));
+    }
+
+    private List<String> stdoutLines() {
+        return stdout.toString(StandardCharsets.UTF_8).lines().toList();
+    }
+
+    /** Called holding this object's lock, which the readers notify. */
+    private String awaitLine(Supplier<List<String>> lines, Predicate<String> p, long millis, String failure)
             throws InterruptedException {
         long deadline = System.currentTimeMillis() + millis;
         while (true) {
@@ -143,63 +125,9 @@ final class RawChild implements AutoCloseable {
             }
             long left = deadline - System.currentTimeMillis();
             if (left <= 0) {
-                throw new AssertionError("no such line within " + millis + " ms; " + describe());
+                throw new AssertionError(failure + "; " + describe());
             }
             wait(left);
         }
-    }
-
-    /** The port of a {@code listening on HOST:PORT} line, on stdout or stderr. */
-    int awaitListeningPort() throws InterruptedException {
-        Predicate<String> p = s -> s.startsWith("listening on ");
-        long deadline = System.currentTimeMillis() + 20_000;
-        synchronized (this) {
-            while (true) {
-                for (String l : stdout.toString(StandardCharsets.UTF_8).lines().toList()) {
-                    if (p.test(l)) {
-                        return Integer.parseInt(l.substring(l.lastIndexOf(':') + 1));
-                    }
-                }
-                for (String l : errLines) {
-                    if (p.test(l)) {
-                        return Integer.parseInt(l.substring(l.lastIndexOf(':') + 1));
-                    }
-                }
-                long left = deadline - System.currentTimeMillis();
-                if (left <= 0) {
-                    throw new AssertionError("no 'listening on' line within 20 s; " + describe());
-                }
-                wait(left);
-            }
-        }
-    }
-
-    /** Sends {@code signal} ("INT", "TERM") to the child by its PID. */
-    void signal(String signal) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
-        if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-            throw new AssertionError("kill -" + signal + " " + process.pid() + " failed");
-        }
-    }
-
-    /** Waits for the exit and for the output to be read; returns the status, or fails after {@code millis}. */
-    int awaitExit(long millis) throws InterruptedException {
-        if (!process.waitFor(millis, TimeUnit.MILLISECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError("still running after " + millis + " ms; " + describe());
-        }
-        outReader.join(2000);
-        errReader.join(2000);
-        return process.exitValue();
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-        if (process.isAlive()) {
-            process.destroyForcibly();
-            process.waitFor(5, TimeUnit.SECONDS);
-        }
-        outReader.join(2000);
-        errReader.join(2000);
     }
 }
