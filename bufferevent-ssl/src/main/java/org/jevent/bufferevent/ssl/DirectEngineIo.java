@@ -22,10 +22,11 @@ final class DirectEngineIo extends EngineIo {
     private final ByteBuffer[] plainOut = new ByteBuffer[2];
     private final ByteBuffer[] cipherOut = new ByteBuffer[1];
     private final ByteBuffer[] plainIn = new ByteBuffer[GATHER_VIEWS];
+    private final ByteBuffer[] recordView = new ByteBuffer[1];
 
     @Override
     SSLEngineResult unwrap(SSLEngine engine, EvBuffer src, int recordLength, EvBuffer dst) throws SSLException {
-        ByteBuffer record = recordLength > 0 ? src.pullup(recordLength) : EMPTY;
+        ByteBuffer record = recordLength > 0 ? front(src, recordLength) : EMPTY;
         int n = dst.reserveSpace(engine.getSession().getApplicationBufferSize(), plainOut);
         if (n == 1) {
             plainOut[1] = NO_ROOM;
@@ -42,6 +43,21 @@ final class DirectEngineIo extends EngineIo {
             src.drain(r.bytesConsumed());
         }
         return r;
+    }
+
+    /**
+     * The first {@code len} bytes of {@code src} as one buffer. A record that lies in one segment
+     * (the usual case) is read through the segment's own view, with nothing allocated; one that
+     * spans segments is made contiguous first.
+     */
+    private ByteBuffer front(EvBuffer src, int len) {
+        if (src.peek(len, null, recordView) != 1) {
+            src.pullup(len);
+            src.peek(len, null, recordView);
+        }
+        ByteBuffer v = recordView[0];
+        recordView[0] = null;
+        return v.limit(v.position() + len);
     }
 
     @Override
