@@ -6,14 +6,24 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.jevent.bufferevent.ssl.SslBufferevent;
 import org.jevent.bufferevent.ssl.SslContexts;
 
 /**
  * One echo server in its own process, so that its CPU time, heap and RSS can be read apart from
  * the load generator's: {@code EchoServer jevent|netty|nio}. Prints {@code listening on
  * 127.0.0.1:PORT}, then answers commands on standard input: {@code cpu} prints the process's
- * CPU time in nanoseconds, {@code conns} the open connections, {@code stats} prints
- * {@code cpu_ns=N heap=N rss=N conns=N} (heap after a full GC, bytes), {@code quit} exits.
+ * CPU time in nanoseconds, {@code conns} the open connections, {@code mem} prints
+ * {@code heap=N rss=N} (bytes: heap used after two full GCs, then VmRSS), {@code quit} exits.
+ *
+ * <p>TLS servers: {@code jevent-tls-conscrypt} and {@code jevent-tls-jdk} ({@link SslBufferevent}
+ * over an engine from {@link SslContexts}); {@code netty-tls-jdk} (Netty's own JDK
+ * {@code SslContext}); {@code netty-tls-conscrypt} (Netty's own Conscrypt path, the same-provider
+ * peer; see {@link #nettyConscrypt}); {@code netty-tls-conscrypt-bare} (Netty's
+ * {@code SslHandler} over the very engine {@code jevent-tls-conscrypt} gets from
+ * {@link SslContexts}; stalls on 64 KiB messages);
+ * {@code netty-tls-openssl} (Netty's {@code SslHandler} on netty-tcnative BoringSSL, Netty's
+ * fastest TLS; Linux x86-64 only, the one native build the benchmarks depend on).
  */
 public final class EchoServer {
     /** What every server implementation offers the driver. */
@@ -33,7 +43,8 @@ public final class EchoServer {
     public static void main(String[] args) throws Exception {
         if (args.length != 1 && args.length != 3) {
             System.err.println("usage: EchoServer jevent|netty|nio");
-            System.err.println("       EchoServer jevent-tls-conscrypt|jevent-tls-jdk|netty-tls-jdk CERT_PEM KEY_PEM");
+            System.err.println("       EchoServer jevent-tls-conscrypt|jevent-tls-jdk|netty-tls-jdk|netty-tls-conscrypt"
+                    + "|netty-tls-openssl CERT_PEM KEY_PEM");
             System.exit(2);
         }
         Impl impl = switch (args[0]) {
@@ -44,9 +55,14 @@ public final class EchoServer {
                     SslContexts.forServer(Path.of(args[1]), Path.of(args[2])).provider(SslContexts.Provider.CONSCRYPT).build());
             case "jevent-tls-jdk" -> new JeventEchoServer(
                     SslContexts.forServer(Path.of(args[1]), Path.of(args[2])).provider(SslContexts.Provider.JDK).build());
-            case "netty-tls-jdk" -> new NettyEchoServer(io.netty.handler.ssl.SslContextBuilder
-                    .forServer(Path.of(args[1]).toFile(), Path.of(args[2]).toFile())
-                    .sslProvider(io.netty.handler.ssl.SslProvider.JDK).build());
+            case "netty-tls-jdk" -> nettyTls(args, io.netty.handler.ssl.SslProvider.JDK);
+            case "netty-tls-openssl" -> nettyTls(args, io.netty.handler.ssl.SslProvider.OPENSSL);
+            case "netty-tls-conscrypt" -> nettyConscrypt(args);
+            case "netty-tls-conscrypt-bare" -> {
+                SslContexts contexts = SslContexts.forServer(Path.of(args[1]), Path.of(args[2]))
+                        .provider(SslContexts.Provider.CONSCRYPT).build();
+                yield new NettyEchoServer(ch -> new io.netty.handler.ssl.SslHandler(contexts.newServerEngine()));
+            }
             default -> throw new IllegalArgumentException("unknown server " + args[0]);
         };
         int port = impl.start();
@@ -61,8 +77,8 @@ public final class EchoServer {
             } else if (line.equals("conns")) {
                 System.out.println(impl.connections());
                 System.out.flush();
-            } else if (line.equals("stats")) {
-                System.out.println(stats(impl));
+            } else if (line.equals("mem")) {
+                System.out.println(memory());
                 System.out.flush();
             } else if (line.equals("quit")) {
                 break;
@@ -77,8 +93,42 @@ public final class EchoServer {
                 .getProcessCpuTime();
     }
 
-    private static String stats(Impl impl) throws Exception {
-        long cpu = processCpuNanos();
+    /** Netty's own {@code SslContext} for {@code provider}, one handler per connection. */
+    private static Impl nettyTls(String[] args, io.netty.handler.ssl.SslProvider provider) throws Exception {
+        io.netty.handler.ssl.SslContext ctx = io.netty.handler.ssl.SslContextBuilder
+                .forServer(Path.of(args[1]).toFile(), Path.of(args[2]).toFile()).sslProvider(provider).build();
+        return new NettyEchoServer(ch -> ctx.newHandler(ch.alloc()));
+    }
+
+    /**
+     * Netty's own Conscrypt path: a JDK-style {@code SslContext} on the Conscrypt provider, with
+     * ALPN configured because only then does Netty wrap the engine ({@code ConscryptAlpnSslEngine})
+     * and drive it as Conscrypt ({@code SslHandler.SslEngineType.CONSCRYPT}: direct buffers,
+     * gathering unwrap). A bare Conscrypt engine is driven as a JDK one, and that path stops
+     * moving data with 64 KiB messages ({@code netty-tls-conscrypt-bare}: 0 MB/s, the loop
+     * spinning at 100% CPU). The load client sends no ALPN; the server then goes on without it.
+     */
+    private static Impl nettyConscrypt(String[] args) throws Exception {
+        io.netty.handler.ssl.SslContext ctx = io.netty.handler.ssl.SslContextBuilder
+                .forServer(Path.of(args[1]).toFile(), Path.of(args[2]).toFile())
+                .sslProvider(io.netty.handler.ssl.SslProvider.JDK)
+                .sslContextProvider(org.conscrypt.Conscrypt.newProvider())
+                .applicationProtocolConfig(new io.netty.handler.ssl.ApplicationProtocolConfig(
+                        io.netty.handler.ssl.ApplicationProtocolConfig.Protocol.ALPN,
+                        io.netty.handler.ssl.ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        io.netty.handler.ssl.ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        "http/1.1"))
+                .build();
+        return new NettyEchoServer(ch -> ctx.newHandler(ch.alloc()));
+    }
+
+    /**
+     * Heap used after two full collections (the second one also frees what the first one's
+     * finalisation and reference processing released, e.g. engines freed by a cleaner), then the
+     * resident set from {@code /proc/self/status}. A loop thread may allocate in between; the
+     * driver takes the median of three readings.
+     */
+    private static String memory() throws Exception {
         System.gc();
         System.gc();
         long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
@@ -88,6 +138,6 @@ public final class EchoServer {
                 rss = Long.parseLong(l.replaceAll("[^0-9]", "")) * 1024;
             }
         }
-        return "cpu_ns=" + cpu + " heap=" + heap + " rss=" + rss + " conns=" + impl.connections();
+        return "heap=" + heap + " rss=" + rss;
     }
 }

@@ -11,28 +11,30 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
  * Netty 4.1's echo server as its own example writes it: one boss thread, one worker thread;
  * behind an SslHandler when {@code ssl} is given.
  */
 final class NettyEchoServer implements EchoServer.Impl {
-    private final SslContext ssl;
+    private final Function<SocketChannel, ChannelHandler> ssl;
     private final AtomicInteger connections = new AtomicInteger();
     private EventLoopGroup boss;
     private EventLoopGroup worker;
     private Channel server;
 
-    /** @param ssl server TLS context, or null for plain TCP */
-    NettyEchoServer(SslContext ssl) {
+    /** @param ssl makes each connection's SslHandler, or null for plain TCP */
+    NettyEchoServer(Function<SocketChannel, ChannelHandler> ssl) {
         this.ssl = ssl;
     }
 
     @ChannelHandler.Sharable
     private final class Echo extends ChannelInboundHandlerAdapter {
+        private boolean reported;
+
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             connections.incrementAndGet();
@@ -55,6 +57,10 @@ final class NettyEchoServer implements EchoServer.Impl {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (!reported) {
+                reported = true; // the first one only: a broken peer would print thousands
+                System.err.println("netty echo: first connection error: " + cause);
+            }
             ctx.close();
         }
     }
@@ -72,7 +78,7 @@ final class NettyEchoServer implements EchoServer.Impl {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         if (ssl != null) {
-                            ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
+                            ch.pipeline().addLast(ssl.apply(ch));
                         }
                         ch.pipeline().addLast(echo);
                     }

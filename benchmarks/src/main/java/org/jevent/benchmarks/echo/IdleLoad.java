@@ -1,0 +1,142 @@
+package org.jevent.benchmarks.echo;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Server memory per idle connection: {@code count} connections (with TLS: fully handshaken) that
+ * then send nothing. Memory is read ({@link ServerProcess#memory()}: two full GCs, then heap used
+ * and VmRSS) three times at each step and the median taken: with no connection, with the first
+ * third open, with all open.
+ *
+ * <p>The figure reported is the marginal cost, from the first third to all: memory that the
+ * process freed earlier but still holds (glibc arenas, buffer pools' free lists, the native
+ * state of engines that died in the warm-up and were only collected before the first reading)
+ * is reused by the first connections without the RSS moving, so the cost "from empty"
+ * understates; it is kept as a second figure. Run it on a fresh server process (the driver
+ * does): a server that just streamed data holds far more such memory. A short warm-up (1,000
+ * connections opened and closed, 8 at a time) loads and compiles the connection path first.
+ */
+final class IdleLoad {
+    /** Handshakes in flight while the idle connections are opened (the listen backlog is 1024). */
+    private static final int OPEN_IN_FLIGHT = 64;
+    private static final int WARM_CONNECTIONS = 1000;
+
+    /**
+     * Per-connection results, bytes: marginal ({@code heapPerConn}, {@code rssPerConn}) and from
+     * empty; {@code *Spread} is max − min of the three readings with all open, per connection.
+     */
+    record Result(int connections, double heapPerConn, double rssPerConn, double heapFromEmpty, double rssFromEmpty,
+            double heapSpread, double rssSpread) {
+        double sumPerConn() {
+            return heapPerConn + rssPerConn;
+        }
+    }
+
+    private IdleLoad() {
+    }
+
+    static Result run(ServerProcess server, ClientTls tls, int count) throws Exception {
+        warm(server.address, tls);
+        if (server.awaitConnections(0, 60) != 0) {
+            throw new IllegalStateException(server.impl + " did not close the warm-up connections");
+        }
+        ServerProcess.Memory[] empty = readings(server);
+        int first = count / 3;
+        List<AutoCloseable> open = new ArrayList<>(count);
+        try {
+            openIdle(server, tls, 0, first, open);
+            ServerProcess.Memory[] third = readings(server);
+            openIdle(server, tls, first, count - first, open);
+            ServerProcess.Memory[] all = readings(server);
+            // -Djevent.echo.idleHoldSeconds=N keeps them open N s more, to inspect the server
+            // (jcmd PID GC.class_histogram, VM.native_memory with NativeMemoryTracking on)
+            Thread.sleep(Long.getLong("jevent.echo.idleHoldSeconds", 0) * 1000);
+            int more = count - first;
+            return new Result(count,
+                    (median(all, true) - median(third, true)) / (double) more,
+                    (median(all, false) - median(third, false)) / (double) more,
+                    (median(all, true) - median(empty, true)) / (double) count,
+                    (median(all, false) - median(empty, false)) / (double) count,
+                    spread(all, true) / (double) count, spread(all, false) / (double) count);
+        } finally {
+            for (AutoCloseable c : open) {
+                c.close();
+            }
+        }
+    }
+
+    private static void warm(InetSocketAddress address, ClientTls tls) throws Exception {
+        if (tls != null) {
+            HandshakeLoop loop = new HandshakeLoop(address, tls, 8, WARM_CONNECTIONS, false, 0);
+            loop.run();
+            if (loop.failure() != null) {
+                throw new IOException("warm-up handshakes failed", loop.failure());
+            }
+        } else {
+            for (int i = 0; i < WARM_CONNECTIONS; i++) {
+                SocketChannel.open(address).close();
+            }
+        }
+    }
+
+    /** Opens {@code n} more idle connections and waits until the server counts them all. */
+    private static void openIdle(ServerProcess server, ClientTls tls, int firstId, int n, List<AutoCloseable> open)
+            throws Exception {
+        if (tls == null) {
+            for (int i = 0; i < n; i++) {
+                SocketChannel ch = SocketChannel.open(server.address);
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                open.add(ch);
+            }
+        } else {
+            HandshakeLoop loop = new HandshakeLoop(server.address, tls, OPEN_IN_FLIGHT, n, true, firstId);
+            loop.run(); // on this thread: it returns once all have handshaken
+            for (TlsClientConn c : loop.kept()) {
+                open.add(c::close);
+            }
+            if (loop.failure() != null) {
+                throw new IOException("opening idle TLS connections failed", loop.failure());
+            }
+        }
+        int seen = server.awaitConnections(open.size(), 120);
+        if (seen != open.size()) {
+            throw new IllegalStateException(server.impl + " counts " + seen + " of " + open.size() + " connections");
+        }
+    }
+
+    /** Three readings, a short pause apart (a full GC each). */
+    private static ServerProcess.Memory[] readings(ServerProcess server) throws Exception {
+        ServerProcess.Memory[] m = new ServerProcess.Memory[3];
+        for (int i = 0; i < m.length; i++) {
+            if (i > 0) {
+                Thread.sleep(300);
+            }
+            m[i] = server.memory();
+        }
+        return m;
+    }
+
+    private static long[] values(ServerProcess.Memory[] m, boolean heap) {
+        long[] v = new long[m.length];
+        for (int i = 0; i < m.length; i++) {
+            v[i] = heap ? m[i].heapUsed() : m[i].rss();
+        }
+        Arrays.sort(v);
+        return v;
+    }
+
+    private static long median(ServerProcess.Memory[] m, boolean heap) {
+        return values(m, heap)[m.length / 2];
+    }
+
+    private static long spread(ServerProcess.Memory[] m, boolean heap) {
+        long[] v = values(m, heap);
+        return v[v.length - 1] - v[0];
+    }
+}
