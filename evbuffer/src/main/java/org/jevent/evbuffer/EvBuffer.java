@@ -748,7 +748,10 @@ public final class EvBuffer implements AutoCloseable {
     /**
      * Makes the first {@code n} views of the last {@link #reserveSpace} data
      * ({@code evbuffer_commit_space}): {@code vec[i].position()} bytes of each. A view may be
-     * committed short, and 0 bytes is fine.
+     * committed short, and 0 bytes is fine. A commit of one view or more ends the reservation,
+     * and the space it left unused goes back to the pool (libevent keeps it on the chain): a
+     * connection that reserved a record's worth and received nothing does not keep 17 KiB while
+     * it idles.
      *
      * @throws IllegalStateException if the end is frozen, or the buffer changed since the
      *     reservation, or {@code vec} does not hold the reserved views
@@ -761,7 +764,7 @@ public final class EvBuffer implements AutoCloseable {
             throw new IllegalArgumentException("cannot commit " + n + " extents of " + vec.length);
         }
         if (n == 0) {
-            return;
+            return; // as in libevent: nothing happens, the reservation stays valid
         }
         if (r.modCount != modCount || r.count == 0) {
             throw new IllegalStateException("the buffer changed since the space was reserved");
@@ -788,6 +791,7 @@ public final class EvBuffer implements AutoCloseable {
         }
         r.clear();
         if (total == 0) {
+            releaseTrailingEmpty();
             return;
         }
         if (newLast != lastData) {
@@ -806,6 +810,7 @@ public final class EvBuffer implements AutoCloseable {
             }
         }
         lastData = newLast;
+        releaseTrailingEmpty();
         length += total;
         mutated();
         added(total);

@@ -217,6 +217,42 @@ class SegmentPoolLeakTest {
         });
     }
 
+    /**
+     * Space reserved and committed unused goes back to the pool at once: an idle TLS connection
+     * reserves a record's worth for every unwrap that may produce nothing, and must not keep it.
+     */
+    @Test
+    void unusedReservedSpaceReturnsAtCommit() throws Throwable {
+        onFreshThread(() -> {
+            SegmentPool pool = SegmentPool.current();
+            EvBuffer a = new EvBuffer();
+            ByteBuffer[] vec = new ByteBuffer[2];
+            int n = a.reserveSpace(SegmentPool.LARGE_SIZE + 100, vec);
+            assertEquals(2, n);
+            assertEquals(2, pool.outstanding(), "two segments reserved");
+            a.commitSpace(vec, n); // nothing written
+            assertEquals(0, pool.outstanding(), "an empty commit keeps nothing");
+            a.checkInvariants();
+
+            n = a.reserveSpace(SegmentPool.LARGE_SIZE + 100, vec);
+            vec[0].put(new byte[10]);
+            a.commitSpace(vec, n); // the first view used, the second not
+            assertEquals(1, pool.outstanding(), "only the segment holding data stays");
+            assertEquals(10, a.getLength());
+            a.checkInvariants();
+
+            n = a.reserveSpace(100, vec);
+            a.commitSpace(vec, 0); // as in libevent: no views committed, the reservation stays
+            assertEquals(1, a.reserveSpace(100, vec), "the same space again");
+            vec[0].put((byte) 1);
+            a.commitSpace(vec, 1);
+            assertEquals(11, a.getLength());
+            a.free();
+            assertEquals(0, pool.outstanding());
+            return null;
+        });
+    }
+
     @Test
     void drainingEverythingReturnsEverySegment() throws Throwable {
         onFreshThread(() -> {

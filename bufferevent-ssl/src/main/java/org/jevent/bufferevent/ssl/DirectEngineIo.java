@@ -35,7 +35,7 @@ final class DirectEngineIo extends EngineIo {
         try {
             r = engine.unwrap(record, plainOut, 0, n);
         } catch (SSLException | RuntimeException e) {
-            dst.commitSpace(plainOut, 0);
+            giveBack(dst, plainOut, n);
             throw e;
         }
         dst.commitSpace(plainOut, n);
@@ -43,6 +43,14 @@ final class DirectEngineIo extends EngineIo {
             src.drain(r.bytesConsumed());
         }
         return r;
+    }
+
+    /** Ends a reservation with nothing in it, so that its space goes back to the pool. */
+    private static void giveBack(EvBuffer dst, ByteBuffer[] views, int n) {
+        for (int i = 0; i < n; i++) {
+            views[i].clear();
+        }
+        dst.commitSpace(views, n);
     }
 
     /**
@@ -69,7 +77,7 @@ final class DirectEngineIo extends EngineIo {
             dst.commitSpace(cipherOut, 1);
             return r;
         } catch (SSLException | RuntimeException e) {
-            dst.commitSpace(cipherOut, 0);
+            giveBack(dst, cipherOut, 1);
             throw e;
         } finally {
             Arrays.fill(plainIn, 0, nsrc, null); // do not keep views of memory the buffer may reuse
