@@ -18,6 +18,14 @@ final class DirectEngineIo extends EngineIo {
     /** Some engines look at every element of the destination array, even past the count. */
     private static final ByteBuffer NO_ROOM = ByteBuffer.allocateDirect(0);
     private static final int GATHER_VIEWS = 8;
+    /**
+     * A first segment holding at least this much is wrapped alone, even when it ends short of a
+     * full record: Conscrypt copies a gathered source into one buffer before encrypting it, which
+     * costs more than the shorter record does (64 KiB echo: 1.2× Netty-on-Conscrypt with this,
+     * 0.96× when every record was gathered). Smaller pieces are still gathered, so that many
+     * small writes fill one record.
+     */
+    private static final int SINGLE_VIEW_MIN = 1024;
 
     private final ByteBuffer[] plainOut = new ByteBuffer[2];
     private final ByteBuffer[] cipherOut = new ByteBuffer[1];
@@ -71,6 +79,9 @@ final class DirectEngineIo extends EngineIo {
     @Override
     SSLEngineResult wrap(SSLEngine engine, EvBuffer src, EvBuffer dst) throws SSLException {
         int nsrc = src == null ? 0 : Math.min(src.peek(MAX_RECORD_PLAINTEXT, null, plainIn), GATHER_VIEWS);
+        if (nsrc > 1 && plainIn[0].remaining() >= SINGLE_VIEW_MIN) {
+            nsrc = 1;
+        }
         dst.reserveSpace(engine.getSession().getPacketBufferSize(), cipherOut);
         try {
             SSLEngineResult r = engine.wrap(plainIn, 0, nsrc, cipherOut[0]);
