@@ -32,30 +32,10 @@ class SslBuffereventPairTest {
                 SslState.CONNECTING, Bufferevent.BEV_OPT_CLOSE_ON_FREE);
         SslBufferevent server = SslBufferevent.filter(base, pair[1], TlsTestSupport.engine(impl, false, protocol),
                 SslState.ACCEPTING, Bufferevent.BEV_OPT_CLOSE_ON_FREE);
-        byte[] data = new byte[200_000];
-        new Random(3).nextBytes(data);
-        List<String> events = new ArrayList<>();
-        server.setCallbacks(b -> b.writeBuffer(b.getInput()), null, (b, what) -> events.add("server 0x" + Integer.toHexString(what)));
-        server.enable(Bufferevent.EV_READ);
-        EvBuffer got = new EvBuffer();
-        client.setCallbacks(b -> {
-            b.readBuffer(got);
-            if (got.getLength() == data.length) {
-                base.loopBreak();
-            }
-        }, null, (b, what) -> events.add("client 0x" + Integer.toHexString(what)));
-        client.enable(Bufferevent.EV_READ);
-        client.write(data); // before the handshake: held, then sent encrypted
-        base.dispatch();
-        assertEquals(List.of("client 0x80", "server 0x80"), events.stream().sorted().toList(),
-                () -> "exactly one CONNECTED each; errors " + client.getSslErrors() + server.getSslErrors() + " " + client + " " + server + " hs " + client.getEngine().getHandshakeStatus() + "/" + server.getEngine().getHandshakeStatus());
-        byte[] back = new byte[data.length];
-        assertEquals(data.length, got.remove(back));
-        assertArrayEquals(data, back);
+        echoesIntact(client, server, 200_000, 200_000, 3); // one write, before the handshake: held, then sent encrypted
         assertEquals(protocol, client.getEngine().getSession().getProtocol());
         client.free();
         server.free();
-        got.free();
     }
 
     /**
@@ -76,12 +56,28 @@ class SslBuffereventPairTest {
                 TlsTestSupport.engine(inner, true, "TLSv1.2"), SslState.CONNECTING, Bufferevent.BEV_OPT_CLOSE_ON_FREE);
         SslBufferevent server = SslBufferevent.filter(base, outerServer,
                 TlsTestSupport.engine(inner, false, "TLSv1.2"), SslState.ACCEPTING, Bufferevent.BEV_OPT_CLOSE_ON_FREE);
-        // Small read high watermarks below: when the inner layer drains the outer one's input, the
+        // Small read high watermarks: when the inner layer drains the outer one's input, the
         // outer one resumes reading and pumps at once, inside the inner one's pump.
         outerClient.setWatermark(Bufferevent.EV_READ, 0, 20_000);
         outerServer.setWatermark(Bufferevent.EV_READ, 0, 20_000);
-        byte[] data = new byte[1 << 20];
-        new Random(5).nextBytes(data);
+        echoesIntact(client, server, 1 << 20, 100_000, 5);
+        assertEquals(List.of(), outerClient.getSslErrors());
+        assertEquals(List.of(), outerServer.getSslErrors());
+        // Each layer negotiated its own session: 1.3 outside, 1.2 inside.
+        assertEquals("TLSv1.3", outerClient.getEngine().getSession().getProtocol());
+        assertEquals("TLSv1.2", client.getEngine().getSession().getProtocol());
+        client.free();
+        server.free();
+    }
+
+    /**
+     * Writes {@code size} random bytes from {@code client} in writes of {@code chunk}, right
+     * away (before any handshake); {@code server} echoes; checks that each side connected
+     * exactly once and that the echo is intact.
+     */
+    private void echoesIntact(SslBufferevent client, SslBufferevent server, int size, int chunk, long seed) {
+        byte[] data = new byte[size];
+        new Random(seed).nextBytes(data);
         List<String> events = new ArrayList<>();
         server.setCallbacks(b -> b.writeBuffer(b.getInput()), null, (b, what) -> events.add("server 0x" + Integer.toHexString(what)));
         server.enable(Bufferevent.EV_READ);
@@ -93,21 +89,16 @@ class SslBuffereventPairTest {
             }
         }, null, (b, what) -> events.add("client 0x" + Integer.toHexString(what)));
         client.enable(Bufferevent.EV_READ);
-        for (int off = 0; off < data.length; off += 100_000) {
-            client.write(data, off, Math.min(100_000, data.length - off));
+        for (int off = 0; off < data.length; off += chunk) {
+            client.write(data, off, Math.min(chunk, data.length - off));
         }
         base.dispatch();
         assertEquals(List.of("client 0x80", "server 0x80"), events.stream().sorted().toList(),
-                () -> "errors " + client.getSslErrors() + server.getSslErrors() + outerClient.getSslErrors()
-                        + outerServer.getSslErrors());
+                () -> "exactly one CONNECTED each; errors " + client.getSslErrors() + server.getSslErrors() + " hs "
+                        + client.getEngine().getHandshakeStatus() + "/" + server.getEngine().getHandshakeStatus());
         byte[] back = new byte[data.length];
         assertEquals(data.length, got.remove(back));
         assertArrayEquals(data, back);
-        // Each layer negotiated its own session: 1.3 outside, 1.2 inside.
-        assertEquals("TLSv1.3", outerClient.getEngine().getSession().getProtocol());
-        assertEquals("TLSv1.2", client.getEngine().getSession().getProtocol());
-        client.free();
-        server.free();
         got.free();
     }
 }
