@@ -41,14 +41,24 @@ class SslIdleMemoryTest {
         link[0].enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
         link[1].enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
         TlsHarness.runUntil(base, () -> connected[0] == 2, Duration.ofSeconds(20));
-        TlsHarness.runFor(base, Duration.ofMillis(50)); // TLS 1.3 session tickets may still be on their way
-        assertEquals(before, SegmentPool.current().outstanding(), "segments held after the handshake");
+        settles(before, "after the handshake"); // TLS 1.3 session tickets may still be on their way
 
         link[0].write(new byte[100_000]);
         TlsHarness.runUntil(base, () -> got[0] == 100_000, Duration.ofSeconds(20));
-        TlsHarness.runFor(base, Duration.ofMillis(50)); // let the last flights settle
-        assertEquals(before, SegmentPool.current().outstanding(), "segments held while idle after an exchange");
+        settles(before, "while idle after an exchange");
         link[0].free();
         link[1].free();
+    }
+
+    /**
+     * Runs the loop until every segment is back (bytes in flight on loopback are in buffers for
+     * a moment), within a bound that only a segment kept for good can exceed.
+     */
+    private void settles(long before, String when) {
+        try {
+            TlsHarness.runUntil(base, () -> SegmentPool.current().outstanding() == before, Duration.ofSeconds(3));
+        } catch (AssertionError stillHeld) {
+            assertEquals(before, SegmentPool.current().outstanding(), "segments held " + when);
+        }
     }
 }
