@@ -1,6 +1,5 @@
 package org.jevent.bufferevent;
 
-import static org.jevent.bufferevent.BevTestSupport.closeQuietly;
 import static org.jevent.bufferevent.Bufferevent.BEV_EVENT_CONNECTED;
 import static org.jevent.bufferevent.Bufferevent.BEV_EVENT_EOF;
 import static org.jevent.bufferevent.Bufferevent.BEV_EVENT_ERROR;
@@ -28,29 +27,12 @@ import java.util.List;
 import java.util.Random;
 import org.jevent.eventbase.EvConnListener;
 import org.jevent.eventbase.Event;
-import org.jevent.eventbase.EventBase;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Contract points of the Javadoc not covered by the C scenarios. */
 @Timeout(30)
-class BuffereventBehaviourTest {
-    private final EventBase base = new EventBase();
-    private final List<AutoCloseable> toClose = new ArrayList<>();
-
-    @AfterEach
-    void cleanup() {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            closeQuietly(toClose.get(i));
-        }
-        base.free();
-    }
-
-    private <T extends AutoCloseable> T closeLater(T c) {
-        toClose.add(c);
-        return c;
-    }
+class BuffereventBehaviourTest extends LoopTestBase {
 
     private EvConnListener greeter(byte[] greeting) throws Exception {
         return closeLater(EvConnListener.newBind(base, (l, ch, peer) -> {

@@ -1,6 +1,5 @@
 package org.jevent.bufferevent;
 
-import static org.jevent.bufferevent.BevTestSupport.closeQuietly;
 import static org.jevent.bufferevent.Bufferevent.BEV_EVENT_CONNECTED;
 import static org.jevent.bufferevent.Bufferevent.BEV_EVENT_EOF;
 import static org.jevent.bufferevent.Bufferevent.BEV_EVENT_ERROR;
@@ -28,7 +27,6 @@ import java.util.Random;
 import org.jevent.eventbase.EvConnListener;
 import org.jevent.eventbase.EventBase;
 import org.jevent.evbuffer.EvBuffer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -40,23 +38,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * serving the others.
  */
 @Timeout(60)
-class FaultTest {
-    private final EventBase base = new EventBase();
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+class FaultTest extends LoopTestBase {
     private Healthy healthy;
-
-    @AfterEach
-    void cleanup() {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            closeQuietly(toClose.get(i));
-        }
-        base.free();
-    }
-
-    private <T extends AutoCloseable> T closeLater(T c) {
-        toClose.add(c);
-        return c;
-    }
 
     /** An echo client and server on the same base: 200 KB out, the same 200 KB back. */
     private final class Healthy {

@@ -1,6 +1,5 @@
 package org.jevent.bufferevent;
 
-import static org.jevent.bufferevent.BevTestSupport.closeQuietly;
 import static org.jevent.bufferevent.Bufferevent.BEV_OPT_CLOSE_ON_FREE;
 import static org.jevent.bufferevent.Bufferevent.EV_READ;
 import static org.jevent.bufferevent.Bufferevent.EV_WRITE;
@@ -15,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import org.jevent.eventbase.EventBase;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -26,27 +24,12 @@ import org.junit.jupiter.api.Timeout;
  * manual decrements, totals, invalid configurations).
  */
 @Timeout(60)
-class RateLimitTest {
+class RateLimitTest extends LoopTestBase {
     private static final long TICK_MS = 100;
     private static final long TICK_NANOS = TICK_MS * 1_000_000;
     private static final long RATE = 20 * 1024;
     private static final long MEASURE_MS = 1000;
 
-    private final EventBase base = new EventBase();
-    private final List<AutoCloseable> toClose = new ArrayList<>();
-
-    @AfterEach
-    void cleanup() {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            closeQuietly(toClose.get(i));
-        }
-        base.free();
-    }
-
-    private <T extends AutoCloseable> T closeLater(T c) {
-        toClose.add(c);
-        return c;
-    }
 
     /** A connected pair of socket bufferevents; [0] sends, [1] receives. */
     private SocketBufferevent[] connection() throws Exception {

@@ -37,7 +37,6 @@ import org.jevent.eventbase.EvConnListener;
 import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
 import org.jevent.evbuffer.EvBuffer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -47,22 +46,7 @@ import org.junit.jupiter.api.Timeout;
  * the Java port deliberately differs from C the test pins the Java behaviour and says so.
  */
 @Timeout(30)
-class RegressBuffereventTest {
-    private final EventBase base = new EventBase();
-    private final List<AutoCloseable> toClose = new ArrayList<>();
-
-    @AfterEach
-    void cleanup() {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            closeQuietly(toClose.get(i));
-        }
-        base.free();
-    }
-
-    private <T extends AutoCloseable> T closeLater(T c) {
-        toClose.add(c);
-        return c;
-    }
+class RegressBuffereventTest extends LoopTestBase {
 
     // ------------------------------------------------------------------ bufferevent, pair, flush
 

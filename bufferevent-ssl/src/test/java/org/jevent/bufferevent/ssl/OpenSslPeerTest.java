@@ -137,6 +137,12 @@ class OpenSslPeerTest {
     }
 
     private static SSLEngine clientEngine(TlsTestSupport.Impl impl, String protocol, int port) throws Exception {
+        return clientEngine(impl, protocol, "localhost", port);
+    }
+
+    /** A client engine that trusts openssl's certificate, for peer {@code host} (the name checked). */
+    private static SSLEngine clientEngine(TlsTestSupport.Impl impl, String protocol, String host, int port)
+            throws Exception {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         try (InputStream in = Files.newInputStream(certPem)) {
@@ -148,7 +154,7 @@ class OpenSslPeerTest {
         SSLContext ctx = impl == TlsTestSupport.Impl.CONSCRYPT
                 ? SSLContext.getInstance("TLS", Conscrypt.newProvider()) : SSLContext.getInstance("TLS");
         ctx.init(null, tmf.getTrustManagers(), null);
-        SSLEngine e = ctx.createSSLEngine("localhost", port);
+        SSLEngine e = ctx.createSSLEngine(host, port);
         e.setUseClientMode(true);
         e.setEnabledProtocols(new String[] {protocol});
         return e;
@@ -480,11 +486,12 @@ class OpenSslPeerTest {
         if (kind.equals("untrusted")) {
             e = TlsTestSupport.engine(impl, true, protocol); // trusts only the keytool certificate
         } else {
-            javax.net.ssl.SSLParameters p = clientEngine(impl, protocol, port).getSSLParameters();
+            // The name checked is the engine's peer host: one the certificate does not name.
+            e = clientEngine(impl, protocol, "wrong.example.test", port);
+            javax.net.ssl.SSLParameters p = e.getSSLParameters();
             p.setEndpointIdentificationAlgorithm("HTTPS");
             p.setServerNames(List.of(new javax.net.ssl.SNIHostName("wrong.example.test")));
-            // The name checked is the engine's peer host: make it one the certificate does not name.
-            e = rehost(impl, protocol, port, p);
+            e.setSSLParameters(p);
         }
         SslBufferevent c = SslBufferevent.socket(base, null, e, SslState.CONNECTING, 0);
         List<String> events = new ArrayList<>();
@@ -500,27 +507,6 @@ class OpenSslPeerTest {
         assertTrue(why.toLowerCase().contains("cert") || why.toLowerCase().contains("path")
                 || why.toLowerCase().contains("name") || why.toLowerCase().contains("trust"), why);
         c.free();
-    }
-
-    private static SSLEngine rehost(TlsTestSupport.Impl impl, String protocol, int port, javax.net.ssl.SSLParameters p)
-            throws Exception {
-        // Same trust as clientEngine, a peer host the certificate does not name.
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        try (InputStream in = Files.newInputStream(certPem)) {
-            trust.setCertificateEntry("openssl", (X509Certificate) CertificateFactory.getInstance("X.509")
-                    .generateCertificate(in));
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-        tmf.init(trust);
-        SSLContext ctx = impl == TlsTestSupport.Impl.CONSCRYPT
-                ? SSLContext.getInstance("TLS", Conscrypt.newProvider()) : SSLContext.getInstance("TLS");
-        ctx.init(null, tmf.getTrustManagers(), null);
-        SSLEngine e = ctx.createSSLEngine("wrong.example.test", port);
-        e.setUseClientMode(true);
-        e.setEnabledProtocols(new String[] {protocol});
-        e.setSSLParameters(p);
-        return e;
     }
 
     private static boolean contains(Path p, String s) {
