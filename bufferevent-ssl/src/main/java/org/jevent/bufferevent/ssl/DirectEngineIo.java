@@ -31,6 +31,7 @@ final class DirectEngineIo extends EngineIo {
     private final ByteBuffer[] cipherOut = new ByteBuffer[1];
     private final ByteBuffer[] plainIn = new ByteBuffer[GATHER_VIEWS];
     private final ByteBuffer[] recordView = new ByteBuffer[1];
+    private boolean filledRoom;
 
     @Override
     SSLEngineResult unwrap(SSLEngine engine, EvBuffer src, int recordLength, EvBuffer dst) throws SSLException {
@@ -39,6 +40,7 @@ final class DirectEngineIo extends EngineIo {
         if (n == 1) {
             plainOut[1] = NO_ROOM;
         }
+        long room = plainOut[0].remaining() + (n > 1 ? plainOut[1].remaining() : 0);
         SSLEngineResult r;
         try {
             r = engine.unwrap(record, plainOut, 0, n);
@@ -46,11 +48,17 @@ final class DirectEngineIo extends EngineIo {
             giveBack(dst, plainOut, n);
             throw e;
         }
+        filledRoom = r.bytesProduced() >= room;
         dst.commitSpace(plainOut, n);
         if (r.bytesConsumed() > 0) {
             src.drain(r.bytesConsumed());
         }
         return r;
+    }
+
+    @Override
+    boolean lastUnwrapFilledRoom() {
+        return filledRoom;
     }
 
     /** Ends a reservation with nothing in it, so that its space goes back to the pool. */

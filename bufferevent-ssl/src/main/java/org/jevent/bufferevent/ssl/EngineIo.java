@@ -16,6 +16,7 @@ import org.jevent.evbuffer.EvBuffer;
 abstract class EngineIo {
     /** Most plaintext offered to one wrap: a full record. */
     static final int MAX_RECORD_PLAINTEXT = 16384;
+    static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
     static EngineIo forProvider(SslProvider provider) {
         return provider.wantsHeapBuffers ? new HeapEngineIo() : new DirectEngineIo();
@@ -38,5 +39,10 @@ abstract class EngineIo {
      */
     abstract SSLEngineResult wrap(SSLEngine engine, EvBuffer src, EvBuffer dst) throws SSLException;
 
-    static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    /**
+     * Whether the last unwrap filled all the room it was given, so that the engine may hold
+     * more plaintext of the same record (Conscrypt keeps it inside; another unwrap with an empty
+     * source gets it). Room it left unused means the record was delivered whole.
+     */
+    abstract boolean lastUnwrapFilledRoom();
 }

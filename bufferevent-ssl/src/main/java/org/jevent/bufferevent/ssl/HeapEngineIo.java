@@ -52,6 +52,12 @@ final class HeapEngineIo extends EngineIo {
         return r;
     }
 
+    /** The stage is larger than any record's plaintext: nothing is ever left behind. */
+    @Override
+    boolean lastUnwrapFilledRoom() {
+        return false;
+    }
+
     @Override
     SSLEngineResult wrap(SSLEngine engine, EvBuffer src, EvBuffer dst) throws SSLException {
         Stage stage = STAGES.get();

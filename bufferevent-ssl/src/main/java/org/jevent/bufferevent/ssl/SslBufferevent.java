@@ -577,7 +577,7 @@ public final class SslBufferevent extends Bufferevent {
             progress |= moved;
             heldPlaintext = r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW
                     || (recordLength == 0 && r.bytesProduced() > 0)
-                    || (provider == SslProvider.CONSCRYPT && r.bytesProduced() > 0);
+                    || io.lastUnwrapFilledRoom();
             handshakeStatus(r.getHandshakeStatus());
             if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
                 peerSentCloseNotify();
