@@ -629,8 +629,9 @@ public final class EvBuffer implements AutoCloseable {
      * {@link #pullup} for a caller that writes into the bytes in place: the first {@code size}
      * bytes are made contiguous in memory that this buffer alone holds (shared or lent memory is
      * copied first, so no other holder ever sees the change) and a writable view positioned at 0
-     * is returned. What the caller writes there is the buffer's content from then on. A TLS
-     * engine that decrypts in place (the JDK's) needs this. Same null results as pullup.
+     * is returned. What the caller writes there is the buffer's content from then on: the twin
+     * of C code that writes through {@code evbuffer_pullup}'s pointer (a codec that transforms
+     * in place, say). Same null results as pullup.
      */
     public ByteBuffer pullupWritable(long size) {
         int want = pullupLength(size);
