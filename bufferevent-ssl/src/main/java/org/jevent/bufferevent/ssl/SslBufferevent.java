@@ -60,9 +60,10 @@ import org.jevent.evbuffer.EvBuffer;
  *
  * <h2>Invariant</h2>
  * The pump ({@link #pump()}) never runs inside itself: a callback or a re-entrant call during a
- * pump only sets {@code pumpAgain}. {@code handshaking} is true from the start of a handshake
- * until the engine reports FINISHED; while it is, plaintext is neither wrapped nor delivered.
- * After {@code failed} nothing is wrapped or unwrapped any more.
+ * pump only sets {@code pumpAgain}. The session's state is one {@code phase} plus a few named
+ * bits: while the phase is WAITING or HANDSHAKING plaintext is neither wrapped nor delivered;
+ * FAILED is final, entered only through {@code fail(SslError, boolean)}, and after it nothing is
+ * wrapped or unwrapped any more ({@code canPump()} is the one guard).
  */
 public final class SslBufferevent extends Bufferevent {
     /** Flag: an EOF without close_notify is reported as EOF, not ERROR ({@code BUFFEREVENT_SSL_DIRTY_SHUTDOWN}). */
@@ -108,12 +109,33 @@ public final class SslBufferevent extends Bufferevent {
     private final SslState initialState;
     private int flags;
 
-    private boolean handshaking;
-    private boolean handshakeStarted;
-    private boolean everConnected;
-    private boolean localRenegotiation;
-    private boolean failed;
-    private boolean taskRunning;
+    /**
+     * Where the session stands. It moves WAITING → HANDSHAKING → OPEN, back to HANDSHAKING for
+     * a later handshake (renegotiation, key update) and on to OPEN again; from any phase it may
+     * move to FAILED, which is final.
+     */
+    private enum Phase {
+        /** Created CONNECTING or ACCEPTING on a transport not yet connected: the handshake starts with its CONNECTED. */
+        WAITING,
+        /** A handshake runs (the first, or a later one once {@link #CONNECTED_ONCE}): plaintext is neither wrapped nor delivered. */
+        HANDSHAKING,
+        /** Data flows both ways. */
+        OPEN,
+        /** The engine, the transport or the handshake's time limit failed: nothing is wrapped or unwrapped any more. */
+        FAILED
+    }
+
+    /** Named bit: the first handshake completed (CONNECTED was raised); never cleared. */
+    private static final int CONNECTED_ONCE = 0x01;
+    /** Named bit: the running handshake was started by {@link #renegotiate()}; its end raises CONNECTED again. */
+    private static final int LOCAL_RENEGOTIATION = 0x02;
+    /** Named bit: a delegated task runs off the loop thread; the pump waits for it. */
+    private static final int TASK_RUNNING = 0x04;
+
+    private Phase phase = Phase.WAITING;
+    /** The named bits above. */
+    private int bits;
+
     private boolean heldPlaintext;
     private boolean pumping;
     private boolean pumpAgain;
@@ -229,12 +251,10 @@ public final class SslBufferevent extends Bufferevent {
         if (stray > 0) {
             byte[] head = new byte[(int) Math.min(16, stray)];
             underlying.getInput().copyout(head);
-            failed = true;
             SSLException refusal = new SSLException(stray + " bytes arrived in plaintext before the TLS layer was"
                     + " added and were not consumed (" + TlsRecordHeader.hex(head) + (stray > 16 ? " ..." : "")
                     + "); refusing them: they are neither handshake nor application data");
-            recordError(new SslError(refusal, null, false));
-            updateUnderlyingReading();
+            fail(new SslError(refusal, null, false), false);
             // Reported from the deferred queue: the caller sets the callbacks after this
             // constructor returns, and an event with no callback yet would be dropped.
             base.deferredExecutor().execute(() -> {
@@ -246,12 +266,11 @@ public final class SslBufferevent extends Bufferevent {
         }
         switch (initialState) {
             case OPEN -> {
-                handshaking = false;
-                everConnected = true;
-                handshakeStarted = true;
+                phase = Phase.OPEN;
+                bits |= CONNECTED_ONCE;
             }
             case CONNECTING, ACCEPTING -> {
-                handshaking = true;
+                phase = Phase.WAITING;
                 try {
                     engine.setUseClientMode(initialState == SslState.CONNECTING);
                 } catch (IllegalArgumentException alreadyStarted) {
@@ -267,10 +286,10 @@ public final class SslBufferevent extends Bufferevent {
     }
 
     private void startHandshake() {
-        if (handshakeStarted) {
+        if (phase != Phase.WAITING) {
             return;
         }
-        handshakeStarted = true;
+        phase = Phase.HANDSHAKING;
         try {
             engine.beginHandshake();
         } catch (SSLException e) {
@@ -295,7 +314,19 @@ public final class SslBufferevent extends Bufferevent {
 
     /** True while a handshake (the first one or a later one) is in progress. */
     public boolean isHandshaking() {
-        return handshaking;
+        return handshaking();
+    }
+
+    private boolean handshaking() {
+        return phase == Phase.WAITING || phase == Phase.HANDSHAKING;
+    }
+
+    /**
+     * The one guard of the pump: nothing moves after a failure or free, nor while a delegated
+     * task holds the engine.
+     */
+    private boolean canPump() {
+        return phase != Phase.FAILED && !isFreed() && (bits & TASK_RUNNING) == 0;
     }
 
     /**
@@ -361,7 +392,7 @@ public final class SslBufferevent extends Bufferevent {
      */
     public boolean renegotiate() {
         checkLoopThread();
-        if (!provider.renegotiates || !everConnected || handshaking || failed || closing || isFreed()) {
+        if (!provider.renegotiates || phase != Phase.OPEN || closing || isFreed()) {
             return false;
         }
         try {
@@ -370,8 +401,10 @@ public final class SslBufferevent extends Bufferevent {
             recordError(SslError.of(e));
             return false;
         }
-        localRenegotiation = true;
-        handshaking = engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING;
+        bits |= LOCAL_RENEGOTIATION;
+        if (engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING) {
+            phase = Phase.HANDSHAKING;
+        }
         pump();
         return true;
     }
@@ -480,13 +513,13 @@ public final class SslBufferevent extends Bufferevent {
                 pumpAgain = false;
                 boolean progress;
                 do {
-                    if (failed || isFreed() || taskRunning) {
+                    if (!canPump()) {
                         return;
                     }
                     long before = input.getLength();
                     progress = unwrapAvailable();
                     delivered |= input.getLength() > before;
-                    if (failed || isFreed()) {
+                    if (!canPump()) {
                         return;
                     }
                     progress |= wrapPending();
@@ -541,7 +574,7 @@ public final class SslBufferevent extends Bufferevent {
         EvBuffer src = underlying.getInput();
         boolean progress = false;
         while (!engine.isInboundDone()) {
-            if (!handshaking && !readingActive() && !closing) {
+            if (!handshaking() && !readingActive() && !closing) {
                 break; // the user does not want data now; it stays in the transport's input
             }
             if (readRoom() == 0) {
@@ -592,7 +625,7 @@ public final class SslBufferevent extends Bufferevent {
                 heldPlaintext = false;
                 break;
             }
-            if (failed || isFreed() || taskRunning) {
+            if (!canPump()) {
                 return true;
             }
             if (r.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
@@ -606,7 +639,7 @@ public final class SslBufferevent extends Bufferevent {
     private boolean wrapPending() {
         boolean progress = false;
         while (true) {
-            if (failed || isFreed() || taskRunning || underlying.isFreed()) {
+            if (!canPump() || underlying.isFreed()) {
                 return progress;
             }
             HandshakeStatus hs = engine.getHandshakeStatus();
@@ -617,7 +650,7 @@ public final class SslBufferevent extends Bufferevent {
             // Conscrypt does not report NEED_WRAP after closeOutbound(): a queued close_notify is
             // wrapped until the engine says the outbound side is done.
             boolean handshakeWrap = hs == HandshakeStatus.NEED_WRAP || (closeNotifyQueued && !engine.isOutboundDone());
-            boolean data = !handshaking && writingActive() && output.getLength() > 0 && !engine.isOutboundDone();
+            boolean data = phase == Phase.OPEN && writingActive() && output.getLength() > 0 && !engine.isOutboundDone();
             if (closing && !closeNotifyQueued && output.getLength() == 0 && !handshakeWrap) {
                 engine.closeOutbound();
                 closeNotifyQueued = true;
@@ -666,9 +699,9 @@ public final class SslBufferevent extends Bufferevent {
             case FINISHED -> handshakeFinished();
             case NEED_TASK -> runDelegatedTasks();
             case NEED_WRAP, NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
-                if (!handshaking && everConnected) {
+                if (phase == Phase.OPEN) {
                     // The peer started a new handshake (renegotiation): keep data back meanwhile.
-                    handshaking = true;
+                    phase = Phase.HANDSHAKING;
                 }
             }
             default -> {
@@ -677,9 +710,12 @@ public final class SslBufferevent extends Bufferevent {
     }
 
     private void handshakeFinished() {
-        boolean first = !everConnected;
-        handshaking = false;
-        everConnected = true;
+        if (phase == Phase.FAILED) {
+            return; // final: a delegated task that ends after a failure changes nothing
+        }
+        boolean first = (bits & CONNECTED_ONCE) == 0;
+        phase = Phase.OPEN;
+        bits |= CONNECTED_ONCE;
         if (handshakeTimer != null) {
             handshakeTimer.del();
         }
@@ -688,8 +724,8 @@ public final class SslBufferevent extends Bufferevent {
             timeoutsHeld = false;
             super.setTimeouts(heldReadTimeout, heldWriteTimeout);
         }
-        if (first || localRenegotiation) {
-            localRenegotiation = false;
+        if (first || (bits & LOCAL_RENEGOTIATION) != 0) {
+            bits &= ~LOCAL_RENEGOTIATION;
             runEventcb(BEV_EVENT_CONNECTED, 0);
         }
         pumpAgain = true; // data held during the handshake can go now
@@ -704,7 +740,7 @@ public final class SslBufferevent extends Bufferevent {
         if (tasks.isEmpty()) {
             return;
         }
-        taskRunning = true;
+        bits |= TASK_RUNNING;
         // Nothing else may keep the loop alive while the task runs elsewhere (a pair has no
         // I/O events): a far timer does, as libevent's virtual events do.
         if (taskKeepAlive == null) {
@@ -718,7 +754,7 @@ public final class SslBufferevent extends Bufferevent {
             try {
                 base.execute(() -> {
                     taskKeepAlive.del();
-                    taskRunning = false;
+                    bits &= ~TASK_RUNNING;
                     handshakeStatus(engine.getHandshakeStatus());
                     pump();
                 });
@@ -735,7 +771,8 @@ public final class SslBufferevent extends Bufferevent {
         if (isFreed()) {
             return;
         }
-        if (output.getLength() <= wmWriteLow && underlying.getOutput().getLength() == 0 && everConnected && !closing) {
+        if (output.getLength() <= wmWriteLow && underlying.getOutput().getLength() == 0
+                && (bits & CONNECTED_ONCE) != 0 && !closing) {
             runWritecb(0);
         }
         maybeFinishShutdown();
@@ -743,9 +780,7 @@ public final class SslBufferevent extends Bufferevent {
 
     private void underlyingEvent(Bufferevent ub, int what) {
         if ((what & BEV_EVENT_CONNECTED) != 0) {
-            if (handshaking && !handshakeStarted) {
-                startHandshake();
-            }
+            startHandshake(); // only a WAITING session starts one
             what &= ~BEV_EVENT_CONNECTED;
             if (what == 0) {
                 return;
@@ -763,11 +798,7 @@ public final class SslBufferevent extends Bufferevent {
         if ((what & BEV_EVENT_ERROR) != 0) {
             Throwable cause = ub.getLastError();
             setLastError(cause);
-            if (cause != null) {
-                recordError(new SslError(cause, null, false));
-            }
-            failed = true;
-            cancelTimers();
+            fail(cause == null ? null : new SslError(cause, null, false), false);
         }
         runEventcb(what, 0);
     }
@@ -787,7 +818,7 @@ public final class SslBufferevent extends Bufferevent {
         } catch (SSLException expected) {
             // The JDK complains of the missing close_notify; we decide that ourselves below.
         }
-        if (handshaking && !everConnected) {
+        if ((bits & CONNECTED_ONCE) == 0) {
             failWith(new SSLException("the connection closed during the TLS handshake"), BEV_EVENT_READING);
         } else if (closing && shutdownDone) {
             return;
@@ -833,7 +864,7 @@ public final class SslBufferevent extends Bufferevent {
         if (!engine.isOutboundDone() || underlying.getOutput().getLength() > 0) {
             return; // close_notify not yet out of the transport
         }
-        if (shutdownWait != null && !peerClosed && !failed) {
+        if (shutdownWait != null && !peerClosed && phase != Phase.FAILED) {
             return; // waiting for the peer's close_notify; the timer bounds it
         }
         finishShutdown(false);
@@ -883,26 +914,43 @@ public final class SslBufferevent extends Bufferevent {
 
     // ------------------------------------------------------------------ failures and timers
 
+    /** The engine threw {@code e}: fail and report {@code direction|ERROR} (once). */
     private void tlsFailure(Throwable e, int direction) {
-        recordError(SslError.of(e));
-        stop(direction, e);
-    }
-
-    private void failWith(SSLException e, int direction) {
-        recordError(new SslError(e, null, false));
-        stop(direction, e);
-    }
-
-    /** Flushes any alert the engine wants to send, stops the pump, reports ERROR once. */
-    private void stop(int direction, Throwable e) {
-        if (failed) {
-            return;
+        if (fail(SslError.of(e), true)) {
+            fail(direction, e);
         }
-        failed = true;
+    }
+
+    /** We found {@code e} ourselves (a truncation, a close in the handshake): as {@link #tlsFailure}. */
+    private void failWith(SSLException e, int direction) {
+        if (fail(new SslError(e, null, false), true)) {
+            fail(direction, e);
+        }
+    }
+
+    /**
+     * The one way into {@link Phase#FAILED}, whatever failed (the engine, the transport, the
+     * handshake's time limit, bytes found at attach): queues {@code error} (if any), stops the
+     * timers, sends the alert the engine may hold ({@code sendAlert}: only after the engine
+     * failed or we ended the session, never on a transport that broke) and stops reading the
+     * transport. Returns false, having only queued the error, if the session had failed
+     * already; the caller reports an event only on true, except for the transport's own errors,
+     * which are passed on as they come.
+     */
+    private boolean fail(SslError error, boolean sendAlert) {
+        if (error != null) {
+            recordError(error);
+        }
+        if (phase == Phase.FAILED) {
+            return false;
+        }
+        phase = Phase.FAILED;
         cancelTimers();
-        flushAlert();
+        if (sendAlert) {
+            flushAlert();
+        }
         updateUnderlyingReading();
-        fail(direction, e);
+        return true;
     }
 
     /**
@@ -943,11 +991,9 @@ public final class SslBufferevent extends Bufferevent {
         handshakeBound = t;
         if (handshakeTimer == null) {
             handshakeTimer = Event.timer(base, (ev, what) -> {
-                if (handshaking && !failed && !isFreed()) {
-                    recordError(new SslError(new SSLException("TLS handshake timed out after " + handshakeBound),
-                            null, false));
-                    failed = true;
-                    updateUnderlyingReading();
+                if (handshaking() && !isFreed()
+                        && fail(new SslError(new SSLException("TLS handshake timed out after " + handshakeBound),
+                                null, false), false)) {
                     runEventcb(BEV_EVENT_TIMEOUT, 0);
                 }
             });
@@ -964,7 +1010,7 @@ public final class SslBufferevent extends Bufferevent {
      */
     @Override
     public void setTimeouts(Duration read, Duration write) {
-        if (!everConnected && !failed) {
+        if ((bits & CONNECTED_ONCE) == 0 && phase != Phase.FAILED) {
             checkLoopThread();
             checkNotFreed();
             if ((read != null && read.isNegative()) || (write != null && write.isNegative())) {
@@ -977,11 +1023,9 @@ public final class SslBufferevent extends Bufferevent {
             if (handshakeTimer != null) {
                 handshakeTimer.del();
             }
-            if (handshaking) {
-                // Also while the socket variant still connects: the bound covers connect and
-                // handshake (it restarts when the handshake itself starts).
-                armHandshakeTimer();
-            }
+            // Also while the socket variant still connects (WAITING): the bound covers connect
+            // and handshake (it restarts when the handshake itself starts).
+            armHandshakeTimer();
             return;
         }
         super.setTimeouts(read, write);
@@ -1016,8 +1060,8 @@ public final class SslBufferevent extends Bufferevent {
         if (underlying.isFreed()) {
             return;
         }
-        boolean want = !failed && !isFreed() && readRoom() != 0
-                && (handshaking || (closing && shutdownWait != null) || readingActive());
+        boolean want = phase != Phase.FAILED && !isFreed() && readRoom() != 0
+                && (handshaking() || (closing && shutdownWait != null) || readingActive());
         if (want) {
             unsuspendReadOf(underlying, SUSPEND_FILT_READ);
         } else {
@@ -1103,7 +1147,7 @@ public final class SslBufferevent extends Bufferevent {
     @Override
     public String toString() {
         return "SslBufferevent[" + (ownTransport ? "socket" : "filter") + ", " + initialState
-                + (handshaking ? ", handshaking" : "") + (closing ? ", closing" : "") + (failed ? ", failed" : "")
+                + ", " + phase + (closing ? ", closing" : "")
                 + ", in=" + input.getLength() + ", out=" + output.getLength() + "]";
     }
 }
