@@ -8,10 +8,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
 import org.jevent.bufferevent.Bufferevent;
@@ -59,11 +56,11 @@ import org.jevent.evbuffer.EvBuffer;
  * </ul>
  *
  * <h2>Invariant</h2>
- * The pump ({@link #pump()}) never runs inside itself: a callback or a re-entrant call during a
- * pump only sets {@code pumpAgain}. The session's state is one {@code phase} plus a few named
+ * The pump ({@link TlsPump}) never runs inside itself: a callback or a re-entrant call during a
+ * pump only asks it for another round. The session's state is one {@code phase} plus a few named
  * bits: while the phase is WAITING or HANDSHAKING plaintext is neither wrapped nor delivered;
  * FAILED is final, entered only through {@code fail(SslError, boolean)}, and after it nothing is
- * wrapped or unwrapped any more ({@code canPump()} is the one guard).
+ * wrapped or unwrapped any more ({@link TlsPump#canPump()} is the one guard).
  */
 public final class SslBufferevent extends Bufferevent {
     /** Flag: an EOF without close_notify is reported as EOF, not ERROR ({@code BUFFEREVENT_SSL_DIRTY_SHUTDOWN}). */
@@ -93,19 +90,12 @@ public final class SslBufferevent extends Bufferevent {
      */
     public static final Duration SHUTDOWN_FLUSH_LIMIT = Duration.ofSeconds(1);
 
-    /** Delegated tasks (JDK) run here, off the loop thread, so that other connections go on. */
-    private static final ExecutorService TASKS = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "jevent-tls-task");
-        t.setDaemon(true);
-        return t;
-    });
-
     private final Bufferevent underlying;
     /** True for the socket variant: the transport is ours, hidden, and closed with us. */
     private final boolean ownTransport;
     private final SSLEngine engine;
     private final SslProvider provider;
-    private final EngineIo io;
+    private final TlsPump pump;
     private final SslState initialState;
     private int flags;
 
@@ -129,16 +119,11 @@ public final class SslBufferevent extends Bufferevent {
     private static final int CONNECTED_ONCE = 0x01;
     /** Named bit: the running handshake was started by {@link #renegotiate()}; its end raises CONNECTED again. */
     private static final int LOCAL_RENEGOTIATION = 0x02;
-    /** Named bit: a delegated task runs off the loop thread; the pump waits for it. */
-    private static final int TASK_RUNNING = 0x04;
 
     private Phase phase = Phase.WAITING;
     /** The named bits above. */
     private int bits;
 
-    private boolean heldPlaintext;
-    private boolean pumping;
-    private boolean pumpAgain;
     private boolean deliveringRead;
     private boolean readAgain;
     private boolean peerClosed;
@@ -160,10 +145,8 @@ public final class SslBufferevent extends Bufferevent {
     private Duration heldWriteTimeout;
     /** The bound the handshake timer was last armed with (for its message). */
     private Duration handshakeBound;
-    private Event taskKeepAlive;
 
     private final ArrayDeque<SslError> errors = new ArrayDeque<>();
-    private final byte[] header = new byte[TlsRecordHeader.LENGTH];
 
     private SslBufferevent(EventBase base, Bufferevent underlying, boolean ownTransport, SSLEngine engine,
             SslState state, int options) {
@@ -172,11 +155,11 @@ public final class SslBufferevent extends Bufferevent {
         this.ownTransport = ownTransport;
         this.engine = engine;
         this.provider = SslProvider.of(engine);
-        this.io = EngineIo.forProvider(provider);
         this.initialState = state;
+        this.pump = new TlsPump(this, engine, EngineIo.forProvider(provider), underlying);
         output.cbSetFlags(output.addCb((buf, info) -> {
             if (info.nAdded() > 0) {
-                pump();
+                pump.run();
                 adjustWriteTimeout();
             }
         }), EvBuffer.CB_NODEFER);
@@ -246,7 +229,7 @@ public final class SslBufferevent extends Bufferevent {
     private void attach(boolean transportReady) {
         // Look before enabling: enabling may pull bytes in that were sent for the TLS layer.
         long stray = underlying.getInput().getLength();
-        underlying.setCallbacks(b -> pump(), b -> underlyingDrained(), this::underlyingEvent);
+        underlying.setCallbacks(b -> pump.run(), b -> underlyingDrained(), this::underlyingEvent);
         underlying.enable(EV_READ | EV_WRITE);
         if (stray > 0) {
             byte[] head = new byte[(int) Math.min(16, stray)];
@@ -293,11 +276,11 @@ public final class SslBufferevent extends Bufferevent {
         try {
             engine.beginHandshake();
         } catch (SSLException e) {
-            tlsFailure(e, 0);
+            engineFailed(e, 0);
             return;
         }
         armHandshakeTimer();
-        pump();
+        pump.run();
     }
 
     // ------------------------------------------------------------------ public API
@@ -321,12 +304,9 @@ public final class SslBufferevent extends Bufferevent {
         return phase == Phase.WAITING || phase == Phase.HANDSHAKING;
     }
 
-    /**
-     * The one guard of the pump: nothing moves after a failure or free, nor while a delegated
-     * task holds the engine.
-     */
-    private boolean canPump() {
-        return phase != Phase.FAILED && !isFreed() && (bits & TASK_RUNNING) == 0;
+    /** Neither failed nor freed: the pump may move bytes (its one guard, {@link TlsPump#canPump()}, adds its task). */
+    boolean isLive() {
+        return phase != Phase.FAILED && !isFreed();
     }
 
     /**
@@ -405,7 +385,7 @@ public final class SslBufferevent extends Bufferevent {
         if (engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING) {
             phase = Phase.HANDSHAKING;
         }
-        pump();
+        pump.run();
         return true;
     }
 
@@ -435,7 +415,7 @@ public final class SslBufferevent extends Bufferevent {
         shutdownTimer = Event.timer(base, (ev, what) -> shutdownTimedOut());
         shutdownTimer.add(shutdownWait != null ? shutdownWait : SHUTDOWN_FLUSH_LIMIT);
         updateUnderlyingReading();
-        pump();
+        pump.run();
         maybeFinishShutdown();
     }
 
@@ -495,43 +475,7 @@ public final class SslBufferevent extends Bufferevent {
         }
     }
 
-    // ------------------------------------------------------------------ the pump
-
-    /** Moves bytes both ways until neither direction makes progress. Never nested. */
-    private void pump() {
-        if (pumping) {
-            pumpAgain = true;
-            return;
-        }
-        if (isFreed()) {
-            return;
-        }
-        pumping = true;
-        boolean delivered = false;
-        try {
-            do {
-                pumpAgain = false;
-                boolean progress;
-                do {
-                    if (!canPump()) {
-                        return;
-                    }
-                    long before = input.getLength();
-                    progress = unwrapAvailable();
-                    delivered |= input.getLength() > before;
-                    if (!canPump()) {
-                        return;
-                    }
-                    progress |= wrapPending();
-                } while (progress);
-            } while (pumpAgain);
-        } finally {
-            pumping = false;
-            if (!isFreed()) {
-                afterPump(delivered);
-            }
-        }
-    }
+    // ------------------------------------------------------------------ the pump's view of the session
 
     /**
      * Delivers what a pump produced. A read callback that drains the input may resume reading
@@ -539,7 +483,7 @@ public final class SslBufferevent extends Bufferevent {
      * instead of calling the user inside the user, so the stack stays flat however much data
      * waits (the same shape as FilterBufferevent's input loop).
      */
-    private void afterPump(boolean delivered) {
+    void pumped(boolean delivered) {
         if (delivered) {
             if (deliveringRead) {
                 readAgain = true;
@@ -569,147 +513,56 @@ public final class SslBufferevent extends Bufferevent {
         }
     }
 
-    /** Unwraps every complete record the transport holds; true if anything moved. */
-    private boolean unwrapAvailable() {
-        EvBuffer src = underlying.getInput();
-        boolean progress = false;
-        while (!engine.isInboundDone()) {
-            if (!handshaking() && !readingActive() && !closing) {
-                break; // the user does not want data now; it stays in the transport's input
-            }
-            if (readRoom() == 0) {
-                break; // over the read high watermark: the transport pauses (updateUnderlyingReading)
-            }
-            long available = src.getLength();
-            int need = -1;
-            if (available >= TlsRecordHeader.LENGTH) {
-                src.copyout(header);
-                try {
-                    need = TlsRecordHeader.recordLength(header);
-                } catch (SSLException e) {
-                    tlsFailure(e, BEV_EVENT_READING);
-                    return true;
-                }
-            }
-            int recordLength;
-            if (need > 0 && available >= need) {
-                recordLength = need;
-            } else if (heldPlaintext) {
-                recordLength = 0; // only what the engine still holds
-            } else {
-                break;
-            }
-            SSLEngineResult r;
-            try {
-                r = io.unwrap(engine, src, recordLength, input);
-            } catch (SSLException | RuntimeException e) {
-                tlsFailure(e, BEV_EVENT_READING);
-                return true;
-            }
-            boolean moved = r.bytesConsumed() > 0 || r.bytesProduced() > 0;
-            progress |= moved;
-            heldPlaintext = r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW
-                    || (recordLength == 0 && r.bytesProduced() > 0)
-                    || io.lastUnwrapFilledRoom();
-            handshakeStatus(r.getHandshakeStatus());
-            if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
-                peerSentCloseNotify();
-                return true;
-            }
-            if (r.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW && recordLength > 0) {
-                break; // the engine wants more than one record: wait for more bytes
-            }
-            if (!moved && r.getStatus() != SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                // Nothing taken, nothing given: the engine wants something else first (a wrap,
-                // a task) or holds no more plaintext. The pump's outer loop comes back.
-                heldPlaintext = false;
-                break;
-            }
-            if (!canPump()) {
-                return true;
-            }
-            if (r.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
-                break; // answer first: the peer may be waiting for our flight
-            }
-        }
-        return progress;
+    /** Plaintext may be unwrapped now: a handshake or a shutdown needs records read, or the user wants data. */
+    boolean takesPlaintextIn() {
+        return handshaking() || readingActive() || closing;
     }
 
-    /** Wraps what the handshake or the output needs; true if anything moved. */
-    private boolean wrapPending() {
-        boolean progress = false;
-        while (true) {
-            if (!canPump() || underlying.isFreed()) {
-                return progress;
-            }
-            HandshakeStatus hs = engine.getHandshakeStatus();
-            if (hs == HandshakeStatus.NEED_TASK) {
-                runDelegatedTasks();
-                return progress;
-            }
-            // Conscrypt does not report NEED_WRAP after closeOutbound(): a queued close_notify is
-            // wrapped until the engine says the outbound side is done.
-            boolean handshakeWrap = hs == HandshakeStatus.NEED_WRAP || (closeNotifyQueued && !engine.isOutboundDone());
-            boolean data = phase == Phase.OPEN && writingActive() && output.getLength() > 0 && !engine.isOutboundDone();
-            if (closing && !closeNotifyQueued && output.getLength() == 0 && !handshakeWrap) {
-                engine.closeOutbound();
-                closeNotifyQueued = true;
-                handshakeWrap = engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP || !engine.isOutboundDone();
-            }
-            if (!handshakeWrap && !data) {
-                return progress;
-            }
-            if (!handshakeWrap && transportFull()) {
-                return progress; // resumes when the transport drains (underlyingDrained)
-            }
-            SSLEngineResult r;
-            try {
-                r = io.wrap(engine, data ? output : null, underlying.getOutput());
-            } catch (SSLException | RuntimeException e) {
-                tlsFailure(e, BEV_EVENT_WRITING);
-                return true;
-            }
-            if (r.bytesConsumed() > 0) {
-                output.drain(r.bytesConsumed());
-                writeProgress();
-            }
-            boolean moved = r.bytesConsumed() > 0 || r.bytesProduced() > 0;
-            progress |= moved;
-            handshakeStatus(r.getHandshakeStatus());
-            if (r.getStatus() == SSLEngineResult.Status.CLOSED && r.bytesProduced() == 0) {
-                return progress;
-            }
-            if (!moved && r.getHandshakeStatus() != HandshakeStatus.NEED_WRAP) {
-                return progress;
-            }
-        }
+    /** Room in the input under the read high watermark; -1 when unlimited. */
+    long plaintextRoom() {
+        return readRoom();
+    }
+
+    /** Plaintext may be wrapped now: no handshake runs and the user has writing enabled. */
+    boolean sendsPlaintextOut() {
+        return phase == Phase.OPEN && writingActive();
+    }
+
+    /** The pump took plaintext from the output: restart the write timer. */
+    void plaintextWritten() {
+        writeProgress();
+    }
+
+    /** The transport's write high watermark (0: none), read without allocating. */
+    long transportWriteHighWatermark() {
+        return writeHighWatermarkOf(underlying);
+    }
+
+    boolean closeNotifyQueued() {
+        return closeNotifyQueued;
     }
 
     /**
-     * True if the transport's output is at or over its write high watermark, or, when it has
-     * none, over {@link #TRANSPORT_WRITE_BOUND}.
+     * If a shutdown waits for the output to drain (it has: the caller saw it empty), closes
+     * the engine's outbound side so that the next wrap makes our close_notify; true if it did.
      */
-    private boolean transportFull() {
-        long high = writeHighWatermarkOf(underlying);
-        return underlying.getOutput().getLength() >= (high > 0 ? high : TRANSPORT_WRITE_BOUND);
+    boolean queueCloseNotifyIfClosing() {
+        if (!closing || closeNotifyQueued) {
+            return false;
+        }
+        engine.closeOutbound();
+        closeNotifyQueued = true;
+        return true;
     }
 
-    private void handshakeStatus(HandshakeStatus hs) {
-        switch (hs) {
-            case FINISHED -> handshakeFinished();
-            case NEED_TASK -> runDelegatedTasks();
-            case NEED_WRAP, NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
-                if (phase == Phase.OPEN) {
-                    // The peer started a new handshake (renegotiation): keep data back meanwhile.
-                    phase = Phase.HANDSHAKING;
-                }
-            }
-            default -> {
-            }
+    /** The engine is in a handshake: after OPEN that is a new one (the peer renegotiates), and data waits. */
+    void handshakeRunning() {
+        if (phase == Phase.OPEN) {
+            phase = Phase.HANDSHAKING;
         }
     }
 
-    private void handshakeFinished() {
+    void handshakeFinished() {
         if (phase == Phase.FAILED) {
             return; // final: a delegated task that ends after a failure changes nothing
         }
@@ -728,46 +581,13 @@ public final class SslBufferevent extends Bufferevent {
             bits &= ~LOCAL_RENEGOTIATION;
             runEventcb(BEV_EVENT_CONNECTED, 0);
         }
-        pumpAgain = true; // data held during the handshake can go now
-    }
-
-    private void runDelegatedTasks() {
-        List<Runnable> tasks = new ArrayList<>();
-        Runnable t;
-        while ((t = engine.getDelegatedTask()) != null) {
-            tasks.add(t);
-        }
-        if (tasks.isEmpty()) {
-            return;
-        }
-        bits |= TASK_RUNNING;
-        // Nothing else may keep the loop alive while the task runs elsewhere (a pair has no
-        // I/O events): a far timer does, as libevent's virtual events do.
-        if (taskKeepAlive == null) {
-            taskKeepAlive = Event.timer(base, (ev, what) -> { });
-        }
-        taskKeepAlive.add(Duration.ofDays(1));
-        TASKS.execute(() -> {
-            for (Runnable task : tasks) {
-                task.run();
-            }
-            try {
-                base.execute(() -> {
-                    taskKeepAlive.del();
-                    bits &= ~TASK_RUNNING;
-                    handshakeStatus(engine.getHandshakeStatus());
-                    pump();
-                });
-            } catch (IllegalStateException baseGone) {
-                // The event base was freed meanwhile; nobody is waiting for this handshake.
-            }
-        });
+        pump.again(); // data held during the handshake can go now
     }
 
     // ------------------------------------------------------------------ transport events
 
     private void underlyingDrained() {
-        pump();
+        pump.run();
         if (isFreed()) {
             return;
         }
@@ -805,7 +625,7 @@ public final class SslBufferevent extends Bufferevent {
 
     /** The transport reached end of stream: clean, dirty or truncated, by our own state. */
     private void transportEof() {
-        pump(); // records still buffered, possibly the close_notify itself
+        pump.run(); // records still buffered, possibly the close_notify itself
         if (isFreed()) {
             return;
         }
@@ -830,14 +650,14 @@ public final class SslBufferevent extends Bufferevent {
         }
     }
 
-    private void peerSentCloseNotify() {
+    void peerSentCloseNotify() {
         peerClosed = true;
         // Answer with ours (the engine may already have queued it: the wrap then sends it).
         if (!engine.isOutboundDone()) {
             engine.closeOutbound();
             closeNotifyQueued = true;
         }
-        pumpAgain = true;
+        pump.again();
         if (closing) {
             return; // maybeFinishShutdown reports, once our close_notify is out
         }
@@ -908,14 +728,14 @@ public final class SslBufferevent extends Bufferevent {
             return 1;
         }
         long before = underlying.getOutput().getLength();
-        pump();
+        pump.run();
         return underlying.getOutput().getLength() > before ? 1 : 0;
     }
 
     // ------------------------------------------------------------------ failures and timers
 
     /** The engine threw {@code e}: fail and report {@code direction|ERROR} (once). */
-    private void tlsFailure(Throwable e, int direction) {
+    void engineFailed(Throwable e, int direction) {
         if (fail(SslError.of(e), true)) {
             fail(direction, e);
         }
@@ -947,33 +767,10 @@ public final class SslBufferevent extends Bufferevent {
         phase = Phase.FAILED;
         cancelTimers();
         if (sendAlert) {
-            flushAlert();
+            pump.flushAlert();
         }
         updateUnderlyingReading();
         return true;
-    }
-
-    /**
-     * After a failure the engine may hold an alert for the peer: send it if it can be had. The
-     * first wrap is made whatever the handshake status says: Conscrypt holds its alert (a
-     * certificate it rejected, a bad record) without reporting NEED_WRAP, and without the alert
-     * a peer on a transport nobody closes would wait forever.
-     */
-    private void flushAlert() {
-        for (int i = 0; i < 4 && !underlying.isFreed(); i++) {
-            if (i > 0 && engine.getHandshakeStatus() != HandshakeStatus.NEED_WRAP) {
-                break;
-            }
-            SSLEngineResult r;
-            try {
-                r = io.wrap(engine, null, underlying.getOutput());
-            } catch (SSLException | RuntimeException ignored) {
-                return; // the alert is a courtesy; the failure itself is already recorded
-            }
-            if (r.bytesProduced() == 0) {
-                break;
-            }
-        }
     }
 
     private void recordError(SslError e) {
@@ -1042,9 +839,7 @@ public final class SslBufferevent extends Bufferevent {
     }
 
     private void cancelTimers() {
-        if (taskKeepAlive != null) {
-            taskKeepAlive.del();
-        }
+        pump.dropTaskKeepAlive();
         if (handshakeTimer != null) {
             handshakeTimer.del();
         }
@@ -1072,7 +867,7 @@ public final class SslBufferevent extends Bufferevent {
     @Override
     protected void startReading() {
         updateUnderlyingReading();
-        pump();
+        pump.run();
     }
 
     @Override
@@ -1082,7 +877,7 @@ public final class SslBufferevent extends Bufferevent {
 
     @Override
     protected void startWriting() {
-        pump();
+        pump.run();
     }
 
     @Override
@@ -1095,37 +890,10 @@ public final class SslBufferevent extends Bufferevent {
         return output.getLength() > 0 || (!underlying.isFreed() && underlying.getOutput().getLength() > 0);
     }
 
-    /**
-     * Releases the engine's native state now rather than at garbage collection: both directions
-     * closed, and the close_notify that closing queues wrapped once and dropped (a free sends
-     * none, as in libevent). Conscrypt lets go of its SSL object and its pipe only after that
-     * wrap; without it a server churning through handshakes held two descriptors per closed
-     * connection until the next GC (19,986 pipes seen in a 10 s load run).
-     */
-    private void releaseEngine() {
-        engine.closeOutbound();
-        try {
-            engine.closeInbound();
-        } catch (SSLException ignored) {
-            // Closing without the peer's close_notify: expected when freeing a live connection.
-        }
-        if (engine.isOutboundDone()) {
-            return;
-        }
-        EvBuffer discard = new EvBuffer();
-        try {
-            io.wrap(engine, null, discard);
-        } catch (SSLException | RuntimeException ignored) {
-            // The engine is being dropped; whatever it wanted to say goes nowhere.
-        } finally {
-            discard.free();
-        }
-    }
-
     @Override
     protected void onFree() {
         cancelTimers();
-        releaseEngine();
+        pump.releaseEngine();
         if (underlying.isFreed()) {
             return;
         }
