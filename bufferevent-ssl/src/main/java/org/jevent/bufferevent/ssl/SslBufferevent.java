@@ -96,6 +96,7 @@ public final class SslBufferevent extends Bufferevent {
     private final SSLEngine engine;
     private final SslProvider provider;
     private final TlsPump pump;
+    private final SecureClose close;
     private final SslState initialState;
     private int flags;
 
@@ -126,18 +127,6 @@ public final class SslBufferevent extends Bufferevent {
 
     private boolean deliveringRead;
     private boolean readAgain;
-    private boolean peerClosed;
-    private boolean eofReported;
-    /** The peer's close_notify arrived; EOF is reported when the pump that read it ends. */
-    private boolean eofPending;
-
-    // Secure disconnect
-    private boolean closing;
-    private boolean closeNotifyQueued;
-    private Duration shutdownWait;
-    private Event shutdownTimer;
-    private boolean shutdownDone;
-
     private Event handshakeTimer;
     /** Timeouts set before the first handshake completed; they become the generic timers then. */
     private boolean timeoutsHeld;
@@ -156,7 +145,8 @@ public final class SslBufferevent extends Bufferevent {
         this.engine = engine;
         this.provider = SslProvider.of(engine);
         this.initialState = state;
-        this.pump = new TlsPump(this, engine, EngineIo.forProvider(provider), underlying);
+        this.close = new SecureClose(this, engine, underlying);
+        this.pump = new TlsPump(this, close, engine, EngineIo.forProvider(provider), underlying);
         output.cbSetFlags(output.addCb((buf, info) -> {
             if (info.nAdded() > 0) {
                 pump.run();
@@ -372,7 +362,7 @@ public final class SslBufferevent extends Bufferevent {
      */
     public boolean renegotiate() {
         checkLoopThread();
-        if (!provider.renegotiates || phase != Phase.OPEN || closing || isFreed()) {
+        if (!provider.renegotiates || phase != Phase.OPEN || close.isShuttingDown() || isFreed()) {
             return false;
         }
         try {
@@ -402,26 +392,21 @@ public final class SslBufferevent extends Bufferevent {
     public void shutdown(Duration waitForPeer) {
         checkLoopThread();
         checkNotFreed();
-        if (closing) {
+        if (close.isShuttingDown()) {
             return;
         }
         if (waitForPeer != null && waitForPeer.isNegative()) {
             throw new IllegalArgumentException("negative wait: " + waitForPeer);
         }
-        closing = true;
-        shutdownWait = waitForPeer == null || waitForPeer.isZero() ? null : waitForPeer;
-        // Bounded in every case: without a wait for the peer, a transport that never takes
-        // the close_notify (a peer that does not read) must not hold the shutdown forever.
-        shutdownTimer = Event.timer(base, (ev, what) -> shutdownTimedOut());
-        shutdownTimer.add(shutdownWait != null ? shutdownWait : SHUTDOWN_FLUSH_LIMIT);
+        close.start(waitForPeer);
         updateUnderlyingReading();
         pump.run();
-        maybeFinishShutdown();
+        close.maybeFinish();
     }
 
     /** True once {@link #shutdown} was called. */
     public boolean isShuttingDown() {
-        return closing;
+        return close.isShuttingDown();
     }
 
     /**
@@ -470,7 +455,7 @@ public final class SslBufferevent extends Bufferevent {
     }
 
     private void refuseIfClosing() {
-        if (closing && base.isInLoopThread()) {
+        if (close.isShuttingDown() && base.isInLoopThread()) {
             throw new IllegalStateException("the TLS bufferevent is shut down: no more writes");
         }
     }
@@ -504,18 +489,12 @@ public final class SslBufferevent extends Bufferevent {
                 }
             }
         }
-        if (eofPending && !isFreed()) {
-            eofPending = false;
-            reportEof(BEV_EVENT_READING | BEV_EVENT_EOF);
-        }
-        if (!isFreed()) {
-            maybeFinishShutdown();
-        }
+        close.afterPump();
     }
 
     /** Plaintext may be unwrapped now: a handshake or a shutdown needs records read, or the user wants data. */
     boolean takesPlaintextIn() {
-        return handshaking() || readingActive() || closing;
+        return handshaking() || readingActive() || close.isShuttingDown();
     }
 
     /** Room in the input under the read high watermark; -1 when unlimited. */
@@ -536,23 +515,6 @@ public final class SslBufferevent extends Bufferevent {
     /** The transport's write high watermark (0: none), read without allocating. */
     long transportWriteHighWatermark() {
         return writeHighWatermarkOf(underlying);
-    }
-
-    boolean closeNotifyQueued() {
-        return closeNotifyQueued;
-    }
-
-    /**
-     * If a shutdown waits for the output to drain (it has: the caller saw it empty), closes
-     * the engine's outbound side so that the next wrap makes our close_notify; true if it did.
-     */
-    boolean queueCloseNotifyIfClosing() {
-        if (!closing || closeNotifyQueued) {
-            return false;
-        }
-        engine.closeOutbound();
-        closeNotifyQueued = true;
-        return true;
     }
 
     /** The engine is in a handshake: after OPEN that is a new one (the peer renegotiates), and data waits. */
@@ -592,10 +554,10 @@ public final class SslBufferevent extends Bufferevent {
             return;
         }
         if (output.getLength() <= wmWriteLow && underlying.getOutput().getLength() == 0
-                && (bits & CONNECTED_ONCE) != 0 && !closing) {
+                && (bits & CONNECTED_ONCE) != 0 && !close.isShuttingDown()) {
             runWritecb(0);
         }
-        maybeFinishShutdown();
+        close.maybeFinish();
     }
 
     private void underlyingEvent(Bufferevent ub, int what) {
@@ -610,9 +572,7 @@ public final class SslBufferevent extends Bufferevent {
             transportEof();
             return;
         }
-        if ((what & BEV_EVENT_ERROR) != 0 && peerClosed && eofReported) {
-            // The peer closed cleanly and EOF was reported; that its socket then refused our
-            // answering close_notify (it had gone already: EPIPE, reset) is no news.
+        if ((what & BEV_EVENT_ERROR) != 0 && close.isStaleTransportError()) {
             return;
         }
         if ((what & BEV_EVENT_ERROR) != 0) {
@@ -623,102 +583,23 @@ public final class SslBufferevent extends Bufferevent {
         runEventcb(what, 0);
     }
 
-    /** The transport reached end of stream: clean, dirty or truncated, by our own state. */
+    /** The transport reached end of stream: clean, dirty or truncated, by our own state ({@link SecureClose}). */
     private void transportEof() {
         pump.run(); // records still buffered, possibly the close_notify itself
-        if (isFreed()) {
-            return;
-        }
-        if (peerClosed) {
-            reportEof(BEV_EVENT_READING | BEV_EVENT_EOF);
-            return;
-        }
-        try {
-            engine.closeInbound();
-        } catch (SSLException expected) {
-            // The JDK complains of the missing close_notify; we decide that ourselves below.
-        }
-        if ((bits & CONNECTED_ONCE) == 0) {
-            failWith(new SSLException("the connection closed during the TLS handshake"), BEV_EVENT_READING);
-        } else if (closing && shutdownDone) {
-            return;
-        } else if ((flags & DIRTY_SHUTDOWN) != 0) {
-            reportEof(BEV_EVENT_READING | BEV_EVENT_EOF);
-        } else {
-            failWith(new SSLException("the connection closed without close_notify (truncation)"),
-                    BEV_EVENT_READING);
+        if (!isFreed()) {
+            close.transportEof((bits & CONNECTED_ONCE) != 0);
         }
     }
 
+    /** The pump unwrapped the peer's close_notify: answered, and reported as the close says. */
     void peerSentCloseNotify() {
-        peerClosed = true;
-        // Answer with ours (the engine may already have queued it: the wrap then sends it).
-        if (!engine.isOutboundDone()) {
-            engine.closeOutbound();
-            closeNotifyQueued = true;
-        }
+        close.peerSentCloseNotify();
         pump.again();
-        if (closing) {
-            return; // maybeFinishShutdown reports, once our close_notify is out
-        }
-        // Reported after this pump, once our answer is wrapped into the transport: a callback
-        // that frees us on EOF (the usual thing to do) then still lets it leave (see onFree).
-        eofPending = true;
     }
 
-    private void reportEof(int what) {
-        if (eofReported) {
-            return;
-        }
-        eofReported = true;
-        cancelTimers();
-        runEventcb(what, 0);
-    }
-
-    // ------------------------------------------------------------------ shutdown
-
-    private void maybeFinishShutdown() {
-        if (!closing || shutdownDone || isFreed() || !closeNotifyQueued) {
-            return;
-        }
-        if (!engine.isOutboundDone() || underlying.getOutput().getLength() > 0) {
-            return; // close_notify not yet out of the transport
-        }
-        if (shutdownWait != null && !peerClosed && phase != Phase.FAILED) {
-            return; // waiting for the peer's close_notify; the timer bounds it
-        }
-        finishShutdown(false);
-    }
-
-    private void shutdownTimedOut() {
-        if (shutdownDone || isFreed()) {
-            return;
-        }
-        String why = shutdownWait == null || peerClosed
-                ? "our close_notify could not be flushed to the transport within " + SHUTDOWN_FLUSH_LIMIT
-                : "the peer did not answer close_notify within " + shutdownWait;
-        recordError(new SslError(new SSLException(why), null, false));
-        finishShutdown(true);
-    }
-
-    private void finishShutdown(boolean timedOut) {
-        shutdownDone = true;
-        cancelTimers();
-        closeTransport();
-        eofReported = true;
-        runEventcb(BEV_EVENT_EOF | (timedOut ? BEV_EVENT_TIMEOUT : 0), 0);
-    }
-
-    /** Closes the transport if it is ours to close. */
-    private void closeTransport() {
-        if (underlying.isFreed()) {
-            return;
-        }
-        if (ownTransport || (getOptions() & BEV_OPT_CLOSE_ON_FREE) != 0) {
-            underlying.free();
-        } else {
-            underlying.disable(EV_READ);
-        }
+    /** Closes the transport on free or at the end of a shutdown: the socket variant's, or a filter's with CLOSE_ON_FREE. */
+    boolean closesTransport() {
+        return ownTransport || (getOptions() & BEV_OPT_CLOSE_ON_FREE) != 0;
     }
 
     @Override
@@ -741,8 +622,8 @@ public final class SslBufferevent extends Bufferevent {
         }
     }
 
-    /** We found {@code e} ourselves (a truncation, a close in the handshake): as {@link #tlsFailure}. */
-    private void failWith(SSLException e, int direction) {
+    /** We found {@code e} ourselves (a truncation, a close in the handshake): as {@link #engineFailed}. */
+    void failWith(SSLException e, int direction) {
         if (fail(new SslError(e, null, false), true)) {
             fail(direction, e);
         }
@@ -773,7 +654,7 @@ public final class SslBufferevent extends Bufferevent {
         return true;
     }
 
-    private void recordError(SslError e) {
+    void recordError(SslError e) {
         if (errors.size() == MAX_ERRORS) {
             errors.pollFirst();
         }
@@ -838,14 +719,13 @@ public final class SslBufferevent extends Bufferevent {
         return timeoutsHeld ? heldWriteTimeout : super.getWriteTimeout();
     }
 
-    private void cancelTimers() {
+    /** Stops every timer of the session: the handshake bound, a delegated task's keep-alive, the shutdown's. */
+    void cancelTimers() {
         pump.dropTaskKeepAlive();
         if (handshakeTimer != null) {
             handshakeTimer.del();
         }
-        if (shutdownTimer != null) {
-            shutdownTimer.del();
-        }
+        close.cancelTimer();
     }
 
     // ------------------------------------------------------------------ transport control
@@ -856,7 +736,7 @@ public final class SslBufferevent extends Bufferevent {
             return;
         }
         boolean want = phase != Phase.FAILED && !isFreed() && readRoom() != 0
-                && (handshaking() || (closing && shutdownWait != null) || readingActive());
+                && (handshaking() || close.waitsForPeer() || readingActive());
         if (want) {
             unsuspendReadOf(underlying, SUSPEND_FILT_READ);
         } else {
@@ -897,7 +777,7 @@ public final class SslBufferevent extends Bufferevent {
         if (underlying.isFreed()) {
             return;
         }
-        if (ownTransport || (getOptions() & BEV_OPT_CLOSE_ON_FREE) != 0) {
+        if (closesTransport()) {
             // Ciphertext still waiting in the transport (typically our answer to the peer's
             // close_notify) gets one immediate write before the transport closes.
             if (underlying.getOutput().getLength() > 0) {
@@ -915,7 +795,7 @@ public final class SslBufferevent extends Bufferevent {
     @Override
     public String toString() {
         return "SslBufferevent[" + (ownTransport ? "socket" : "filter") + ", " + initialState
-                + ", " + phase + (closing ? ", closing" : "")
+                + ", " + phase + (close.isShuttingDown() ? ", closing" : "")
                 + ", in=" + input.getLength() + ", out=" + output.getLength() + "]";
     }
 }

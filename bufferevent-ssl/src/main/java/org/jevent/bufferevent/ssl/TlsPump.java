@@ -44,6 +44,7 @@ final class TlsPump {
     private static final int TASK_RUNNING = 0x08;
 
     private final SslBufferevent session;
+    private final SecureClose close;
     private final EventBase base;
     private final SSLEngine engine;
     private final EngineIo io;
@@ -57,8 +58,9 @@ final class TlsPump {
     private int state;
     private Event taskKeepAlive;
 
-    TlsPump(SslBufferevent session, SSLEngine engine, EngineIo io, Bufferevent transport) {
+    TlsPump(SslBufferevent session, SecureClose close, SSLEngine engine, EngineIo io, Bufferevent transport) {
         this.session = session;
+        this.close = close;
         this.base = session.getBase();
         this.engine = engine;
         this.io = io;
@@ -200,9 +202,9 @@ final class TlsPump {
             // Conscrypt does not report NEED_WRAP after closeOutbound(): a queued close_notify is
             // wrapped until the engine says the outbound side is done.
             boolean handshakeWrap = hs == HandshakeStatus.NEED_WRAP
-                    || (session.closeNotifyQueued() && !engine.isOutboundDone());
+                    || (close.oursQueued() && !engine.isOutboundDone());
             boolean data = session.sendsPlaintextOut() && plainOut.getLength() > 0 && !engine.isOutboundDone();
-            if (!handshakeWrap && plainOut.getLength() == 0 && session.queueCloseNotifyIfClosing()) {
+            if (!handshakeWrap && plainOut.getLength() == 0 && close.queueOursIfShuttingDown()) {
                 handshakeWrap = engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP || !engine.isOutboundDone();
             }
             if (!handshakeWrap && !data) {
