@@ -14,7 +14,7 @@ import org.jevent.evbuffer.EvBuffer;
  * transport, with callbacks for data read, output drained and events. Subclasses supply the
  * transport: {@link SocketBufferevent} (a socket), {@link PairBufferevent} (the other half of a
  * pair), {@link FilterBufferevent} (another bufferevent, through filters); the TLS bufferevents
- * of {@code bufferevent-ssl} are built the same way.
+ * of {@code bufferevent-ssl} are layered the same way, on {@link LayeredBufferevent}.
  *
  * <h2>Semantics kept from libevent</h2>
  * <ul>
@@ -164,6 +164,13 @@ public abstract class Bufferevent implements AutoCloseable {
         base.checkInLoopThread();
         this.options = options;
         input.setMaxRead(maxSingleRead);
+        // The one output callback of every variant: what the user adds is moved on at once.
+        output.cbSetFlags(output.addCb((buf, info) -> {
+            if (info.nAdded() > 0) {
+                outputAdded();
+                adjustWriteTimeout();
+            }
+        }), EvBuffer.CB_NODEFER);
     }
 
     // ------------------------------------------------------------------ factories
@@ -338,6 +345,13 @@ public abstract class Bufferevent implements AutoCloseable {
 
     /** The transport should stop writing. */
     protected abstract void stopWriting();
+
+    /** Bytes were added to the output: by default, write them if writing runs. */
+    void outputAdded() {
+        if (writingActive()) {
+            startWriting();
+        }
+    }
 
     // ------------------------------------------------------------------ reading and writing
 
@@ -979,30 +993,6 @@ public abstract class Bufferevent implements AutoCloseable {
 
     /** Variant's part of free: stop the transport, close what CLOSE_ON_FREE says to close. */
     protected abstract void onFree();
-
-    // ------------------------------------------------------------------ for variants in other packages
-
-    /**
-     * Pauses reading of {@code other} for {@code reason}: how a variant layered on another
-     * bufferevent (a filter, a TLS bufferevent) applies back-pressure to it.
-     */
-    protected static void suspendReadOf(Bufferevent other, int reason) {
-        other.suspendRead(reason);
-    }
-
-    /**
-     * The write high watermark of {@code other} (0: none), without the record
-     * {@link #getWatermark} allocates: a layer writing into another bufferevent checks it on
-     * every record.
-     */
-    protected static long writeHighWatermarkOf(Bufferevent other) {
-        return other.wmWriteHigh;
-    }
-
-    /** Lifts a {@link #suspendReadOf} pause. */
-    protected static void unsuspendReadOf(Bufferevent other, int reason) {
-        other.unsuspendRead(reason);
-    }
 
     // ------------------------------------------------------------------ threads
 

@@ -1,7 +1,6 @@
 package org.jevent.bufferevent;
 
 import org.jevent.eventbase.EventBase;
-import org.jevent.evbuffer.EvBuffer;
 
 /**
  * One half of a pair of bufferevents joined without a socket: libevent's
@@ -25,14 +24,6 @@ public final class PairBufferevent extends Bufferevent {
 
     private PairBufferevent(EventBase base, int options) {
         super(base, options | BEV_OPT_DEFER_CALLBACKS);
-        output.cbSetFlags(output.addCb((buf, info) -> {
-            if (info.nAdded() > 0) {
-                if (wantsToTalk(this, partner)) {
-                    transfer(this, partner, false);
-                }
-                adjustWriteTimeout();
-            }
-        }), EvBuffer.CB_NODEFER);
     }
 
     /**

@@ -17,7 +17,6 @@ import java.util.concurrent.Executors;
 import org.jevent.eventbase.DeferredCallback;
 import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
-import org.jevent.evbuffer.EvBuffer;
 
 /**
  * A bufferevent over a {@link SocketChannel}: libevent's {@code bufferevent_sock.c}.
@@ -55,11 +54,6 @@ public final class SocketBufferevent extends Bufferevent {
     private SocketBufferevent(EventBase base, int options) {
         super(base, options);
         this.writeSoon = new DeferredCallback(base, this::writeNow);
-        output.cbSetFlags(output.addCb((buf, info) -> {
-            if (info.nAdded() > 0) {
-                outputAdded();
-            }
-        }), EvBuffer.CB_NODEFER);
         input.freeze(false);
         output.freeze(true);
     }
@@ -247,13 +241,6 @@ public final class SocketBufferevent extends Bufferevent {
             writeEv.del();
         }
         writeSoon.cancel();
-    }
-
-    private void outputAdded() {
-        if (writingActive() && writeEv != null && !connecting) {
-            writeSoon.schedule();
-        }
-        adjustWriteTimeout();
     }
 
     /**

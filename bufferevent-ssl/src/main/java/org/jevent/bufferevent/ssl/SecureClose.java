@@ -184,20 +184,8 @@ final class SecureClose {
     private void finish(boolean timedOut) {
         state |= SHUTDOWN_DONE | EOF_REPORTED;
         session.cancelTimers();
-        closeTransport();
+        session.endTransport();
         session.triggerEvent(Bufferevent.BEV_EVENT_EOF | (timedOut ? Bufferevent.BEV_EVENT_TIMEOUT : 0), 0);
-    }
-
-    /** Closes the transport if it is ours to close; otherwise stops reading it. */
-    private void closeTransport() {
-        if (transport.isFreed()) {
-            return;
-        }
-        if (session.closesTransport()) {
-            transport.free();
-        } else {
-            transport.disable(Bufferevent.EV_READ);
-        }
     }
 
     void cancelTimer() {

@@ -13,6 +13,7 @@ import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
 import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.FlushMode;
+import org.jevent.bufferevent.LayeredBufferevent;
 import org.jevent.bufferevent.SocketBufferevent;
 import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
@@ -62,7 +63,7 @@ import org.jevent.evbuffer.EvBuffer;
  * FAILED is final, entered only through {@code fail(SslError, boolean)}, and after it nothing is
  * wrapped or unwrapped any more ({@link TlsPump#canPump()} is the one guard).
  */
-public final class SslBufferevent extends Bufferevent {
+public final class SslBufferevent extends LayeredBufferevent {
     /** Flag: an EOF without close_notify is reported as EOF, not ERROR ({@code BUFFEREVENT_SSL_DIRTY_SHUTDOWN}). */
     public static final int DIRTY_SHUTDOWN = 0x01;
     /**
@@ -90,7 +91,6 @@ public final class SslBufferevent extends Bufferevent {
      */
     public static final Duration SHUTDOWN_FLUSH_LIMIT = Duration.ofSeconds(1);
 
-    private final Bufferevent underlying;
     /** True for the socket variant: the transport is ours, hidden, and closed with us. */
     private final boolean ownTransport;
     private final SSLEngine engine;
@@ -125,8 +125,8 @@ public final class SslBufferevent extends Bufferevent {
     /** The named bits above. */
     private int bits;
 
-    private boolean deliveringRead;
-    private boolean readAgain;
+    /** The pump put plaintext in the input that the delivery loop has not yet handed to the user. */
+    private boolean undelivered;
     private Event handshakeTimer;
     /** Timeouts set before the first handshake completed; they become the generic timers then. */
     private boolean timeoutsHeld;
@@ -137,22 +137,15 @@ public final class SslBufferevent extends Bufferevent {
 
     private final ArrayDeque<SslError> errors = new ArrayDeque<>();
 
-    private SslBufferevent(EventBase base, Bufferevent underlying, boolean ownTransport, SSLEngine engine,
+    private SslBufferevent(Bufferevent underlying, boolean ownTransport, SSLEngine engine,
             SslState state, int options) {
-        super(base, options);
-        this.underlying = underlying;
+        super(underlying, options, ownTransport);
         this.ownTransport = ownTransport;
         this.engine = engine;
         this.provider = SslProvider.of(engine);
         this.initialState = state;
         this.close = new SecureClose(this, engine, underlying);
         this.pump = new TlsPump(this, close, engine, EngineIo.forProvider(provider), underlying);
-        output.cbSetFlags(output.addCb((buf, info) -> {
-            if (info.nAdded() > 0) {
-                pump.run();
-                adjustWriteTimeout();
-            }
-        }), EvBuffer.CB_NODEFER);
     }
 
     // ------------------------------------------------------------------ construction
@@ -175,7 +168,7 @@ public final class SslBufferevent extends Bufferevent {
         if (underlying.isFreed()) {
             throw new IllegalStateException("the underlying bufferevent was freed");
         }
-        SslBufferevent bev = new SslBufferevent(base, underlying, false, engine, state, options);
+        SslBufferevent bev = new SslBufferevent(underlying, false, engine, state, options);
         bev.attach(true);
         return bev;
     }
@@ -193,7 +186,7 @@ public final class SslBufferevent extends Bufferevent {
         int socketOptions = options & BEV_OPT_CLOSE_ON_FREE;
         SocketBufferevent transport = SocketBufferevent.create(base, channel, socketOptions);
         noDelay(channel);
-        SslBufferevent bev = new SslBufferevent(base, transport, true, engine, state,
+        SslBufferevent bev = new SslBufferevent(transport, true, engine, state,
                 options & ~BEV_OPT_CLOSE_ON_FREE);
         // Without a connected channel the handshake waits for the transport's CONNECTED.
         bev.attach(channel != null && channel.isConnected());
@@ -217,13 +210,12 @@ public final class SslBufferevent extends Bufferevent {
     }
 
     private void attach(boolean transportReady) {
-        // Look before enabling: enabling may pull bytes in that were sent for the TLS layer.
-        long stray = underlying.getInput().getLength();
-        underlying.setCallbacks(b -> pump.run(), b -> underlyingDrained(), this::underlyingEvent);
-        underlying.enable(EV_READ | EV_WRITE);
+        // Bytes the transport read before the TLS layer was added.
+        long stray = transport().getInput().getLength();
+        takeOverTransport();
         if (stray > 0) {
             byte[] head = new byte[(int) Math.min(16, stray)];
-            underlying.getInput().copyout(head);
+            transport().getInput().copyout(head);
             SSLException refusal = new SSLException(stray + " bytes arrived in plaintext before the TLS layer was"
                     + " added and were not consumed (" + TlsRecordHeader.hex(head) + (stray > 16 ? " ..." : "")
                     + "); refusing them: they are neither handshake nor application data");
@@ -255,7 +247,7 @@ public final class SslBufferevent extends Bufferevent {
             }
             default -> throw new AssertionError(initialState);
         }
-        updateUnderlyingReading();
+        updateTransportReading();
     }
 
     private void startHandshake() {
@@ -399,7 +391,7 @@ public final class SslBufferevent extends Bufferevent {
             throw new IllegalArgumentException("negative wait: " + waitForPeer);
         }
         close.start(waitForPeer);
-        updateUnderlyingReading();
+        updateTransportReading();
         pump.run();
         close.maybeFinish();
     }
@@ -420,18 +412,19 @@ public final class SslBufferevent extends Bufferevent {
         if (!ownTransport) {
             throw new IllegalStateException("connect the underlying bufferevent of a TLS filter instead");
         }
-        ((SocketBufferevent) underlying).connect(address);
+        ((SocketBufferevent) transport()).connect(address);
         noDelay(getChannel());
     }
 
     /** The channel of the socket variant (null before connect); null for the filter variant. */
     public SocketChannel getChannel() {
-        return ownTransport ? ((SocketBufferevent) underlying).getChannel() : null;
+        return ownTransport ? ((SocketBufferevent) transport()).getChannel() : null;
     }
 
+    /** The filter variant's underlying bufferevent; null for the socket variant, whose transport is hidden. */
     @Override
     public Bufferevent getUnderlying() {
-        return ownTransport ? null : underlying;
+        return ownTransport ? null : transport();
     }
 
     // ------------------------------------------------------------------ writes after shutdown
@@ -463,33 +456,36 @@ public final class SslBufferevent extends Bufferevent {
     // ------------------------------------------------------------------ the pump's view of the session
 
     /**
-     * Delivers what a pump produced. A read callback that drains the input may resume reading
-     * and so pump again; that nested pump only asks for another round here ({@code readAgain})
-     * instead of calling the user inside the user, so the stack stays flat however much data
-     * waits (the same shape as FilterBufferevent's input loop).
+     * After each pump: delivers the plaintext it unwrapped through the delivery loop of
+     * {@link LayeredBufferevent#deliverInput}. A read callback that drains the input may resume
+     * reading and so pump again; that nested pump unwraps, and its delivery only asks the running
+     * loop for another round, so the user is never called inside the user and the stack stays
+     * flat however much data waits. Then EOF and the shutdown's end, if due.
      */
     void pumped(boolean delivered) {
         if (delivered) {
-            if (deliveringRead) {
-                readAgain = true;
-            } else {
-                deliveringRead = true;
-                try {
-                    boolean again = true;
-                    while (again && !isFreed()) {
-                        readAgain = false;
-                        readProgress();
-                        if (input.getLength() >= wmReadLow) {
-                            runReadcb(0);
-                        }
-                        again = readAgain;
-                    }
-                } finally {
-                    deliveringRead = false;
-                }
-            }
+            undelivered = true;
+            deliverInput(FlushMode.NORMAL);
         }
         close.afterPump();
+    }
+
+    /** The delivery loop's step: the pump has unwrapped already; say whether it put plaintext in. */
+    @Override
+    protected boolean produceInput(FlushMode mode) {
+        boolean produced = undelivered;
+        undelivered = false;
+        return produced;
+    }
+
+    @Override
+    protected void moveInput() {
+        pump.run();
+    }
+
+    @Override
+    protected void moveOutput() {
+        pump.run();
     }
 
     /** Plaintext may be unwrapped now: a handshake or a shutdown needs records read, or the user wants data. */
@@ -512,9 +508,13 @@ public final class SslBufferevent extends Bufferevent {
         writeProgress();
     }
 
-    /** The transport's write high watermark (0: none), read without allocating. */
-    long transportWriteHighWatermark() {
-        return writeHighWatermarkOf(underlying);
+    /**
+     * How much ciphertext may wait in the transport's output before plaintext stays here: its
+     * write high watermark, or {@link #TRANSPORT_WRITE_BOUND} when it has none.
+     */
+    long transportWriteLimit() {
+        long high = transportWriteHighWatermark();
+        return high > 0 ? high : TRANSPORT_WRITE_BOUND;
     }
 
     /** The engine is in a handshake: after OPEN that is a new one (the peer renegotiates), and data waits. */
@@ -534,7 +534,7 @@ public final class SslBufferevent extends Bufferevent {
         if (handshakeTimer != null) {
             handshakeTimer.del();
         }
-        updateUnderlyingReading();
+        updateTransportReading();
         if (timeoutsHeld) {
             timeoutsHeld = false;
             super.setTimeouts(heldReadTimeout, heldWriteTimeout);
@@ -548,19 +548,21 @@ public final class SslBufferevent extends Bufferevent {
 
     // ------------------------------------------------------------------ transport events
 
-    private void underlyingDrained() {
+    @Override
+    protected void transportDrained() {
         pump.run();
         if (isFreed()) {
             return;
         }
-        if (output.getLength() <= wmWriteLow && underlying.getOutput().getLength() == 0
+        if (output.getLength() <= wmWriteLow && transport().getOutput().getLength() == 0
                 && (bits & CONNECTED_ONCE) != 0 && !close.isShuttingDown()) {
             runWritecb(0);
         }
         close.maybeFinish();
     }
 
-    private void underlyingEvent(Bufferevent ub, int what) {
+    @Override
+    protected void transportEvent(int what) {
         if ((what & BEV_EVENT_CONNECTED) != 0) {
             startHandshake(); // only a WAITING session starts one
             what &= ~BEV_EVENT_CONNECTED;
@@ -576,7 +578,7 @@ public final class SslBufferevent extends Bufferevent {
             return;
         }
         if ((what & BEV_EVENT_ERROR) != 0) {
-            Throwable cause = ub.getLastError();
+            Throwable cause = transport().getLastError();
             setLastError(cause);
             fail(cause == null ? null : new SslError(cause, null, false), false);
         }
@@ -597,9 +599,19 @@ public final class SslBufferevent extends Bufferevent {
         pump.again();
     }
 
-    /** Closes the transport on free or at the end of a shutdown: the socket variant's, or a filter's with CLOSE_ON_FREE. */
-    boolean closesTransport() {
-        return ownTransport || (getOptions() & BEV_OPT_CLOSE_ON_FREE) != 0;
+    /**
+     * At the end of a shutdown: frees the transport if it is ours to close (the socket variant's,
+     * or a filter's with CLOSE_ON_FREE); otherwise stops reading it.
+     */
+    void endTransport() {
+        if (transport().isFreed()) {
+            return;
+        }
+        if (closesTransport()) {
+            transport().free();
+        } else {
+            transport().disable(EV_READ);
+        }
     }
 
     @Override
@@ -608,9 +620,9 @@ public final class SslBufferevent extends Bufferevent {
             shutdown(null);
             return 1;
         }
-        long before = underlying.getOutput().getLength();
+        long before = transport().getOutput().getLength();
         pump.run();
-        return underlying.getOutput().getLength() > before ? 1 : 0;
+        return transport().getOutput().getLength() > before ? 1 : 0;
     }
 
     // ------------------------------------------------------------------ failures and timers
@@ -650,7 +662,7 @@ public final class SslBufferevent extends Bufferevent {
         if (sendAlert) {
             pump.flushAlert();
         }
-        updateUnderlyingReading();
+        updateTransportReading();
         return true;
     }
 
@@ -728,67 +740,26 @@ public final class SslBufferevent extends Bufferevent {
         close.cancelTimer();
     }
 
-    // ------------------------------------------------------------------ transport control
+    // ------------------------------------------------------------------ transport control and free
 
     /** The transport reads while a handshake, a shutdown or the user needs it, and we have room. */
-    private void updateUnderlyingReading() {
-        if (underlying.isFreed()) {
-            return;
-        }
-        boolean want = phase != Phase.FAILED && !isFreed() && readRoom() != 0
+    @Override
+    protected boolean wantsTransportRead() {
+        return phase != Phase.FAILED && !isFreed() && readRoom() != 0
                 && (handshaking() || close.waitsForPeer() || readingActive());
-        if (want) {
-            unsuspendReadOf(underlying, SUSPEND_FILT_READ);
-        } else {
-            suspendReadOf(underlying, SUSPEND_FILT_READ);
-        }
     }
 
+    /**
+     * Stops the timers and releases the engine; ciphertext still waiting in a transport about to
+     * be freed (typically our answer to the peer's close_notify) gets one immediate write first.
+     */
     @Override
-    protected void startReading() {
-        updateUnderlyingReading();
-        pump.run();
-    }
-
-    @Override
-    protected void stopReading() {
-        updateUnderlyingReading();
-    }
-
-    @Override
-    protected void startWriting() {
-        pump.run();
-    }
-
-    @Override
-    protected void stopWriting() {
-        // Plaintext stays in the output until writing is enabled again.
-    }
-
-    @Override
-    protected boolean hasPendingOutput() {
-        return output.getLength() > 0 || (!underlying.isFreed() && underlying.getOutput().getLength() > 0);
-    }
-
-    @Override
-    protected void onFree() {
+    protected void freeLayer() {
         cancelTimers();
         pump.releaseEngine();
-        if (underlying.isFreed()) {
-            return;
-        }
-        if (closesTransport()) {
-            // Ciphertext still waiting in the transport (typically our answer to the peer's
-            // close_notify) gets one immediate write before the transport closes.
-            if (underlying.getOutput().getLength() > 0) {
-                underlying.flush(EV_WRITE, FlushMode.FLUSH);
-            }
-            if (!underlying.isFreed()) {
-                underlying.free();
-            }
-        } else {
-            underlying.setCallbacks(null, null, null);
-            unsuspendReadOf(underlying, SUSPEND_FILT_READ);
+        Bufferevent t = transport();
+        if (!t.isFreed() && closesTransport() && t.getOutput().getLength() > 0) {
+            t.flush(EV_WRITE, FlushMode.FLUSH);
         }
     }
 

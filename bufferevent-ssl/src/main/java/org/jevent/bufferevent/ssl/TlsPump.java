@@ -241,8 +241,7 @@ final class TlsPump {
      * none, over {@link SslBufferevent#TRANSPORT_WRITE_BOUND}.
      */
     private boolean transportFull() {
-        long high = session.transportWriteHighWatermark();
-        return cipherOut.getLength() >= (high > 0 ? high : SslBufferevent.TRANSPORT_WRITE_BOUND);
+        return cipherOut.getLength() >= session.transportWriteLimit();
     }
 
     private void handshakeStatus(HandshakeStatus hs) {

@@ -1,0 +1,226 @@
+package org.jevent.bufferevent;
+
+import java.util.Objects;
+
+/**
+ * A bufferevent that reads and writes through another one, its transport: the base of
+ * {@link FilterBufferevent} and of the TLS bufferevents of {@code bufferevent-ssl}. What every
+ * layer does alike is written here once:
+ * <ul>
+ * <li>Take-over ({@link #takeOverTransport()}): the transport's callbacks become the layer's, its
+ * reading is suspended until the layer wants its bytes ({@link #wantsTransportRead()}), and both of
+ * its directions are enabled.</li>
+ * <li>Hand-back on free: a transport the layer owns, or any with {@link #BEV_OPT_CLOSE_ON_FREE}, is
+ * freed; otherwise it is left with no callbacks and its reading resumed.</li>
+ * <li>Direction changes: resuming reading adjusts the transport's reading and moves input up
+ * ({@link #moveInput()}); resuming writing, or bytes added to the output, move output down
+ * ({@link #moveOutput()}).</li>
+ * <li>A flat read-delivery loop ({@link #deliverInput}): input is produced
+ * ({@link #produceInput}) and handed to the read callback; more input asked for from inside that
+ * callback (a drain that lifts the high watermark resumes reading) is only noted, and the running
+ * loop goes round again, so the stack does not grow with the amount of data waiting.</li>
+ * </ul>
+ *
+ * <h2>For layers in other packages</h2>
+ * A layer implements the abstract hooks and uses the protected members of this class, which are
+ * the whole surface it is given; everything else of {@link Bufferevent}'s machinery is
+ * package-private.
+ *
+ * <p>Invariant: while the layer lives, the transport's callbacks are the layer's and its reading
+ * is suspended with {@code SUSPEND_FILT_READ} exactly while the layer does not want its bytes
+ * (as of the last {@link #updateTransportReading()}); the read callback never runs inside itself
+ * from {@link #deliverInput}; after free the transport is freed or has been handed back.
+ */
+public abstract class LayeredBufferevent extends Bufferevent {
+    private final Bufferevent transport;
+    private final boolean ownsTransport;
+    /** True while our read callback runs synchronously from {@link #deliverInput}. */
+    private boolean inReadcb;
+    /** Set when more input was asked for from inside that callback. */
+    private boolean moreInput;
+
+    /**
+     * A layer over {@code transport}, on the transport's base. The transport is not touched until
+     * {@link #takeOverTransport()}.
+     *
+     * @param transport the bufferevent below, live, on the caller's loop thread
+     * @param options BEV_OPT_* of this layer; with {@link #BEV_OPT_CLOSE_ON_FREE} freeing it frees
+     *     the transport
+     * @param ownsTransport true if the layer made the transport itself and nobody else sees it:
+     *     it is freed with the layer whatever the options say
+     */
+    protected LayeredBufferevent(Bufferevent transport, int options, boolean ownsTransport) {
+        super(Objects.requireNonNull(transport, "transport").base, options);
+        this.transport = transport;
+        this.ownsTransport = ownsTransport;
+    }
+
+    // ------------------------------------------------------------------ the transport
+
+    /** The bufferevent below: the one this layer reads and writes through. */
+    protected final Bufferevent transport() {
+        return transport;
+    }
+
+    /** The transport, for {@code bufferevent_get_underlying}; a layer that hides its own may say null. */
+    @Override
+    public Bufferevent getUnderlying() {
+        return transport;
+    }
+
+    /**
+     * Takes the transport over: its callbacks become this layer's, its reading is suspended
+     * (until {@link #updateTransportReading()} finds the layer wants bytes), and both its
+     * directions are enabled.
+     */
+    protected final void takeOverTransport() {
+        transport.setCallbacks(b -> moveInput(), b -> transportDrained(), (b, what) -> transportEvent(what));
+        transport.suspendRead(SUSPEND_FILT_READ);
+        transport.enable(EV_READ | EV_WRITE);
+    }
+
+    /** True if freeing this layer (or ending it) frees the transport: it is owned, or CLOSE_ON_FREE was given. */
+    protected final boolean closesTransport() {
+        return ownsTransport || (options & BEV_OPT_CLOSE_ON_FREE) != 0;
+    }
+
+    /** Suspends or resumes the transport's reading to match {@link #wantsTransportRead()}. */
+    protected final void updateTransportReading() {
+        if (transport.freed) {
+            return;
+        }
+        if (wantsTransportRead()) {
+            transport.unsuspendRead(SUSPEND_FILT_READ);
+        } else {
+            transport.suspendRead(SUSPEND_FILT_READ);
+        }
+    }
+
+    /** Whether the layer wants the transport's bytes now; by default exactly while this layer reads. */
+    protected boolean wantsTransportRead() {
+        return readingActive();
+    }
+
+    /** The transport's write high watermark (0: none), without the record {@link #getWatermark} allocates. */
+    protected final long transportWriteHighWatermark() {
+        return transport.wmWriteHigh;
+    }
+
+    // ------------------------------------------------------------------ hooks
+
+    /** Moves what the transport holds up into this layer's input and delivers it. */
+    protected abstract void moveInput();
+
+    /** Moves this layer's output down into the transport's output, as far as the layer may. */
+    protected abstract void moveOutput();
+
+    /**
+     * One production step of {@link #deliverInput}: puts input in place, or says that some was put
+     * in place since the last step; true if the input grew.
+     */
+    protected abstract boolean produceInput(FlushMode mode);
+
+    /** The transport's write callback: its output fell to its low watermark. */
+    protected abstract void transportDrained();
+
+    /** The transport's event callback. */
+    protected abstract void transportEvent(int what);
+
+    /** The layer's part of free, before the transport is freed or handed back. */
+    protected abstract void freeLayer();
+
+    // ------------------------------------------------------------------ the delivery loop
+
+    /**
+     * Produces input and runs the read callback, while there is more: returns true if any input
+     * was produced. With a mode other than NORMAL (a flush, end of stream) the first step runs
+     * in that mode and the callback runs whatever the low watermark says. Asked with NORMAL from
+     * inside our own read callback, this only notes the request ({@code moreInput}) and the
+     * running loop goes round once more.
+     */
+    protected final boolean deliverInput(FlushMode mode) {
+        if (inReadcb && mode == FlushMode.NORMAL) {
+            moreInput = true;
+            return false;
+        }
+        boolean nested = inReadcb; // e.g. flush(EV_READ, FINISHED) from inside our read callback
+        boolean producedAny = false;
+        FlushMode m = mode;
+        do {
+            moreInput = false;
+            boolean produced = produceInput(m);
+            producedAny |= produced;
+            if (produced && !freed) {
+                readProgress();
+                if (input.getLength() >= wmReadLow || m != FlushMode.NORMAL) {
+                    boolean outer = inReadcb;
+                    inReadcb = true;
+                    try {
+                        runReadcb(m != FlushMode.NORMAL ? BEV_TRIG_IGNORE_WATERMARKS : 0);
+                    } finally {
+                        inReadcb = outer;
+                    }
+                }
+            }
+            m = FlushMode.NORMAL;
+        } while (moreInput && !freed);
+        if (nested) {
+            moreInput = true; // the outer loop looks once more: we may have cleared its request
+        }
+        return producedAny;
+    }
+
+    // ------------------------------------------------------------------ Bufferevent's transport hooks
+
+    @Override
+    protected final void startReading() {
+        updateTransportReading();
+        moveInput();
+    }
+
+    @Override
+    protected final void stopReading() {
+        updateTransportReading();
+    }
+
+    @Override
+    protected final void startWriting() {
+        moveOutput();
+    }
+
+    @Override
+    protected final void stopWriting() {
+        // What already went down is the transport's to write; the rest waits here.
+    }
+
+    @Override
+    void outputAdded() {
+        moveOutput();
+    }
+
+    /**
+     * Something is still to be written while this output or the transport's holds bytes (one
+     * level down: a transport's pending connect is not counted, see FilterBufferevent for the
+     * whole stack).
+     */
+    @Override
+    protected boolean hasPendingOutput() {
+        return output.getLength() > 0 || (!transport.freed && transport.output.getLength() > 0);
+    }
+
+    @Override
+    protected final void onFree() {
+        try {
+            freeLayer();
+        } finally {
+            if (!transport.freed) {
+                if (closesTransport()) {
+                    transport.free();
+                } else {
+                    transport.setCallbacks(null, null, null);
+                    transport.unsuspendRead(SUSPEND_FILT_READ);
+                }
+            }
+        }
+    }
+}
