@@ -3,7 +3,6 @@ package org.jevent.bufferevent;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
-import org.jevent.eventbase.DeferredCallback;
 import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
 import org.jevent.evbuffer.CbEntry;
@@ -120,9 +119,8 @@ public abstract class Bufferevent implements AutoCloseable {
     protected final EvBuffer output = new EvBuffer();
     final int options;
 
-    private DataCb readcb;
-    private DataCb writecb;
-    private EventCb eventcb;
+    private final CallbackDispatch callbacks = new CallbackDispatch(this);
+    private final IoTimeouts timeouts = new IoTimeouts(this);
 
     int enabled = EV_WRITE;
     int readSuspended;
@@ -135,23 +133,12 @@ public abstract class Bufferevent implements AutoCloseable {
     protected long wmWriteHigh;
     private CbEntry readHighEntry;
 
-    private Duration timeoutRead;
-    private Duration timeoutWrite;
-    private Event readTimer;
-    private Event writeTimer;
-
     int maxSingleRead = DEFAULT_MAX_SINGLE_IO;
     int maxSingleWrite = DEFAULT_MAX_SINGLE_IO;
     private Throwable lastError;
 
+    /** The rate limits, made on first use: most bufferevents have none. */
     RateLimiter rateLimiter;
-
-    private DeferredCallback deferred;
-    private boolean readcbPending;
-    /** The pending read callback runs whatever the low watermark says (it was forced). */
-    private boolean readcbForced;
-    private boolean writecbPending;
-    private int eventcbPending;
 
     protected Bufferevent(EventBase base, int options) {
         this.base = Objects.requireNonNull(base, "base");
@@ -218,22 +205,20 @@ public abstract class Bufferevent implements AutoCloseable {
      */
     public void setCallbacks(DataCb readcb, DataCb writecb, EventCb eventcb) {
         checkLoopThread();
-        this.readcb = readcb;
-        this.writecb = writecb;
-        this.eventcb = eventcb;
+        callbacks.set(readcb, writecb, eventcb);
     }
 
     /** The read callback ({@code bufferevent_getcb}). */
     public DataCb getReadCallback() {
-        return readcb;
+        return callbacks.readcb();
     }
 
     public DataCb getWriteCallback() {
-        return writecb;
+        return callbacks.writecb();
     }
 
     public EventCb getEventCallback() {
-        return eventcb;
+        return callbacks.eventcb();
     }
 
     // ------------------------------------------------------------------ enable / disable
@@ -497,63 +482,30 @@ public abstract class Bufferevent implements AutoCloseable {
 
     /**
      * {@code bufferevent_set_timeouts}: null or zero disables that timeout. A timer restarts on
-     * every successful read or write, and from now with the new value when this is called.
+     * every successful read or write, and from now with the new value when this is called. A
+     * layer with a handshake may bind both to its handshake first ({@link IoTimeouts}).
      */
     public void setTimeouts(Duration read, Duration write) {
         checkLoopThread();
         checkNotFreed();
-        if ((read != null && read.isNegative()) || (write != null && write.isNegative())) {
-            throw new IllegalArgumentException("negative timeout");
-        }
-        timeoutRead = read == null || read.isZero() ? null : read;
-        timeoutWrite = write == null || write.isZero() ? null : write;
-        // A running timer restarts from now with the new value, as libevent re-adds its events.
-        if (readTimer != null) {
-            readTimer.del();
-        }
-        if (writeTimer != null) {
-            writeTimer.del();
-        }
-        adjustTimeouts();
+        timeouts.set(read, write);
     }
 
     public Duration getReadTimeout() {
-        return timeoutRead;
+        return timeouts.read();
     }
 
     public Duration getWriteTimeout() {
-        return timeoutWrite;
+        return timeouts.write();
     }
 
     /** Arms or cancels the timers to match what is running (libevent's generic_adj_timeouts). */
     protected final void adjustTimeouts() {
-        if (freed) {
-            return;
-        }
-        if (timeoutRead != null) {
-            Event t = readTimer();
-            if (readingActive()) {
-                if (t.pending(Event.EV_TIMEOUT) == 0) {
-                    t.add(timeoutRead);
-                }
-            } else {
-                t.del();
-            }
-        }
-        adjustWriteTimeout();
+        timeouts.adjust();
     }
 
     protected final void adjustWriteTimeout() {
-        if (timeoutWrite != null) {
-            Event t = writeTimer();
-            if (writingActive() && hasPendingOutput()) {
-                if (t.pending(Event.EV_TIMEOUT) == 0) {
-                    t.add(timeoutWrite);
-                }
-            } else {
-                t.del();
-            }
-        }
+        timeouts.adjustWrite();
     }
 
     /** True while there is something to write; a variant writing elsewhere may say more. */
@@ -563,42 +515,17 @@ public abstract class Bufferevent implements AutoCloseable {
 
     /** Restarts the read timer after progress. */
     protected final void readProgress() {
-        if (timeoutRead != null && readingActive()) {
-            readTimer().add(timeoutRead);
-        }
+        timeouts.readProgress();
     }
 
     /** Restarts (or, with nothing left to write, stops) the write timer after progress. */
     protected final void writeProgress() {
-        if (timeoutWrite != null) {
-            if (writingActive() && hasPendingOutput()) {
-                writeTimer().add(timeoutWrite);
-            } else {
-                writeTimer().del();
-            }
-        }
+        timeouts.writeProgress();
     }
 
-    private Event readTimer() {
-        if (readTimer == null) {
-            readTimer = Event.timer(base, (ev, what) -> timedOut(EV_READ));
-        }
-        return readTimer;
-    }
-
-    private Event writeTimer() {
-        if (writeTimer == null) {
-            writeTimer = Event.timer(base, (ev, what) -> timedOut(EV_WRITE));
-        }
-        return writeTimer;
-    }
-
-    private void timedOut(int direction) {
-        if (freed) {
-            return;
-        }
-        disable(direction);
-        runEventcb((direction == EV_READ ? BEV_EVENT_READING : BEV_EVENT_WRITING) | BEV_EVENT_TIMEOUT, 0);
+    /** The timeouts, for the handshake-bound mode of {@link LayeredBufferevent}. */
+    final IoTimeouts timeouts() {
+        return timeouts;
     }
 
     // ------------------------------------------------------------------ flush, trigger, limits
@@ -678,7 +605,7 @@ public abstract class Bufferevent implements AutoCloseable {
     public long getMaxToRead() {
         long n = maxSingleRead;
         if (rateLimiter != null) {
-            n = Math.min(n, rateLimiter.maxToRead(this));
+            n = Math.min(n, rateLimiter.maxToRead());
         }
         return Math.max(0, n);
     }
@@ -687,7 +614,7 @@ public abstract class Bufferevent implements AutoCloseable {
     public long getMaxToWrite() {
         long n = maxSingleWrite;
         if (rateLimiter != null) {
-            n = Math.min(n, rateLimiter.maxToWrite(this));
+            n = Math.min(n, rateLimiter.maxToWrite());
         }
         return Math.max(0, n);
     }
@@ -695,14 +622,14 @@ public abstract class Bufferevent implements AutoCloseable {
     /** Charges {@code n} bytes read to the rate limits. */
     protected final void chargeRead(long n) {
         if (rateLimiter != null) {
-            rateLimiter.chargeRead(this, n);
+            rateLimiter.chargeRead(n);
         }
     }
 
     /** Charges {@code n} bytes written to the rate limits. */
     protected final void chargeWrite(long n) {
         if (rateLimiter != null) {
-            rateLimiter.chargeWrite(this, n);
+            rateLimiter.chargeWrite(n);
         }
     }
 
@@ -715,10 +642,9 @@ public abstract class Bufferevent implements AutoCloseable {
     public void setRateLimit(TokenBucketCfg cfg) {
         checkLoopThread();
         checkNotFreed();
-        if (cfg == null && rateLimiter == null) {
-            return;
+        if (cfg != null || rateLimiter != null) {
+            limiter().setCfg(cfg);
         }
-        limiter().setCfg(cfg);
     }
 
     /** {@code bufferevent_add_to_rate_limit_group}: leaves any other group first. */
@@ -726,78 +652,45 @@ public abstract class Bufferevent implements AutoCloseable {
         Objects.requireNonNull(group, "group");
         checkLoopThread();
         checkNotFreed();
-        RateLimiter r = limiter();
-        if (r.group == group) {
-            return;
-        }
-        RateLimitGroup old = r.group;
-        r.group = group; // before leaving the old one, whose remove() resumes I/O
-        if (old != null) {
-            old.remove(this);
-        }
-        group.add(this);
+        limiter().joinGroup(group);
     }
 
     /** {@code bufferevent_remove_from_rate_limit_group}. */
     public void removeFromRateLimitGroup() {
         checkLoopThread();
-        if (rateLimiter != null && rateLimiter.group != null) {
-            // Out of the group first: leaving resumes I/O, which must not see the group's limit.
-            RateLimitGroup g = rateLimiter.group;
-            rateLimiter.group = null;
-            g.remove(this);
+        if (rateLimiter != null) {
+            rateLimiter.leaveGroup();
         }
     }
 
     /** {@code bufferevent_get_token_bucket_cfg}: the own bucket's configuration, or null. */
     public TokenBucketCfg getTokenBucketCfg() {
         checkLoopThread();
-        return rateLimiter == null || rateLimiter.bucket == null ? null : rateLimiter.bucket.cfg;
+        return rateLimiter == null ? null : rateLimiter.cfg();
     }
 
     /** {@code bufferevent_get_read_limit}: tokens of the own bucket, {@code Long.MAX_VALUE} without one. */
     public long getReadLimit() {
         checkLoopThread();
-        if (rateLimiter == null || rateLimiter.bucket == null) {
-            return Long.MAX_VALUE;
-        }
-        rateLimiter.bucket.refill(rateLimiter.now());
-        return rateLimiter.bucket.readLimit;
+        return rateLimiter == null ? Long.MAX_VALUE : rateLimiter.ownReadLimit();
     }
 
     /** {@code bufferevent_get_write_limit}. */
     public long getWriteLimit() {
         checkLoopThread();
-        if (rateLimiter == null || rateLimiter.bucket == null) {
-            return Long.MAX_VALUE;
-        }
-        rateLimiter.bucket.refill(rateLimiter.now());
-        return rateLimiter.bucket.writeLimit;
+        return rateLimiter == null ? Long.MAX_VALUE : rateLimiter.ownWriteLimit();
     }
 
     /** {@code bufferevent_decrement_read_limit}: takes tokens by hand; may go negative. */
     public void decrementReadLimit(long n) {
         checkLoopThread();
-        RateLimiter r = requireBucket();
-        r.bucket.refill(r.now()); // ticks before now are owed before the decrement, not after it
-        r.bucket.readLimit -= n;
-        r.applyOwnLimits();
+        RateLimiter.withBucket(rateLimiter).decrementRead(n);
     }
 
     /** {@code bufferevent_decrement_write_limit}. */
     public void decrementWriteLimit(long n) {
         checkLoopThread();
-        RateLimiter r = requireBucket();
-        r.bucket.refill(r.now());
-        r.bucket.writeLimit -= n;
-        r.applyOwnLimits();
-    }
-
-    private RateLimiter requireBucket() {
-        if (rateLimiter == null || rateLimiter.bucket == null) {
-            throw new IllegalStateException("no rate limit set on this bufferevent");
-        }
-        return rateLimiter;
+        RateLimiter.withBucket(rateLimiter).decrementWrite(n);
     }
 
     private RateLimiter limiter() {
@@ -823,45 +716,17 @@ public abstract class Bufferevent implements AutoCloseable {
 
     // ------------------------------------------------------------------ callbacks
 
-    /** Runs (or defers) the read callback; honours the low watermark only through callers. */
+    /** Runs (or defers) the read callback; the low watermark is honoured by the callers. */
     protected final void runReadcb(int opts) {
-        if (readcb == null || freed) {
-            return;
-        }
-        if (((options | opts) & BEV_OPT_DEFER_CALLBACKS) != 0) {
-            readcbPending = true;
-            if ((opts & BEV_TRIG_IGNORE_WATERMARKS) != 0) {
-                readcbForced = true;
-            }
-            scheduleDeferred();
-        } else {
-            readcb.call(this);
-            afterReadcb();
-        }
+        callbacks.runRead(opts);
     }
 
     protected final void runWritecb(int opts) {
-        if (writecb == null || freed) {
-            return;
-        }
-        if (((options | opts) & BEV_OPT_DEFER_CALLBACKS) != 0) {
-            writecbPending = true;
-            scheduleDeferred();
-        } else {
-            writecb.call(this);
-        }
+        callbacks.runWrite(opts);
     }
 
     protected final void runEventcb(int what, int opts) {
-        if (eventcb == null || freed) {
-            return;
-        }
-        if (((options | opts) & BEV_OPT_DEFER_CALLBACKS) != 0) {
-            eventcbPending |= what;
-            scheduleDeferred();
-        } else {
-            eventcb.call(this, what);
-        }
+        callbacks.runEvent(what, opts);
     }
 
     /** Reports an error: remembers it and runs the event callback with {@code what | ERROR}. */
@@ -872,74 +737,6 @@ public abstract class Bufferevent implements AutoCloseable {
 
     protected final void setLastError(Throwable error) {
         lastError = error;
-    }
-
-    /**
-     * After the user's read callback: if the input is still over the high watermark while
-     * reading is wanted, nothing would ever call the user again, so call again later
-     * (libevent's overrun fix, issue #690).
-     */
-    private void afterReadcb() {
-        if (!freed && wmReadHigh != 0 && (enabled & EV_READ) != 0 && input.getLength() >= wmReadHigh
-                && readcb != null) {
-            readcbPending = true;
-            scheduleDeferred();
-        }
-    }
-
-    private void scheduleDeferred() {
-        if (deferred == null) {
-            deferred = new DeferredCallback(base, this::runDeferred);
-        }
-        deferred.schedule();
-    }
-
-    /**
-     * The deferred run: CONNECTED first, then read, write and the other event bits, as libevent.
-     * Invariant on exit, even when a user callback throws: anything still pending is scheduled
-     * again, so a throwing read callback cannot swallow the EOF queued behind it.
-     */
-    private void runDeferred() {
-        if (freed) {
-            return;
-        }
-        try {
-            if ((eventcbPending & BEV_EVENT_CONNECTED) != 0) {
-                eventcbPending &= ~BEV_EVENT_CONNECTED;
-                if (eventcb != null) {
-                    eventcb.call(this, BEV_EVENT_CONNECTED);
-                }
-            }
-            if (readcbPending && !freed) {
-                // The input may have shrunk since the call was queued (the user drained it in
-                // an earlier callback): no read callback below the low watermark unless forced
-                // (IGNORE_WATERMARKS, end of stream, flush).
-                boolean forced = readcbForced;
-                readcbPending = false;
-                readcbForced = false;
-                if (readcb != null && (forced || input.getLength() >= wmReadLow)) {
-                    readcb.call(this);
-                    afterReadcb();
-                }
-            }
-            if (writecbPending && !freed) {
-                writecbPending = false;
-                if (writecb != null) {
-                    writecb.call(this);
-                }
-            }
-            if (eventcbPending != 0 && !freed) {
-                int what = eventcbPending;
-                eventcbPending = 0;
-                if (eventcb != null) {
-                    eventcb.call(this, what);
-                }
-            }
-        } finally {
-            if (!freed && (readcbPending || writecbPending || eventcbPending != 0)) {
-                scheduleDeferred();
-            }
-        }
     }
 
     // ------------------------------------------------------------------ free
@@ -958,20 +755,10 @@ public abstract class Bufferevent implements AutoCloseable {
             return;
         }
         freed = true;
-        readcb = null;
-        writecb = null;
-        eventcb = null;
-        if (deferred != null) {
-            deferred.cancel();
-        }
-        if (readTimer != null) {
-            readTimer.del();
-        }
-        if (writeTimer != null) {
-            writeTimer.del();
-        }
+        callbacks.clear();
+        timeouts.cancel();
         if (rateLimiter != null) {
-            rateLimiter.detach(this);
+            rateLimiter.detach();
         }
         try {
             onFree();

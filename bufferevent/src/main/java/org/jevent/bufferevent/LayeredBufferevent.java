@@ -1,6 +1,8 @@
 package org.jevent.bufferevent;
 
+import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * A bufferevent that reads and writes through another one, its transport: the base of
@@ -104,6 +106,32 @@ public abstract class LayeredBufferevent extends Bufferevent {
     /** The transport's write high watermark (0: none), without the record {@link #getWatermark} allocates. */
     protected final long transportWriteHighWatermark() {
         return transport.wmWriteHigh;
+    }
+
+    // ------------------------------------------------------------------ handshake-bound timeouts
+
+    /**
+     * Binds the timeouts to a handshake: from now until {@link #endHandshakeTimeout}, the read
+     * timeout (else the write timeout) given to {@link #setTimeouts} does not run per direction
+     * but bounds the handshake as a whole, and its expiry calls {@code expired} with that bound,
+     * once. The getters keep returning what was set.
+     */
+    protected final void bindTimeoutsToHandshake(Consumer<Duration> expired) {
+        timeouts().bindToHandshake(Objects.requireNonNull(expired, "expired"));
+    }
+
+    /** (Re)starts the handshake's bound from now, if the timeouts are bound and one is set. */
+    protected final void armHandshakeTimeout() {
+        timeouts().armHandshake();
+    }
+
+    /**
+     * Unbinds the timeouts (nothing happens if they are not bound): with {@code completed} they
+     * run per direction from now, as if just set; otherwise (the layer failed or ended before its
+     * handshake completed) they are dropped.
+     */
+    protected final void endHandshakeTimeout(boolean completed) {
+        timeouts().endHandshake(completed);
     }
 
     // ------------------------------------------------------------------ hooks

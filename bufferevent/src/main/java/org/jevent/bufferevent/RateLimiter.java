@@ -44,7 +44,76 @@ final class RateLimiter {
         applyOwnLimits();
     }
 
-    long maxToRead(Bufferevent b) {
+    /**
+     * The bufferevent's limiter, if it has its own bucket ({@code bufferevent_decrement_*_limit}
+     * needs one, as in libevent).
+     */
+    static RateLimiter withBucket(RateLimiter r) {
+        if (r == null || r.bucket == null) {
+            throw new IllegalStateException("no rate limit set on this bufferevent");
+        }
+        return r;
+    }
+
+    /** The own bucket's configuration, or null. */
+    TokenBucketCfg cfg() {
+        return bucket == null ? null : bucket.cfg;
+    }
+
+    /** The own bucket's read tokens now, {@code Long.MAX_VALUE} without one. */
+    long ownReadLimit() {
+        if (bucket == null) {
+            return Long.MAX_VALUE;
+        }
+        bucket.refill(now());
+        return bucket.readLimit;
+    }
+
+    /** The own bucket's write tokens now, {@code Long.MAX_VALUE} without one. */
+    long ownWriteLimit() {
+        if (bucket == null) {
+            return Long.MAX_VALUE;
+        }
+        bucket.refill(now());
+        return bucket.writeLimit;
+    }
+
+    /** Takes read tokens by hand; they may go negative. Ticks before now are owed first. */
+    void decrementRead(long n) {
+        bucket.refill(now());
+        bucket.readLimit -= n;
+        applyOwnLimits();
+    }
+
+    void decrementWrite(long n) {
+        bucket.refill(now());
+        bucket.writeLimit -= n;
+        applyOwnLimits();
+    }
+
+    /** Joins {@code g}, leaving any other group first. */
+    void joinGroup(RateLimitGroup g) {
+        if (group == g) {
+            return;
+        }
+        RateLimitGroup old = group;
+        group = g; // before leaving the old one, whose remove() resumes I/O
+        if (old != null) {
+            old.remove(bev);
+        }
+        g.add(bev);
+    }
+
+    void leaveGroup() {
+        if (group != null) {
+            // Out of the group first: leaving resumes I/O, which must not see the group's limit.
+            RateLimitGroup g = group;
+            group = null;
+            g.remove(bev);
+        }
+    }
+
+    long maxToRead() {
         long n = Long.MAX_VALUE;
         if (bucket != null) {
             bucket.refill(now());
@@ -56,7 +125,7 @@ final class RateLimiter {
         return n;
     }
 
-    long maxToWrite(Bufferevent b) {
+    long maxToWrite() {
         long n = Long.MAX_VALUE;
         if (bucket != null) {
             bucket.refill(now());
@@ -99,7 +168,7 @@ final class RateLimiter {
         return Math.max(0, n);
     }
 
-    void chargeRead(Bufferevent b, long n) {
+    void chargeRead(long n) {
         if (bucket != null) {
             bucket.refill(now()); // credit the ticks that passed before this charge first
             bucket.readLimit -= n;
@@ -110,7 +179,7 @@ final class RateLimiter {
         }
     }
 
-    void chargeWrite(Bufferevent b, long n) {
+    void chargeWrite(long n) {
         if (bucket != null) {
             bucket.refill(now());
             bucket.writeLimit -= n;
@@ -148,12 +217,13 @@ final class RateLimiter {
         }
     }
 
-    void detach(Bufferevent b) {
+    /** On free: the refill timer stops and the group forgets the bufferevent. */
+    void detach() {
         if (refill != null) {
             refill.del();
         }
         if (group != null) {
-            group.remove(b);
+            group.remove(bev);
             group = null;
         }
     }

@@ -127,13 +127,6 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     /** The pump put plaintext in the input that the delivery loop has not yet handed to the user. */
     private boolean undelivered;
-    private Event handshakeTimer;
-    /** Timeouts set before the first handshake completed; they become the generic timers then. */
-    private boolean timeoutsHeld;
-    private Duration heldReadTimeout;
-    private Duration heldWriteTimeout;
-    /** The bound the handshake timer was last armed with (for its message). */
-    private Duration handshakeBound;
 
     private final ArrayDeque<SslError> errors = new ArrayDeque<>();
 
@@ -236,6 +229,8 @@ public final class SslBufferevent extends LayeredBufferevent {
             }
             case CONNECTING, ACCEPTING -> {
                 phase = Phase.WAITING;
+                // Until the first handshake completes, the timeouts bound connect and handshake.
+                bindTimeoutsToHandshake(this::handshakeTimedOut);
                 try {
                     engine.setUseClientMode(initialState == SslState.CONNECTING);
                 } catch (IllegalArgumentException alreadyStarted) {
@@ -261,7 +256,7 @@ public final class SslBufferevent extends LayeredBufferevent {
             engineFailed(e, 0);
             return;
         }
-        armHandshakeTimer();
+        armHandshakeTimeout(); // the bound restarts now that the handshake itself starts
         pump.run();
     }
 
@@ -531,14 +526,8 @@ public final class SslBufferevent extends LayeredBufferevent {
         boolean first = (bits & CONNECTED_ONCE) == 0;
         phase = Phase.OPEN;
         bits |= CONNECTED_ONCE;
-        if (handshakeTimer != null) {
-            handshakeTimer.del();
-        }
         updateTransportReading();
-        if (timeoutsHeld) {
-            timeoutsHeld = false;
-            super.setTimeouts(heldReadTimeout, heldWriteTimeout);
-        }
+        endHandshakeTimeout(true); // the timeouts run per direction from now
         if (first || (bits & LOCAL_RENEGOTIATION) != 0) {
             bits &= ~LOCAL_RENEGOTIATION;
             runEventcb(BEV_EVENT_CONNECTED, 0);
@@ -673,70 +662,27 @@ public final class SslBufferevent extends LayeredBufferevent {
         errors.addLast(e);
     }
 
-    private void armHandshakeTimer() {
-        Duration t = getReadTimeout() != null ? getReadTimeout() : getWriteTimeout();
-        if (t == null) {
-            return;
+    /**
+     * The timeouts bound the first handshake (and, for the socket variant, the connect before
+     * it): their expiry is one bare {@code TIMEOUT}, as libevent's socket variant reports it,
+     * never also READING|TIMEOUT and WRITING|TIMEOUT. Once connected, {@link #setTimeouts} gives
+     * the ordinary per-direction timeouts.
+     */
+    private void handshakeTimedOut(Duration bound) {
+        if (handshaking() && !isFreed()
+                && fail(new SslError(new SSLException("TLS handshake timed out after " + bound), null, false), false)) {
+            runEventcb(BEV_EVENT_TIMEOUT, 0);
         }
-        handshakeBound = t;
-        if (handshakeTimer == null) {
-            handshakeTimer = Event.timer(base, (ev, what) -> {
-                if (handshaking() && !isFreed()
-                        && fail(new SslError(new SSLException("TLS handshake timed out after " + handshakeBound),
-                                null, false), false)) {
-                    runEventcb(BEV_EVENT_TIMEOUT, 0);
-                }
-            });
-        }
-        handshakeTimer.add(t);
     }
 
     /**
-     * {@code bufferevent_set_timeouts}. Until the first handshake completes the two timeouts do
-     * not run per direction: the read timeout (else the write timeout) bounds the connect (socket
-     * variant) and the handshake as a whole and its expiry is one bare {@code TIMEOUT} event, as
-     * libevent's socket variant reports it (never also READING|TIMEOUT and WRITING|TIMEOUT).
-     * Once connected they are the ordinary per-direction timeouts.
+     * Stops every timer of the session: a delegated task's keep-alive, the shutdown's, and the
+     * handshake's bound (a session that ends before its first handshake completes drops the
+     * timeouts it bounded).
      */
-    @Override
-    public void setTimeouts(Duration read, Duration write) {
-        if ((bits & CONNECTED_ONCE) == 0 && phase != Phase.FAILED) {
-            checkLoopThread();
-            checkNotFreed();
-            if ((read != null && read.isNegative()) || (write != null && write.isNegative())) {
-                throw new IllegalArgumentException("negative timeout");
-            }
-            heldReadTimeout = read == null || read.isZero() ? null : read;
-            heldWriteTimeout = write == null || write.isZero() ? null : write;
-            timeoutsHeld = true;
-            super.setTimeouts(null, null);
-            if (handshakeTimer != null) {
-                handshakeTimer.del();
-            }
-            // Also while the socket variant still connects (WAITING): the bound covers connect
-            // and handshake (it restarts when the handshake itself starts).
-            armHandshakeTimer();
-            return;
-        }
-        super.setTimeouts(read, write);
-    }
-
-    @Override
-    public Duration getReadTimeout() {
-        return timeoutsHeld ? heldReadTimeout : super.getReadTimeout();
-    }
-
-    @Override
-    public Duration getWriteTimeout() {
-        return timeoutsHeld ? heldWriteTimeout : super.getWriteTimeout();
-    }
-
-    /** Stops every timer of the session: the handshake bound, a delegated task's keep-alive, the shutdown's. */
     void cancelTimers() {
         pump.dropTaskKeepAlive();
-        if (handshakeTimer != null) {
-            handshakeTimer.del();
-        }
+        endHandshakeTimeout(false);
         close.cancelTimer();
     }
 
