@@ -92,11 +92,11 @@ public abstract class Bufferevent implements AutoCloseable {
     public static final int DEFAULT_MAX_SINGLE_IO = 65536;
 
     // Why a direction is paused (libevent's bufferevent_suspend_flags).
-    protected static final int SUSPEND_WM = 0x01;
-    protected static final int SUSPEND_BW = 0x02;
-    protected static final int SUSPEND_BW_GROUP = 0x04;
-    protected static final int SUSPEND_LOOKUP = 0x08;
-    protected static final int SUSPEND_FILT_READ = 0x10;
+    static final int SUSPEND_WM = 0x01;
+    static final int SUSPEND_BW = 0x02;
+    static final int SUSPEND_BW_GROUP = 0x04;
+    static final int SUSPEND_LOOKUP = 0x08;
+    static final int SUSPEND_FILT_READ = 0x10;
 
     /** libevent's {@code bufferevent_data_cb}; the C {@code ctx} is what the lambda captures. */
     @FunctionalInterface
@@ -114,9 +114,9 @@ public abstract class Bufferevent implements AutoCloseable {
     public record Watermark(long low, long high) {
     }
 
-    protected final EventBase base;
-    protected final EvBuffer input = new EvBuffer();
-    protected final EvBuffer output = new EvBuffer();
+    final EventBase base;
+    final EvBuffer input = new EvBuffer();
+    final EvBuffer output = new EvBuffer();
     final int options;
 
     private final CallbackDispatch callbacks = new CallbackDispatch(this);
@@ -127,10 +127,10 @@ public abstract class Bufferevent implements AutoCloseable {
     int writeSuspended;
     boolean freed;
 
-    protected long wmReadLow;
-    protected long wmReadHigh;
-    protected long wmWriteLow;
-    protected long wmWriteHigh;
+    long wmReadLow;
+    long wmReadHigh;
+    long wmWriteLow;
+    long wmWriteHigh;
     private CbEntry readHighEntry;
 
     int maxSingleRead = DEFAULT_MAX_SINGLE_IO;
@@ -140,7 +140,7 @@ public abstract class Bufferevent implements AutoCloseable {
     /** The rate limits, made on first use: most bufferevents have none. */
     RateLimiter rateLimiter;
 
-    protected Bufferevent(EventBase base, int options) {
+    Bufferevent(EventBase base, int options) {
         this.base = Objects.requireNonNull(base, "base");
         if ((options & ~ALL_OPTIONS) != 0) {
             throw new IllegalArgumentException("unknown options 0x" + Integer.toHexString(options & ~ALL_OPTIONS));
@@ -274,16 +274,16 @@ public abstract class Bufferevent implements AutoCloseable {
     }
 
     /** True if reading should be happening now. */
-    protected final boolean readingActive() {
+    boolean readingActive() {
         return !freed && (enabled & EV_READ) != 0 && readSuspended == 0;
     }
 
     /** True if writing should be happening now (when there is output). */
-    protected final boolean writingActive() {
+    boolean writingActive() {
         return !freed && (enabled & EV_WRITE) != 0 && writeSuspended == 0;
     }
 
-    protected final void suspendRead(int reason) {
+    final void suspendRead(int reason) {
         boolean was = readSuspended == 0;
         readSuspended |= reason;
         if (was && !freed) {
@@ -292,7 +292,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
     }
 
-    protected final void unsuspendRead(int reason) {
+    final void unsuspendRead(int reason) {
         int before = readSuspended;
         readSuspended &= ~reason;
         if (before != 0 && readSuspended == 0 && !freed && (enabled & EV_READ) != 0) {
@@ -301,7 +301,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
     }
 
-    protected final void suspendWrite(int reason) {
+    final void suspendWrite(int reason) {
         boolean was = writeSuspended == 0;
         writeSuspended |= reason;
         if (was && !freed) {
@@ -310,7 +310,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
     }
 
-    protected final void unsuspendWrite(int reason) {
+    final void unsuspendWrite(int reason) {
         int before = writeSuspended;
         writeSuspended &= ~reason;
         if (before != 0 && writeSuspended == 0 && !freed && (enabled & EV_WRITE) != 0) {
@@ -320,16 +320,16 @@ public abstract class Bufferevent implements AutoCloseable {
     }
 
     /** The transport should start (or keep) reading. */
-    protected abstract void startReading();
+    abstract void startReading();
 
     /** The transport should stop reading. */
-    protected abstract void stopReading();
+    abstract void stopReading();
 
     /** The transport should write whatever output there is, now or when it can. */
-    protected abstract void startWriting();
+    abstract void startWriting();
 
     /** The transport should stop writing. */
-    protected abstract void stopWriting();
+    abstract void stopWriting();
 
     /** Bytes were added to the output: by default, write them if writing runs. */
     void outputAdded() {
@@ -471,7 +471,7 @@ public abstract class Bufferevent implements AutoCloseable {
     }
 
     /** Bytes the input may still take before the read high watermark; -1 when unlimited. */
-    protected final long readRoom() {
+    long readRoom() {
         if (wmReadHigh == 0) {
             return -1;
         }
@@ -500,26 +500,26 @@ public abstract class Bufferevent implements AutoCloseable {
     }
 
     /** Arms or cancels the timers to match what is running (libevent's generic_adj_timeouts). */
-    protected final void adjustTimeouts() {
+    final void adjustTimeouts() {
         timeouts.adjust();
     }
 
-    protected final void adjustWriteTimeout() {
+    final void adjustWriteTimeout() {
         timeouts.adjustWrite();
     }
 
     /** True while there is something to write; a variant writing elsewhere may say more. */
-    protected boolean hasPendingOutput() {
+    boolean hasPendingOutput() {
         return output.getLength() > 0;
     }
 
     /** Restarts the read timer after progress. */
-    protected final void readProgress() {
+    final void readProgress() {
         timeouts.readProgress();
     }
 
     /** Restarts (or, with nothing left to write, stops) the write timer after progress. */
-    protected final void writeProgress() {
+    void writeProgress() {
         timeouts.writeProgress();
     }
 
@@ -544,7 +544,7 @@ public abstract class Bufferevent implements AutoCloseable {
     }
 
     /** Variant's flush; default: nothing to do (libevent's socket variant). */
-    protected int onFlush(int iotype, FlushMode mode) {
+    int onFlush(int iotype, FlushMode mode) {
         return 0;
     }
 
@@ -620,14 +620,14 @@ public abstract class Bufferevent implements AutoCloseable {
     }
 
     /** Charges {@code n} bytes read to the rate limits. */
-    protected final void chargeRead(long n) {
+    final void chargeRead(long n) {
         if (rateLimiter != null) {
             rateLimiter.chargeRead(n);
         }
     }
 
     /** Charges {@code n} bytes written to the rate limits. */
-    protected final void chargeWrite(long n) {
+    final void chargeWrite(long n) {
         if (rateLimiter != null) {
             rateLimiter.chargeWrite(n);
         }
@@ -717,25 +717,25 @@ public abstract class Bufferevent implements AutoCloseable {
     // ------------------------------------------------------------------ callbacks
 
     /** Runs (or defers) the read callback; the low watermark is honoured by the callers. */
-    protected final void runReadcb(int opts) {
+    final void runReadcb(int opts) {
         callbacks.runRead(opts);
     }
 
-    protected final void runWritecb(int opts) {
+    final void runWritecb(int opts) {
         callbacks.runWrite(opts);
     }
 
-    protected final void runEventcb(int what, int opts) {
+    final void runEventcb(int what, int opts) {
         callbacks.runEvent(what, opts);
     }
 
     /** Reports an error: remembers it and runs the event callback with {@code what | ERROR}. */
-    protected final void fail(int what, Throwable error) {
+    final void fail(int what, Throwable error) {
         lastError = error;
         runEventcb(what | BEV_EVENT_ERROR, 0);
     }
 
-    protected final void setLastError(Throwable error) {
+    void setLastError(Throwable error) {
         lastError = error;
     }
 
@@ -779,15 +779,15 @@ public abstract class Bufferevent implements AutoCloseable {
     }
 
     /** Variant's part of free: stop the transport, close what CLOSE_ON_FREE says to close. */
-    protected abstract void onFree();
+    abstract void onFree();
 
     // ------------------------------------------------------------------ threads
 
-    protected final void checkLoopThread() {
+    void checkLoopThread() {
         base.checkInLoopThread();
     }
 
-    protected final void checkNotFreed() {
+    void checkNotFreed() {
         if (freed) {
             throw new IllegalStateException("the bufferevent was freed");
         }
@@ -797,7 +797,7 @@ public abstract class Bufferevent implements AutoCloseable {
      * On the loop thread: false, the caller goes on. Elsewhere: with THREADSAFE the action is
      * queued to the loop (in call order) and true is returned; without it this throws.
      */
-    protected final boolean hopIfForeign(Runnable action) {
+    final boolean hopIfForeign(Runnable action) {
         if (base.isInLoopThread()) {
             return false;
         }

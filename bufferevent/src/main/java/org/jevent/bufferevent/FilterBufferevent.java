@@ -182,7 +182,7 @@ public final class FilterBufferevent extends LayeredBufferevent {
      * them, so the write timeout keeps counting until they have left the bottom of the stack.
      */
     @Override
-    protected boolean hasPendingOutput() {
+    boolean hasPendingOutput() {
         return output.getLength() > 0 || (!transport().freed && transport().hasPendingOutput());
     }
 

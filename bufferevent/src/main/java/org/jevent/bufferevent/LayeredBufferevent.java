@@ -157,6 +157,58 @@ public abstract class LayeredBufferevent extends Bufferevent {
     /** The layer's part of free, before the transport is freed or handed back. */
     protected abstract void freeLayer();
 
+    /**
+     * {@code bufferevent_flush} for this layer: pushes data along in {@code iotype}'s directions
+     * as far as it can, and through the transport if that is the layer's way; returns -1 on
+     * failure, 0 if nothing was produced, 1 if something was.
+     */
+    @Override
+    protected abstract int onFlush(int iotype, FlushMode mode);
+
+    // ------------------------------------------------------------------ Bufferevent's state, for layers
+
+    /** True if reading should be happening now: enabled, not suspended, not freed. */
+    @Override
+    protected final boolean readingActive() {
+        return super.readingActive();
+    }
+
+    /** True if writing should be happening now (when there is output): enabled, not suspended, not freed. */
+    @Override
+    protected final boolean writingActive() {
+        return super.writingActive();
+    }
+
+    /** Bytes the input may still take before the read high watermark; -1 when unlimited. */
+    @Override
+    protected final long readRoom() {
+        return super.readRoom();
+    }
+
+    /** Restarts (or, with nothing left to write, stops) the write timer: output was taken. */
+    @Override
+    protected final void writeProgress() {
+        super.writeProgress();
+    }
+
+    /** Remembers the error behind the next ERROR event ({@link #getLastError()}). */
+    @Override
+    protected final void setLastError(Throwable error) {
+        super.setLastError(error);
+    }
+
+    /** Throws {@link IllegalStateException} unless called on the base's loop thread. */
+    @Override
+    protected final void checkLoopThread() {
+        super.checkLoopThread();
+    }
+
+    /** Throws {@link IllegalStateException} if this bufferevent was freed. */
+    @Override
+    protected final void checkNotFreed() {
+        super.checkNotFreed();
+    }
+
     // ------------------------------------------------------------------ the delivery loop
 
     /**
@@ -201,23 +253,23 @@ public abstract class LayeredBufferevent extends Bufferevent {
     // ------------------------------------------------------------------ Bufferevent's transport hooks
 
     @Override
-    protected final void startReading() {
+    final void startReading() {
         updateTransportReading();
         moveInput();
     }
 
     @Override
-    protected final void stopReading() {
+    final void stopReading() {
         updateTransportReading();
     }
 
     @Override
-    protected final void startWriting() {
+    final void startWriting() {
         moveOutput();
     }
 
     @Override
-    protected final void stopWriting() {
+    final void stopWriting() {
         // What already went down is the transport's to write; the rest waits here.
     }
 
@@ -232,12 +284,12 @@ public abstract class LayeredBufferevent extends Bufferevent {
      * whole stack).
      */
     @Override
-    protected boolean hasPendingOutput() {
+    boolean hasPendingOutput() {
         return output.getLength() > 0 || (!transport.freed && transport.output.getLength() > 0);
     }
 
     @Override
-    protected final void onFree() {
+    final void onFree() {
         try {
             freeLayer();
         } finally {

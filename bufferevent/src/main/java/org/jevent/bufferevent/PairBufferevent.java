@@ -84,31 +84,31 @@ public final class PairBufferevent extends Bufferevent {
     }
 
     @Override
-    protected void startReading() {
+    void startReading() {
         if (partner != null && wantsToTalk(partner, this)) {
             transfer(partner, this, false);
         }
     }
 
     @Override
-    protected void stopReading() {
+    void stopReading() {
         // Nothing to stop: data only moves when both sides want it.
     }
 
     @Override
-    protected void startWriting() {
+    void startWriting() {
         if (wantsToTalk(this, partner)) {
             transfer(this, partner, false);
         }
     }
 
     @Override
-    protected void stopWriting() {
+    void stopWriting() {
         // As stopReading.
     }
 
     @Override
-    protected int onFlush(int iotype, FlushMode mode) {
+    int onFlush(int iotype, FlushMode mode) {
         if (partner == null) {
             return -1; // as libevent: nobody to flush to
         }
@@ -136,7 +136,7 @@ public final class PairBufferevent extends Bufferevent {
     }
 
     @Override
-    protected void onFree() {
+    void onFree() {
         if (partner != null) {
             partner.partner = null;
             partner = null;

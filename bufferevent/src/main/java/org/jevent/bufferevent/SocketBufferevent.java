@@ -214,28 +214,28 @@ public final class SocketBufferevent extends Bufferevent {
     // ------------------------------------------------------------------ transport
 
     @Override
-    protected void startReading() {
+    void startReading() {
         if (readEv != null && !connecting) {
             readEv.add();
         }
     }
 
     @Override
-    protected void stopReading() {
+    void stopReading() {
         if (readEv != null) {
             readEv.del();
         }
     }
 
     @Override
-    protected void startWriting() {
+    void startWriting() {
         if (writeEv != null && !connecting && output.getLength() > 0) {
             writeSoon.schedule();
         }
     }
 
     @Override
-    protected void stopWriting() {
+    void stopWriting() {
         // A pending connect keeps its write event: it is how we learn that it finished.
         if (writeEv != null && !connecting) {
             writeEv.del();
@@ -355,7 +355,7 @@ public final class SocketBufferevent extends Bufferevent {
      * were written.
      */
     @Override
-    protected int onFlush(int iotype, FlushMode mode) {
+    int onFlush(int iotype, FlushMode mode) {
         if ((iotype & EV_WRITE) == 0 || mode == FlushMode.NORMAL || output.getLength() == 0) {
             return 0;
         }
@@ -412,7 +412,7 @@ public final class SocketBufferevent extends Bufferevent {
      * connected and not connecting has nothing it could write.
      */
     @Override
-    protected boolean hasPendingOutput() {
+    boolean hasPendingOutput() {
         if (channel == null) {
             return super.hasPendingOutput();
         }
@@ -434,7 +434,7 @@ public final class SocketBufferevent extends Bufferevent {
     }
 
     @Override
-    protected void onFree() {
+    void onFree() {
         writeSoon.cancel();
         dropEvents();
         if (channel != null && (ownChannel || (options & BEV_OPT_CLOSE_ON_FREE) != 0)) {

@@ -95,6 +95,9 @@ public final class SslBufferevent extends LayeredBufferevent {
     private final boolean ownTransport;
     private final SSLEngine engine;
     private final SslProvider provider;
+    /** This bufferevent's own input and output, as the pump fills and drains them. */
+    private final EvBuffer plainIn;
+    private final EvBuffer plainOut;
     private final TlsPump pump;
     private final SecureClose close;
     private final SslState initialState;
@@ -138,7 +141,9 @@ public final class SslBufferevent extends LayeredBufferevent {
         this.provider = SslProvider.of(engine);
         this.initialState = state;
         this.close = new SecureClose(this, engine, underlying);
-        this.pump = new TlsPump(this, close, engine, EngineIo.forProvider(provider), underlying);
+        this.plainIn = getInput();
+        this.plainOut = getOutput();
+        this.pump = new TlsPump(this, close, engine, EngineIo.forProvider(provider), plainIn, plainOut, underlying);
     }
 
     // ------------------------------------------------------------------ construction
@@ -215,9 +220,9 @@ public final class SslBufferevent extends LayeredBufferevent {
             fail(new SslError(refusal, null, false), false);
             // Reported from the deferred queue: the caller sets the callbacks after this
             // constructor returns, and an event with no callback yet would be dropped.
-            base.deferredExecutor().execute(() -> {
+            getBase().deferredExecutor().execute(() -> {
                 if (!isFreed()) {
-                    fail(BEV_EVENT_READING, refusal);
+                    report(BEV_EVENT_READING | BEV_EVENT_ERROR, refusal);
                 }
             });
             return;
@@ -443,7 +448,7 @@ public final class SslBufferevent extends LayeredBufferevent {
     }
 
     private void refuseIfClosing() {
-        if (close.isShuttingDown() && base.isInLoopThread()) {
+        if (close.isShuttingDown() && getBase().isInLoopThread()) {
             throw new IllegalStateException("the TLS bufferevent is shut down: no more writes");
         }
     }
@@ -530,7 +535,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         endHandshakeTimeout(true); // the timeouts run per direction from now
         if (first || (bits & LOCAL_RENEGOTIATION) != 0) {
             bits &= ~LOCAL_RENEGOTIATION;
-            runEventcb(BEV_EVENT_CONNECTED, 0);
+            triggerEvent(BEV_EVENT_CONNECTED, 0);
         }
         pump.again(); // data held during the handshake can go now
     }
@@ -543,9 +548,8 @@ public final class SslBufferevent extends LayeredBufferevent {
         if (isFreed()) {
             return;
         }
-        if (output.getLength() <= wmWriteLow && transport().getOutput().getLength() == 0
-                && (bits & CONNECTED_ONCE) != 0 && !close.isShuttingDown()) {
-            runWritecb(0);
+        if (transport().getOutput().getLength() == 0 && (bits & CONNECTED_ONCE) != 0 && !close.isShuttingDown()) {
+            trigger(EV_WRITE, 0); // runs the write callback if the output is at its low watermark
         }
         close.maybeFinish();
     }
@@ -571,7 +575,7 @@ public final class SslBufferevent extends LayeredBufferevent {
             setLastError(cause);
             fail(cause == null ? null : new SslError(cause, null, false), false);
         }
-        runEventcb(what, 0);
+        triggerEvent(what, 0);
     }
 
     /** The transport reached end of stream: clean, dirty or truncated, by our own state ({@link SecureClose}). */
@@ -619,14 +623,14 @@ public final class SslBufferevent extends LayeredBufferevent {
     /** The engine threw {@code e}: fail and report {@code direction|ERROR} (once). */
     void engineFailed(Throwable e, int direction) {
         if (fail(SslError.of(e), true)) {
-            fail(direction, e);
+            report(direction | BEV_EVENT_ERROR, e);
         }
     }
 
     /** We found {@code e} ourselves (a truncation, a close in the handshake): as {@link #engineFailed}. */
     void failWith(SSLException e, int direction) {
         if (fail(new SslError(e, null, false), true)) {
-            fail(direction, e);
+            report(direction | BEV_EVENT_ERROR, e);
         }
     }
 
@@ -655,6 +659,12 @@ public final class SslBufferevent extends LayeredBufferevent {
         return true;
     }
 
+    /** Runs the event callback with {@code what}, {@code cause} being {@link #getLastError()}. */
+    private void report(int what, Throwable cause) {
+        setLastError(cause);
+        triggerEvent(what, 0);
+    }
+
     void recordError(SslError e) {
         if (errors.size() == MAX_ERRORS) {
             errors.pollFirst();
@@ -671,7 +681,7 @@ public final class SslBufferevent extends LayeredBufferevent {
     private void handshakeTimedOut(Duration bound) {
         if (handshaking() && !isFreed()
                 && fail(new SslError(new SSLException("TLS handshake timed out after " + bound), null, false), false)) {
-            runEventcb(BEV_EVENT_TIMEOUT, 0);
+            triggerEvent(BEV_EVENT_TIMEOUT, 0);
         }
     }
 
@@ -713,6 +723,6 @@ public final class SslBufferevent extends LayeredBufferevent {
     public String toString() {
         return "SslBufferevent[" + (ownTransport ? "socket" : "filter") + ", " + initialState
                 + ", " + phase + (close.isShuttingDown() ? ", closing" : "")
-                + ", in=" + input.getLength() + ", out=" + output.getLength() + "]";
+                + ", in=" + plainIn.getLength() + ", out=" + plainOut.getLength() + "]";
     }
 }

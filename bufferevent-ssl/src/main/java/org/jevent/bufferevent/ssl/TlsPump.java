@@ -58,15 +58,16 @@ final class TlsPump {
     private int state;
     private Event taskKeepAlive;
 
-    TlsPump(SslBufferevent session, SecureClose close, SSLEngine engine, EngineIo io, Bufferevent transport) {
+    TlsPump(SslBufferevent session, SecureClose close, SSLEngine engine, EngineIo io, EvBuffer plainIn,
+            EvBuffer plainOut, Bufferevent transport) {
         this.session = session;
         this.close = close;
         this.base = session.getBase();
         this.engine = engine;
         this.io = io;
         this.transport = transport;
-        this.plainIn = session.getInput();
-        this.plainOut = session.getOutput();
+        this.plainIn = plainIn;
+        this.plainOut = plainOut;
         this.cipherIn = transport.getInput();
         this.cipherOut = transport.getOutput();
     }
