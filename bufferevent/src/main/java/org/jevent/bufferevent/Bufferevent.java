@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.Objects;
 import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
-import org.jevent.evbuffer.CbEntry;
 import org.jevent.evbuffer.EvBuffer;
 
 /**
@@ -41,10 +40,11 @@ import org.jevent.evbuffer.EvBuffer;
  * enable/disable, which hop onto the loop in call order.
  *
  * <h2>Invariant</h2>
- * {@code readSuspended}/{@code writeSuspended} hold the reasons a direction is paused; the
- * transport reads exactly while {@code (enabled & EV_READ) != 0 && readSuspended == 0} and the
- * bufferevent is not freed (likewise for writing, which also needs output to write). After
- * {@link #free()} no callback runs and no I/O happens.
+ * The transport reads exactly while EV_READ is enabled, no reason suspends reading (the
+ * {@code Directions} of this bufferevent) and the bufferevent is not freed (likewise for writing,
+ * which also needs output to write). After {@link #free()} no callback runs and no I/O happens.
+ * Each concern has its own package-private class: {@code CallbackDispatch}, {@code IoTimeouts},
+ * {@code Watermarks}, {@code Directions}, {@code RateLimiter}.
  */
 public abstract class Bufferevent implements AutoCloseable {
     /** Event flag: the event happened while reading. */
@@ -119,26 +119,15 @@ public abstract class Bufferevent implements AutoCloseable {
     final EvBuffer output = new EvBuffer();
     final int options;
 
-    private final CallbackDispatch callbacks = new CallbackDispatch(this);
-    private final IoTimeouts timeouts = new IoTimeouts(this);
-
-    int enabled = EV_WRITE;
-    int readSuspended;
-    int writeSuspended;
+    final CallbackDispatch callbacks = new CallbackDispatch(this);
+    final IoTimeouts timeouts = new IoTimeouts(this);
+    final Watermarks wm = new Watermarks(this);
+    final Directions directions = new Directions(this);
     boolean freed;
 
-    long wmReadLow;
-    long wmReadHigh;
-    long wmWriteLow;
-    long wmWriteHigh;
-    private CbEntry readHighEntry;
-
-    int maxSingleRead = DEFAULT_MAX_SINGLE_IO;
-    int maxSingleWrite = DEFAULT_MAX_SINGLE_IO;
+    /** The single-I/O caps and the rate limits. */
+    final RateLimiter rateLimiter = new RateLimiter(this);
     private Throwable lastError;
-
-    /** The rate limits, made on first use: most bufferevents have none. */
-    RateLimiter rateLimiter;
 
     Bufferevent(EventBase base, int options) {
         this.base = Objects.requireNonNull(base, "base");
@@ -150,12 +139,12 @@ public abstract class Bufferevent implements AutoCloseable {
         }
         base.checkInLoopThread();
         this.options = options;
-        input.setMaxRead(maxSingleRead);
+        input.setMaxRead(DEFAULT_MAX_SINGLE_IO);
         // The one output callback of every variant: what the user adds is moved on at once.
         output.cbSetFlags(output.addCb((buf, info) -> {
             if (info.nAdded() > 0) {
                 outputAdded();
-                adjustWriteTimeout();
+                timeouts.adjustWrite();
             }
         }), EvBuffer.CB_NODEFER);
     }
@@ -229,93 +218,32 @@ public abstract class Bufferevent implements AutoCloseable {
      */
     public void enable(int events) {
         checkDirections(events);
-        if (hopIfForeign(() -> enable(events))) {
+        if (!base.isInLoopThread() && hopIfForeign(() -> enable(events))) {
             return;
         }
         checkNotFreed();
-        enabled |= events;
-        if ((events & EV_READ) != 0 && readSuspended == 0) {
-            startReading();
-        }
-        if ((events & EV_WRITE) != 0 && writeSuspended == 0) {
-            startWriting();
-        }
-        adjustTimeouts();
+        directions.enable(events);
     }
 
     /** {@code bufferevent_disable}. With THREADSAFE it may be called from any thread. */
     public void disable(int events) {
         checkDirections(events);
-        if (hopIfForeign(() -> disable(events))) {
+        if (!base.isInLoopThread() && hopIfForeign(() -> disable(events))) {
             return;
         }
-        if (freed) {
-            return;
+        if (!freed) {
+            directions.disable(events);
         }
-        enabled &= ~events;
-        if ((events & EV_READ) != 0) {
-            stopReading();
-        }
-        if ((events & EV_WRITE) != 0) {
-            stopWriting();
-        }
-        adjustTimeouts();
     }
 
     /** {@code bufferevent_get_enabled}. */
     public int getEnabled() {
-        return enabled;
+        return directions.enabled;
     }
 
     private static void checkDirections(int events) {
         if ((events & ~(EV_READ | EV_WRITE)) != 0) {
             throw new IllegalArgumentException("only EV_READ and EV_WRITE can be enabled: 0x" + Integer.toHexString(events));
-        }
-    }
-
-    /** True if reading should be happening now. */
-    boolean readingActive() {
-        return !freed && (enabled & EV_READ) != 0 && readSuspended == 0;
-    }
-
-    /** True if writing should be happening now (when there is output). */
-    boolean writingActive() {
-        return !freed && (enabled & EV_WRITE) != 0 && writeSuspended == 0;
-    }
-
-    final void suspendRead(int reason) {
-        boolean was = readSuspended == 0;
-        readSuspended |= reason;
-        if (was && !freed) {
-            stopReading();
-            adjustTimeouts();
-        }
-    }
-
-    final void unsuspendRead(int reason) {
-        int before = readSuspended;
-        readSuspended &= ~reason;
-        if (before != 0 && readSuspended == 0 && !freed && (enabled & EV_READ) != 0) {
-            startReading();
-            adjustTimeouts();
-        }
-    }
-
-    final void suspendWrite(int reason) {
-        boolean was = writeSuspended == 0;
-        writeSuspended |= reason;
-        if (was && !freed) {
-            stopWriting();
-            adjustTimeouts();
-        }
-    }
-
-    final void unsuspendWrite(int reason) {
-        int before = writeSuspended;
-        writeSuspended &= ~reason;
-        if (before != 0 && writeSuspended == 0 && !freed && (enabled & EV_WRITE) != 0) {
-            startWriting();
-            adjustTimeouts();
         }
     }
 
@@ -333,7 +261,7 @@ public abstract class Bufferevent implements AutoCloseable {
 
     /** Bytes were added to the output: by default, write them if writing runs. */
     void outputAdded() {
-        if (writingActive()) {
+        if (directions.writingActive()) {
             startWriting();
         }
     }
@@ -348,11 +276,8 @@ public abstract class Bufferevent implements AutoCloseable {
     /** {@code bufferevent_write} of part of an array. THREADSAFE: any thread (the bytes are copied first). */
     public void write(byte[] data, int off, int len) {
         Objects.checkFromIndexSize(off, len, Objects.requireNonNull(data, "data").length);
-        if (!base.isInLoopThread()) {
-            byte[] copy = java.util.Arrays.copyOfRange(data, off, off + len);
-            if (hopIfForeign(() -> write(copy))) {
-                return;
-            }
+        if (!base.isInLoopThread() && hopWrite(java.util.Arrays.copyOfRange(data, off, off + len))) {
+            return;
         }
         checkNotFreed();
         output.add(data, off, len);
@@ -361,12 +286,8 @@ public abstract class Bufferevent implements AutoCloseable {
     /** Appends a copy of {@code src}'s remaining bytes. THREADSAFE: any thread. */
     public void write(ByteBuffer src) {
         Objects.requireNonNull(src, "src");
-        if (!base.isInLoopThread()) {
-            byte[] copy = new byte[src.remaining()];
-            src.get(copy);
-            if (hopIfForeign(() -> write(copy))) {
-                return;
-            }
+        if (!base.isInLoopThread() && hopWrite(remainingOf(src))) {
+            return;
         }
         checkNotFreed();
         output.add(src);
@@ -378,7 +299,7 @@ public abstract class Bufferevent implements AutoCloseable {
      */
     public void writeBuffer(EvBuffer src) {
         Objects.requireNonNull(src, "src");
-        if (hopIfForeign(() -> writeBuffer(src))) {
+        if (!base.isInLoopThread() && hopIfForeign(() -> writeBuffer(src))) {
             return;
         }
         checkNotFreed();
@@ -416,44 +337,7 @@ public abstract class Bufferevent implements AutoCloseable {
     public void setWatermark(int events, long low, long high) {
         checkDirections(events);
         checkLoopThread();
-        if (low < 0 || high < 0) {
-            throw new IllegalArgumentException("negative watermark: " + low + ", " + high);
-        }
-        if (high != 0 && high < low) {
-            high = low;
-        }
-        if ((events & EV_WRITE) != 0) {
-            wmWriteLow = low;
-            wmWriteHigh = high;
-        }
-        if ((events & EV_READ) != 0) {
-            wmReadLow = low;
-            wmReadHigh = high;
-            if (high != 0) {
-                if (readHighEntry == null) {
-                    readHighEntry = input.addCb((buf, info) -> checkReadHighWatermark());
-                    input.cbSetFlags(readHighEntry, EvBuffer.CB_NODEFER);
-                }
-                checkReadHighWatermark();
-            } else {
-                if (readHighEntry != null) {
-                    input.removeCbEntry(readHighEntry);
-                    readHighEntry = null;
-                }
-                unsuspendRead(SUSPEND_WM);
-            }
-        }
-    }
-
-    private void checkReadHighWatermark() {
-        if (wmReadHigh == 0) {
-            return;
-        }
-        if (input.getLength() >= wmReadHigh) {
-            suspendRead(SUSPEND_WM);
-        } else {
-            unsuspendRead(SUSPEND_WM);
-        }
+        wm.set(events, low, high);
     }
 
     /**
@@ -461,21 +345,7 @@ public abstract class Bufferevent implements AutoCloseable {
      * requires.
      */
     public Watermark getWatermark(int events) {
-        if (events == EV_READ) {
-            return new Watermark(wmReadLow, wmReadHigh);
-        }
-        if (events == EV_WRITE) {
-            return new Watermark(wmWriteLow, wmWriteHigh);
-        }
-        throw new IllegalArgumentException("getWatermark takes exactly EV_READ or EV_WRITE: 0x" + Integer.toHexString(events));
-    }
-
-    /** Bytes the input may still take before the read high watermark; -1 when unlimited. */
-    long readRoom() {
-        if (wmReadHigh == 0) {
-            return -1;
-        }
-        return Math.max(0, wmReadHigh - input.getLength());
+        return wm.get(events);
     }
 
     // ------------------------------------------------------------------ timeouts
@@ -483,7 +353,7 @@ public abstract class Bufferevent implements AutoCloseable {
     /**
      * {@code bufferevent_set_timeouts}: null or zero disables that timeout. A timer restarts on
      * every successful read or write, and from now with the new value when this is called. A
-     * layer with a handshake may bind both to its handshake first ({@link IoTimeouts}).
+     * layer with a handshake (TLS) may bind both to it: they then bound the handshake as a whole.
      */
     public void setTimeouts(Duration read, Duration write) {
         checkLoopThread();
@@ -499,33 +369,9 @@ public abstract class Bufferevent implements AutoCloseable {
         return timeouts.write();
     }
 
-    /** Arms or cancels the timers to match what is running (libevent's generic_adj_timeouts). */
-    final void adjustTimeouts() {
-        timeouts.adjust();
-    }
-
-    final void adjustWriteTimeout() {
-        timeouts.adjustWrite();
-    }
-
     /** True while there is something to write; a variant writing elsewhere may say more. */
     boolean hasPendingOutput() {
         return output.getLength() > 0;
-    }
-
-    /** Restarts the read timer after progress. */
-    final void readProgress() {
-        timeouts.readProgress();
-    }
-
-    /** Restarts (or, with nothing left to write, stops) the write timer after progress. */
-    void writeProgress() {
-        timeouts.writeProgress();
-    }
-
-    /** The timeouts, for the handshake-bound mode of {@link LayeredBufferevent}. */
-    final IoTimeouts timeouts() {
-        return timeouts;
     }
 
     // ------------------------------------------------------------------ flush, trigger, limits
@@ -554,83 +400,45 @@ public abstract class Bufferevent implements AutoCloseable {
      */
     public void trigger(int iotype, int options) {
         checkLoopThread();
-        if (freed) {
-            return;
-        }
-        boolean ignore = (options & BEV_TRIG_IGNORE_WATERMARKS) != 0;
-        if ((iotype & EV_READ) != 0 && (ignore || input.getLength() >= wmReadLow)) {
-            runReadcb(options);
-        }
-        if ((iotype & EV_WRITE) != 0 && (ignore || output.getLength() <= wmWriteLow)) {
-            runWritecb(options);
-        }
+        callbacks.trigger(iotype, options);
     }
 
     /** {@code bufferevent_trigger_event}: runs the event callback with {@code what}. */
     public void triggerEvent(int what, int options) {
         checkLoopThread();
         if (!freed) {
-            runEventcb(what, options);
+            callbacks.runEvent(what, options);
         }
     }
 
     /** {@code bufferevent_set_max_single_read}: 0 restores the default, {@link #DEFAULT_MAX_SINGLE_IO}. */
     public void setMaxSingleRead(int size) {
         checkLoopThread();
-        if (size < 0) {
-            throw new IllegalArgumentException("negative size: " + size);
-        }
-        maxSingleRead = size == 0 ? DEFAULT_MAX_SINGLE_IO : size;
-        input.setMaxRead(maxSingleRead);
+        rateLimiter.setMaxSingleRead(size);
     }
 
     /** {@code bufferevent_set_max_single_write}: 0 restores the default, {@link #DEFAULT_MAX_SINGLE_IO}. */
     public void setMaxSingleWrite(int size) {
         checkLoopThread();
-        if (size < 0) {
-            throw new IllegalArgumentException("negative size: " + size);
-        }
-        maxSingleWrite = size == 0 ? DEFAULT_MAX_SINGLE_IO : size;
+        rateLimiter.setMaxSingleWrite(size);
     }
 
     public int getMaxSingleRead() {
-        return maxSingleRead;
+        return rateLimiter.maxSingleRead;
     }
 
     public int getMaxSingleWrite() {
-        return maxSingleWrite;
+        return rateLimiter.maxSingleWrite;
     }
 
     /** {@code bufferevent_get_max_to_read}: what one read may take now (single cap and rate limits). */
     public long getMaxToRead() {
-        long n = maxSingleRead;
-        if (rateLimiter != null) {
-            n = Math.min(n, rateLimiter.maxToRead());
-        }
-        return Math.max(0, n);
+        return rateLimiter.maxToRead();
     }
 
     /** {@code bufferevent_get_max_to_write}. */
     public long getMaxToWrite() {
-        long n = maxSingleWrite;
-        if (rateLimiter != null) {
-            n = Math.min(n, rateLimiter.maxToWrite());
-        }
-        return Math.max(0, n);
-    }
-
-    /** Charges {@code n} bytes read to the rate limits. */
-    final void chargeRead(long n) {
-        if (rateLimiter != null) {
-            rateLimiter.chargeRead(n);
-        }
-    }
-
-    /** Charges {@code n} bytes written to the rate limits. */
-    final void chargeWrite(long n) {
-        if (rateLimiter != null) {
-            rateLimiter.chargeWrite(n);
-        }
+        return rateLimiter.maxToWrite();
     }
 
     // ------------------------------------------------------------------ rate limits
@@ -642,9 +450,7 @@ public abstract class Bufferevent implements AutoCloseable {
     public void setRateLimit(TokenBucketCfg cfg) {
         checkLoopThread();
         checkNotFreed();
-        if (cfg != null || rateLimiter != null) {
-            limiter().setCfg(cfg);
-        }
+        rateLimiter.setCfg(cfg);
     }
 
     /** {@code bufferevent_add_to_rate_limit_group}: leaves any other group first. */
@@ -652,52 +458,43 @@ public abstract class Bufferevent implements AutoCloseable {
         Objects.requireNonNull(group, "group");
         checkLoopThread();
         checkNotFreed();
-        limiter().joinGroup(group);
+        rateLimiter.joinGroup(group);
     }
 
     /** {@code bufferevent_remove_from_rate_limit_group}. */
     public void removeFromRateLimitGroup() {
         checkLoopThread();
-        if (rateLimiter != null) {
-            rateLimiter.leaveGroup();
-        }
+        rateLimiter.leaveGroup();
     }
 
     /** {@code bufferevent_get_token_bucket_cfg}: the own bucket's configuration, or null. */
     public TokenBucketCfg getTokenBucketCfg() {
         checkLoopThread();
-        return rateLimiter == null ? null : rateLimiter.cfg();
+        return rateLimiter.cfg();
     }
 
     /** {@code bufferevent_get_read_limit}: tokens of the own bucket, {@code Long.MAX_VALUE} without one. */
     public long getReadLimit() {
         checkLoopThread();
-        return rateLimiter == null ? Long.MAX_VALUE : rateLimiter.ownReadLimit();
+        return rateLimiter.ownReadLimit();
     }
 
     /** {@code bufferevent_get_write_limit}. */
     public long getWriteLimit() {
         checkLoopThread();
-        return rateLimiter == null ? Long.MAX_VALUE : rateLimiter.ownWriteLimit();
+        return rateLimiter.ownWriteLimit();
     }
 
     /** {@code bufferevent_decrement_read_limit}: takes tokens by hand; may go negative. */
     public void decrementReadLimit(long n) {
         checkLoopThread();
-        RateLimiter.withBucket(rateLimiter).decrementRead(n);
+        rateLimiter.decrementRead(n);
     }
 
     /** {@code bufferevent_decrement_write_limit}. */
     public void decrementWriteLimit(long n) {
         checkLoopThread();
-        RateLimiter.withBucket(rateLimiter).decrementWrite(n);
-    }
-
-    private RateLimiter limiter() {
-        if (rateLimiter == null) {
-            rateLimiter = new RateLimiter(this);
-        }
-        return rateLimiter;
+        rateLimiter.decrementWrite(n);
     }
 
     /**
@@ -716,23 +513,10 @@ public abstract class Bufferevent implements AutoCloseable {
 
     // ------------------------------------------------------------------ callbacks
 
-    /** Runs (or defers) the read callback; the low watermark is honoured by the callers. */
-    final void runReadcb(int opts) {
-        callbacks.runRead(opts);
-    }
-
-    final void runWritecb(int opts) {
-        callbacks.runWrite(opts);
-    }
-
-    final void runEventcb(int what, int opts) {
-        callbacks.runEvent(what, opts);
-    }
-
     /** Reports an error: remembers it and runs the event callback with {@code what | ERROR}. */
     final void fail(int what, Throwable error) {
         lastError = error;
-        runEventcb(what | BEV_EVENT_ERROR, 0);
+        callbacks.runEvent(what | BEV_EVENT_ERROR, 0);
     }
 
     void setLastError(Throwable error) {
@@ -748,7 +532,7 @@ public abstract class Bufferevent implements AutoCloseable {
      * does nothing.
      */
     public void free() {
-        if (hopIfForeign(this::free)) {
+        if (!base.isInLoopThread() && hopIfForeign(this::free)) {
             return;
         }
         if (freed) {
@@ -757,9 +541,7 @@ public abstract class Bufferevent implements AutoCloseable {
         freed = true;
         callbacks.clear();
         timeouts.cancel();
-        if (rateLimiter != null) {
-            rateLimiter.detach();
-        }
+        rateLimiter.detach();
         try {
             onFree();
         } finally {
@@ -812,11 +594,20 @@ public abstract class Bufferevent implements AutoCloseable {
         return true;
     }
 
+    /** Off the loop thread, a write of {@code copy} (the caller's bytes, copied first) hops onto it; see {@link #hopIfForeign}. */
+    private boolean hopWrite(byte[] copy) {
+        return hopIfForeign(() -> write(copy));
+    }
+
+    private static byte[] remainingOf(ByteBuffer src) {
+        byte[] copy = new byte[src.remaining()];
+        src.get(copy);
+        return copy;
+    }
+
     @Override
     public String toString() {
         return getClass().getSimpleName() + "[in=" + input.getLength() + ", out=" + output.getLength()
-                + ", enabled=" + enabled + (readSuspended != 0 ? ", read suspended 0x" + Integer.toHexString(readSuspended) : "")
-                + (writeSuspended != 0 ? ", write suspended 0x" + Integer.toHexString(writeSuspended) : "")
-                + (freed ? ", freed" : "") + "]";
+                + ", " + directions + (freed ? ", freed" : "") + "]";
     }
 }

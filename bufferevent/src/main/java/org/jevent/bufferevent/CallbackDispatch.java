@@ -97,6 +97,23 @@ final class CallbackDispatch {
         }
     }
 
+    /**
+     * {@code bufferevent_trigger}: the read and/or write callback as if data had arrived or
+     * drained, within the watermarks unless {@link Bufferevent#BEV_TRIG_IGNORE_WATERMARKS}.
+     */
+    void trigger(int iotype, int options) {
+        if (bev.freed) {
+            return;
+        }
+        boolean ignore = (options & Bufferevent.BEV_TRIG_IGNORE_WATERMARKS) != 0;
+        if ((iotype & Bufferevent.EV_READ) != 0 && (ignore || bev.input.getLength() >= bev.wm.readLow)) {
+            runRead(options);
+        }
+        if ((iotype & Bufferevent.EV_WRITE) != 0 && (ignore || bev.output.getLength() <= bev.wm.writeLow)) {
+            runWrite(options);
+        }
+    }
+
     /** On free: no callback is kept, and a deferred run that was queued does not come. */
     void clear() {
         set(null, null, null);
@@ -111,8 +128,8 @@ final class CallbackDispatch {
      * (libevent's overrun fix, issue #690).
      */
     private void afterReadcb() {
-        if (!bev.freed && bev.wmReadHigh != 0 && (bev.enabled & Bufferevent.EV_READ) != 0
-                && bev.input.getLength() >= bev.wmReadHigh && readcb != null) {
+        if (!bev.freed && bev.wm.readHigh != 0 && (bev.directions.enabled & Bufferevent.EV_READ) != 0
+                && bev.input.getLength() >= bev.wm.readHigh && readcb != null) {
             readPending = true;
             schedule();
         }
@@ -144,7 +161,7 @@ final class CallbackDispatch {
                 boolean forced = readForced;
                 readPending = false;
                 readForced = false;
-                if (readcb != null && (forced || bev.input.getLength() >= bev.wmReadLow)) {
+                if (readcb != null && (forced || bev.input.getLength() >= bev.wm.readLow)) {
                     readcb.call(bev);
                     afterReadcb();
                 }

@@ -69,7 +69,7 @@ public final class FilterBufferevent extends LayeredBufferevent {
     /** One pass of the input filter from the underlying input into ours. */
     @Override
     protected boolean produceInput(FlushMode mode) {
-        if (freed || processingInput || (mode == FlushMode.NORMAL && !readingActive())) {
+        if (freed || processingInput || (mode == FlushMode.NORMAL && !directions.readingActive())) {
             return false;
         }
         EvBuffer src = transport().input;
@@ -77,7 +77,7 @@ public final class FilterBufferevent extends LayeredBufferevent {
         processingInput = true;
         try {
             while (true) {
-                long room = readRoom();
+                long room = wm.readRoom();
                 if (mode == FlushMode.NORMAL && room == 0) {
                     break;
                 }
@@ -109,8 +109,8 @@ public final class FilterBufferevent extends LayeredBufferevent {
     @Override
     protected void transportDrained() {
         processOutput(FlushMode.NORMAL);
-        if (!freed && output.getLength() <= wmWriteLow && transport().output.getLength() <= transport().wmWriteLow) {
-            runWritecb(0);
+        if (!freed && output.getLength() <= wm.writeLow && transport().output.getLength() <= transport().wm.writeLow) {
+            callbacks.runWrite(0);
         }
     }
 
@@ -121,7 +121,7 @@ public final class FilterBufferevent extends LayeredBufferevent {
 
     /** Runs the output filter while it makes progress; returns true if it produced bytes. */
     private boolean processOutput(FlushMode mode) {
-        if (freed || processingOutput || (mode == FlushMode.NORMAL && !writingActive())) {
+        if (freed || processingOutput || (mode == FlushMode.NORMAL && !directions.writingActive())) {
             return false;
         }
         EvBuffer dst = transport().output;
@@ -130,7 +130,7 @@ public final class FilterBufferevent extends LayeredBufferevent {
         try {
             boolean first = true;
             while (true) {
-                long room = transport().wmWriteHigh == 0 ? -1 : Math.max(0, transport().wmWriteHigh - dst.getLength());
+                long room = transport().wm.writeHigh == 0 ? -1 : Math.max(0, transport().wm.writeHigh - dst.getLength());
                 if (mode == FlushMode.NORMAL && room == 0) {
                     break;
                 }
@@ -161,7 +161,7 @@ public final class FilterBufferevent extends LayeredBufferevent {
         } finally {
             processingOutput = false;
         }
-        writeProgress();
+        timeouts.writeProgress();
         return produced;
     }
 
@@ -196,7 +196,7 @@ public final class FilterBufferevent extends LayeredBufferevent {
         if ((what & BEV_EVENT_ERROR) != 0) {
             setLastError(transport().getLastError());
         }
-        runEventcb(what, 0);
+        callbacks.runEvent(what, 0);
     }
 
     // ------------------------------------------------------------------ flush and free

@@ -78,7 +78,7 @@ final class IoTimeouts {
         }
         if (read != null) {
             Event t = readTimer();
-            if (bev.readingActive()) {
+            if (bev.directions.readingActive()) {
                 if (t.pending(Event.EV_TIMEOUT) == 0) {
                     t.add(read);
                 }
@@ -93,7 +93,7 @@ final class IoTimeouts {
     void adjustWrite() {
         if (write != null && handshakeExpired == null) {
             Event t = writeTimer();
-            if (bev.writingActive() && bev.hasPendingOutput()) {
+            if (bev.directions.writingActive() && bev.hasPendingOutput()) {
                 if (t.pending(Event.EV_TIMEOUT) == 0) {
                     t.add(write);
                 }
@@ -105,7 +105,7 @@ final class IoTimeouts {
 
     /** Restarts the read timer after progress. */
     void readProgress() {
-        if (read != null && handshakeExpired == null && bev.readingActive()) {
+        if (read != null && handshakeExpired == null && bev.directions.readingActive()) {
             readTimer().add(read);
         }
     }
@@ -113,7 +113,7 @@ final class IoTimeouts {
     /** Restarts (or, with nothing left to write, stops) the write timer after progress. */
     void writeProgress() {
         if (write != null && handshakeExpired == null) {
-            if (bev.writingActive() && bev.hasPendingOutput()) {
+            if (bev.directions.writingActive() && bev.hasPendingOutput()) {
                 writeTimer().add(write);
             } else {
                 writeTimer().del();
@@ -153,7 +153,7 @@ final class IoTimeouts {
             return;
         }
         bev.disable(direction);
-        bev.runEventcb((direction == Bufferevent.EV_READ ? Bufferevent.BEV_EVENT_READING : Bufferevent.BEV_EVENT_WRITING)
+        bev.callbacks.runEvent((direction == Bufferevent.EV_READ ? Bufferevent.BEV_EVENT_READING : Bufferevent.BEV_EVENT_WRITING)
                 | Bufferevent.BEV_EVENT_TIMEOUT, 0);
     }
 

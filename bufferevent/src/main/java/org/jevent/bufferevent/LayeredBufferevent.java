@@ -77,7 +77,7 @@ public abstract class LayeredBufferevent extends Bufferevent {
      */
     protected final void takeOverTransport() {
         transport.setCallbacks(b -> moveInput(), b -> transportDrained(), (b, what) -> transportEvent(what));
-        transport.suspendRead(SUSPEND_FILT_READ);
+        transport.directions.suspendRead(SUSPEND_FILT_READ);
         transport.enable(EV_READ | EV_WRITE);
     }
 
@@ -92,9 +92,9 @@ public abstract class LayeredBufferevent extends Bufferevent {
             return;
         }
         if (wantsTransportRead()) {
-            transport.unsuspendRead(SUSPEND_FILT_READ);
+            transport.directions.unsuspendRead(SUSPEND_FILT_READ);
         } else {
-            transport.suspendRead(SUSPEND_FILT_READ);
+            transport.directions.suspendRead(SUSPEND_FILT_READ);
         }
     }
 
@@ -105,7 +105,7 @@ public abstract class LayeredBufferevent extends Bufferevent {
 
     /** The transport's write high watermark (0: none), without the record {@link #getWatermark} allocates. */
     protected final long transportWriteHighWatermark() {
-        return transport.wmWriteHigh;
+        return transport.wm.writeHigh;
     }
 
     // ------------------------------------------------------------------ handshake-bound timeouts
@@ -117,12 +117,12 @@ public abstract class LayeredBufferevent extends Bufferevent {
      * once. The getters keep returning what was set.
      */
     protected final void bindTimeoutsToHandshake(Consumer<Duration> expired) {
-        timeouts().bindToHandshake(Objects.requireNonNull(expired, "expired"));
+        timeouts.bindToHandshake(Objects.requireNonNull(expired, "expired"));
     }
 
     /** (Re)starts the handshake's bound from now, if the timeouts are bound and one is set. */
     protected final void armHandshakeTimeout() {
-        timeouts().armHandshake();
+        timeouts.armHandshake();
     }
 
     /**
@@ -131,7 +131,7 @@ public abstract class LayeredBufferevent extends Bufferevent {
      * handshake completed) they are dropped.
      */
     protected final void endHandshakeTimeout(boolean completed) {
-        timeouts().endHandshake(completed);
+        timeouts.endHandshake(completed);
     }
 
     // ------------------------------------------------------------------ hooks
@@ -168,27 +168,23 @@ public abstract class LayeredBufferevent extends Bufferevent {
     // ------------------------------------------------------------------ Bufferevent's state, for layers
 
     /** True if reading should be happening now: enabled, not suspended, not freed. */
-    @Override
     protected final boolean readingActive() {
-        return super.readingActive();
+        return directions.readingActive();
     }
 
     /** True if writing should be happening now (when there is output): enabled, not suspended, not freed. */
-    @Override
     protected final boolean writingActive() {
-        return super.writingActive();
+        return directions.writingActive();
     }
 
     /** Bytes the input may still take before the read high watermark; -1 when unlimited. */
-    @Override
     protected final long readRoom() {
-        return super.readRoom();
+        return wm.readRoom();
     }
 
     /** Restarts (or, with nothing left to write, stops) the write timer: output was taken. */
-    @Override
     protected final void writeProgress() {
-        super.writeProgress();
+        timeouts.writeProgress();
     }
 
     /** Remembers the error behind the next ERROR event ({@link #getLastError()}). */
@@ -231,12 +227,12 @@ public abstract class LayeredBufferevent extends Bufferevent {
             boolean produced = produceInput(m);
             producedAny |= produced;
             if (produced && !freed) {
-                readProgress();
-                if (input.getLength() >= wmReadLow || m != FlushMode.NORMAL) {
+                timeouts.readProgress();
+                if (input.getLength() >= wm.readLow || m != FlushMode.NORMAL) {
                     boolean outer = inReadcb;
                     inReadcb = true;
                     try {
-                        runReadcb(m != FlushMode.NORMAL ? BEV_TRIG_IGNORE_WATERMARKS : 0);
+                        callbacks.runRead(m != FlushMode.NORMAL ? BEV_TRIG_IGNORE_WATERMARKS : 0);
                     } finally {
                         inReadcb = outer;
                     }
@@ -298,7 +294,7 @@ public abstract class LayeredBufferevent extends Bufferevent {
                     transport.free();
                 } else {
                     transport.setCallbacks(null, null, null);
-                    transport.unsuspendRead(SUSPEND_FILT_READ);
+                    transport.directions.unsuspendRead(SUSPEND_FILT_READ);
                 }
             }
         }

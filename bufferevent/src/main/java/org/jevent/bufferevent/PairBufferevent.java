@@ -44,14 +44,14 @@ public final class PairBufferevent extends Bufferevent {
     }
 
     private static boolean wantsToTalk(PairBufferevent src, PairBufferevent dst) {
-        return dst != null && src.writingActive() && dst.readingActive() && src.output.getLength() > 0;
+        return dst != null && src.directions.writingActive() && dst.directions.readingActive() && src.output.getLength() > 0;
     }
 
     /** Moves src's output into dst's input and runs the callbacks the move calls for. */
     private static long transfer(PairBufferevent src, PairBufferevent dst, boolean ignoreWatermarks) {
         long n = src.output.getLength();
         if (!ignoreWatermarks) {
-            long room = dst.readRoom();
+            long room = dst.wm.readRoom();
             if (room == 0) {
                 return 0;
             }
@@ -59,26 +59,22 @@ public final class PairBufferevent extends Bufferevent {
                 n = Math.min(n, room);
             }
             // Rate limits: never more than the tokens (see RateLimiter.tokensToRead).
-            if (dst.rateLimiter != null) {
-                n = Math.min(n, dst.rateLimiter.tokensToRead());
-            }
-            if (src.rateLimiter != null) {
-                n = Math.min(n, src.rateLimiter.tokensToWrite());
-            }
+            n = Math.min(n, dst.rateLimiter.tokensToRead());
+            n = Math.min(n, src.rateLimiter.tokensToWrite());
         }
         if (n == 0) {
             return 0;
         }
         src.output.removeBuffer(dst.input, n);
-        dst.chargeRead(n);
-        src.chargeWrite(n);
-        dst.readProgress();
-        src.writeProgress();
-        if (ignoreWatermarks || dst.input.getLength() >= dst.wmReadLow) {
-            dst.runReadcb(ignoreWatermarks ? BEV_TRIG_IGNORE_WATERMARKS : 0);
+        dst.rateLimiter.chargeRead(n);
+        src.rateLimiter.chargeWrite(n);
+        dst.timeouts.readProgress();
+        src.timeouts.writeProgress();
+        if (ignoreWatermarks || dst.input.getLength() >= dst.wm.readLow) {
+            dst.callbacks.runRead(ignoreWatermarks ? BEV_TRIG_IGNORE_WATERMARKS : 0);
         }
-        if (ignoreWatermarks || src.output.getLength() <= src.wmWriteLow) {
-            src.runWritecb(0);
+        if (ignoreWatermarks || src.output.getLength() <= src.wm.writeLow) {
+            src.callbacks.runWrite(0);
         }
         return n;
     }
@@ -130,7 +126,7 @@ public final class PairBufferevent extends Bufferevent {
             if ((iotype & EV_WRITE) != 0) {
                 what |= BEV_EVENT_READING;
             }
-            partner.runEventcb(what, 0);
+            partner.callbacks.runEvent(what, 0);
         }
         return moved > 0 ? 1 : 0; // libevent returns 0 here; 1 = bytes moved, as flush() documents
     }
