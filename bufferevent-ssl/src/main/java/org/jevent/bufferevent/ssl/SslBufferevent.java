@@ -4,8 +4,6 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import javax.net.ssl.SSLEngine;
@@ -58,8 +56,8 @@ import org.jevent.evbuffer.EvBuffer;
  *
  * <h2>Invariant</h2>
  * The pump ({@link TlsPump}) never runs inside itself: a callback or a re-entrant call during a
- * pump only asks it for another round. The session's state is one {@code phase} plus a few named
- * bits: while the phase is WAITING or HANDSHAKING plaintext is neither wrapped nor delivered;
+ * pump only asks it for another round. The session's state is one phase plus a few named bits
+ * ({@link SessionState}): while a handshake runs plaintext is neither wrapped nor delivered;
  * FAILED is final, entered only through {@code fail(SslError, boolean)}, and after it nothing is
  * wrapped or unwrapped any more ({@link TlsPump#canPump()} is the one guard).
  */
@@ -103,35 +101,10 @@ public final class SslBufferevent extends LayeredBufferevent {
     private final SslState initialState;
     private int flags;
 
-    /**
-     * Where the session stands. It moves WAITING → HANDSHAKING → OPEN, back to HANDSHAKING for
-     * a later handshake (renegotiation, key update) and on to OPEN again; from any phase it may
-     * move to FAILED, which is final.
-     */
-    private enum Phase {
-        /** Created CONNECTING or ACCEPTING on a transport not yet connected: the handshake starts with its CONNECTED. */
-        WAITING,
-        /** A handshake runs (the first, or a later one once {@link #CONNECTED_ONCE}): plaintext is neither wrapped nor delivered. */
-        HANDSHAKING,
-        /** Data flows both ways. */
-        OPEN,
-        /** The engine, the transport or the handshake's time limit failed: nothing is wrapped or unwrapped any more. */
-        FAILED
-    }
+    /** The session's phase and named bits. */
+    private final SessionState state = new SessionState();
 
-    /** Named bit: the first handshake completed (CONNECTED was raised); never cleared. */
-    private static final int CONNECTED_ONCE = 0x01;
-    /** Named bit: the running handshake was started by {@link #renegotiate()}; its end raises CONNECTED again. */
-    private static final int LOCAL_RENEGOTIATION = 0x02;
-
-    private Phase phase = Phase.WAITING;
-    /** The named bits above. */
-    private int bits;
-
-    /** The pump put plaintext in the input that the delivery loop has not yet handed to the user. */
-    private boolean undelivered;
-
-    private final ArrayDeque<SslError> errors = new ArrayDeque<>();
+    private final SslErrorQueue errors = new SslErrorQueue();
 
     private SslBufferevent(Bufferevent underlying, boolean ownTransport, SSLEngine engine,
             SslState state, int options) {
@@ -228,12 +201,8 @@ public final class SslBufferevent extends LayeredBufferevent {
             return;
         }
         switch (initialState) {
-            case OPEN -> {
-                phase = Phase.OPEN;
-                bits |= CONNECTED_ONCE;
-            }
+            case OPEN -> state.startOpen();
             case CONNECTING, ACCEPTING -> {
-                phase = Phase.WAITING;
                 // Until the first handshake completes, the timeouts bound connect and handshake.
                 bindTimeoutsToHandshake(this::handshakeTimedOut);
                 try {
@@ -251,10 +220,9 @@ public final class SslBufferevent extends LayeredBufferevent {
     }
 
     private void startHandshake() {
-        if (phase != Phase.WAITING) {
+        if (!state.startHandshake()) {
             return;
         }
-        phase = Phase.HANDSHAKING;
         try {
             engine.beginHandshake();
         } catch (SSLException e) {
@@ -279,16 +247,12 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     /** True while a handshake (the first one or a later one) is in progress. */
     public boolean isHandshaking() {
-        return handshaking();
-    }
-
-    private boolean handshaking() {
-        return phase == Phase.WAITING || phase == Phase.HANDSHAKING;
+        return state.handshaking();
     }
 
     /** Neither failed nor freed: the pump may move bytes (its one guard, {@link TlsPump#canPump()}, adds its task). */
     boolean isLive() {
-        return phase != Phase.FAILED && !isFreed();
+        return !state.failed() && !isFreed();
     }
 
     /**
@@ -297,13 +261,13 @@ public final class SslBufferevent extends LayeredBufferevent {
      */
     public SslError getSslError() {
         checkLoopThread();
-        return errors.pollFirst();
+        return errors.poll();
     }
 
     /** Every queued TLS error, oldest first, without removing them. */
     public List<SslError> getSslErrors() {
         checkLoopThread();
-        return new ArrayList<>(errors);
+        return errors.snapshot();
     }
 
     /** {@code bufferevent_ssl_get_flags}. */
@@ -354,7 +318,7 @@ public final class SslBufferevent extends LayeredBufferevent {
      */
     public boolean renegotiate() {
         checkLoopThread();
-        if (!provider.renegotiates || phase != Phase.OPEN || close.isShuttingDown() || isFreed()) {
+        if (!provider.renegotiates || !state.isOpen() || close.isShuttingDown() || isFreed()) {
             return false;
         }
         try {
@@ -363,10 +327,7 @@ public final class SslBufferevent extends LayeredBufferevent {
             recordError(SslError.of(e));
             return false;
         }
-        bits |= LOCAL_RENEGOTIATION;
-        if (engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING) {
-            phase = Phase.HANDSHAKING;
-        }
+        state.renegotiating(engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING);
         pump.run();
         return true;
     }
@@ -464,7 +425,7 @@ public final class SslBufferevent extends LayeredBufferevent {
      */
     void pumped(boolean delivered) {
         if (delivered) {
-            undelivered = true;
+            state.delivered();
             deliverInput(FlushMode.NORMAL);
         }
         close.afterPump();
@@ -473,9 +434,7 @@ public final class SslBufferevent extends LayeredBufferevent {
     /** The delivery loop's step: the pump has unwrapped already; say whether it put plaintext in. */
     @Override
     protected boolean produceInput(FlushMode mode) {
-        boolean produced = undelivered;
-        undelivered = false;
-        return produced;
+        return state.takeUndelivered();
     }
 
     @Override
@@ -490,7 +449,7 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     /** Plaintext may be unwrapped now: a handshake or a shutdown needs records read, or the user wants data. */
     boolean takesPlaintextIn() {
-        return handshaking() || readingActive() || close.isShuttingDown();
+        return state.handshaking() || readingActive() || close.isShuttingDown();
     }
 
     /** Room in the input under the read high watermark; -1 when unlimited. */
@@ -500,7 +459,7 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     /** Plaintext may be wrapped now: no handshake runs and the user has writing enabled. */
     boolean sendsPlaintextOut() {
-        return phase == Phase.OPEN && writingActive();
+        return state.isOpen() && writingActive();
     }
 
     /** The pump took plaintext from the output: restart the write timer. */
@@ -519,22 +478,17 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     /** The engine is in a handshake: after OPEN that is a new one (the peer renegotiates), and data waits. */
     void handshakeRunning() {
-        if (phase == Phase.OPEN) {
-            phase = Phase.HANDSHAKING;
-        }
+        state.handshakeRunning();
     }
 
     void handshakeFinished() {
-        if (phase == Phase.FAILED) {
+        if (state.failed()) {
             return; // final: a delegated task that ends after a failure changes nothing
         }
-        boolean first = (bits & CONNECTED_ONCE) == 0;
-        phase = Phase.OPEN;
-        bits |= CONNECTED_ONCE;
+        boolean report = state.handshakeFinished();
         updateTransportReading();
         endHandshakeTimeout(true); // the timeouts run per direction from now
-        if (first || (bits & LOCAL_RENEGOTIATION) != 0) {
-            bits &= ~LOCAL_RENEGOTIATION;
+        if (report) {
             triggerEvent(BEV_EVENT_CONNECTED, 0);
         }
         pump.again(); // data held during the handshake can go now
@@ -548,7 +502,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         if (isFreed()) {
             return;
         }
-        if (transport().getOutput().getLength() == 0 && (bits & CONNECTED_ONCE) != 0 && !close.isShuttingDown()) {
+        if (transport().getOutput().getLength() == 0 && state.connectedOnce() && !close.isShuttingDown()) {
             trigger(EV_WRITE, 0); // runs the write callback if the output is at its low watermark
         }
         close.maybeFinish();
@@ -582,7 +536,7 @@ public final class SslBufferevent extends LayeredBufferevent {
     private void transportEof() {
         pump.run(); // records still buffered, possibly the close_notify itself
         if (!isFreed()) {
-            close.transportEof((bits & CONNECTED_ONCE) != 0);
+            close.transportEof(state.connectedOnce());
         }
     }
 
@@ -647,10 +601,9 @@ public final class SslBufferevent extends LayeredBufferevent {
         if (error != null) {
             recordError(error);
         }
-        if (phase == Phase.FAILED) {
+        if (!state.fail()) {
             return false;
         }
-        phase = Phase.FAILED;
         cancelTimers();
         if (sendAlert) {
             pump.flushAlert();
@@ -666,10 +619,7 @@ public final class SslBufferevent extends LayeredBufferevent {
     }
 
     void recordError(SslError e) {
-        if (errors.size() == MAX_ERRORS) {
-            errors.pollFirst();
-        }
-        errors.addLast(e);
+        errors.add(e);
     }
 
     /**
@@ -679,7 +629,7 @@ public final class SslBufferevent extends LayeredBufferevent {
      * the ordinary per-direction timeouts.
      */
     private void handshakeTimedOut(Duration bound) {
-        if (handshaking() && !isFreed()
+        if (state.handshaking() && !isFreed()
                 && fail(new SslError(new SSLException("TLS handshake timed out after " + bound), null, false), false)) {
             triggerEvent(BEV_EVENT_TIMEOUT, 0);
         }
@@ -701,8 +651,8 @@ public final class SslBufferevent extends LayeredBufferevent {
     /** The transport reads while a handshake, a shutdown or the user needs it, and we have room. */
     @Override
     protected boolean wantsTransportRead() {
-        return phase != Phase.FAILED && !isFreed() && readRoom() != 0
-                && (handshaking() || close.waitsForPeer() || readingActive());
+        return !state.failed() && !isFreed() && readRoom() != 0
+                && (state.handshaking() || close.waitsForPeer() || readingActive());
     }
 
     /**
@@ -722,7 +672,7 @@ public final class SslBufferevent extends LayeredBufferevent {
     @Override
     public String toString() {
         return "SslBufferevent[" + (ownTransport ? "socket" : "filter") + ", " + initialState
-                + ", " + phase + (close.isShuttingDown() ? ", closing" : "")
+                + ", " + state + (close.isShuttingDown() ? ", closing" : "")
                 + ", in=" + plainIn.getLength() + ", out=" + plainOut.getLength() + "]";
     }
 }
