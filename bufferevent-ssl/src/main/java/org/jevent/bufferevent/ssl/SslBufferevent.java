@@ -41,9 +41,9 @@ import org.jevent.evbuffer.EvBuffer;
  * <li>Every TLS failure is queued ({@link #getSslError()}, oldest first, at most
  * {@value #MAX_ERRORS} kept) and reported as {@code ERROR} with READING or WRITING.</li>
  * <li>The transport's EOF after the peer's close_notify is a clean {@code READING|EOF}; before it,
- * a truncation: {@code READING|ERROR}, or {@code READING|EOF} with {@link #DIRTY_SHUTDOWN}. This
- * is decided from our own state, because Conscrypt raises nothing on such an EOF. A peer's
- * close_notify is answered with ours.</li>
+ * a truncation: {@code READING|ERROR}, or {@code READING|EOF} with
+ * {@link #BUFFEREVENT_SSL_DIRTY_SHUTDOWN}. This is decided from our own state, because Conscrypt
+ * raises nothing on such an EOF. A peer's close_notify is answered with ours.</li>
  * <li>Timeouts set before the first handshake completes bound the handshake as a whole: one
  * bare {@code TIMEOUT} event, never per-direction ones too ({@link #setTimeouts}).</li>
  * <li>{@link #shutdown(Duration)} is the secure disconnect libevent lacks: flush, close_notify,
@@ -62,13 +62,13 @@ import org.jevent.evbuffer.EvBuffer;
  * wrapped or unwrapped any more ({@link TlsPump#canPump()} is the one guard).
  */
 public final class SslBufferevent extends LayeredBufferevent {
-    /** Flag: an EOF without close_notify is reported as EOF, not ERROR ({@code BUFFEREVENT_SSL_DIRTY_SHUTDOWN}). */
-    public static final int DIRTY_SHUTDOWN = 0x01;
+    /** Flag: an EOF without close_notify is reported as EOF, not ERROR (libevent 2.2's macro of this name). */
+    public static final int BUFFEREVENT_SSL_DIRTY_SHUTDOWN = 0x01;
     /**
-     * Flag accepted for libevent compatibility ({@code BUFFEREVENT_SSL_BATCH_WRITE}): small writes
+     * Flag accepted for libevent compatibility (libevent 2.2's macro of this name): small writes
      * are always batched into full records here, since wrap takes many source buffers at once.
      */
-    public static final int BATCH_WRITE = 0x02;
+    public static final int BUFFEREVENT_SSL_BATCH_WRITE = 0x02;
     /**
      * How much ciphertext the pump lets wait in a transport that has no write high watermark of
      * its own (the socket variant's hidden one, or a filter's underlying the caller left
@@ -290,22 +290,22 @@ public final class SslBufferevent extends LayeredBufferevent {
     }
 
     private static void checkFlags(int f) {
-        if ((f & ~(DIRTY_SHUTDOWN | BATCH_WRITE)) != 0) {
+        if ((f & ~(BUFFEREVENT_SSL_DIRTY_SHUTDOWN | BUFFEREVENT_SSL_BATCH_WRITE)) != 0) {
             throw new IllegalArgumentException("unknown TLS flags 0x" + Integer.toHexString(f));
         }
     }
 
     /** {@code bufferevent_openssl_get_allow_dirty_shutdown}. */
     public boolean getAllowDirtyShutdown() {
-        return (flags & DIRTY_SHUTDOWN) != 0;
+        return (flags & BUFFEREVENT_SSL_DIRTY_SHUTDOWN) != 0;
     }
 
     /** {@code bufferevent_openssl_set_allow_dirty_shutdown}. */
     public void setAllowDirtyShutdown(boolean allow) {
         if (allow) {
-            flags |= DIRTY_SHUTDOWN;
+            flags |= BUFFEREVENT_SSL_DIRTY_SHUTDOWN;
         } else {
-            flags &= ~DIRTY_SHUTDOWN;
+            flags &= ~BUFFEREVENT_SSL_DIRTY_SHUTDOWN;
         }
     }
 

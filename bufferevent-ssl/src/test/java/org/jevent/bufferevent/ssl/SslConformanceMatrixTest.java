@@ -100,7 +100,7 @@ class SslConformanceMatrixTest {
     /**
      * regress_ssl.c {@code bufferevent_socketpair}/{@code bufferevent_filter}: each side reads a
      * number and writes it back plus one until 1001; the side that reads 1001 frees itself (no
-     * close_notify, as libevent), so its peer sees a truncation: ERROR, or EOF with DIRTY_SHUTDOWN.
+     * close_notify, as libevent), so its peer sees a truncation: ERROR, or EOF with BUFFEREVENT_SSL_DIRTY_SHUTDOWN.
      */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource(MATRIX)
@@ -108,7 +108,7 @@ class SslConformanceMatrixTest {
         pingPong(TlsHarness.link(base, v, impl, protocol, BEV_OPT_DEFER_CALLBACKS), false, false, true);
     }
 
-    /** The same with DIRTY_SHUTDOWN on both sides: the truncation is an EOF. */
+    /** The same with BUFFEREVENT_SSL_DIRTY_SHUTDOWN on both sides: the truncation is an EOF. */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource(MATRIX)
     void pingPongDirtyShutdownAllowed(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
@@ -146,7 +146,7 @@ class SslConformanceMatrixTest {
             SslBufferevent bev = bevs[i];
             Side side = i == 0 ? cs : ss;
             if (dirtyAllowed) {
-                bev.setFlags(SslBufferevent.DIRTY_SHUTDOWN);
+                bev.setFlags(SslBufferevent.BUFFEREVENT_SSL_DIRTY_SHUTDOWN);
             }
             bev.setCallbacks(b -> {
                 String line;
@@ -286,7 +286,7 @@ class SslConformanceMatrixTest {
 
     // ------------------------------------------------------------------ dirty shutdown both ways
 
-    /** Transport EOF without close_notify, from either side: READING|ERROR, or READING|EOF with DIRTY_SHUTDOWN. */
+    /** Transport EOF without close_notify, from either side: READING|ERROR, or READING|EOF with BUFFEREVENT_SSL_DIRTY_SHUTDOWN. */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource(MATRIX)
     void dirtyShutdownBothWays(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
