@@ -33,6 +33,7 @@ final class SecureClose {
     private static final int SHUTDOWN_DONE = 0x20;
 
     private final SslBufferevent session;
+    private final SessionState sessionState;
     private final SSLEngine engine;
     private final Bufferevent transport;
     private int state;
@@ -40,8 +41,9 @@ final class SecureClose {
     private Duration wait;
     private Event timer;
 
-    SecureClose(SslBufferevent session, SSLEngine engine, Bufferevent transport) {
+    SecureClose(SslBufferevent session, SessionState sessionState, SSLEngine engine, Bufferevent transport) {
         this.session = session;
+        this.sessionState = sessionState;
         this.engine = engine;
         this.transport = transport;
     }
@@ -164,7 +166,7 @@ final class SecureClose {
         if (!engine.isOutboundDone() || transport.getOutput().getLength() > 0) {
             return; // close_notify not yet out of the transport
         }
-        if (wait != null && (state & PEERS_RECEIVED) == 0 && session.isLive()) {
+        if (wait != null && (state & PEERS_RECEIVED) == 0 && !sessionState.failed()) {
             return; // waiting for the peer's close_notify; the timer bounds it
         }
         finish(false);

@@ -107,16 +107,17 @@ public final class SslBufferevent extends LayeredBufferevent {
     private final SslErrorQueue errors = new SslErrorQueue();
 
     private SslBufferevent(Bufferevent underlying, boolean ownTransport, SSLEngine engine,
-            SslState state, int options) {
+            SslState initial, int options) {
         super(underlying, options, ownTransport);
         this.ownTransport = ownTransport;
         this.engine = engine;
         this.provider = SslProvider.of(engine);
-        this.initialState = state;
-        this.close = new SecureClose(this, engine, underlying);
+        this.initialState = initial;
+        this.close = new SecureClose(this, state, engine, underlying);
         this.plainIn = getInput();
         this.plainOut = getOutput();
-        this.pump = new TlsPump(this, close, engine, EngineIo.forProvider(provider), plainIn, plainOut, underlying);
+        this.pump = new TlsPump(this, state, close, engine, EngineIo.forProvider(provider), plainIn, plainOut,
+                underlying);
     }
 
     // ------------------------------------------------------------------ construction
@@ -248,11 +249,6 @@ public final class SslBufferevent extends LayeredBufferevent {
     /** True while a handshake (the first one or a later one) is in progress. */
     public boolean isHandshaking() {
         return state.handshaking();
-    }
-
-    /** Neither failed nor freed: the pump may move bytes (its one guard, {@link TlsPump#canPump()}, adds its task). */
-    boolean isLive() {
-        return !state.failed() && !isFreed();
     }
 
     /**
@@ -447,9 +443,9 @@ public final class SslBufferevent extends LayeredBufferevent {
         pump.run();
     }
 
-    /** Plaintext may be unwrapped now: a handshake or a shutdown needs records read, or the user wants data. */
-    boolean takesPlaintextIn() {
-        return state.handshaking() || readingActive() || close.isShuttingDown();
+    /** The user has reading on: the pump unwraps for the user (a handshake or a shutdown unwraps anyway). */
+    boolean userReads() {
+        return readingActive();
     }
 
     /** Room in the input under the read high watermark; -1 when unlimited. */
@@ -457,9 +453,9 @@ public final class SslBufferevent extends LayeredBufferevent {
         return readRoom();
     }
 
-    /** Plaintext may be wrapped now: no handshake runs and the user has writing enabled. */
-    boolean sendsPlaintextOut() {
-        return state.isOpen() && writingActive();
+    /** The user has writing on: the pump wraps the output once no handshake runs. */
+    boolean userWrites() {
+        return writingActive();
     }
 
     /** The pump took plaintext from the output: restart the write timer. */
@@ -474,11 +470,6 @@ public final class SslBufferevent extends LayeredBufferevent {
     long transportWriteLimit() {
         long high = transportWriteHighWatermark();
         return high > 0 ? high : TRANSPORT_WRITE_BOUND;
-    }
-
-    /** The engine is in a handshake: after OPEN that is a new one (the peer renegotiates), and data waits. */
-    void handshakeRunning() {
-        state.handshakeRunning();
     }
 
     void handshakeFinished() {
@@ -589,7 +580,7 @@ public final class SslBufferevent extends LayeredBufferevent {
     }
 
     /**
-     * The one way into {@link Phase#FAILED}, whatever failed (the engine, the transport, the
+     * The one way into FAILED ({@link SessionState}), whatever failed (the engine, the transport, the
      * handshake's time limit, bytes found at attach): queues {@code error} (if any), stops the
      * timers, sends the alert the engine may hold ({@code sendAlert}: only after the engine
      * failed or we ended the session, never on a transport that broke) and stops reading the

@@ -24,7 +24,7 @@ import org.jevent.evbuffer.EvBuffer;
  * <p>Invariant: {@link #run()} never runs inside itself; a call made during a run (from a user
  * callback, a buffer callback, a write) only sets {@code AGAIN} and the running pump goes round
  * once more. Nothing moves unless {@link #canPump()}: the session is live (not failed, not
- * freed) and no delegated task holds the engine. The state is one int of named bits.
+ * freed) and no delegated task holds the engine. Its own state is one int of named bits.
  */
 final class TlsPump {
     /** Delegated tasks (JDK) run here, off the loop thread, so that other connections go on. */
@@ -44,6 +44,7 @@ final class TlsPump {
     private static final int TASK_RUNNING = 0x08;
 
     private final SslBufferevent session;
+    private final SessionState state;
     private final SecureClose close;
     private final EventBase base;
     private final SSLEngine engine;
@@ -55,12 +56,13 @@ final class TlsPump {
     private final EvBuffer cipherIn;
     private final EvBuffer cipherOut;
     private final byte[] header = new byte[TlsRecordHeader.LENGTH];
-    private int state;
+    private int bits;
     private Event taskKeepAlive;
 
-    TlsPump(SslBufferevent session, SecureClose close, SSLEngine engine, EngineIo io, EvBuffer plainIn,
-            EvBuffer plainOut, Bufferevent transport) {
+    TlsPump(SslBufferevent session, SessionState state, SecureClose close, SSLEngine engine, EngineIo io,
+            EvBuffer plainIn, EvBuffer plainOut, Bufferevent transport) {
         this.session = session;
+        this.state = state;
         this.close = close;
         this.base = session.getBase();
         this.engine = engine;
@@ -74,12 +76,12 @@ final class TlsPump {
 
     /** The one guard: nothing moves after a failure or free, nor while a delegated task holds the engine. */
     boolean canPump() {
-        return session.isLive() && (state & TASK_RUNNING) == 0;
+        return !state.failed() && !session.isFreed() && (bits & TASK_RUNNING) == 0;
     }
 
     /** Asks a running pump for one more round (data held during a handshake may go now). */
     void again() {
-        state |= AGAIN;
+        bits |= AGAIN;
     }
 
     /**
@@ -88,18 +90,18 @@ final class TlsPump {
      * round.
      */
     void run() {
-        if ((state & RUNNING) != 0) {
-            state |= AGAIN;
+        if ((bits & RUNNING) != 0) {
+            bits |= AGAIN;
             return;
         }
         if (session.isFreed()) {
             return;
         }
-        state |= RUNNING;
+        bits |= RUNNING;
         boolean delivered = false;
         try {
             do {
-                state &= ~AGAIN;
+                bits &= ~AGAIN;
                 boolean progress;
                 do {
                     if (!canPump()) {
@@ -113,9 +115,9 @@ final class TlsPump {
                     }
                     progress |= wrapPending();
                 } while (progress);
-            } while ((state & AGAIN) != 0);
+            } while ((bits & AGAIN) != 0);
         } finally {
-            state &= ~RUNNING;
+            bits &= ~RUNNING;
             if (!session.isFreed()) {
                 session.pumped(delivered);
             }
@@ -126,7 +128,7 @@ final class TlsPump {
     private boolean unwrapAvailable() {
         boolean progress = false;
         while (!engine.isInboundDone()) {
-            if (!session.takesPlaintextIn()) {
+            if (!state.handshaking() && !close.isShuttingDown() && !session.userReads()) {
                 break; // the user does not want data now; it stays in the transport's input
             }
             if (session.plaintextRoom() == 0) {
@@ -146,7 +148,7 @@ final class TlsPump {
             int recordLength;
             if (need > 0 && available >= need) {
                 recordLength = need;
-            } else if ((state & HELD_PLAINTEXT) != 0) {
+            } else if ((bits & HELD_PLAINTEXT) != 0) {
                 recordLength = 0; // only what the engine still holds
             } else {
                 break;
@@ -163,7 +165,7 @@ final class TlsPump {
             boolean held = r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW
                     || (recordLength == 0 && r.bytesProduced() > 0)
                     || io.lastUnwrapFilledRoom();
-            state = held ? state | HELD_PLAINTEXT : state & ~HELD_PLAINTEXT;
+            bits = held ? bits | HELD_PLAINTEXT : bits & ~HELD_PLAINTEXT;
             handshakeStatus(r.getHandshakeStatus());
             if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
                 session.peerSentCloseNotify();
@@ -175,7 +177,7 @@ final class TlsPump {
             if (!moved && r.getStatus() != SSLEngineResult.Status.BUFFER_OVERFLOW) {
                 // Nothing taken, nothing given: the engine wants something else first (a wrap,
                 // a task) or holds no more plaintext. The outer loop of run() comes back.
-                state &= ~HELD_PLAINTEXT;
+                bits &= ~HELD_PLAINTEXT;
                 break;
             }
             if (!canPump()) {
@@ -204,7 +206,8 @@ final class TlsPump {
             // wrapped until the engine says the outbound side is done.
             boolean handshakeWrap = hs == HandshakeStatus.NEED_WRAP
                     || (close.oursQueued() && !engine.isOutboundDone());
-            boolean data = session.sendsPlaintextOut() && plainOut.getLength() > 0 && !engine.isOutboundDone();
+            boolean data = state.isOpen() && session.userWrites() && plainOut.getLength() > 0
+                    && !engine.isOutboundDone();
             if (!handshakeWrap && plainOut.getLength() == 0 && close.queueOursIfShuttingDown()) {
                 handshakeWrap = engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP || !engine.isOutboundDone();
             }
@@ -249,7 +252,7 @@ final class TlsPump {
         switch (hs) {
             case FINISHED -> session.handshakeFinished();
             case NEED_TASK -> runDelegatedTasks();
-            case NEED_WRAP, NEED_UNWRAP, NEED_UNWRAP_AGAIN -> session.handshakeRunning();
+            case NEED_WRAP, NEED_UNWRAP, NEED_UNWRAP_AGAIN -> state.handshakeRunning(); // after OPEN: the peer renegotiates
             default -> {
             }
         }
@@ -264,7 +267,7 @@ final class TlsPump {
         if (tasks.isEmpty()) {
             return;
         }
-        state |= TASK_RUNNING;
+        bits |= TASK_RUNNING;
         // Nothing else may keep the loop alive while the task runs elsewhere (a pair has no
         // I/O events): a far timer does, as libevent's virtual events do.
         if (taskKeepAlive == null) {
@@ -278,7 +281,7 @@ final class TlsPump {
             try {
                 base.execute(() -> {
                     taskKeepAlive.del();
-                    state &= ~TASK_RUNNING;
+                    bits &= ~TASK_RUNNING;
                     handshakeStatus(engine.getHandshakeStatus());
                     run();
                 });
@@ -319,7 +322,7 @@ final class TlsPump {
     }
 
     /**
-     * Releases the engine's native state now rather than at garbage collection: both directions
+     * Releases the engine's native bits now rather than at garbage collection: both directions
      * closed, and the close_notify that closing queues wrapped once and dropped (a free sends
      * none, as in libevent). Conscrypt lets go of its SSL object and its pipe only after that
      * wrap; without it a server churning through handshakes held two descriptors per closed
