@@ -270,7 +270,7 @@ public abstract class LayeredBufferevent extends Bufferevent {
     }
 
     @Override
-    void outputAdded() {
+    final void outputAdded() {
         moveOutput();
     }
 

@@ -17,7 +17,7 @@ import org.jevent.eventbase.EventBase;
  * libevent does, so that none is always first.
  *
  * <p>Invariant: {@code readSuspended} is true exactly while every member is suspended with
- * {@link Bufferevent#SUSPEND_BW_GROUP} for reading (likewise for writing); the tick timer runs
+ * {@code SUSPEND_BW_GROUP} for reading (likewise for writing); the tick timer runs
  * while the group has members.
  */
 public final class RateLimitGroup {
