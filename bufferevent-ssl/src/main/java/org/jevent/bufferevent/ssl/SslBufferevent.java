@@ -13,7 +13,6 @@ import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.FlushMode;
 import org.jevent.bufferevent.LayeredBufferevent;
 import org.jevent.bufferevent.SocketBufferevent;
-import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
 import org.jevent.evbuffer.EvBuffer;
 

@@ -3,16 +3,13 @@ package org.jevent.bufferevent.ssl;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.Key;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.regex.Pattern;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
@@ -20,7 +17,6 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedKeyManager;
-import org.conscrypt.Conscrypt;
 
 /**
  * TLS configuration made small: an {@link SSLContext} and correctly configured {@link SSLEngine}s
@@ -100,18 +96,11 @@ public final class SslContexts {
         NEED
     }
 
-    private static final Pattern IPV4_LITERAL = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
-
     private final boolean server;
     private final SslProvider provider;
     private final SSLContext context;
     private final SingleKeyManager keyManager;
-    private final String[] protocols;
-    private final String[] cipherSuites;
-    private final String[] alpn;
-    private final ClientAuth clientAuth;
-    private final String sni;
-    private final boolean verifyHostname;
+    private final EngineSettings settings;
 
     private SslContexts(Builder b, SSLContext context, SingleKeyManager keyManager, String[] protocols,
             String[] cipherSuites) {
@@ -119,13 +108,9 @@ public final class SslContexts {
         this.provider = b.provider;
         this.context = context;
         this.keyManager = keyManager;
-        this.protocols = protocols;
-        this.cipherSuites = cipherSuites;
-        this.alpn = b.alpn;
-        this.clientAuth = b.clientAuth;
-        this.sni = b.sni;
         // Trust-all checks nothing, names included; setting "HTTPS" would only suggest otherwise.
-        this.verifyHostname = b.hostnameVerification && !b.trustAll;
+        this.settings = new EngineSettings(b.provider, protocols, cipherSuites, b.alpn, b.clientAuth, b.sni,
+                b.hostnameVerification && !b.trustAll);
     }
 
     // ---------------------------------------------------------------- factories
@@ -224,7 +209,7 @@ public final class SslContexts {
      * @return an unmodifiable list, in preference order
      */
     public List<String> protocols() {
-        return List.of(protocols);
+        return settings.protocols();
     }
 
     /**
@@ -238,20 +223,7 @@ public final class SslContexts {
         if (!server) {
             throw new IllegalStateException("built by forClient(): use newClientEngine(host, port)");
         }
-        SSLEngine engine = context.createSSLEngine();
-        engine.setUseClientMode(false);
-        SSLParameters p = common(engine);
-        switch (clientAuth) {
-            case NEED -> p.setNeedClientAuth(true);
-            case WANT -> p.setWantClientAuth(true);
-            default -> p.setNeedClientAuth(false); // clears "want" as well
-        }
-        engine.setSSLParameters(p);
-        if (provider == SslProvider.CONSCRYPT) {
-            // Off by default (SSL_OP_NO_TICKET): without it a TLS 1.3 server never resumes.
-            Conscrypt.setUseSessionTickets(engine, true);
-        }
-        return engine;
+        return settings.server(context.createSSLEngine());
     }
 
     /**
@@ -270,43 +242,11 @@ public final class SslContexts {
         if (server) {
             throw new IllegalStateException("built by forServer(...): use newServerEngine()");
         }
-        if (host == null && verifyHostname) {
+        if (host == null && settings.verifyHostname) {
             throw new IllegalArgumentException(
                     "host name verification needs the host; pass it or build with hostnameVerification(false)");
         }
-        SSLEngine engine = host == null ? context.createSSLEngine() : context.createSSLEngine(host, port);
-        engine.setUseClientMode(true);
-        SSLParameters p = common(engine);
-        String serverName = sni != null ? sni : (host != null && !isIpLiteral(host) ? host : null);
-        if (serverName != null) {
-            try {
-                p.setServerNames(List.of(new SNIHostName(serverName)));
-            } catch (IllegalArgumentException e) {
-                if (sni != null) {
-                    throw e; // cannot happen: checked by Builder.sni
-                }
-                // A host that is not a valid SNI name (e.g. with '_') is still reachable: no SNI.
-            }
-        }
-        if (verifyHostname) {
-            // Checked by the trust manager during the handshake, against the SNI name or host.
-            p.setEndpointIdentificationAlgorithm("HTTPS");
-        }
-        engine.setSSLParameters(p);
-        return engine;
-    }
-
-    private SSLParameters common(SSLEngine engine) {
-        // Start from the engine's parameters so that provider defaults we do not set survive.
-        SSLParameters p = engine.getSSLParameters();
-        p.setProtocols(protocols);
-        if (cipherSuites != null) {
-            p.setCipherSuites(cipherSuites);
-        }
-        if (alpn.length > 0) {
-            p.setApplicationProtocols(alpn);
-        }
-        return p;
+        return settings.client(host == null ? context.createSSLEngine() : context.createSSLEngine(host, port), host);
     }
 
     /**
@@ -329,12 +269,7 @@ public final class SslContexts {
     /** Role, provider and protocols, for logs. */
     @Override
     public String toString() {
-        return "SslContexts[" + (server ? "server" : "client") + ", " + provider + ", " + Arrays.toString(protocols)
-                + (alpn.length > 0 ? ", alpn " + Arrays.toString(alpn) : "") + "]";
-    }
-
-    static boolean isIpLiteral(String host) {
-        return IPV4_LITERAL.matcher(host).matches() || host.indexOf(':') >= 0 || host.startsWith("[");
+        return "SslContexts[" + (server ? "server" : "client") + ", " + settings.describe() + "]";
     }
 
     // ---------------------------------------------------------------- builder
