@@ -3,10 +3,8 @@ package org.jevent.bufferevent;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
-import org.jevent.eventbase.DeferredCallback;
 import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
-import org.jevent.evbuffer.CbEntry;
 import org.jevent.evbuffer.EvBuffer;
 
 /**
@@ -14,7 +12,7 @@ import org.jevent.evbuffer.EvBuffer;
  * transport, with callbacks for data read, output drained and events. Subclasses supply the
  * transport: {@link SocketBufferevent} (a socket), {@link PairBufferevent} (the other half of a
  * pair), {@link FilterBufferevent} (another bufferevent, through filters); the TLS bufferevents
- * of {@code bufferevent-ssl} are built the same way.
+ * of {@code bufferevent-ssl} are layered the same way, on {@link LayeredBufferevent}.
  *
  * <h2>Semantics kept from libevent</h2>
  * <ul>
@@ -42,10 +40,11 @@ import org.jevent.evbuffer.EvBuffer;
  * enable/disable, which hop onto the loop in call order.
  *
  * <h2>Invariant</h2>
- * {@code readSuspended}/{@code writeSuspended} hold the reasons a direction is paused; the
- * transport reads exactly while {@code (enabled & EV_READ) != 0 && readSuspended == 0} and the
- * bufferevent is not freed (likewise for writing, which also needs output to write). After
- * {@link #free()} no callback runs and no I/O happens.
+ * The transport reads exactly while EV_READ is enabled, no reason suspends reading (the
+ * {@code Directions} of this bufferevent) and the bufferevent is not freed (likewise for writing,
+ * which also needs output to write). After {@link #free()} no callback runs and no I/O happens.
+ * Each concern has its own package-private class: {@code CallbackDispatch}, {@code IoTimeouts},
+ * {@code Watermarks}, {@code Directions}, {@code RateLimiter}.
  */
 public abstract class Bufferevent implements AutoCloseable {
     /** Event flag: the event happened while reading. */
@@ -93,11 +92,11 @@ public abstract class Bufferevent implements AutoCloseable {
     public static final int DEFAULT_MAX_SINGLE_IO = 65536;
 
     // Why a direction is paused (libevent's bufferevent_suspend_flags).
-    protected static final int SUSPEND_WM = 0x01;
-    protected static final int SUSPEND_BW = 0x02;
-    protected static final int SUSPEND_BW_GROUP = 0x04;
-    protected static final int SUSPEND_LOOKUP = 0x08;
-    protected static final int SUSPEND_FILT_READ = 0x10;
+    static final int SUSPEND_WM = 0x01;
+    static final int SUSPEND_BW = 0x02;
+    static final int SUSPEND_BW_GROUP = 0x04;
+    static final int SUSPEND_LOOKUP = 0x08;
+    static final int SUSPEND_FILT_READ = 0x10;
 
     /** libevent's {@code bufferevent_data_cb}; the C {@code ctx} is what the lambda captures. */
     @FunctionalInterface
@@ -115,45 +114,22 @@ public abstract class Bufferevent implements AutoCloseable {
     public record Watermark(long low, long high) {
     }
 
-    protected final EventBase base;
-    protected final EvBuffer input = new EvBuffer();
-    protected final EvBuffer output = new EvBuffer();
+    final EventBase base;
+    final EvBuffer input = new EvBuffer();
+    final EvBuffer output = new EvBuffer();
     final int options;
 
-    private DataCb readcb;
-    private DataCb writecb;
-    private EventCb eventcb;
-
-    int enabled = EV_WRITE;
-    int readSuspended;
-    int writeSuspended;
+    final CallbackDispatch callbacks = new CallbackDispatch(this);
+    final IoTimeouts timeouts = new IoTimeouts(this);
+    final Watermarks wm = new Watermarks(this);
+    final Directions directions = new Directions(this);
     boolean freed;
 
-    protected long wmReadLow;
-    protected long wmReadHigh;
-    protected long wmWriteLow;
-    protected long wmWriteHigh;
-    private CbEntry readHighEntry;
-
-    private Duration timeoutRead;
-    private Duration timeoutWrite;
-    private Event readTimer;
-    private Event writeTimer;
-
-    int maxSingleRead = DEFAULT_MAX_SINGLE_IO;
-    int maxSingleWrite = DEFAULT_MAX_SINGLE_IO;
+    /** The single-I/O caps and the rate limits. */
+    final RateLimiter rateLimiter = new RateLimiter(this);
     private Throwable lastError;
 
-    RateLimiter rateLimiter;
-
-    private DeferredCallback deferred;
-    private boolean readcbPending;
-    /** The pending read callback runs whatever the low watermark says (it was forced). */
-    private boolean readcbForced;
-    private boolean writecbPending;
-    private int eventcbPending;
-
-    protected Bufferevent(EventBase base, int options) {
+    Bufferevent(EventBase base, int options) {
         this.base = Objects.requireNonNull(base, "base");
         if ((options & ~ALL_OPTIONS) != 0) {
             throw new IllegalArgumentException("unknown options 0x" + Integer.toHexString(options & ~ALL_OPTIONS));
@@ -163,7 +139,14 @@ public abstract class Bufferevent implements AutoCloseable {
         }
         base.checkInLoopThread();
         this.options = options;
-        input.setMaxRead(maxSingleRead);
+        input.setMaxRead(DEFAULT_MAX_SINGLE_IO);
+        // The one output callback of every variant: what the user adds is moved on at once.
+        output.cbSetFlags(output.addCb((buf, info) -> {
+            if (info.nAdded() > 0) {
+                outputAdded();
+                timeouts.adjustWrite();
+            }
+        }), EvBuffer.CB_NODEFER);
     }
 
     // ------------------------------------------------------------------ factories
@@ -211,22 +194,20 @@ public abstract class Bufferevent implements AutoCloseable {
      */
     public void setCallbacks(DataCb readcb, DataCb writecb, EventCb eventcb) {
         checkLoopThread();
-        this.readcb = readcb;
-        this.writecb = writecb;
-        this.eventcb = eventcb;
+        callbacks.set(readcb, writecb, eventcb);
     }
 
     /** The read callback ({@code bufferevent_getcb}). */
     public DataCb getReadCallback() {
-        return readcb;
+        return callbacks.readcb();
     }
 
     public DataCb getWriteCallback() {
-        return writecb;
+        return callbacks.writecb();
     }
 
     public EventCb getEventCallback() {
-        return eventcb;
+        return callbacks.eventcb();
     }
 
     // ------------------------------------------------------------------ enable / disable
@@ -237,42 +218,27 @@ public abstract class Bufferevent implements AutoCloseable {
      */
     public void enable(int events) {
         checkDirections(events);
-        if (hopIfForeign(() -> enable(events))) {
+        if (!base.isInLoopThread() && hopIfForeign(() -> enable(events))) {
             return;
         }
         checkNotFreed();
-        enabled |= events;
-        if ((events & EV_READ) != 0 && readSuspended == 0) {
-            startReading();
-        }
-        if ((events & EV_WRITE) != 0 && writeSuspended == 0) {
-            startWriting();
-        }
-        adjustTimeouts();
+        directions.enable(events);
     }
 
     /** {@code bufferevent_disable}. With THREADSAFE it may be called from any thread. */
     public void disable(int events) {
         checkDirections(events);
-        if (hopIfForeign(() -> disable(events))) {
+        if (!base.isInLoopThread() && hopIfForeign(() -> disable(events))) {
             return;
         }
-        if (freed) {
-            return;
+        if (!freed) {
+            directions.disable(events);
         }
-        enabled &= ~events;
-        if ((events & EV_READ) != 0) {
-            stopReading();
-        }
-        if ((events & EV_WRITE) != 0) {
-            stopWriting();
-        }
-        adjustTimeouts();
     }
 
     /** {@code bufferevent_get_enabled}. */
     public int getEnabled() {
-        return enabled;
+        return directions.enabled;
     }
 
     private static void checkDirections(int events) {
@@ -281,63 +247,24 @@ public abstract class Bufferevent implements AutoCloseable {
         }
     }
 
-    /** True if reading should be happening now. */
-    protected final boolean readingActive() {
-        return !freed && (enabled & EV_READ) != 0 && readSuspended == 0;
-    }
-
-    /** True if writing should be happening now (when there is output). */
-    protected final boolean writingActive() {
-        return !freed && (enabled & EV_WRITE) != 0 && writeSuspended == 0;
-    }
-
-    protected final void suspendRead(int reason) {
-        boolean was = readSuspended == 0;
-        readSuspended |= reason;
-        if (was && !freed) {
-            stopReading();
-            adjustTimeouts();
-        }
-    }
-
-    protected final void unsuspendRead(int reason) {
-        int before = readSuspended;
-        readSuspended &= ~reason;
-        if (before != 0 && readSuspended == 0 && !freed && (enabled & EV_READ) != 0) {
-            startReading();
-            adjustTimeouts();
-        }
-    }
-
-    protected final void suspendWrite(int reason) {
-        boolean was = writeSuspended == 0;
-        writeSuspended |= reason;
-        if (was && !freed) {
-            stopWriting();
-            adjustTimeouts();
-        }
-    }
-
-    protected final void unsuspendWrite(int reason) {
-        int before = writeSuspended;
-        writeSuspended &= ~reason;
-        if (before != 0 && writeSuspended == 0 && !freed && (enabled & EV_WRITE) != 0) {
-            startWriting();
-            adjustTimeouts();
-        }
-    }
-
     /** The transport should start (or keep) reading. */
-    protected abstract void startReading();
+    abstract void startReading();
 
     /** The transport should stop reading. */
-    protected abstract void stopReading();
+    abstract void stopReading();
 
     /** The transport should write whatever output there is, now or when it can. */
-    protected abstract void startWriting();
+    abstract void startWriting();
 
     /** The transport should stop writing. */
-    protected abstract void stopWriting();
+    abstract void stopWriting();
+
+    /** Bytes were added to the output: by default, write them if writing runs. */
+    void outputAdded() {
+        if (directions.writingActive()) {
+            startWriting();
+        }
+    }
 
     // ------------------------------------------------------------------ reading and writing
 
@@ -349,11 +276,8 @@ public abstract class Bufferevent implements AutoCloseable {
     /** {@code bufferevent_write} of part of an array. THREADSAFE: any thread (the bytes are copied first). */
     public void write(byte[] data, int off, int len) {
         Objects.checkFromIndexSize(off, len, Objects.requireNonNull(data, "data").length);
-        if (!base.isInLoopThread()) {
-            byte[] copy = java.util.Arrays.copyOfRange(data, off, off + len);
-            if (hopIfForeign(() -> write(copy))) {
-                return;
-            }
+        if (!base.isInLoopThread() && hopWrite(java.util.Arrays.copyOfRange(data, off, off + len))) {
+            return;
         }
         checkNotFreed();
         output.add(data, off, len);
@@ -362,12 +286,8 @@ public abstract class Bufferevent implements AutoCloseable {
     /** Appends a copy of {@code src}'s remaining bytes. THREADSAFE: any thread. */
     public void write(ByteBuffer src) {
         Objects.requireNonNull(src, "src");
-        if (!base.isInLoopThread()) {
-            byte[] copy = new byte[src.remaining()];
-            src.get(copy);
-            if (hopIfForeign(() -> write(copy))) {
-                return;
-            }
+        if (!base.isInLoopThread() && hopWrite(remainingOf(src))) {
+            return;
         }
         checkNotFreed();
         output.add(src);
@@ -379,7 +299,7 @@ public abstract class Bufferevent implements AutoCloseable {
      */
     public void writeBuffer(EvBuffer src) {
         Objects.requireNonNull(src, "src");
-        if (hopIfForeign(() -> writeBuffer(src))) {
+        if (!base.isInLoopThread() && hopIfForeign(() -> writeBuffer(src))) {
             return;
         }
         checkNotFreed();
@@ -417,44 +337,7 @@ public abstract class Bufferevent implements AutoCloseable {
     public void setWatermark(int events, long low, long high) {
         checkDirections(events);
         checkLoopThread();
-        if (low < 0 || high < 0) {
-            throw new IllegalArgumentException("negative watermark: " + low + ", " + high);
-        }
-        if (high != 0 && high < low) {
-            high = low;
-        }
-        if ((events & EV_WRITE) != 0) {
-            wmWriteLow = low;
-            wmWriteHigh = high;
-        }
-        if ((events & EV_READ) != 0) {
-            wmReadLow = low;
-            wmReadHigh = high;
-            if (high != 0) {
-                if (readHighEntry == null) {
-                    readHighEntry = input.addCb((buf, info) -> checkReadHighWatermark());
-                    input.cbSetFlags(readHighEntry, EvBuffer.CB_NODEFER);
-                }
-                checkReadHighWatermark();
-            } else {
-                if (readHighEntry != null) {
-                    input.removeCbEntry(readHighEntry);
-                    readHighEntry = null;
-                }
-                unsuspendRead(SUSPEND_WM);
-            }
-        }
-    }
-
-    private void checkReadHighWatermark() {
-        if (wmReadHigh == 0) {
-            return;
-        }
-        if (input.getLength() >= wmReadHigh) {
-            suspendRead(SUSPEND_WM);
-        } else {
-            unsuspendRead(SUSPEND_WM);
-        }
+        wm.set(events, low, high);
     }
 
     /**
@@ -462,129 +345,33 @@ public abstract class Bufferevent implements AutoCloseable {
      * requires.
      */
     public Watermark getWatermark(int events) {
-        if (events == EV_READ) {
-            return new Watermark(wmReadLow, wmReadHigh);
-        }
-        if (events == EV_WRITE) {
-            return new Watermark(wmWriteLow, wmWriteHigh);
-        }
-        throw new IllegalArgumentException("getWatermark takes exactly EV_READ or EV_WRITE: 0x" + Integer.toHexString(events));
-    }
-
-    /** Bytes the input may still take before the read high watermark; -1 when unlimited. */
-    protected final long readRoom() {
-        if (wmReadHigh == 0) {
-            return -1;
-        }
-        return Math.max(0, wmReadHigh - input.getLength());
+        return wm.get(events);
     }
 
     // ------------------------------------------------------------------ timeouts
 
     /**
      * {@code bufferevent_set_timeouts}: null or zero disables that timeout. A timer restarts on
-     * every successful read or write, and from now with the new value when this is called.
+     * every successful read or write, and from now with the new value when this is called. A
+     * layer with a handshake (TLS) may bind both to it: they then bound the handshake as a whole.
      */
     public void setTimeouts(Duration read, Duration write) {
         checkLoopThread();
         checkNotFreed();
-        if ((read != null && read.isNegative()) || (write != null && write.isNegative())) {
-            throw new IllegalArgumentException("negative timeout");
-        }
-        timeoutRead = read == null || read.isZero() ? null : read;
-        timeoutWrite = write == null || write.isZero() ? null : write;
-        // A running timer restarts from now with the new value, as libevent re-adds its events.
-        if (readTimer != null) {
-            readTimer.del();
-        }
-        if (writeTimer != null) {
-            writeTimer.del();
-        }
-        adjustTimeouts();
+        timeouts.set(read, write);
     }
 
     public Duration getReadTimeout() {
-        return timeoutRead;
+        return timeouts.read();
     }
 
     public Duration getWriteTimeout() {
-        return timeoutWrite;
-    }
-
-    /** Arms or cancels the timers to match what is running (libevent's generic_adj_timeouts). */
-    protected final void adjustTimeouts() {
-        if (freed) {
-            return;
-        }
-        if (timeoutRead != null) {
-            Event t = readTimer();
-            if (readingActive()) {
-                if (t.pending(Event.EV_TIMEOUT) == 0) {
-                    t.add(timeoutRead);
-                }
-            } else {
-                t.del();
-            }
-        }
-        adjustWriteTimeout();
-    }
-
-    protected final void adjustWriteTimeout() {
-        if (timeoutWrite != null) {
-            Event t = writeTimer();
-            if (writingActive() && hasPendingOutput()) {
-                if (t.pending(Event.EV_TIMEOUT) == 0) {
-                    t.add(timeoutWrite);
-                }
-            } else {
-                t.del();
-            }
-        }
+        return timeouts.write();
     }
 
     /** True while there is something to write; a variant writing elsewhere may say more. */
-    protected boolean hasPendingOutput() {
+    boolean hasPendingOutput() {
         return output.getLength() > 0;
-    }
-
-    /** Restarts the read timer after progress. */
-    protected final void readProgress() {
-        if (timeoutRead != null && readingActive()) {
-            readTimer().add(timeoutRead);
-        }
-    }
-
-    /** Restarts (or, with nothing left to write, stops) the write timer after progress. */
-    protected final void writeProgress() {
-        if (timeoutWrite != null) {
-            if (writingActive() && hasPendingOutput()) {
-                writeTimer().add(timeoutWrite);
-            } else {
-                writeTimer().del();
-            }
-        }
-    }
-
-    private Event readTimer() {
-        if (readTimer == null) {
-            readTimer = Event.timer(base, (ev, what) -> timedOut(EV_READ));
-        }
-        return readTimer;
-    }
-
-    private Event writeTimer() {
-        if (writeTimer == null) {
-            writeTimer = Event.timer(base, (ev, what) -> timedOut(EV_WRITE));
-        }
-        return writeTimer;
-    }
-
-    private void timedOut(int direction) {
-        if (freed) {
-            return;
-        }
-        disable(direction);
-        runEventcb((direction == EV_READ ? BEV_EVENT_READING : BEV_EVENT_WRITING) | BEV_EVENT_TIMEOUT, 0);
     }
 
     // ------------------------------------------------------------------ flush, trigger, limits
@@ -603,7 +390,7 @@ public abstract class Bufferevent implements AutoCloseable {
     }
 
     /** Variant's flush; default: nothing to do (libevent's socket variant). */
-    protected int onFlush(int iotype, FlushMode mode) {
+    int onFlush(int iotype, FlushMode mode) {
         return 0;
     }
 
@@ -613,83 +400,45 @@ public abstract class Bufferevent implements AutoCloseable {
      */
     public void trigger(int iotype, int options) {
         checkLoopThread();
-        if (freed) {
-            return;
-        }
-        boolean ignore = (options & BEV_TRIG_IGNORE_WATERMARKS) != 0;
-        if ((iotype & EV_READ) != 0 && (ignore || input.getLength() >= wmReadLow)) {
-            runReadcb(options);
-        }
-        if ((iotype & EV_WRITE) != 0 && (ignore || output.getLength() <= wmWriteLow)) {
-            runWritecb(options);
-        }
+        callbacks.trigger(iotype, options);
     }
 
     /** {@code bufferevent_trigger_event}: runs the event callback with {@code what}. */
     public void triggerEvent(int what, int options) {
         checkLoopThread();
         if (!freed) {
-            runEventcb(what, options);
+            callbacks.runEvent(what, options);
         }
     }
 
     /** {@code bufferevent_set_max_single_read}: 0 restores the default, {@link #DEFAULT_MAX_SINGLE_IO}. */
     public void setMaxSingleRead(int size) {
         checkLoopThread();
-        if (size < 0) {
-            throw new IllegalArgumentException("negative size: " + size);
-        }
-        maxSingleRead = size == 0 ? DEFAULT_MAX_SINGLE_IO : size;
-        input.setMaxRead(maxSingleRead);
+        rateLimiter.setMaxSingleRead(size);
     }
 
     /** {@code bufferevent_set_max_single_write}: 0 restores the default, {@link #DEFAULT_MAX_SINGLE_IO}. */
     public void setMaxSingleWrite(int size) {
         checkLoopThread();
-        if (size < 0) {
-            throw new IllegalArgumentException("negative size: " + size);
-        }
-        maxSingleWrite = size == 0 ? DEFAULT_MAX_SINGLE_IO : size;
+        rateLimiter.setMaxSingleWrite(size);
     }
 
     public int getMaxSingleRead() {
-        return maxSingleRead;
+        return rateLimiter.maxSingleRead;
     }
 
     public int getMaxSingleWrite() {
-        return maxSingleWrite;
+        return rateLimiter.maxSingleWrite;
     }
 
     /** {@code bufferevent_get_max_to_read}: what one read may take now (single cap and rate limits). */
     public long getMaxToRead() {
-        long n = maxSingleRead;
-        if (rateLimiter != null) {
-            n = Math.min(n, rateLimiter.maxToRead(this));
-        }
-        return Math.max(0, n);
+        return rateLimiter.maxToRead();
     }
 
     /** {@code bufferevent_get_max_to_write}. */
     public long getMaxToWrite() {
-        long n = maxSingleWrite;
-        if (rateLimiter != null) {
-            n = Math.min(n, rateLimiter.maxToWrite(this));
-        }
-        return Math.max(0, n);
-    }
-
-    /** Charges {@code n} bytes read to the rate limits. */
-    protected final void chargeRead(long n) {
-        if (rateLimiter != null) {
-            rateLimiter.chargeRead(this, n);
-        }
-    }
-
-    /** Charges {@code n} bytes written to the rate limits. */
-    protected final void chargeWrite(long n) {
-        if (rateLimiter != null) {
-            rateLimiter.chargeWrite(this, n);
-        }
+        return rateLimiter.maxToWrite();
     }
 
     // ------------------------------------------------------------------ rate limits
@@ -701,10 +450,7 @@ public abstract class Bufferevent implements AutoCloseable {
     public void setRateLimit(TokenBucketCfg cfg) {
         checkLoopThread();
         checkNotFreed();
-        if (cfg == null && rateLimiter == null) {
-            return;
-        }
-        limiter().setCfg(cfg);
+        rateLimiter.setCfg(cfg);
     }
 
     /** {@code bufferevent_add_to_rate_limit_group}: leaves any other group first. */
@@ -712,85 +458,43 @@ public abstract class Bufferevent implements AutoCloseable {
         Objects.requireNonNull(group, "group");
         checkLoopThread();
         checkNotFreed();
-        RateLimiter r = limiter();
-        if (r.group == group) {
-            return;
-        }
-        RateLimitGroup old = r.group;
-        r.group = group; // before leaving the old one, whose remove() resumes I/O
-        if (old != null) {
-            old.remove(this);
-        }
-        group.add(this);
+        rateLimiter.joinGroup(group);
     }
 
     /** {@code bufferevent_remove_from_rate_limit_group}. */
     public void removeFromRateLimitGroup() {
         checkLoopThread();
-        if (rateLimiter != null && rateLimiter.group != null) {
-            // Out of the group first: leaving resumes I/O, which must not see the group's limit.
-            RateLimitGroup g = rateLimiter.group;
-            rateLimiter.group = null;
-            g.remove(this);
-        }
+        rateLimiter.leaveGroup();
     }
 
     /** {@code bufferevent_get_token_bucket_cfg}: the own bucket's configuration, or null. */
     public TokenBucketCfg getTokenBucketCfg() {
         checkLoopThread();
-        return rateLimiter == null || rateLimiter.bucket == null ? null : rateLimiter.bucket.cfg;
+        return rateLimiter.cfg();
     }
 
     /** {@code bufferevent_get_read_limit}: tokens of the own bucket, {@code Long.MAX_VALUE} without one. */
     public long getReadLimit() {
         checkLoopThread();
-        if (rateLimiter == null || rateLimiter.bucket == null) {
-            return Long.MAX_VALUE;
-        }
-        rateLimiter.bucket.refill(rateLimiter.now());
-        return rateLimiter.bucket.readLimit;
+        return rateLimiter.ownReadLimit();
     }
 
     /** {@code bufferevent_get_write_limit}. */
     public long getWriteLimit() {
         checkLoopThread();
-        if (rateLimiter == null || rateLimiter.bucket == null) {
-            return Long.MAX_VALUE;
-        }
-        rateLimiter.bucket.refill(rateLimiter.now());
-        return rateLimiter.bucket.writeLimit;
+        return rateLimiter.ownWriteLimit();
     }
 
     /** {@code bufferevent_decrement_read_limit}: takes tokens by hand; may go negative. */
     public void decrementReadLimit(long n) {
         checkLoopThread();
-        RateLimiter r = requireBucket();
-        r.bucket.refill(r.now()); // ticks before now are owed before the decrement, not after it
-        r.bucket.readLimit -= n;
-        r.applyOwnLimits();
+        rateLimiter.decrementRead(n);
     }
 
     /** {@code bufferevent_decrement_write_limit}. */
     public void decrementWriteLimit(long n) {
         checkLoopThread();
-        RateLimiter r = requireBucket();
-        r.bucket.refill(r.now());
-        r.bucket.writeLimit -= n;
-        r.applyOwnLimits();
-    }
-
-    private RateLimiter requireBucket() {
-        if (rateLimiter == null || rateLimiter.bucket == null) {
-            throw new IllegalStateException("no rate limit set on this bufferevent");
-        }
-        return rateLimiter;
-    }
-
-    private RateLimiter limiter() {
-        if (rateLimiter == null) {
-            rateLimiter = new RateLimiter(this);
-        }
-        return rateLimiter;
+        rateLimiter.decrementWrite(n);
     }
 
     /**
@@ -809,123 +513,14 @@ public abstract class Bufferevent implements AutoCloseable {
 
     // ------------------------------------------------------------------ callbacks
 
-    /** Runs (or defers) the read callback; honours the low watermark only through callers. */
-    protected final void runReadcb(int opts) {
-        if (readcb == null || freed) {
-            return;
-        }
-        if (((options | opts) & BEV_OPT_DEFER_CALLBACKS) != 0) {
-            readcbPending = true;
-            if ((opts & BEV_TRIG_IGNORE_WATERMARKS) != 0) {
-                readcbForced = true;
-            }
-            scheduleDeferred();
-        } else {
-            readcb.call(this);
-            afterReadcb();
-        }
-    }
-
-    protected final void runWritecb(int opts) {
-        if (writecb == null || freed) {
-            return;
-        }
-        if (((options | opts) & BEV_OPT_DEFER_CALLBACKS) != 0) {
-            writecbPending = true;
-            scheduleDeferred();
-        } else {
-            writecb.call(this);
-        }
-    }
-
-    protected final void runEventcb(int what, int opts) {
-        if (eventcb == null || freed) {
-            return;
-        }
-        if (((options | opts) & BEV_OPT_DEFER_CALLBACKS) != 0) {
-            eventcbPending |= what;
-            scheduleDeferred();
-        } else {
-            eventcb.call(this, what);
-        }
-    }
-
     /** Reports an error: remembers it and runs the event callback with {@code what | ERROR}. */
-    protected final void fail(int what, Throwable error) {
+    final void fail(int what, Throwable error) {
         lastError = error;
-        runEventcb(what | BEV_EVENT_ERROR, 0);
+        callbacks.runEvent(what | BEV_EVENT_ERROR, 0);
     }
 
-    protected final void setLastError(Throwable error) {
+    void setLastError(Throwable error) {
         lastError = error;
-    }
-
-    /**
-     * After the user's read callback: if the input is still over the high watermark while
-     * reading is wanted, nothing would ever call the user again, so call again later
-     * (libevent's overrun fix, issue #690).
-     */
-    private void afterReadcb() {
-        if (!freed && wmReadHigh != 0 && (enabled & EV_READ) != 0 && input.getLength() >= wmReadHigh
-                && readcb != null) {
-            readcbPending = true;
-            scheduleDeferred();
-        }
-    }
-
-    private void scheduleDeferred() {
-        if (deferred == null) {
-            deferred = new DeferredCallback(base, this::runDeferred);
-        }
-        deferred.schedule();
-    }
-
-    /**
-     * The deferred run: CONNECTED first, then read, write and the other event bits, as libevent.
-     * Invariant on exit, even when a user callback throws: anything still pending is scheduled
-     * again, so a throwing read callback cannot swallow the EOF queued behind it.
-     */
-    private void runDeferred() {
-        if (freed) {
-            return;
-        }
-        try {
-            if ((eventcbPending & BEV_EVENT_CONNECTED) != 0) {
-                eventcbPending &= ~BEV_EVENT_CONNECTED;
-                if (eventcb != null) {
-                    eventcb.call(this, BEV_EVENT_CONNECTED);
-                }
-            }
-            if (readcbPending && !freed) {
-                // The input may have shrunk since the call was queued (the user drained it in
-                // an earlier callback): no read callback below the low watermark unless forced
-                // (IGNORE_WATERMARKS, end of stream, flush).
-                boolean forced = readcbForced;
-                readcbPending = false;
-                readcbForced = false;
-                if (readcb != null && (forced || input.getLength() >= wmReadLow)) {
-                    readcb.call(this);
-                    afterReadcb();
-                }
-            }
-            if (writecbPending && !freed) {
-                writecbPending = false;
-                if (writecb != null) {
-                    writecb.call(this);
-                }
-            }
-            if (eventcbPending != 0 && !freed) {
-                int what = eventcbPending;
-                eventcbPending = 0;
-                if (eventcb != null) {
-                    eventcb.call(this, what);
-                }
-            }
-        } finally {
-            if (!freed && (readcbPending || writecbPending || eventcbPending != 0)) {
-                scheduleDeferred();
-            }
-        }
     }
 
     // ------------------------------------------------------------------ free
@@ -937,28 +532,16 @@ public abstract class Bufferevent implements AutoCloseable {
      * does nothing.
      */
     public void free() {
-        if (hopIfForeign(this::free)) {
+        if (!base.isInLoopThread() && hopIfForeign(this::free)) {
             return;
         }
         if (freed) {
             return;
         }
         freed = true;
-        readcb = null;
-        writecb = null;
-        eventcb = null;
-        if (deferred != null) {
-            deferred.cancel();
-        }
-        if (readTimer != null) {
-            readTimer.del();
-        }
-        if (writeTimer != null) {
-            writeTimer.del();
-        }
-        if (rateLimiter != null) {
-            rateLimiter.detach(this);
-        }
+        callbacks.clear();
+        timeouts.cancel();
+        rateLimiter.detach();
         try {
             onFree();
         } finally {
@@ -978,39 +561,15 @@ public abstract class Bufferevent implements AutoCloseable {
     }
 
     /** Variant's part of free: stop the transport, close what CLOSE_ON_FREE says to close. */
-    protected abstract void onFree();
-
-    // ------------------------------------------------------------------ for variants in other packages
-
-    /**
-     * Pauses reading of {@code other} for {@code reason}: how a variant layered on another
-     * bufferevent (a filter, a TLS bufferevent) applies back-pressure to it.
-     */
-    protected static void suspendReadOf(Bufferevent other, int reason) {
-        other.suspendRead(reason);
-    }
-
-    /**
-     * The write high watermark of {@code other} (0: none), without the record
-     * {@link #getWatermark} allocates: a layer writing into another bufferevent checks it on
-     * every record.
-     */
-    protected static long writeHighWatermarkOf(Bufferevent other) {
-        return other.wmWriteHigh;
-    }
-
-    /** Lifts a {@link #suspendReadOf} pause. */
-    protected static void unsuspendReadOf(Bufferevent other, int reason) {
-        other.unsuspendRead(reason);
-    }
+    abstract void onFree();
 
     // ------------------------------------------------------------------ threads
 
-    protected final void checkLoopThread() {
+    void checkLoopThread() {
         base.checkInLoopThread();
     }
 
-    protected final void checkNotFreed() {
+    void checkNotFreed() {
         if (freed) {
             throw new IllegalStateException("the bufferevent was freed");
         }
@@ -1020,7 +579,7 @@ public abstract class Bufferevent implements AutoCloseable {
      * On the loop thread: false, the caller goes on. Elsewhere: with THREADSAFE the action is
      * queued to the loop (in call order) and true is returned; without it this throws.
      */
-    protected final boolean hopIfForeign(Runnable action) {
+    final boolean hopIfForeign(Runnable action) {
         if (base.isInLoopThread()) {
             return false;
         }
@@ -1035,11 +594,20 @@ public abstract class Bufferevent implements AutoCloseable {
         return true;
     }
 
+    /** Off the loop thread, a write of {@code copy} (the caller's bytes, copied first) hops onto it; see {@link #hopIfForeign}. */
+    private boolean hopWrite(byte[] copy) {
+        return hopIfForeign(() -> write(copy));
+    }
+
+    private static byte[] remainingOf(ByteBuffer src) {
+        byte[] copy = new byte[src.remaining()];
+        src.get(copy);
+        return copy;
+    }
+
     @Override
     public String toString() {
         return getClass().getSimpleName() + "[in=" + input.getLength() + ", out=" + output.getLength()
-                + ", enabled=" + enabled + (readSuspended != 0 ? ", read suspended 0x" + Integer.toHexString(readSuspended) : "")
-                + (writeSuspended != 0 ? ", write suspended 0x" + Integer.toHexString(writeSuspended) : "")
-                + (freed ? ", freed" : "") + "]";
+                + ", " + directions + (freed ? ", freed" : "") + "]";
     }
 }

@@ -23,33 +23,21 @@ import org.jevent.evbuffer.EvBuffer;
  * {@code got_eof}).
  *
  * <p>Invariant: the output filter never runs inside itself ({@code processingOutput}), so a write
- * from within the filter or from a write callback cannot recurse; the input side never runs
- * inside its own synchronous read callback ({@code inReadcb}): a drain there that resumes
- * reading is served by the loop in {@code processInput}, so the stack depth stays bounded.
+ * from within the filter or from a write callback cannot recurse; neither does the input filter
+ * ({@code processingInput}); the read callback never runs inside itself (the delivery loop of
+ * {@link LayeredBufferevent}), so the stack depth stays bounded.
  */
-public final class FilterBufferevent extends Bufferevent {
-    private final Bufferevent underlying;
+public final class FilterBufferevent extends LayeredBufferevent {
     private final BuffereventFilter inputFilter;
     private final BuffereventFilter outputFilter;
     private boolean processingOutput;
     private boolean processingInput;
-    /** True while our read callback runs synchronously from {@link #processInput}. */
-    private boolean inReadcb;
-    /** Set when more input was asked for from inside that callback. */
-    private boolean moreInput;
 
     private FilterBufferevent(Bufferevent underlying, BuffereventFilter inputFilter,
             BuffereventFilter outputFilter, int options) {
-        super(underlying.base, options);
-        this.underlying = underlying;
+        super(underlying, options, false);
         this.inputFilter = inputFilter;
         this.outputFilter = outputFilter;
-        output.cbSetFlags(output.addCb((buf, info) -> {
-            if (info.nAdded() > 0) {
-                processOutput(FlushMode.NORMAL);
-                adjustWriteTimeout();
-            }
-        }), EvBuffer.CB_NODEFER);
     }
 
     /**
@@ -63,73 +51,33 @@ public final class FilterBufferevent extends Bufferevent {
         underlying.checkLoopThread();
         underlying.checkNotFreed();
         FilterBufferevent f = new FilterBufferevent(underlying, inputFilter, outputFilter, options);
-        underlying.setCallbacks(f::underlyingReadable, f::underlyingWritten, f::underlyingEvent);
-        underlying.suspendRead(SUSPEND_FILT_READ);
-        underlying.enable(EV_READ | EV_WRITE);
+        f.takeOverTransport();
         return f;
-    }
-
-    @Override
-    public Bufferevent getUnderlying() {
-        return underlying;
     }
 
     // ------------------------------------------------------------------ input side
 
-    private void underlyingReadable(Bufferevent ub) {
-        processInput(FlushMode.NORMAL);
-    }
-
     /**
-     * Runs the input filter while it makes progress, then the read callback; returns true if it
-     * produced bytes. A read callback that drains the input resumes reading (the high watermark
-     * lifts), which asks for this again: asked from inside our own synchronous read callback,
-     * that only sets {@code moreInput} and the loop here goes round once more, so the stack does
-     * not grow with the amount of data waiting in the underlying input.
+     * The underlying read, or reading resumed: runs the input filter and the read callback
+     * through the delivery loop ({@link LayeredBufferevent#deliverInput}).
      */
-    private boolean processInput(FlushMode mode) {
-        if (inReadcb && mode == FlushMode.NORMAL) {
-            moreInput = true;
-            return false;
-        }
-        boolean nested = inReadcb; // e.g. flush(EV_READ, FINISHED) from inside our read callback
-        boolean producedAny = false;
-        FlushMode m = mode;
-        do {
-            moreInput = false;
-            boolean produced = filterInput(m);
-            producedAny |= produced;
-            if (produced && !freed) {
-                readProgress();
-                if (input.getLength() >= wmReadLow || m != FlushMode.NORMAL) {
-                    boolean outer = inReadcb;
-                    inReadcb = true;
-                    try {
-                        runReadcb(m != FlushMode.NORMAL ? BEV_TRIG_IGNORE_WATERMARKS : 0);
-                    } finally {
-                        inReadcb = outer;
-                    }
-                }
-            }
-            m = FlushMode.NORMAL;
-        } while (moreInput && !freed);
-        if (nested) {
-            moreInput = true; // the outer loop looks once more: we may have cleared its request
-        }
-        return producedAny;
+    @Override
+    protected void moveInput() {
+        deliverInput(FlushMode.NORMAL);
     }
 
     /** One pass of the input filter from the underlying input into ours. */
-    private boolean filterInput(FlushMode mode) {
-        if (freed || processingInput || (mode == FlushMode.NORMAL && !readingActive())) {
+    @Override
+    protected boolean produceInput(FlushMode mode) {
+        if (freed || processingInput || (mode == FlushMode.NORMAL && !directions.readingActive())) {
             return false;
         }
-        EvBuffer src = underlying.input;
+        EvBuffer src = transport().input;
         boolean produced = false;
         processingInput = true;
         try {
             while (true) {
-                long room = readRoom();
+                long room = wm.readRoom();
                 if (mode == FlushMode.NORMAL && room == 0) {
                     break;
                 }
@@ -158,25 +106,31 @@ public final class FilterBufferevent extends Bufferevent {
 
     // ------------------------------------------------------------------ output side
 
-    private void underlyingWritten(Bufferevent ub) {
+    @Override
+    protected void transportDrained() {
         processOutput(FlushMode.NORMAL);
-        if (!freed && output.getLength() <= wmWriteLow && underlying.output.getLength() <= underlying.wmWriteLow) {
-            runWritecb(0);
+        if (!freed && output.getLength() <= wm.writeLow && transport().output.getLength() <= transport().wm.writeLow) {
+            callbacks.runWrite(0);
         }
+    }
+
+    @Override
+    protected void moveOutput() {
+        processOutput(FlushMode.NORMAL);
     }
 
     /** Runs the output filter while it makes progress; returns true if it produced bytes. */
     private boolean processOutput(FlushMode mode) {
-        if (freed || processingOutput || (mode == FlushMode.NORMAL && !writingActive())) {
+        if (freed || processingOutput || (mode == FlushMode.NORMAL && !directions.writingActive())) {
             return false;
         }
-        EvBuffer dst = underlying.output;
+        EvBuffer dst = transport().output;
         boolean produced = false;
         processingOutput = true;
         try {
             boolean first = true;
             while (true) {
-                long room = underlying.wmWriteHigh == 0 ? -1 : Math.max(0, underlying.wmWriteHigh - dst.getLength());
+                long room = transport().wm.writeHigh == 0 ? -1 : Math.max(0, transport().wm.writeHigh - dst.getLength());
                 if (mode == FlushMode.NORMAL && room == 0) {
                     break;
                 }
@@ -207,7 +161,7 @@ public final class FilterBufferevent extends Bufferevent {
         } finally {
             processingOutput = false;
         }
-        writeProgress();
+        timeouts.writeProgress();
         return produced;
     }
 
@@ -228,58 +182,36 @@ public final class FilterBufferevent extends Bufferevent {
      * them, so the write timeout keeps counting until they have left the bottom of the stack.
      */
     @Override
-    protected boolean hasPendingOutput() {
-        return output.getLength() > 0 || (!underlying.freed && underlying.hasPendingOutput());
+    boolean hasPendingOutput() {
+        return output.getLength() > 0 || (!transport().freed && transport().hasPendingOutput());
     }
 
     // ------------------------------------------------------------------ events
 
-    private void underlyingEvent(Bufferevent ub, int what) {
+    @Override
+    protected void transportEvent(int what) {
         if ((what & BEV_EVENT_EOF) != 0) {
-            processInput(FlushMode.FINISHED);
+            deliverInput(FlushMode.FINISHED);
         }
         if ((what & BEV_EVENT_ERROR) != 0) {
-            setLastError(ub.getLastError());
+            setLastError(transport().getLastError());
         }
-        runEventcb(what, 0);
+        callbacks.runEvent(what, 0);
     }
 
-    // ------------------------------------------------------------------ transport
-
-    @Override
-    protected void startReading() {
-        underlying.unsuspendRead(SUSPEND_FILT_READ);
-        processInput(FlushMode.NORMAL);
-    }
-
-    @Override
-    protected void stopReading() {
-        if (!underlying.freed) {
-            underlying.suspendRead(SUSPEND_FILT_READ);
-        }
-    }
-
-    @Override
-    protected void startWriting() {
-        processOutput(FlushMode.NORMAL);
-    }
-
-    @Override
-    protected void stopWriting() {
-        // Bytes already in the underlying output are the underlying's to write.
-    }
+    // ------------------------------------------------------------------ flush and free
 
     @Override
     protected int onFlush(int iotype, FlushMode mode) {
         boolean produced = false;
         if ((iotype & EV_READ) != 0) {
-            produced |= processInput(mode);
+            produced |= deliverInput(mode);
         }
         if ((iotype & EV_WRITE) != 0) {
             produced |= processOutput(mode);
         }
-        if (!underlying.freed) {
-            int r = underlying.flush(iotype, mode);
+        if (!transport().freed) {
+            int r = transport().flush(iotype, mode);
             if (r < 0) {
                 return -1;
             }
@@ -288,22 +220,14 @@ public final class FilterBufferevent extends Bufferevent {
         return produced ? 1 : 0;
     }
 
+    /** Frees the filters; the underlying is then freed (CLOSE_ON_FREE) or handed back. */
     @Override
-    protected void onFree() {
-        try {
-            if (inputFilter != null) {
-                inputFilter.free();
-            }
-            if (outputFilter != null && outputFilter != inputFilter) {
-                outputFilter.free();
-            }
-        } finally {
-            if ((options & BEV_OPT_CLOSE_ON_FREE) != 0) {
-                underlying.free();
-            } else if (!underlying.freed) {
-                underlying.setCallbacks(null, null, null);
-                underlying.unsuspendRead(SUSPEND_FILT_READ);
-            }
+    protected void freeLayer() {
+        if (inputFilter != null) {
+            inputFilter.free();
+        }
+        if (outputFilter != null && outputFilter != inputFilter) {
+            outputFilter.free();
         }
     }
 }

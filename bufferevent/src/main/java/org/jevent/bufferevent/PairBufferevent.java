@@ -1,7 +1,6 @@
 package org.jevent.bufferevent;
 
 import org.jevent.eventbase.EventBase;
-import org.jevent.evbuffer.EvBuffer;
 
 /**
  * One half of a pair of bufferevents joined without a socket: libevent's
@@ -25,14 +24,6 @@ public final class PairBufferevent extends Bufferevent {
 
     private PairBufferevent(EventBase base, int options) {
         super(base, options | BEV_OPT_DEFER_CALLBACKS);
-        output.cbSetFlags(output.addCb((buf, info) -> {
-            if (info.nAdded() > 0) {
-                if (wantsToTalk(this, partner)) {
-                    transfer(this, partner, false);
-                }
-                adjustWriteTimeout();
-            }
-        }), EvBuffer.CB_NODEFER);
     }
 
     /**
@@ -53,14 +44,14 @@ public final class PairBufferevent extends Bufferevent {
     }
 
     private static boolean wantsToTalk(PairBufferevent src, PairBufferevent dst) {
-        return dst != null && src.writingActive() && dst.readingActive() && src.output.getLength() > 0;
+        return dst != null && src.directions.writingActive() && dst.directions.readingActive() && src.output.getLength() > 0;
     }
 
     /** Moves src's output into dst's input and runs the callbacks the move calls for. */
     private static long transfer(PairBufferevent src, PairBufferevent dst, boolean ignoreWatermarks) {
         long n = src.output.getLength();
         if (!ignoreWatermarks) {
-            long room = dst.readRoom();
+            long room = dst.wm.readRoom();
             if (room == 0) {
                 return 0;
             }
@@ -68,56 +59,52 @@ public final class PairBufferevent extends Bufferevent {
                 n = Math.min(n, room);
             }
             // Rate limits: never more than the tokens (see RateLimiter.tokensToRead).
-            if (dst.rateLimiter != null) {
-                n = Math.min(n, dst.rateLimiter.tokensToRead());
-            }
-            if (src.rateLimiter != null) {
-                n = Math.min(n, src.rateLimiter.tokensToWrite());
-            }
+            n = Math.min(n, dst.rateLimiter.tokensToRead());
+            n = Math.min(n, src.rateLimiter.tokensToWrite());
         }
         if (n == 0) {
             return 0;
         }
         src.output.removeBuffer(dst.input, n);
-        dst.chargeRead(n);
-        src.chargeWrite(n);
-        dst.readProgress();
-        src.writeProgress();
-        if (ignoreWatermarks || dst.input.getLength() >= dst.wmReadLow) {
-            dst.runReadcb(ignoreWatermarks ? BEV_TRIG_IGNORE_WATERMARKS : 0);
+        dst.rateLimiter.chargeRead(n);
+        src.rateLimiter.chargeWrite(n);
+        dst.timeouts.readProgress();
+        src.timeouts.writeProgress();
+        if (ignoreWatermarks || dst.input.getLength() >= dst.wm.readLow) {
+            dst.callbacks.runRead(ignoreWatermarks ? BEV_TRIG_IGNORE_WATERMARKS : 0);
         }
-        if (ignoreWatermarks || src.output.getLength() <= src.wmWriteLow) {
-            src.runWritecb(0);
+        if (ignoreWatermarks || src.output.getLength() <= src.wm.writeLow) {
+            src.callbacks.runWrite(0);
         }
         return n;
     }
 
     @Override
-    protected void startReading() {
+    void startReading() {
         if (partner != null && wantsToTalk(partner, this)) {
             transfer(partner, this, false);
         }
     }
 
     @Override
-    protected void stopReading() {
+    void stopReading() {
         // Nothing to stop: data only moves when both sides want it.
     }
 
     @Override
-    protected void startWriting() {
+    void startWriting() {
         if (wantsToTalk(this, partner)) {
             transfer(this, partner, false);
         }
     }
 
     @Override
-    protected void stopWriting() {
+    void stopWriting() {
         // As stopReading.
     }
 
     @Override
-    protected int onFlush(int iotype, FlushMode mode) {
+    int onFlush(int iotype, FlushMode mode) {
         if (partner == null) {
             return -1; // as libevent: nobody to flush to
         }
@@ -139,13 +126,13 @@ public final class PairBufferevent extends Bufferevent {
             if ((iotype & EV_WRITE) != 0) {
                 what |= BEV_EVENT_READING;
             }
-            partner.runEventcb(what, 0);
+            partner.callbacks.runEvent(what, 0);
         }
         return moved > 0 ? 1 : 0; // libevent returns 0 here; 1 = bytes moved, as flush() documents
     }
 
     @Override
-    protected void onFree() {
+    void onFree() {
         if (partner != null) {
             partner.partner = null;
             partner = null;

@@ -17,7 +17,7 @@ import org.jevent.eventbase.EventBase;
  * libevent does, so that none is always first.
  *
  * <p>Invariant: {@code readSuspended} is true exactly while every member is suspended with
- * {@link Bufferevent#SUSPEND_BW_GROUP} for reading (likewise for writing); the tick timer runs
+ * {@code SUSPEND_BW_GROUP} for reading (likewise for writing); the tick timer runs
  * while the group has members.
  */
 public final class RateLimitGroup {
@@ -128,17 +128,17 @@ public final class RateLimitGroup {
         }
         members.add(bev);
         if (readSuspended) {
-            bev.suspendRead(Bufferevent.SUSPEND_BW_GROUP);
+            bev.directions.suspendRead(Bufferevent.SUSPEND_BW_GROUP);
         }
         if (writeSuspended) {
-            bev.suspendWrite(Bufferevent.SUSPEND_BW_GROUP);
+            bev.directions.suspendWrite(Bufferevent.SUSPEND_BW_GROUP);
         }
     }
 
     void remove(Bufferevent bev) {
         if (members.remove(bev)) {
-            bev.unsuspendRead(Bufferevent.SUSPEND_BW_GROUP);
-            bev.unsuspendWrite(Bufferevent.SUSPEND_BW_GROUP);
+            bev.directions.unsuspendRead(Bufferevent.SUSPEND_BW_GROUP);
+            bev.directions.unsuspendWrite(Bufferevent.SUSPEND_BW_GROUP);
             if (members.isEmpty()) {
                 tick.del();
             }
@@ -203,9 +203,9 @@ public final class RateLimitGroup {
             for (int i = 0; i < n; i++) {
                 Bufferevent b = snapshot[(start + i) % n];
                 if (readEmpty) {
-                    b.suspendRead(Bufferevent.SUSPEND_BW_GROUP);
+                    b.directions.suspendRead(Bufferevent.SUSPEND_BW_GROUP);
                 } else {
-                    b.unsuspendRead(Bufferevent.SUSPEND_BW_GROUP);
+                    b.directions.unsuspendRead(Bufferevent.SUSPEND_BW_GROUP);
                 }
             }
         }
@@ -214,9 +214,9 @@ public final class RateLimitGroup {
             for (int i = 0; i < n; i++) {
                 Bufferevent b = snapshot[(start + i) % n];
                 if (writeEmpty) {
-                    b.suspendWrite(Bufferevent.SUSPEND_BW_GROUP);
+                    b.directions.suspendWrite(Bufferevent.SUSPEND_BW_GROUP);
                 } else {
-                    b.unsuspendWrite(Bufferevent.SUSPEND_BW_GROUP);
+                    b.directions.unsuspendWrite(Bufferevent.SUSPEND_BW_GROUP);
                 }
             }
         }

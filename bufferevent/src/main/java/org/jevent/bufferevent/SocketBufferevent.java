@@ -17,7 +17,6 @@ import java.util.concurrent.Executors;
 import org.jevent.eventbase.DeferredCallback;
 import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
-import org.jevent.evbuffer.EvBuffer;
 
 /**
  * A bufferevent over a {@link SocketChannel}: libevent's {@code bufferevent_sock.c}.
@@ -55,11 +54,6 @@ public final class SocketBufferevent extends Bufferevent {
     private SocketBufferevent(EventBase base, int options) {
         super(base, options);
         this.writeSoon = new DeferredCallback(base, this::writeNow);
-        output.cbSetFlags(output.addCb((buf, info) -> {
-            if (info.nAdded() > 0) {
-                outputAdded();
-            }
-        }), EvBuffer.CB_NODEFER);
         input.freeze(false);
         output.freeze(true);
     }
@@ -101,10 +95,10 @@ public final class SocketBufferevent extends Bufferevent {
         if (pending) {
             writeEv.add();
         } else if (!connecting) {
-            if (readingActive()) {
+            if (directions.readingActive()) {
                 startReading();
             }
-            if (writingActive()) {
+            if (directions.writingActive()) {
                 startWriting();
             }
         }
@@ -133,22 +127,22 @@ public final class SocketBufferevent extends Bufferevent {
             }
             if (channel.connect(address)) {
                 connecting = false;
-                runEventcb(BEV_EVENT_CONNECTED, BEV_OPT_DEFER_CALLBACKS);
-                if (readingActive()) {
+                callbacks.runEvent(BEV_EVENT_CONNECTED, BEV_OPT_DEFER_CALLBACKS);
+                if (directions.readingActive()) {
                     startReading();
                 }
-                if (writingActive()) {
+                if (directions.writingActive()) {
                     startWriting();
                 }
             } else {
                 connecting = true;
                 writeEv.add();
-                adjustWriteTimeout();
+                timeouts.adjustWrite();
             }
         } catch (IOException | RuntimeException e) {
             connecting = false;
             setLastError(e);
-            runEventcb(BEV_EVENT_ERROR, BEV_OPT_DEFER_CALLBACKS);
+            callbacks.runEvent(BEV_EVENT_ERROR, BEV_OPT_DEFER_CALLBACKS);
         }
     }
 
@@ -166,8 +160,8 @@ public final class SocketBufferevent extends Bufferevent {
         checkLoopThread();
         checkNotFreed();
         dnsError = null;
-        suspendRead(SUSPEND_LOOKUP);
-        suspendWrite(SUSPEND_LOOKUP);
+        directions.suspendRead(SUSPEND_LOOKUP);
+        directions.suspendWrite(SUSPEND_LOOKUP);
         RESOLVER.execute(() -> {
             InetAddress found = null;
             Throwable error = null;
@@ -201,12 +195,12 @@ public final class SocketBufferevent extends Bufferevent {
         if (freed) {
             return;
         }
-        unsuspendRead(SUSPEND_LOOKUP);
-        unsuspendWrite(SUSPEND_LOOKUP);
+        directions.unsuspendRead(SUSPEND_LOOKUP);
+        directions.unsuspendWrite(SUSPEND_LOOKUP);
         if (error != null) {
             dnsError = error;
             setLastError(error);
-            runEventcb(BEV_EVENT_ERROR, 0);
+            callbacks.runEvent(BEV_EVENT_ERROR, 0);
             return;
         }
         connect(new InetSocketAddress(address, port));
@@ -220,40 +214,33 @@ public final class SocketBufferevent extends Bufferevent {
     // ------------------------------------------------------------------ transport
 
     @Override
-    protected void startReading() {
+    void startReading() {
         if (readEv != null && !connecting) {
             readEv.add();
         }
     }
 
     @Override
-    protected void stopReading() {
+    void stopReading() {
         if (readEv != null) {
             readEv.del();
         }
     }
 
     @Override
-    protected void startWriting() {
+    void startWriting() {
         if (writeEv != null && !connecting && output.getLength() > 0) {
             writeSoon.schedule();
         }
     }
 
     @Override
-    protected void stopWriting() {
+    void stopWriting() {
         // A pending connect keeps its write event: it is how we learn that it finished.
         if (writeEv != null && !connecting) {
             writeEv.del();
         }
         writeSoon.cancel();
-    }
-
-    private void outputAdded() {
-        if (writingActive() && writeEv != null && !connecting) {
-            writeSoon.schedule();
-        }
-        adjustWriteTimeout();
     }
 
     /**
@@ -269,7 +256,7 @@ public final class SocketBufferevent extends Bufferevent {
 
     private void adaptReadGuess(int n, long asked) {
         if (n >= asked) {
-            readGuess = (int) Math.min((long) readGuess * 2, Math.max(maxSingleRead, MIN_READ_GUESS));
+            readGuess = (int) Math.min((long) readGuess * 2, Math.max(rateLimiter.maxSingleRead, MIN_READ_GUESS));
             smallReads = 0;
         } else if (n < readGuess / 4 && readGuess > MIN_READ_GUESS) {
             if (++smallReads >= 2) {
@@ -282,17 +269,17 @@ public final class SocketBufferevent extends Bufferevent {
     }
 
     private void onReadable() {
-        if (!readingActive() || connecting) {
+        if (!directions.readingActive() || connecting) {
             return;
         }
         long howmuch = Math.min(getMaxToRead(), readGuess);
-        long room = readRoom();
+        long room = wm.readRoom();
         if (room >= 0) {
             howmuch = Math.min(howmuch, room);
         }
         if (howmuch <= 0) {
             if (room == 0) {
-                suspendRead(SUSPEND_WM);
+                directions.suspendRead(SUSPEND_WM);
             }
             return;
         }
@@ -309,17 +296,17 @@ public final class SocketBufferevent extends Bufferevent {
         }
         if (n < 0) {
             disable(EV_READ);
-            runEventcb(BEV_EVENT_READING | BEV_EVENT_EOF, 0);
+            callbacks.runEvent(BEV_EVENT_READING | BEV_EVENT_EOF, 0);
             return;
         }
         if (n == 0) {
             return;
         }
         adaptReadGuess(n, howmuch);
-        chargeRead(n);
-        readProgress();
-        if (input.getLength() >= wmReadLow) {
-            runReadcb(0);
+        rateLimiter.chargeRead(n);
+        timeouts.readProgress();
+        if (input.getLength() >= wm.readLow) {
+            callbacks.runRead(0);
         }
     }
 
@@ -344,19 +331,19 @@ public final class SocketBufferevent extends Bufferevent {
             writeSoon.cancel();
             writeEv.del();
             readEv.del();
-            adjustWriteTimeout(); // nothing can be written now: no write timeout after the error
+            timeouts.adjustWrite(); // nothing can be written now: no write timeout after the error
             fail(0, e);
             return;
         }
         connecting = false;
-        writeProgress(); // the connect was progress: restart the write timer, or stop it if idle
-        if (!writingActive() || output.getLength() == 0) {
+        timeouts.writeProgress(); // the connect was progress: restart the write timer, or stop it if idle
+        if (!directions.writingActive() || output.getLength() == 0) {
             writeEv.del();
         }
-        if (readingActive()) {
+        if (directions.readingActive()) {
             readEv.add();
         }
-        runEventcb(BEV_EVENT_CONNECTED, 0);
+        callbacks.runEvent(BEV_EVENT_CONNECTED, 0);
         writeNow();
     }
 
@@ -368,7 +355,7 @@ public final class SocketBufferevent extends Bufferevent {
      * were written.
      */
     @Override
-    protected int onFlush(int iotype, FlushMode mode) {
+    int onFlush(int iotype, FlushMode mode) {
         if ((iotype & EV_WRITE) == 0 || mode == FlushMode.NORMAL || output.getLength() == 0) {
             return 0;
         }
@@ -379,7 +366,7 @@ public final class SocketBufferevent extends Bufferevent {
 
     /** One gathering write of what the output holds; waits for writability if some is left. */
     private void writeNow() {
-        if (!writingActive() || connecting || writeEv == null) {
+        if (!directions.writingActive() || connecting || writeEv == null) {
             return;
         }
         if (output.getLength() == 0) {
@@ -402,19 +389,19 @@ public final class SocketBufferevent extends Bufferevent {
             output.freeze(true);
         }
         if (n > 0) {
-            chargeWrite(n);
+            rateLimiter.chargeWrite(n);
         }
         if (freed) {
             return;
         }
         if (output.getLength() == 0) {
             writeEv.del();
-        } else if (writingActive()) {
+        } else if (directions.writingActive()) {
             writeEv.add();
         }
-        writeProgress();
-        if (n > 0 && output.getLength() <= wmWriteLow) {
-            runWritecb(0);
+        timeouts.writeProgress();
+        if (n > 0 && output.getLength() <= wm.writeLow) {
+            callbacks.runWrite(0);
         }
     }
 
@@ -425,7 +412,7 @@ public final class SocketBufferevent extends Bufferevent {
      * connected and not connecting has nothing it could write.
      */
     @Override
-    protected boolean hasPendingOutput() {
+    boolean hasPendingOutput() {
         if (channel == null) {
             return super.hasPendingOutput();
         }
@@ -447,7 +434,7 @@ public final class SocketBufferevent extends Bufferevent {
     }
 
     @Override
-    protected void onFree() {
+    void onFree() {
         writeSoon.cancel();
         dropEvents();
         if (channel != null && (ownChannel || (options & BEV_OPT_CLOSE_ON_FREE) != 0)) {

@@ -6,7 +6,10 @@
  *
  * <p>Variants: {@link org.jevent.bufferevent.SocketBufferevent} (a socket), {@link
  * org.jevent.bufferevent.PairBufferevent} (two halves joined in memory), {@link
- * org.jevent.bufferevent.FilterBufferevent} (another bufferevent through filters). Rate limits:
- * {@link org.jevent.bufferevent.TokenBucketCfg}, {@link org.jevent.bufferevent.RateLimitGroup}.
+ * org.jevent.bufferevent.FilterBufferevent} (another bufferevent through filters). A layer over
+ * another bufferevent, here or in another package (the TLS bufferevents), extends {@link
+ * org.jevent.bufferevent.LayeredBufferevent}, whose protected members are the whole surface it
+ * gets. Rate limits: {@link org.jevent.bufferevent.TokenBucketCfg}, {@link
+ * org.jevent.bufferevent.RateLimitGroup}.
  */
 package org.jevent.bufferevent;

@@ -210,13 +210,13 @@ class RateLimitTest extends LoopTestBase {
         assertEquals(-100, group.getReadLimit(), "a manual decrement may go negative");
         assertEquals(0, m.getMaxToRead());
         for (PairBufferevent p : members) {
-            assertTrue((p.readSuspended & Bufferevent.SUSPEND_BW_GROUP) != 0, "an empty group suspends every member");
-            assertEquals(0, p.writeSuspended, "writing has tokens");
+            assertTrue((p.directions.readSuspended & Bufferevent.SUSPEND_BW_GROUP) != 0, "an empty group suspends every member");
+            assertEquals(0, p.directions.writeSuspended, "writing has tokens");
         }
         group.decrementReadLimit(-600);
         assertEquals(500, group.getReadLimit());
         for (PairBufferevent p : members) {
-            assertEquals(0, p.readSuspended, "tokens again: every member resumes");
+            assertEquals(0, p.directions.readSuspended, "tokens again: every member resumes");
         }
         assertThrows(IllegalArgumentException.class, () -> group.setMinShare(-1));
         // Leaving the group lifts the group's limit.
@@ -246,19 +246,19 @@ class RateLimitTest extends LoopTestBase {
         b.decrementReadLimit(1000);
         assertEquals(-300, b.getReadLimit());
         assertEquals(0, b.getMaxToRead());
-        assertTrue((b.readSuspended & Bufferevent.SUSPEND_BW) != 0);
+        assertTrue((b.directions.readSuspended & Bufferevent.SUSPEND_BW) != 0);
         b.decrementWriteLimit(500);
-        assertTrue((b.writeSuspended & Bufferevent.SUSPEND_BW) != 0);
+        assertTrue((b.directions.writeSuspended & Bufferevent.SUSPEND_BW) != 0);
         b.decrementReadLimit(-400);
         assertEquals(100, b.getReadLimit());
-        assertEquals(0, b.readSuspended);
+        assertEquals(0, b.directions.readSuspended);
         // A new configuration keeps the tokens, clamped to the new burst.
         b.setRateLimit(TokenBucketCfg.create(50, 50, 50, 50, LONG_TICK));
         assertEquals(50, b.getReadLimit());
         b.setRateLimit(null);
         assertEquals(Long.MAX_VALUE, b.getReadLimit());
-        assertEquals(0, b.readSuspended);
-        assertEquals(0, b.writeSuspended);
+        assertEquals(0, b.directions.readSuspended);
+        assertEquals(0, b.directions.writeSuspended);
     }
 
     /** A pair moves no more than the reader's tokens; the rest waits until there are tokens again. */
@@ -273,7 +273,7 @@ class RateLimitTest extends LoopTestBase {
         assertEquals(1000, pair[1].getInput().getLength(), "one bucketful moved");
         assertEquals(4000, pair[0].getOutput().getLength());
         assertEquals(0, pair[1].getReadLimit());
-        assertTrue((pair[1].readSuspended & Bufferevent.SUSPEND_BW) != 0);
+        assertTrue((pair[1].directions.readSuspended & Bufferevent.SUSPEND_BW) != 0);
         pair[1].decrementReadLimit(-2500); // tokens by hand: reading resumes and takes them
         assertEquals(3500, pair[1].getInput().getLength());
         assertEquals(1500, pair[0].getOutput().getLength());
@@ -292,7 +292,7 @@ class RateLimitTest extends LoopTestBase {
         pair[0].write(new byte[5000]);
         assertEquals(3000, pair[1].getInput().getLength());
         assertEquals(0, group.getReadLimit());
-        assertTrue((pair[1].readSuspended & Bufferevent.SUSPEND_BW_GROUP) != 0);
+        assertTrue((pair[1].directions.readSuspended & Bufferevent.SUSPEND_BW_GROUP) != 0);
         assertEquals(3000, group.getTotals()[0]);
         pair[1].removeFromRateLimitGroup();
         assertEquals(5000, pair[1].getInput().getLength(), "out of the group: no limit, the rest moves");

@@ -755,7 +755,7 @@ class RegressBuffereventTest extends LoopTestBase {
         bevf.free();
         assertTrue(!bev.isFreed(), "without CLOSE_ON_FREE the underlying one is handed back");
         assertNull(bev.getReadCallback());
-        assertEquals(0, bev.readSuspended, "its reading is no longer suspended by the filter");
+        assertEquals(0, bev.directions.readSuspended, "its reading is no longer suspended by the filter");
         bev.free();
     }
 

@@ -16,6 +16,7 @@ import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.ssl.SelfSignedCertificate;
 import org.jevent.bufferevent.ssl.SslBufferevent;
 import org.jevent.bufferevent.ssl.SslContexts;
+import org.jevent.bufferevent.ssl.SslProvider;
 import org.jevent.bufferevent.ssl.SslState;
 import org.jevent.eventbase.Event;
 import org.jevent.bufferevent.SocketBufferevent;
@@ -244,7 +245,7 @@ final class Demo {
         SslContexts server = SslContexts.forServer(cert).build();
         SslContexts conscrypt = SslContexts.forClient().trustCertificates(cert.certificate()).build();
         SslContexts jdk = SslContexts.forClient().trustCertificates(cert.certificate())
-                .provider(SslContexts.Provider.JDK).protocols("TLSv1.3").build();
+                .provider(SslProvider.JDK).protocols("TLSv1.3").build();
         EventBase base = new EventBase();
         try {
             int[] cleanCloses = new int[1];

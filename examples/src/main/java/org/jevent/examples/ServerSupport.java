@@ -9,6 +9,7 @@ import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 import org.jevent.bufferevent.ssl.SelfSignedCertificate;
 import org.jevent.bufferevent.ssl.SslContexts;
+import org.jevent.bufferevent.ssl.SslProvider;
 import org.jevent.eventbase.EvConnListener;
 import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
@@ -79,11 +80,11 @@ final class ServerSupport {
     }
 
     /** {@code --provider conscrypt|jdk} (default conscrypt); anything else is a usage error. */
-    static SslContexts.Provider provider(Opts opts) {
+    static SslProvider provider(Opts opts) {
         String p = opts.get("--provider", "conscrypt").toLowerCase(Locale.ROOT);
         return switch (p) {
-            case "conscrypt" -> SslContexts.Provider.CONSCRYPT;
-            case "jdk" -> SslContexts.Provider.JDK;
+            case "conscrypt" -> SslProvider.CONSCRYPT;
+            case "jdk" -> SslProvider.JDK;
             default -> throw new IllegalArgumentException("unknown provider '" + p + "' (conscrypt or jdk)");
         };
     }

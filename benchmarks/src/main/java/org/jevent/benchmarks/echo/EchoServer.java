@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jevent.bufferevent.ssl.SslBufferevent;
 import org.jevent.bufferevent.ssl.SslContexts;
+import org.jevent.bufferevent.ssl.SslProvider;
 
 /**
  * One echo server in its own process, so that its CPU time, heap and RSS can be read apart from
@@ -52,15 +53,15 @@ public final class EchoServer {
             case "netty" -> new NettyEchoServer(null);
             case "nio" -> new NioEchoServer();
             case "jevent-tls-conscrypt" -> new JeventEchoServer(
-                    SslContexts.forServer(Path.of(args[1]), Path.of(args[2])).provider(SslContexts.Provider.CONSCRYPT).build());
+                    SslContexts.forServer(Path.of(args[1]), Path.of(args[2])).provider(SslProvider.CONSCRYPT).build());
             case "jevent-tls-jdk" -> new JeventEchoServer(
-                    SslContexts.forServer(Path.of(args[1]), Path.of(args[2])).provider(SslContexts.Provider.JDK).build());
+                    SslContexts.forServer(Path.of(args[1]), Path.of(args[2])).provider(SslProvider.JDK).build());
             case "netty-tls-jdk" -> nettyTls(args, io.netty.handler.ssl.SslProvider.JDK);
             case "netty-tls-openssl" -> nettyTls(args, io.netty.handler.ssl.SslProvider.OPENSSL);
             case "netty-tls-conscrypt" -> nettyConscrypt(args);
             case "netty-tls-conscrypt-bare" -> {
                 SslContexts contexts = SslContexts.forServer(Path.of(args[1]), Path.of(args[2]))
-                        .provider(SslContexts.Provider.CONSCRYPT).build();
+                        .provider(SslProvider.CONSCRYPT).build();
                 yield new NettyEchoServer(ch -> new io.netty.handler.ssl.SslHandler(contexts.newServerEngine()));
             }
             default -> throw new IllegalArgumentException("unknown server " + args[0]);

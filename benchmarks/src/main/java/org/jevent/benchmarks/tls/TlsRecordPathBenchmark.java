@@ -13,6 +13,7 @@ import org.jevent.bufferevent.PairBufferevent;
 import org.jevent.bufferevent.ssl.SelfSignedCertificate;
 import org.jevent.bufferevent.ssl.SslBufferevent;
 import org.jevent.bufferevent.ssl.SslContexts;
+import org.jevent.bufferevent.ssl.SslProvider;
 import org.jevent.bufferevent.ssl.SslState;
 import org.jevent.eventbase.EventBase;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -80,7 +81,7 @@ public class TlsRecordPathBenchmark {
             message[i] = (byte) i;
         }
         SelfSignedCertificate cert = SelfSignedCertificate.generate();
-        SslContexts.Provider p = SslContexts.Provider.valueOf(provider);
+        SslProvider p = SslProvider.valueOf(provider);
         SslContexts server = SslContexts.forServer(cert).provider(p).protocols(protocol).build();
         SslContexts client = SslContexts.forClient().trustCertificates(cert.certificate()).provider(p)
                 .protocols(protocol).build();

@@ -10,7 +10,7 @@ import org.jevent.evbuffer.EvBuffer;
  * Moves bytes between {@link EvBuffer}s and an {@link SSLEngine}, one {@code wrap} or
  * {@code unwrap} at a time, in the memory the provider is fastest on: Conscrypt works on the
  * buffers' own direct segments ({@link DirectEngineIo}), the JDK on heap arrays it can decrypt in
- * place ({@link HeapEngineIo}). The pump in {@link SslBufferevent} decides what to move and when;
+ * place ({@link HeapEngineIo}). The pump ({@link TlsPump}) decides what to move and when;
  * this class only knows where the bytes lie.
  */
 abstract class EngineIo {

@@ -4,20 +4,15 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
 import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.FlushMode;
+import org.jevent.bufferevent.LayeredBufferevent;
 import org.jevent.bufferevent.SocketBufferevent;
-import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
 import org.jevent.evbuffer.EvBuffer;
 
@@ -45,9 +40,9 @@ import org.jevent.evbuffer.EvBuffer;
  * <li>Every TLS failure is queued ({@link #getSslError()}, oldest first, at most
  * {@value #MAX_ERRORS} kept) and reported as {@code ERROR} with READING or WRITING.</li>
  * <li>The transport's EOF after the peer's close_notify is a clean {@code READING|EOF}; before it,
- * a truncation: {@code READING|ERROR}, or {@code READING|EOF} with {@link #DIRTY_SHUTDOWN}. This
- * is decided from our own state, because Conscrypt raises nothing on such an EOF. A peer's
- * close_notify is answered with ours.</li>
+ * a truncation: {@code READING|ERROR}, or {@code READING|EOF} with
+ * {@link #BUFFEREVENT_SSL_DIRTY_SHUTDOWN}. This is decided from our own state, because Conscrypt
+ * raises nothing on such an EOF. A peer's close_notify is answered with ours.</li>
  * <li>Timeouts set before the first handshake completes bound the handshake as a whole: one
  * bare {@code TIMEOUT} event, never per-direction ones too ({@link #setTimeouts}).</li>
  * <li>{@link #shutdown(Duration)} is the secure disconnect libevent lacks: flush, close_notify,
@@ -59,19 +54,20 @@ import org.jevent.evbuffer.EvBuffer;
  * </ul>
  *
  * <h2>Invariant</h2>
- * The pump ({@link #pump()}) never runs inside itself: a callback or a re-entrant call during a
- * pump only sets {@code pumpAgain}. {@code handshaking} is true from the start of a handshake
- * until the engine reports FINISHED; while it is, plaintext is neither wrapped nor delivered.
- * After {@code failed} nothing is wrapped or unwrapped any more.
+ * The pump ({@link TlsPump}) never runs inside itself: a callback or a re-entrant call during a
+ * pump only asks it for another round. The session's state is one phase plus a few named bits
+ * ({@link SessionState}): while a handshake runs plaintext is neither wrapped nor delivered;
+ * FAILED is final, entered only through {@code fail(SslError, boolean)}, and after it nothing is
+ * wrapped or unwrapped any more ({@link TlsPump#canPump()} is the one guard).
  */
-public final class SslBufferevent extends Bufferevent {
-    /** Flag: an EOF without close_notify is reported as EOF, not ERROR ({@code BUFFEREVENT_SSL_DIRTY_SHUTDOWN}). */
-    public static final int DIRTY_SHUTDOWN = 0x01;
+public final class SslBufferevent extends LayeredBufferevent {
+    /** Flag: an EOF without close_notify is reported as EOF, not ERROR (libevent 2.2's macro of this name). */
+    public static final int BUFFEREVENT_SSL_DIRTY_SHUTDOWN = 0x01;
     /**
-     * Flag accepted for libevent compatibility ({@code BUFFEREVENT_SSL_BATCH_WRITE}): small writes
+     * Flag accepted for libevent compatibility (libevent 2.2's macro of this name): small writes
      * are always batched into full records here, since wrap takes many source buffers at once.
      */
-    public static final int BATCH_WRITE = 0x02;
+    public static final int BUFFEREVENT_SSL_BATCH_WRITE = 0x02;
     /**
      * How much ciphertext the pump lets wait in a transport that has no write high watermark of
      * its own (the socket variant's hidden one, or a filter's underlying the caller left
@@ -92,72 +88,35 @@ public final class SslBufferevent extends Bufferevent {
      */
     public static final Duration SHUTDOWN_FLUSH_LIMIT = Duration.ofSeconds(1);
 
-    /** Delegated tasks (JDK) run here, off the loop thread, so that other connections go on. */
-    private static final ExecutorService TASKS = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "jevent-tls-task");
-        t.setDaemon(true);
-        return t;
-    });
-
-    private final Bufferevent underlying;
     /** True for the socket variant: the transport is ours, hidden, and closed with us. */
     private final boolean ownTransport;
     private final SSLEngine engine;
     private final SslProvider provider;
-    private final EngineIo io;
+    /** This bufferevent's own input and output, as the pump fills and drains them. */
+    private final EvBuffer plainIn;
+    private final EvBuffer plainOut;
+    private final TlsPump pump;
+    private final SecureClose close;
     private final SslState initialState;
     private int flags;
 
-    private boolean handshaking;
-    private boolean handshakeStarted;
-    private boolean everConnected;
-    private boolean localRenegotiation;
-    private boolean failed;
-    private boolean taskRunning;
-    private boolean heldPlaintext;
-    private boolean pumping;
-    private boolean pumpAgain;
-    private boolean deliveringRead;
-    private boolean readAgain;
-    private boolean peerClosed;
-    private boolean eofReported;
-    /** The peer's close_notify arrived; EOF is reported when the pump that read it ends. */
-    private boolean eofPending;
+    /** The session's phase and named bits. */
+    private final SessionState state = new SessionState();
 
-    // Secure disconnect
-    private boolean closing;
-    private boolean closeNotifyQueued;
-    private Duration shutdownWait;
-    private Event shutdownTimer;
-    private boolean shutdownDone;
+    private final SslErrorQueue errors = new SslErrorQueue();
 
-    private Event handshakeTimer;
-    /** Timeouts set before the first handshake completed; they become the generic timers then. */
-    private boolean timeoutsHeld;
-    private Duration heldReadTimeout;
-    private Duration heldWriteTimeout;
-    /** The bound the handshake timer was last armed with (for its message). */
-    private Duration handshakeBound;
-    private Event taskKeepAlive;
-
-    private final ArrayDeque<SslError> errors = new ArrayDeque<>();
-    private final byte[] header = new byte[TlsRecordHeader.LENGTH];
-
-    private SslBufferevent(EventBase base, Bufferevent underlying, boolean ownTransport, SSLEngine engine,
-            SslState state, int options) {
-        super(base, options);
-        this.underlying = underlying;
+    private SslBufferevent(Bufferevent underlying, boolean ownTransport, SSLEngine engine,
+            SslState initial, int options) {
+        super(underlying, options, ownTransport);
         this.ownTransport = ownTransport;
         this.engine = engine;
         this.provider = SslProvider.of(engine);
-        this.io = EngineIo.forProvider(provider);
-        this.initialState = state;
-        output.cbSetFlags(output.addCb((buf, info) -> {
-            if (info.nAdded() > 0) {
-                pump();
-                adjustWriteTimeout();
-            }
-        }), EvBuffer.CB_NODEFER);
+        this.initialState = initial;
+        this.close = new SecureClose(this, state, engine, underlying);
+        this.plainIn = getInput();
+        this.plainOut = getOutput();
+        this.pump = new TlsPump(this, state, close, engine, EngineIo.forProvider(provider), plainIn, plainOut,
+                underlying);
     }
 
     // ------------------------------------------------------------------ construction
@@ -180,7 +139,7 @@ public final class SslBufferevent extends Bufferevent {
         if (underlying.isFreed()) {
             throw new IllegalStateException("the underlying bufferevent was freed");
         }
-        SslBufferevent bev = new SslBufferevent(base, underlying, false, engine, state, options);
+        SslBufferevent bev = new SslBufferevent(underlying, false, engine, state, options);
         bev.attach(true);
         return bev;
     }
@@ -198,7 +157,7 @@ public final class SslBufferevent extends Bufferevent {
         int socketOptions = options & BEV_OPT_CLOSE_ON_FREE;
         SocketBufferevent transport = SocketBufferevent.create(base, channel, socketOptions);
         noDelay(channel);
-        SslBufferevent bev = new SslBufferevent(base, transport, true, engine, state,
+        SslBufferevent bev = new SslBufferevent(transport, true, engine, state,
                 options & ~BEV_OPT_CLOSE_ON_FREE);
         // Without a connected channel the handshake waits for the transport's CONNECTED.
         bev.attach(channel != null && channel.isConnected());
@@ -222,36 +181,30 @@ public final class SslBufferevent extends Bufferevent {
     }
 
     private void attach(boolean transportReady) {
-        // Look before enabling: enabling may pull bytes in that were sent for the TLS layer.
-        long stray = underlying.getInput().getLength();
-        underlying.setCallbacks(b -> pump(), b -> underlyingDrained(), this::underlyingEvent);
-        underlying.enable(EV_READ | EV_WRITE);
+        // Bytes the transport read before the TLS layer was added.
+        long stray = transport().getInput().getLength();
+        takeOverTransport();
         if (stray > 0) {
             byte[] head = new byte[(int) Math.min(16, stray)];
-            underlying.getInput().copyout(head);
-            failed = true;
+            transport().getInput().copyout(head);
             SSLException refusal = new SSLException(stray + " bytes arrived in plaintext before the TLS layer was"
                     + " added and were not consumed (" + TlsRecordHeader.hex(head) + (stray > 16 ? " ..." : "")
                     + "); refusing them: they are neither handshake nor application data");
-            recordError(new SslError(refusal, null, false));
-            updateUnderlyingReading();
+            fail(new SslError(refusal, null, false), false);
             // Reported from the deferred queue: the caller sets the callbacks after this
             // constructor returns, and an event with no callback yet would be dropped.
-            base.deferredExecutor().execute(() -> {
+            getBase().deferredExecutor().execute(() -> {
                 if (!isFreed()) {
-                    fail(BEV_EVENT_READING, refusal);
+                    report(BEV_EVENT_READING | BEV_EVENT_ERROR, refusal);
                 }
             });
             return;
         }
         switch (initialState) {
-            case OPEN -> {
-                handshaking = false;
-                everConnected = true;
-                handshakeStarted = true;
-            }
+            case OPEN -> state.startOpen();
             case CONNECTING, ACCEPTING -> {
-                handshaking = true;
+                // Until the first handshake completes, the timeouts bound connect and handshake.
+                bindTimeoutsToHandshake(this::handshakeTimedOut);
                 try {
                     engine.setUseClientMode(initialState == SslState.CONNECTING);
                 } catch (IllegalArgumentException alreadyStarted) {
@@ -263,22 +216,21 @@ public final class SslBufferevent extends Bufferevent {
             }
             default -> throw new AssertionError(initialState);
         }
-        updateUnderlyingReading();
+        updateTransportReading();
     }
 
     private void startHandshake() {
-        if (handshakeStarted) {
+        if (!state.startHandshake()) {
             return;
         }
-        handshakeStarted = true;
         try {
             engine.beginHandshake();
         } catch (SSLException e) {
-            tlsFailure(e, 0);
+            engineFailed(e, 0);
             return;
         }
-        armHandshakeTimer();
-        pump();
+        armHandshakeTimeout(); // the bound restarts now that the handshake itself starts
+        pump.run();
     }
 
     // ------------------------------------------------------------------ public API
@@ -295,7 +247,7 @@ public final class SslBufferevent extends Bufferevent {
 
     /** True while a handshake (the first one or a later one) is in progress. */
     public boolean isHandshaking() {
-        return handshaking;
+        return state.handshaking();
     }
 
     /**
@@ -304,13 +256,13 @@ public final class SslBufferevent extends Bufferevent {
      */
     public SslError getSslError() {
         checkLoopThread();
-        return errors.pollFirst();
+        return errors.poll();
     }
 
     /** Every queued TLS error, oldest first, without removing them. */
     public List<SslError> getSslErrors() {
         checkLoopThread();
-        return new ArrayList<>(errors);
+        return errors.snapshot();
     }
 
     /** {@code bufferevent_ssl_get_flags}. */
@@ -333,22 +285,22 @@ public final class SslBufferevent extends Bufferevent {
     }
 
     private static void checkFlags(int f) {
-        if ((f & ~(DIRTY_SHUTDOWN | BATCH_WRITE)) != 0) {
+        if ((f & ~(BUFFEREVENT_SSL_DIRTY_SHUTDOWN | BUFFEREVENT_SSL_BATCH_WRITE)) != 0) {
             throw new IllegalArgumentException("unknown TLS flags 0x" + Integer.toHexString(f));
         }
     }
 
     /** {@code bufferevent_openssl_get_allow_dirty_shutdown}. */
     public boolean getAllowDirtyShutdown() {
-        return (flags & DIRTY_SHUTDOWN) != 0;
+        return (flags & BUFFEREVENT_SSL_DIRTY_SHUTDOWN) != 0;
     }
 
     /** {@code bufferevent_openssl_set_allow_dirty_shutdown}. */
     public void setAllowDirtyShutdown(boolean allow) {
         if (allow) {
-            flags |= DIRTY_SHUTDOWN;
+            flags |= BUFFEREVENT_SSL_DIRTY_SHUTDOWN;
         } else {
-            flags &= ~DIRTY_SHUTDOWN;
+            flags &= ~BUFFEREVENT_SSL_DIRTY_SHUTDOWN;
         }
     }
 
@@ -361,7 +313,7 @@ public final class SslBufferevent extends Bufferevent {
      */
     public boolean renegotiate() {
         checkLoopThread();
-        if (!provider.renegotiates || !everConnected || handshaking || failed || closing || isFreed()) {
+        if (!provider.renegotiates || !state.isOpen() || close.isShuttingDown() || isFreed()) {
             return false;
         }
         try {
@@ -370,9 +322,8 @@ public final class SslBufferevent extends Bufferevent {
             recordError(SslError.of(e));
             return false;
         }
-        localRenegotiation = true;
-        handshaking = engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING;
-        pump();
+        state.renegotiating(engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING);
+        pump.run();
         return true;
     }
 
@@ -389,26 +340,21 @@ public final class SslBufferevent extends Bufferevent {
     public void shutdown(Duration waitForPeer) {
         checkLoopThread();
         checkNotFreed();
-        if (closing) {
+        if (close.isShuttingDown()) {
             return;
         }
         if (waitForPeer != null && waitForPeer.isNegative()) {
             throw new IllegalArgumentException("negative wait: " + waitForPeer);
         }
-        closing = true;
-        shutdownWait = waitForPeer == null || waitForPeer.isZero() ? null : waitForPeer;
-        // Bounded in every case: without a wait for the peer, a transport that never takes
-        // the close_notify (a peer that does not read) must not hold the shutdown forever.
-        shutdownTimer = Event.timer(base, (ev, what) -> shutdownTimedOut());
-        shutdownTimer.add(shutdownWait != null ? shutdownWait : SHUTDOWN_FLUSH_LIMIT);
-        updateUnderlyingReading();
-        pump();
-        maybeFinishShutdown();
+        close.start(waitForPeer);
+        updateTransportReading();
+        pump.run();
+        close.maybeFinish();
     }
 
     /** True once {@link #shutdown} was called. */
     public boolean isShuttingDown() {
-        return closing;
+        return close.isShuttingDown();
     }
 
     /**
@@ -422,18 +368,19 @@ public final class SslBufferevent extends Bufferevent {
         if (!ownTransport) {
             throw new IllegalStateException("connect the underlying bufferevent of a TLS filter instead");
         }
-        ((SocketBufferevent) underlying).connect(address);
+        ((SocketBufferevent) transport()).connect(address);
         noDelay(getChannel());
     }
 
     /** The channel of the socket variant (null before connect); null for the filter variant. */
     public SocketChannel getChannel() {
-        return ownTransport ? ((SocketBufferevent) underlying).getChannel() : null;
+        return ownTransport ? ((SocketBufferevent) transport()).getChannel() : null;
     }
 
+    /** The filter variant's underlying bufferevent; null for the socket variant, whose transport is hidden. */
     @Override
     public Bufferevent getUnderlying() {
-        return ownTransport ? null : underlying;
+        return ownTransport ? null : transport();
     }
 
     // ------------------------------------------------------------------ writes after shutdown
@@ -457,295 +404,104 @@ public final class SslBufferevent extends Bufferevent {
     }
 
     private void refuseIfClosing() {
-        if (closing && base.isInLoopThread()) {
+        if (close.isShuttingDown() && getBase().isInLoopThread()) {
             throw new IllegalStateException("the TLS bufferevent is shut down: no more writes");
         }
     }
 
-    // ------------------------------------------------------------------ the pump
-
-    /** Moves bytes both ways until neither direction makes progress. Never nested. */
-    private void pump() {
-        if (pumping) {
-            pumpAgain = true;
-            return;
-        }
-        if (isFreed()) {
-            return;
-        }
-        pumping = true;
-        boolean delivered = false;
-        try {
-            do {
-                pumpAgain = false;
-                boolean progress;
-                do {
-                    if (failed || isFreed() || taskRunning) {
-                        return;
-                    }
-                    long before = input.getLength();
-                    progress = unwrapAvailable();
-                    delivered |= input.getLength() > before;
-                    if (failed || isFreed()) {
-                        return;
-                    }
-                    progress |= wrapPending();
-                } while (progress);
-            } while (pumpAgain);
-        } finally {
-            pumping = false;
-            if (!isFreed()) {
-                afterPump(delivered);
-            }
-        }
-    }
+    // ------------------------------------------------------------------ the pump's view of the session
 
     /**
-     * Delivers what a pump produced. A read callback that drains the input may resume reading
-     * and so pump again; that nested pump only asks for another round here ({@code readAgain})
-     * instead of calling the user inside the user, so the stack stays flat however much data
-     * waits (the same shape as FilterBufferevent's input loop).
+     * After each pump: delivers the plaintext it unwrapped through the delivery loop of
+     * {@link LayeredBufferevent#deliverInput}. A read callback that drains the input may resume
+     * reading and so pump again; that nested pump unwraps, and its delivery only asks the running
+     * loop for another round, so the user is never called inside the user and the stack stays
+     * flat however much data waits. Then EOF and the shutdown's end, if due.
      */
-    private void afterPump(boolean delivered) {
+    void pumped(boolean delivered) {
         if (delivered) {
-            if (deliveringRead) {
-                readAgain = true;
-            } else {
-                deliveringRead = true;
-                try {
-                    boolean again = true;
-                    while (again && !isFreed()) {
-                        readAgain = false;
-                        readProgress();
-                        if (input.getLength() >= wmReadLow) {
-                            runReadcb(0);
-                        }
-                        again = readAgain;
-                    }
-                } finally {
-                    deliveringRead = false;
-                }
-            }
+            state.delivered();
+            deliverInput(FlushMode.NORMAL);
         }
-        if (eofPending && !isFreed()) {
-            eofPending = false;
-            reportEof(BEV_EVENT_READING | BEV_EVENT_EOF);
-        }
-        if (!isFreed()) {
-            maybeFinishShutdown();
-        }
+        close.afterPump();
     }
 
-    /** Unwraps every complete record the transport holds; true if anything moved. */
-    private boolean unwrapAvailable() {
-        EvBuffer src = underlying.getInput();
-        boolean progress = false;
-        while (!engine.isInboundDone()) {
-            if (!handshaking && !readingActive() && !closing) {
-                break; // the user does not want data now; it stays in the transport's input
-            }
-            if (readRoom() == 0) {
-                break; // over the read high watermark: the transport pauses (updateUnderlyingReading)
-            }
-            long available = src.getLength();
-            int need = -1;
-            if (available >= TlsRecordHeader.LENGTH) {
-                src.copyout(header);
-                try {
-                    need = TlsRecordHeader.recordLength(header);
-                } catch (SSLException e) {
-                    tlsFailure(e, BEV_EVENT_READING);
-                    return true;
-                }
-            }
-            int recordLength;
-            if (need > 0 && available >= need) {
-                recordLength = need;
-            } else if (heldPlaintext) {
-                recordLength = 0; // only what the engine still holds
-            } else {
-                break;
-            }
-            SSLEngineResult r;
-            try {
-                r = io.unwrap(engine, src, recordLength, input);
-            } catch (SSLException | RuntimeException e) {
-                tlsFailure(e, BEV_EVENT_READING);
-                return true;
-            }
-            boolean moved = r.bytesConsumed() > 0 || r.bytesProduced() > 0;
-            progress |= moved;
-            heldPlaintext = r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW
-                    || (recordLength == 0 && r.bytesProduced() > 0)
-                    || io.lastUnwrapFilledRoom();
-            handshakeStatus(r.getHandshakeStatus());
-            if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
-                peerSentCloseNotify();
-                return true;
-            }
-            if (r.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW && recordLength > 0) {
-                break; // the engine wants more than one record: wait for more bytes
-            }
-            if (!moved && r.getStatus() != SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                // Nothing taken, nothing given: the engine wants something else first (a wrap,
-                // a task) or holds no more plaintext. The pump's outer loop comes back.
-                heldPlaintext = false;
-                break;
-            }
-            if (failed || isFreed() || taskRunning) {
-                return true;
-            }
-            if (r.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
-                break; // answer first: the peer may be waiting for our flight
-            }
-        }
-        return progress;
+    /** The delivery loop's step: the pump has unwrapped already; say whether it put plaintext in. */
+    @Override
+    protected boolean produceInput(FlushMode mode) {
+        return state.takeUndelivered();
     }
 
-    /** Wraps what the handshake or the output needs; true if anything moved. */
-    private boolean wrapPending() {
-        boolean progress = false;
-        while (true) {
-            if (failed || isFreed() || taskRunning || underlying.isFreed()) {
-                return progress;
-            }
-            HandshakeStatus hs = engine.getHandshakeStatus();
-            if (hs == HandshakeStatus.NEED_TASK) {
-                runDelegatedTasks();
-                return progress;
-            }
-            // Conscrypt does not report NEED_WRAP after closeOutbound(): a queued close_notify is
-            // wrapped until the engine says the outbound side is done.
-            boolean handshakeWrap = hs == HandshakeStatus.NEED_WRAP || (closeNotifyQueued && !engine.isOutboundDone());
-            boolean data = !handshaking && writingActive() && output.getLength() > 0 && !engine.isOutboundDone();
-            if (closing && !closeNotifyQueued && output.getLength() == 0 && !handshakeWrap) {
-                engine.closeOutbound();
-                closeNotifyQueued = true;
-                handshakeWrap = engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP || !engine.isOutboundDone();
-            }
-            if (!handshakeWrap && !data) {
-                return progress;
-            }
-            if (!handshakeWrap && transportFull()) {
-                return progress; // resumes when the transport drains (underlyingDrained)
-            }
-            SSLEngineResult r;
-            try {
-                r = io.wrap(engine, data ? output : null, underlying.getOutput());
-            } catch (SSLException | RuntimeException e) {
-                tlsFailure(e, BEV_EVENT_WRITING);
-                return true;
-            }
-            if (r.bytesConsumed() > 0) {
-                output.drain(r.bytesConsumed());
-                writeProgress();
-            }
-            boolean moved = r.bytesConsumed() > 0 || r.bytesProduced() > 0;
-            progress |= moved;
-            handshakeStatus(r.getHandshakeStatus());
-            if (r.getStatus() == SSLEngineResult.Status.CLOSED && r.bytesProduced() == 0) {
-                return progress;
-            }
-            if (!moved && r.getHandshakeStatus() != HandshakeStatus.NEED_WRAP) {
-                return progress;
-            }
-        }
+    @Override
+    protected void moveInput() {
+        pump.run();
+    }
+
+    @Override
+    protected void moveOutput() {
+        pump.run();
+    }
+
+    /** The user has reading on: the pump unwraps for the user (a handshake or a shutdown unwraps anyway). */
+    boolean userReads() {
+        return readingActive();
+    }
+
+    /** Room in the input under the read high watermark; -1 when unlimited. */
+    long plaintextRoom() {
+        return readRoom();
+    }
+
+    /** The user has writing on: the pump wraps the output once no handshake runs. */
+    boolean userWrites() {
+        return writingActive();
+    }
+
+    /** The pump took plaintext from the output: restart the write timer. */
+    void plaintextWritten() {
+        writeProgress();
     }
 
     /**
-     * True if the transport's output is at or over its write high watermark, or, when it has
-     * none, over {@link #TRANSPORT_WRITE_BOUND}.
+     * How much ciphertext may wait in the transport's output before plaintext stays here: its
+     * write high watermark, or {@link #TRANSPORT_WRITE_BOUND} when it has none.
      */
-    private boolean transportFull() {
-        long high = writeHighWatermarkOf(underlying);
-        return underlying.getOutput().getLength() >= (high > 0 ? high : TRANSPORT_WRITE_BOUND);
+    long transportWriteLimit() {
+        long high = transportWriteHighWatermark();
+        return high > 0 ? high : TRANSPORT_WRITE_BOUND;
     }
 
-    private void handshakeStatus(HandshakeStatus hs) {
-        switch (hs) {
-            case FINISHED -> handshakeFinished();
-            case NEED_TASK -> runDelegatedTasks();
-            case NEED_WRAP, NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
-                if (!handshaking && everConnected) {
-                    // The peer started a new handshake (renegotiation): keep data back meanwhile.
-                    handshaking = true;
-                }
-            }
-            default -> {
-            }
+    void handshakeFinished() {
+        if (state.failed()) {
+            return; // final: a delegated task that ends after a failure changes nothing
         }
-    }
-
-    private void handshakeFinished() {
-        boolean first = !everConnected;
-        handshaking = false;
-        everConnected = true;
-        if (handshakeTimer != null) {
-            handshakeTimer.del();
+        boolean report = state.handshakeFinished();
+        updateTransportReading();
+        endHandshakeTimeout(true); // the timeouts run per direction from now
+        if (report) {
+            triggerEvent(BEV_EVENT_CONNECTED, 0);
         }
-        updateUnderlyingReading();
-        if (timeoutsHeld) {
-            timeoutsHeld = false;
-            super.setTimeouts(heldReadTimeout, heldWriteTimeout);
-        }
-        if (first || localRenegotiation) {
-            localRenegotiation = false;
-            runEventcb(BEV_EVENT_CONNECTED, 0);
-        }
-        pumpAgain = true; // data held during the handshake can go now
-    }
-
-    private void runDelegatedTasks() {
-        List<Runnable> tasks = new ArrayList<>();
-        Runnable t;
-        while ((t = engine.getDelegatedTask()) != null) {
-            tasks.add(t);
-        }
-        if (tasks.isEmpty()) {
-            return;
-        }
-        taskRunning = true;
-        // Nothing else may keep the loop alive while the task runs elsewhere (a pair has no
-        // I/O events): a far timer does, as libevent's virtual events do.
-        if (taskKeepAlive == null) {
-            taskKeepAlive = Event.timer(base, (ev, what) -> { });
-        }
-        taskKeepAlive.add(Duration.ofDays(1));
-        TASKS.execute(() -> {
-            for (Runnable task : tasks) {
-                task.run();
-            }
-            try {
-                base.execute(() -> {
-                    taskKeepAlive.del();
-                    taskRunning = false;
-                    handshakeStatus(engine.getHandshakeStatus());
-                    pump();
-                });
-            } catch (IllegalStateException baseGone) {
-                // The event base was freed meanwhile; nobody is waiting for this handshake.
-            }
-        });
+        pump.again(); // data held during the handshake can go now
     }
 
     // ------------------------------------------------------------------ transport events
 
-    private void underlyingDrained() {
-        pump();
+    @Override
+    protected void transportDrained() {
+        pump.run();
         if (isFreed()) {
             return;
         }
-        if (output.getLength() <= wmWriteLow && underlying.getOutput().getLength() == 0 && everConnected && !closing) {
-            runWritecb(0);
+        if (transport().getOutput().getLength() == 0 && state.connectedOnce() && !close.isShuttingDown()) {
+            trigger(EV_WRITE, 0); // runs the write callback if the output is at its low watermark
         }
-        maybeFinishShutdown();
+        close.maybeFinish();
     }
 
-    private void underlyingEvent(Bufferevent ub, int what) {
+    @Override
+    protected void transportEvent(int what) {
         if ((what & BEV_EVENT_CONNECTED) != 0) {
-            if (handshaking && !handshakeStarted) {
-                startHandshake();
-            }
+            startHandshake(); // only a WAITING session starts one
             what &= ~BEV_EVENT_CONNECTED;
             if (what == 0) {
                 return;
@@ -755,118 +511,43 @@ public final class SslBufferevent extends Bufferevent {
             transportEof();
             return;
         }
-        if ((what & BEV_EVENT_ERROR) != 0 && peerClosed && eofReported) {
-            // The peer closed cleanly and EOF was reported; that its socket then refused our
-            // answering close_notify (it had gone already: EPIPE, reset) is no news.
+        if ((what & BEV_EVENT_ERROR) != 0 && close.isStaleTransportError()) {
             return;
         }
         if ((what & BEV_EVENT_ERROR) != 0) {
-            Throwable cause = ub.getLastError();
+            Throwable cause = transport().getLastError();
             setLastError(cause);
-            if (cause != null) {
-                recordError(new SslError(cause, null, false));
-            }
-            failed = true;
-            cancelTimers();
+            fail(cause == null ? null : new SslError(cause, null, false), false);
         }
-        runEventcb(what, 0);
+        triggerEvent(what, 0);
     }
 
-    /** The transport reached end of stream: clean, dirty or truncated, by our own state. */
+    /** The transport reached end of stream: clean, dirty or truncated, by our own state ({@link SecureClose}). */
     private void transportEof() {
-        pump(); // records still buffered, possibly the close_notify itself
-        if (isFreed()) {
+        pump.run(); // records still buffered, possibly the close_notify itself
+        if (!isFreed()) {
+            close.transportEof(state.connectedOnce());
+        }
+    }
+
+    /** The pump unwrapped the peer's close_notify: answered, and reported as the close says. */
+    void peerSentCloseNotify() {
+        close.peerSentCloseNotify();
+        pump.again();
+    }
+
+    /**
+     * At the end of a shutdown: frees the transport if it is ours to close (the socket variant's,
+     * or a filter's with CLOSE_ON_FREE); otherwise stops reading it.
+     */
+    void endTransport() {
+        if (transport().isFreed()) {
             return;
         }
-        if (peerClosed) {
-            reportEof(BEV_EVENT_READING | BEV_EVENT_EOF);
-            return;
-        }
-        try {
-            engine.closeInbound();
-        } catch (SSLException expected) {
-            // The JDK complains of the missing close_notify; we decide that ourselves below.
-        }
-        if (handshaking && !everConnected) {
-            failWith(new SSLException("the connection closed during the TLS handshake"), BEV_EVENT_READING);
-        } else if (closing && shutdownDone) {
-            return;
-        } else if ((flags & DIRTY_SHUTDOWN) != 0) {
-            reportEof(BEV_EVENT_READING | BEV_EVENT_EOF);
+        if (closesTransport()) {
+            transport().free();
         } else {
-            failWith(new SSLException("the connection closed without close_notify (truncation)"),
-                    BEV_EVENT_READING);
-        }
-    }
-
-    private void peerSentCloseNotify() {
-        peerClosed = true;
-        // Answer with ours (the engine may already have queued it: the wrap then sends it).
-        if (!engine.isOutboundDone()) {
-            engine.closeOutbound();
-            closeNotifyQueued = true;
-        }
-        pumpAgain = true;
-        if (closing) {
-            return; // maybeFinishShutdown reports, once our close_notify is out
-        }
-        // Reported after this pump, once our answer is wrapped into the transport: a callback
-        // that frees us on EOF (the usual thing to do) then still lets it leave (see onFree).
-        eofPending = true;
-    }
-
-    private void reportEof(int what) {
-        if (eofReported) {
-            return;
-        }
-        eofReported = true;
-        cancelTimers();
-        runEventcb(what, 0);
-    }
-
-    // ------------------------------------------------------------------ shutdown
-
-    private void maybeFinishShutdown() {
-        if (!closing || shutdownDone || isFreed() || !closeNotifyQueued) {
-            return;
-        }
-        if (!engine.isOutboundDone() || underlying.getOutput().getLength() > 0) {
-            return; // close_notify not yet out of the transport
-        }
-        if (shutdownWait != null && !peerClosed && !failed) {
-            return; // waiting for the peer's close_notify; the timer bounds it
-        }
-        finishShutdown(false);
-    }
-
-    private void shutdownTimedOut() {
-        if (shutdownDone || isFreed()) {
-            return;
-        }
-        String why = shutdownWait == null || peerClosed
-                ? "our close_notify could not be flushed to the transport within " + SHUTDOWN_FLUSH_LIMIT
-                : "the peer did not answer close_notify within " + shutdownWait;
-        recordError(new SslError(new SSLException(why), null, false));
-        finishShutdown(true);
-    }
-
-    private void finishShutdown(boolean timedOut) {
-        shutdownDone = true;
-        cancelTimers();
-        closeTransport();
-        eofReported = true;
-        runEventcb(BEV_EVENT_EOF | (timedOut ? BEV_EVENT_TIMEOUT : 0), 0);
-    }
-
-    /** Closes the transport if it is ours to close. */
-    private void closeTransport() {
-        if (underlying.isFreed()) {
-            return;
-        }
-        if (ownTransport || (getOptions() & BEV_OPT_CLOSE_ON_FREE) != 0) {
-            underlying.free();
-        } else {
-            underlying.disable(EV_READ);
+            transport().disable(EV_READ);
         }
     }
 
@@ -876,234 +557,112 @@ public final class SslBufferevent extends Bufferevent {
             shutdown(null);
             return 1;
         }
-        long before = underlying.getOutput().getLength();
-        pump();
-        return underlying.getOutput().getLength() > before ? 1 : 0;
+        long before = transport().getOutput().getLength();
+        pump.run();
+        return transport().getOutput().getLength() > before ? 1 : 0;
     }
 
     // ------------------------------------------------------------------ failures and timers
 
-    private void tlsFailure(Throwable e, int direction) {
-        recordError(SslError.of(e));
-        stop(direction, e);
-    }
-
-    private void failWith(SSLException e, int direction) {
-        recordError(new SslError(e, null, false));
-        stop(direction, e);
-    }
-
-    /** Flushes any alert the engine wants to send, stops the pump, reports ERROR once. */
-    private void stop(int direction, Throwable e) {
-        if (failed) {
-            return;
+    /** The engine threw {@code e}: fail and report {@code direction|ERROR} (once). */
+    void engineFailed(Throwable e, int direction) {
+        if (fail(SslError.of(e), true)) {
+            report(direction | BEV_EVENT_ERROR, e);
         }
-        failed = true;
+    }
+
+    /** We found {@code e} ourselves (a truncation, a close in the handshake): as {@link #engineFailed}. */
+    void failWith(SSLException e, int direction) {
+        if (fail(new SslError(e, null, false), true)) {
+            report(direction | BEV_EVENT_ERROR, e);
+        }
+    }
+
+    /**
+     * The one way into FAILED ({@link SessionState}), whatever failed (the engine, the transport, the
+     * handshake's time limit, bytes found at attach): queues {@code error} (if any), stops the
+     * timers, sends the alert the engine may hold ({@code sendAlert}: only after the engine
+     * failed or we ended the session, never on a transport that broke) and stops reading the
+     * transport. Returns false, having only queued the error, if the session had failed
+     * already; the caller reports an event only on true, except for the transport's own errors,
+     * which are passed on as they come.
+     */
+    private boolean fail(SslError error, boolean sendAlert) {
+        if (error != null) {
+            recordError(error);
+        }
+        if (!state.fail()) {
+            return false;
+        }
         cancelTimers();
-        flushAlert();
-        updateUnderlyingReading();
-        fail(direction, e);
+        if (sendAlert) {
+            pump.flushAlert();
+        }
+        updateTransportReading();
+        return true;
+    }
+
+    /** Runs the event callback with {@code what}, {@code cause} being {@link #getLastError()}. */
+    private void report(int what, Throwable cause) {
+        setLastError(cause);
+        triggerEvent(what, 0);
+    }
+
+    void recordError(SslError e) {
+        errors.add(e);
     }
 
     /**
-     * After a failure the engine may hold an alert for the peer: send it if it can be had. The
-     * first wrap is made whatever the handshake status says: Conscrypt holds its alert (a
-     * certificate it rejected, a bad record) without reporting NEED_WRAP, and without the alert
-     * a peer on a transport nobody closes would wait forever.
+     * The timeouts bound the first handshake (and, for the socket variant, the connect before
+     * it): their expiry is one bare {@code TIMEOUT}, as libevent's socket variant reports it,
+     * never also READING|TIMEOUT and WRITING|TIMEOUT. Once connected, {@link #setTimeouts} gives
+     * the ordinary per-direction timeouts.
      */
-    private void flushAlert() {
-        for (int i = 0; i < 4 && !underlying.isFreed(); i++) {
-            if (i > 0 && engine.getHandshakeStatus() != HandshakeStatus.NEED_WRAP) {
-                break;
-            }
-            SSLEngineResult r;
-            try {
-                r = io.wrap(engine, null, underlying.getOutput());
-            } catch (SSLException | RuntimeException ignored) {
-                return; // the alert is a courtesy; the failure itself is already recorded
-            }
-            if (r.bytesProduced() == 0) {
-                break;
-            }
+    private void handshakeTimedOut(Duration bound) {
+        if (state.handshaking() && !isFreed()
+                && fail(new SslError(new SSLException("TLS handshake timed out after " + bound), null, false), false)) {
+            triggerEvent(BEV_EVENT_TIMEOUT, 0);
         }
-    }
-
-    private void recordError(SslError e) {
-        if (errors.size() == MAX_ERRORS) {
-            errors.pollFirst();
-        }
-        errors.addLast(e);
-    }
-
-    private void armHandshakeTimer() {
-        Duration t = getReadTimeout() != null ? getReadTimeout() : getWriteTimeout();
-        if (t == null) {
-            return;
-        }
-        handshakeBound = t;
-        if (handshakeTimer == null) {
-            handshakeTimer = Event.timer(base, (ev, what) -> {
-                if (handshaking && !failed && !isFreed()) {
-                    recordError(new SslError(new SSLException("TLS handshake timed out after " + handshakeBound),
-                            null, false));
-                    failed = true;
-                    updateUnderlyingReading();
-                    runEventcb(BEV_EVENT_TIMEOUT, 0);
-                }
-            });
-        }
-        handshakeTimer.add(t);
     }
 
     /**
-     * {@code bufferevent_set_timeouts}. Until the first handshake completes the two timeouts do
-     * not run per direction: the read timeout (else the write timeout) bounds the connect (socket
-     * variant) and the handshake as a whole and its expiry is one bare {@code TIMEOUT} event, as
-     * libevent's socket variant reports it (never also READING|TIMEOUT and WRITING|TIMEOUT).
-     * Once connected they are the ordinary per-direction timeouts.
+     * Stops every timer of the session: a delegated task's keep-alive, the shutdown's, and the
+     * handshake's bound (a session that ends before its first handshake completes drops the
+     * timeouts it bounded).
      */
-    @Override
-    public void setTimeouts(Duration read, Duration write) {
-        if (!everConnected && !failed) {
-            checkLoopThread();
-            checkNotFreed();
-            if ((read != null && read.isNegative()) || (write != null && write.isNegative())) {
-                throw new IllegalArgumentException("negative timeout");
-            }
-            heldReadTimeout = read == null || read.isZero() ? null : read;
-            heldWriteTimeout = write == null || write.isZero() ? null : write;
-            timeoutsHeld = true;
-            super.setTimeouts(null, null);
-            if (handshakeTimer != null) {
-                handshakeTimer.del();
-            }
-            if (handshaking) {
-                // Also while the socket variant still connects: the bound covers connect and
-                // handshake (it restarts when the handshake itself starts).
-                armHandshakeTimer();
-            }
-            return;
-        }
-        super.setTimeouts(read, write);
+    void cancelTimers() {
+        pump.dropTaskKeepAlive();
+        endHandshakeTimeout(false);
+        close.cancelTimer();
     }
 
-    @Override
-    public Duration getReadTimeout() {
-        return timeoutsHeld ? heldReadTimeout : super.getReadTimeout();
-    }
-
-    @Override
-    public Duration getWriteTimeout() {
-        return timeoutsHeld ? heldWriteTimeout : super.getWriteTimeout();
-    }
-
-    private void cancelTimers() {
-        if (taskKeepAlive != null) {
-            taskKeepAlive.del();
-        }
-        if (handshakeTimer != null) {
-            handshakeTimer.del();
-        }
-        if (shutdownTimer != null) {
-            shutdownTimer.del();
-        }
-    }
-
-    // ------------------------------------------------------------------ transport control
+    // ------------------------------------------------------------------ transport control and free
 
     /** The transport reads while a handshake, a shutdown or the user needs it, and we have room. */
-    private void updateUnderlyingReading() {
-        if (underlying.isFreed()) {
-            return;
-        }
-        boolean want = !failed && !isFreed() && readRoom() != 0
-                && (handshaking || (closing && shutdownWait != null) || readingActive());
-        if (want) {
-            unsuspendReadOf(underlying, SUSPEND_FILT_READ);
-        } else {
-            suspendReadOf(underlying, SUSPEND_FILT_READ);
-        }
-    }
-
     @Override
-    protected void startReading() {
-        updateUnderlyingReading();
-        pump();
-    }
-
-    @Override
-    protected void stopReading() {
-        updateUnderlyingReading();
-    }
-
-    @Override
-    protected void startWriting() {
-        pump();
-    }
-
-    @Override
-    protected void stopWriting() {
-        // Plaintext stays in the output until writing is enabled again.
-    }
-
-    @Override
-    protected boolean hasPendingOutput() {
-        return output.getLength() > 0 || (!underlying.isFreed() && underlying.getOutput().getLength() > 0);
+    protected boolean wantsTransportRead() {
+        return !state.failed() && !isFreed() && readRoom() != 0
+                && (state.handshaking() || close.waitsForPeer() || readingActive());
     }
 
     /**
-     * Releases the engine's native state now rather than at garbage collection: both directions
-     * closed, and the close_notify that closing queues wrapped once and dropped (a free sends
-     * none, as in libevent). Conscrypt lets go of its SSL object and its pipe only after that
-     * wrap; without it a server churning through handshakes held two descriptors per closed
-     * connection until the next GC (19,986 pipes seen in a 10 s load run).
+     * Stops the timers and releases the engine; ciphertext still waiting in a transport about to
+     * be freed (typically our answer to the peer's close_notify) gets one immediate write first.
      */
-    private void releaseEngine() {
-        engine.closeOutbound();
-        try {
-            engine.closeInbound();
-        } catch (SSLException ignored) {
-            // Closing without the peer's close_notify: expected when freeing a live connection.
-        }
-        if (engine.isOutboundDone()) {
-            return;
-        }
-        EvBuffer discard = new EvBuffer();
-        try {
-            io.wrap(engine, null, discard);
-        } catch (SSLException | RuntimeException ignored) {
-            // The engine is being dropped; whatever it wanted to say goes nowhere.
-        } finally {
-            discard.free();
-        }
-    }
-
     @Override
-    protected void onFree() {
+    protected void freeLayer() {
         cancelTimers();
-        releaseEngine();
-        if (underlying.isFreed()) {
-            return;
-        }
-        if (ownTransport || (getOptions() & BEV_OPT_CLOSE_ON_FREE) != 0) {
-            // Ciphertext still waiting in the transport (typically our answer to the peer's
-            // close_notify) gets one immediate write before the transport closes.
-            if (underlying.getOutput().getLength() > 0) {
-                underlying.flush(EV_WRITE, FlushMode.FLUSH);
-            }
-            if (!underlying.isFreed()) {
-                underlying.free();
-            }
-        } else {
-            underlying.setCallbacks(null, null, null);
-            unsuspendReadOf(underlying, SUSPEND_FILT_READ);
+        pump.releaseEngine();
+        Bufferevent t = transport();
+        if (!t.isFreed() && closesTransport() && t.getOutput().getLength() > 0) {
+            t.flush(EV_WRITE, FlushMode.FLUSH);
         }
     }
 
     @Override
     public String toString() {
         return "SslBufferevent[" + (ownTransport ? "socket" : "filter") + ", " + initialState
-                + (handshaking ? ", handshaking" : "") + (closing ? ", closing" : "") + (failed ? ", failed" : "")
-                + ", in=" + input.getLength() + ", out=" + output.getLength() + "]";
+                + ", " + state + (close.isShuttingDown() ? ", closing" : "")
+                + ", in=" + plainIn.getLength() + ", out=" + plainOut.getLength() + "]";
     }
 }

@@ -1,36 +1,22 @@
 package org.jevent.bufferevent.ssl;
 
 import java.io.IOException;
-import java.net.Socket;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.Key;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
-import java.security.Signature;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
-import java.util.Set;
-import java.util.regex.Pattern;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedKeyManager;
-import javax.net.ssl.X509ExtendedTrustManager;
-import org.conscrypt.Conscrypt;
 
 /**
  * TLS configuration made small: an {@link SSLContext} and correctly configured {@link SSLEngine}s
@@ -50,7 +36,7 @@ import org.conscrypt.Conscrypt;
  *
  * <h2>Defaults, and why</h2>
  * <ul>
- * <li>Provider {@link Provider#CONSCRYPT}: 6–15× the JDK 17 provider's full handshakes per second
+ * <li>Provider {@link SslProvider#CONSCRYPT}: 6–15× the JDK 17 provider's full handshakes per second
  * and faster bulk on direct buffers (shared/reference 1.3). One Conscrypt {@link
  * java.security.Provider} is created for the whole process, lazily, and never installed
  * globally, so the JDK's own defaults stay untouched.</li>
@@ -100,14 +86,6 @@ public final class SslContexts {
     /** Protocols enabled unless {@link Builder#protocols} says otherwise. */
     public static final List<String> DEFAULT_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
-    /** The TLS implementation behind the engines. */
-    public enum Provider {
-        /** Conscrypt (BoringSSL), the default: the faster handshakes and direct-buffer bulk path. */
-        CONSCRYPT,
-        /** The JDK's own {@code SunJSSE}: no native code; renegotiates on TLS 1.2. */
-        JDK
-    }
-
     /** Whether a server asks the client for a certificate. */
     public enum ClientAuth {
         /** No certificate requested (the default). */
@@ -118,19 +96,11 @@ public final class SslContexts {
         NEED
     }
 
-    private static final Pattern IPV4_LITERAL = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
-    private static java.security.Provider conscrypt;
-
     private final boolean server;
-    private final Provider provider;
+    private final SslProvider provider;
     private final SSLContext context;
     private final SingleKeyManager keyManager;
-    private final String[] protocols;
-    private final String[] cipherSuites;
-    private final String[] alpn;
-    private final ClientAuth clientAuth;
-    private final String sni;
-    private final boolean verifyHostname;
+    private final EngineSettings settings;
 
     private SslContexts(Builder b, SSLContext context, SingleKeyManager keyManager, String[] protocols,
             String[] cipherSuites) {
@@ -138,13 +108,9 @@ public final class SslContexts {
         this.provider = b.provider;
         this.context = context;
         this.keyManager = keyManager;
-        this.protocols = protocols;
-        this.cipherSuites = cipherSuites;
-        this.alpn = b.alpn;
-        this.clientAuth = b.clientAuth;
-        this.sni = b.sni;
         // Trust-all checks nothing, names included; setting "HTTPS" would only suggest otherwise.
-        this.verifyHostname = b.hostnameVerification && !b.trustAll;
+        this.settings = new EngineSettings(b.provider, protocols, cipherSuites, b.alpn, b.clientAuth, b.sni,
+                b.hostnameVerification && !b.trustAll);
     }
 
     // ---------------------------------------------------------------- factories
@@ -224,7 +190,7 @@ public final class SslContexts {
      *
      * @return the provider
      */
-    public Provider provider() {
+    public SslProvider provider() {
         return provider;
     }
 
@@ -243,7 +209,7 @@ public final class SslContexts {
      * @return an unmodifiable list, in preference order
      */
     public List<String> protocols() {
-        return List.of(protocols);
+        return settings.protocols();
     }
 
     /**
@@ -257,20 +223,7 @@ public final class SslContexts {
         if (!server) {
             throw new IllegalStateException("built by forClient(): use newClientEngine(host, port)");
         }
-        SSLEngine engine = context.createSSLEngine();
-        engine.setUseClientMode(false);
-        SSLParameters p = common(engine);
-        switch (clientAuth) {
-            case NEED -> p.setNeedClientAuth(true);
-            case WANT -> p.setWantClientAuth(true);
-            default -> p.setNeedClientAuth(false); // clears "want" as well
-        }
-        engine.setSSLParameters(p);
-        if (provider == Provider.CONSCRYPT) {
-            // Off by default (SSL_OP_NO_TICKET): without it a TLS 1.3 server never resumes.
-            Conscrypt.setUseSessionTickets(engine, true);
-        }
-        return engine;
+        return settings.server(context.createSSLEngine());
     }
 
     /**
@@ -289,43 +242,11 @@ public final class SslContexts {
         if (server) {
             throw new IllegalStateException("built by forServer(...): use newServerEngine()");
         }
-        if (host == null && verifyHostname) {
+        if (host == null && settings.verifyHostname) {
             throw new IllegalArgumentException(
                     "host name verification needs the host; pass it or build with hostnameVerification(false)");
         }
-        SSLEngine engine = host == null ? context.createSSLEngine() : context.createSSLEngine(host, port);
-        engine.setUseClientMode(true);
-        SSLParameters p = common(engine);
-        String serverName = sni != null ? sni : (host != null && !isIpLiteral(host) ? host : null);
-        if (serverName != null) {
-            try {
-                p.setServerNames(List.of(new SNIHostName(serverName)));
-            } catch (IllegalArgumentException e) {
-                if (sni != null) {
-                    throw e; // cannot happen: checked by Builder.sni
-                }
-                // A host that is not a valid SNI name (e.g. with '_') is still reachable: no SNI.
-            }
-        }
-        if (verifyHostname) {
-            // Checked by the trust manager during the handshake, against the SNI name or host.
-            p.setEndpointIdentificationAlgorithm("HTTPS");
-        }
-        engine.setSSLParameters(p);
-        return engine;
-    }
-
-    private SSLParameters common(SSLEngine engine) {
-        // Start from the engine's parameters so that provider defaults we do not set survive.
-        SSLParameters p = engine.getSSLParameters();
-        p.setProtocols(protocols);
-        if (cipherSuites != null) {
-            p.setCipherSuites(cipherSuites);
-        }
-        if (alpn.length > 0) {
-            p.setApplicationProtocols(alpn);
-        }
-        return p;
+        return settings.client(host == null ? context.createSSLEngine() : context.createSSLEngine(host, port), host);
     }
 
     /**
@@ -348,42 +269,10 @@ public final class SslContexts {
     /** Role, provider and protocols, for logs. */
     @Override
     public String toString() {
-        return "SslContexts[" + (server ? "server" : "client") + ", " + provider + ", " + Arrays.toString(protocols)
-                + (alpn.length > 0 ? ", alpn " + Arrays.toString(alpn) : "") + "]";
-    }
-
-    static boolean isIpLiteral(String host) {
-        return IPV4_LITERAL.matcher(host).matches() || host.indexOf(':') >= 0 || host.startsWith("[");
-    }
-
-    /** Created once: the provider loads BoringSSL and sets up native state. */
-    private static synchronized java.security.Provider conscrypt() {
-        if (conscrypt == null) {
-            if (!Conscrypt.isAvailable()) {
-                throw new IllegalStateException("Conscrypt's native library is not available on "
-                        + System.getProperty("os.name") + "/" + System.getProperty("os.arch")
-                        + "; build with provider(Provider.JDK)");
-            }
-            conscrypt = Conscrypt.newProvider();
-        }
-        return conscrypt;
+        return "SslContexts[" + (server ? "server" : "client") + ", " + settings.describe() + "]";
     }
 
     // ---------------------------------------------------------------- builder
-
-    /** Key and chain, decoded. */
-    private record Identity(PrivateKey key, List<X509Certificate> chain, String source) {
-    }
-
-    @FunctionalInterface
-    private interface IdentitySource {
-        Identity load() throws IOException, GeneralSecurityException;
-    }
-
-    @FunctionalInterface
-    private interface TrustSource {
-        void addTo(List<X509Certificate> anchors) throws IOException, GeneralSecurityException;
-    }
 
     /**
      * Collects settings; {@link #build()} reads files, checks everything and makes the context.
@@ -395,14 +284,14 @@ public final class SslContexts {
      */
     public static final class Builder {
         private final boolean server;
-        private IdentitySource identity;
-        private final List<TrustSource> trust = new ArrayList<>();
+        private KeyMaterial.IdentitySource identity;
+        private final List<KeyMaterial.TrustSource> trust = new ArrayList<>();
         private boolean trustAll;
         private ClientAuth clientAuth = ClientAuth.NONE;
         private String[] alpn = new String[0];
         private String sni;
         private boolean hostnameVerification = true;
-        private Provider provider = Provider.CONSCRYPT;
+        private SslProvider provider = SslProvider.CONSCRYPT;
         private String[] protocols = DEFAULT_PROTOCOLS.toArray(new String[0]);
         private String[] cipherSuites;
 
@@ -421,11 +310,7 @@ public final class SslContexts {
         public Builder identity(Path certificateChainPem, Path privateKeyPem) {
             Objects.requireNonNull(certificateChainPem, "certificateChainPem");
             Objects.requireNonNull(privateKeyPem, "privateKeyPem");
-            identity = () -> {
-                List<X509Certificate> chain = Pem.readCertificates(certificateChainPem);
-                PrivateKey key = Pem.readPrivateKey(privateKeyPem, chain.get(0).getPublicKey().getAlgorithm());
-                return new Identity(key, chain, certificateChainPem + " and " + privateKeyPem);
-            };
+            identity = KeyMaterial.fromPem(certificateChainPem, privateKeyPem);
             return this;
         }
 
@@ -437,8 +322,7 @@ public final class SslContexts {
          */
         public Builder identity(SelfSignedCertificate certificate) {
             Objects.requireNonNull(certificate, "certificate");
-            identity = () -> new Identity(certificate.privateKey(), List.of(certificate.certificate()),
-                    certificate.toString());
+            identity = KeyMaterial.fromSelfSigned(certificate);
             return this;
         }
 
@@ -452,8 +336,7 @@ public final class SslContexts {
          */
         public Builder identity(KeyStore keyStore, String alias, char[] password) {
             Objects.requireNonNull(keyStore, "keyStore");
-            char[] pw = password == null ? null : password.clone();
-            identity = () -> fromKeyStore(keyStore, alias, pw);
+            identity = KeyMaterial.fromKeyStore(keyStore, alias, password);
             return this;
         }
 
@@ -466,8 +349,7 @@ public final class SslContexts {
          */
         public Builder identity(PrivateKey key, X509Certificate... chain) {
             Objects.requireNonNull(key, "key");
-            List<X509Certificate> c = List.of(chain);
-            identity = () -> new Identity(key, c, "the given key");
+            identity = KeyMaterial.fromMemory(key, chain);
             return this;
         }
 
@@ -480,7 +362,7 @@ public final class SslContexts {
          */
         public Builder trustPem(Path caPem) {
             Objects.requireNonNull(caPem, "caPem");
-            trust.add(anchors -> anchors.addAll(Pem.readCertificates(caPem)));
+            trust.add(KeyMaterial.trustPem(caPem));
             return this;
         }
 
@@ -493,14 +375,7 @@ public final class SslContexts {
          */
         public Builder trustStore(KeyStore trustStore) {
             Objects.requireNonNull(trustStore, "trustStore");
-            trust.add(anchors -> {
-                for (String alias : Collections.list(trustStore.aliases())) {
-                    Certificate c = trustStore.getCertificate(alias);
-                    if (c instanceof X509Certificate x) {
-                        anchors.add(x);
-                    }
-                }
-            });
+            trust.add(KeyMaterial.trustStore(trustStore));
             return this;
         }
 
@@ -511,8 +386,7 @@ public final class SslContexts {
          * @return this builder
          */
         public Builder trustCertificates(X509Certificate... certificates) {
-            List<X509Certificate> list = List.of(certificates);
-            trust.add(anchors -> anchors.addAll(list));
+            trust.add(KeyMaterial.trustCertificates(certificates));
             return this;
         }
 
@@ -602,12 +476,12 @@ public final class SslContexts {
         }
 
         /**
-         * The TLS implementation; {@link Provider#CONSCRYPT} by default.
+         * The TLS implementation; {@link SslProvider#CONSCRYPT} by default.
          *
          * @param provider the provider
          * @return this builder
          */
-        public Builder provider(Provider provider) {
+        public Builder provider(SslProvider provider) {
             this.provider = Objects.requireNonNull(provider, "provider");
             return this;
         }
@@ -667,226 +541,28 @@ public final class SslContexts {
                 throw new IllegalStateException("clientAuth(" + clientAuth
                         + ") needs a trust source for client certificates: trustPem, trustStore, trustCertificates");
             }
-            SingleKeyManager km = null;
-            if (identity != null) {
-                Identity id = identity.load();
-                checkKeyMatches(id);
-                km = new SingleKeyManager(id.key(), id.chain());
-            }
-            TrustManager[] tms = trustManagers();
-            SSLContext ctx = provider == Provider.CONSCRYPT
-                    ? SSLContext.getInstance("TLS", conscrypt())
-                    // Named: if Conscrypt was installed globally, plain "TLS" would silently be it.
-                    : SSLContext.getInstance("TLS", "SunJSSE");
+            SingleKeyManager km = identity == null ? null : KeyMaterial.keyManager(identity);
+            TrustManager[] tms = KeyMaterial.trustManagers(trust, trustAll);
+            SSLContext ctx = provider.newContext();
             // An empty array, not null: null makes both providers fall back to a default key
             // manager built from the javax.net.ssl.keyStore system properties.
             ctx.init(km == null ? new KeyManager[0] : new KeyManager[] {km}, tms, new SecureRandom());
 
             SSLParameters supported = ctx.getSupportedSSLParameters();
             String[] protos = protocols.clone();
-            requireSupported("protocol", protos, supported.getProtocols());
+            SuiteChecks.requireSupported("protocol", protos, supported.getProtocols());
             String[] suites = cipherSuites == null ? null : cipherSuites.clone();
             if (suites != null) {
-                requireSupported("cipher suite", suites, supported.getCipherSuites());
-                if (server && provider == Provider.CONSCRYPT && allTls13(suites)) {
+                SuiteChecks.requireSupported("cipher suite", suites, supported.getCipherSuites());
+                if (server && provider == SslProvider.CONSCRYPT && SuiteChecks.allTls13(suites)) {
                     // Conscrypt quirk, see the class comment: a server with only TLS 1.3 suites
                     // sets no certificate (NO_CERTIFICATE_SET).
-                    suites = withTls12SuitesFor(suites, SingleKeyManager.keyType(km.key()), supported.getCipherSuites());
-                    protos = tls13Only(protos);
+                    suites = SuiteChecks.withTls12SuitesFor(suites, SingleKeyManager.keyType(km.key()),
+                            supported.getCipherSuites());
+                    protos = SuiteChecks.tls13Only(protos);
                 }
             }
             return new SslContexts(this, ctx, km, protos, suites);
-        }
-
-        private TrustManager[] trustManagers() throws IOException, GeneralSecurityException {
-            if (trustAll) {
-                return new TrustManager[] {new InsecureTrustManager()};
-            }
-            // SunJSSE's PKIX by name: Conscrypt registers a "PKIX" TrustManagerFactory as well,
-            // and one implementation for both engines keeps the checks identical.
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX", "SunJSSE");
-            if (trust.isEmpty()) {
-                tmf.init((KeyStore) null); // the JDK's cacerts
-            } else {
-                List<X509Certificate> anchors = new ArrayList<>();
-                for (TrustSource t : trust) {
-                    t.addTo(anchors);
-                }
-                if (anchors.isEmpty()) {
-                    throw new CertificateException("the trust sources hold no certificate");
-                }
-                KeyStore ks = KeyStore.getInstance("PKCS12");
-                ks.load(null, null);
-                int i = 0;
-                for (X509Certificate c : anchors) {
-                    ks.setCertificateEntry("anchor-" + i++, c);
-                }
-                tmf.init(ks);
-            }
-            return tmf.getTrustManagers();
-        }
-    }
-
-    private static Identity fromKeyStore(KeyStore ks, String alias, char[] password)
-            throws GeneralSecurityException {
-        String chosen = alias;
-        if (chosen == null) {
-            List<String> keyAliases = new ArrayList<>();
-            for (String a : Collections.list(ks.aliases())) {
-                if (ks.isKeyEntry(a)) {
-                    keyAliases.add(a);
-                }
-            }
-            if (keyAliases.size() != 1) {
-                throw new java.security.KeyStoreException(keyAliases.isEmpty()
-                        ? "the key store holds no private key entry"
-                        : "the key store holds several private keys " + keyAliases + "; name one with identity(keyStore, alias, password)");
-            }
-            chosen = keyAliases.get(0);
-        }
-        // Read once here; the key manager hands out this object from now on.
-        Key key = ks.getKey(chosen, password);
-        if (!(key instanceof PrivateKey pk)) {
-            throw new java.security.KeyStoreException("alias \"" + chosen + "\" is not a private key entry");
-        }
-        Certificate[] certs = ks.getCertificateChain(chosen);
-        if (certs == null || certs.length == 0) {
-            throw new java.security.KeyStoreException("alias \"" + chosen + "\" has no certificate chain");
-        }
-        List<X509Certificate> chain = new ArrayList<>();
-        for (Certificate c : certs) {
-            if (!(c instanceof X509Certificate x)) {
-                throw new java.security.KeyStoreException("alias \"" + chosen + "\" holds a non-X.509 certificate");
-            }
-            chain.add(x);
-        }
-        return new Identity(pk, chain, "key store entry \"" + chosen + "\"");
-    }
-
-    /**
-     * Proves that the key belongs to the first certificate by signing and verifying, so that a
-     * swapped file or a chain in the wrong order fails here with a message, not in every
-     * handshake with "handshake_failure".
-     */
-    private static void checkKeyMatches(Identity id) throws GeneralSecurityException {
-        String algorithm = switch (SingleKeyManager.keyType(id.key())) {
-            case "EC" -> "SHA256withECDSA";
-            case "RSA" -> "SHA256withRSA";
-            case "EdDSA" -> "EdDSA";
-            default -> null; // RSASSA-PSS needs parameters; the handshake will tell
-        };
-        if (algorithm == null) {
-            return;
-        }
-        byte[] probe = new byte[32];
-        new SecureRandom().nextBytes(probe);
-        boolean ok;
-        try {
-            Signature s = Signature.getInstance(algorithm);
-            s.initSign(id.key());
-            s.update(probe);
-            byte[] sig = s.sign();
-            Signature v = Signature.getInstance(algorithm);
-            v.initVerify(id.chain().get(0).getPublicKey());
-            v.update(probe);
-            ok = v.verify(sig);
-        } catch (java.security.InvalidKeyException | java.security.SignatureException e) {
-            ok = false; // e.g. an RSA key against an EC certificate
-        }
-        if (!ok) {
-            throw new java.security.InvalidKeyException(id.source() + ": the private key does not match the first certificate ("
-                    + id.chain().get(0).getSubjectX500Principal()
-                    + "); the chain must start with this end's own certificate");
-        }
-    }
-
-    private static void requireSupported(String what, String[] requested, String[] supported) {
-        Set<String> s = Set.of(supported);
-        List<String> missing = new ArrayList<>();
-        for (String r : requested) {
-            if (!s.contains(r)) {
-                missing.add(r);
-            }
-        }
-        if (!missing.isEmpty()) {
-            throw new IllegalArgumentException("unsupported " + what + (missing.size() > 1 ? "s " : " ") + missing
-                    + "; supported: " + Arrays.toString(supported));
-        }
-    }
-
-    /** TLS 1.3 suite names carry no key exchange: {@code TLS_AES_*}, {@code TLS_CHACHA20_*}. */
-    static boolean allTls13(String[] suites) {
-        for (String s : suites) {
-            if (!(s.startsWith("TLS_AES_") || s.startsWith("TLS_CHACHA20_"))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static String[] withTls12SuitesFor(String[] suites, String keyType, String[] supported) {
-        String auth = switch (keyType) {
-            case "EC" -> "_ECDSA_";
-            case "RSA" -> "_RSA_";
-            default -> null;
-        };
-        Set<String> out = new LinkedHashSet<>(List.of(suites));
-        for (String s : supported) {
-            if (s.startsWith("TLS_ECDHE" + (auth == null ? "" : auth)) && s.contains("GCM")) {
-                out.add(s);
-            }
-        }
-        return out.toArray(new String[0]);
-    }
-
-    private static String[] tls13Only(String[] protocols) {
-        List<String> out = new ArrayList<>();
-        for (String p : protocols) {
-            if (p.toUpperCase(Locale.ROOT).equals("TLSV1.3")) {
-                out.add(p);
-            }
-        }
-        if (out.isEmpty()) {
-            throw new IllegalArgumentException("only TLS 1.3 cipher suites, but TLSv1.3 is not among the protocols "
-                    + Arrays.toString(protocols));
-        }
-        return out.toArray(new String[0]);
-    }
-
-    /**
-     * Accepts everything: {@link Builder#trustAllInsecure()}. Extended, so that neither provider
-     * wraps it in an adapter that would add host name checks of its own.
-     */
-    private static final class InsecureTrustManager extends X509ExtendedTrustManager {
-        private static final X509Certificate[] NONE = new X509Certificate[0];
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return NONE;
         }
     }
 }

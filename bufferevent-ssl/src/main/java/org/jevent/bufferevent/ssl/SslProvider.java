@@ -1,10 +1,16 @@
 package org.jevent.bufferevent.ssl;
 
+import java.security.GeneralSecurityException;
+import java.security.Provider;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import org.conscrypt.Conscrypt;
 
 /**
- * What we know about each SSLEngine provider, in one place (Netty keeps the same list in its
- * {@code SslEngineType}). Measured on this project's machines (shared/reference):
+ * The TLS implementation behind an {@link SSLEngine}: the one {@link SslContexts} builds with
+ * ({@link SslContexts.Builder#provider}), and what {@link SslBufferevent} knows of each, in one
+ * place (Netty keeps the same list in its {@code SslEngineType}). Measured on this project's
+ * machines (shared/reference):
  * <ul>
  * <li>Conscrypt reports FINISHED from a wrap that produces no bytes, and never hands out
  * delegated tasks; the pump therefore wraps on every NEED_WRAP and treats FINISHED from any
@@ -17,15 +23,19 @@ import javax.net.ssl.SSLEngine;
  * engine decide how much of the source it consumes, so no size is hard-coded.</li>
  * <li>The JDK decrypts in place (the record it unwraps must be writable) and is faster on heap
  * arrays than on direct memory; Conscrypt is fastest on direct memory and reads a record where it
- * lies. {@link EngineIo} gives each what it wants.</li>
+ * lies. The pump gives each what it wants.</li>
  * <li>The JDK throws on an EOF before close_notify ({@code closeInbound}); Conscrypt raises
  * nothing, so truncation is decided by our own state, never by the engine.</li>
  * </ul>
+ * An engine of any other provider (made outside {@link SslContexts}, e.g. BouncyCastle's) is
+ * driven by the JDK's rules, the safe ones for an engine we do not know: records through heap
+ * arrays (it may decrypt in place), and {@code beginHandshake()} tried for a renegotiation.
  */
-enum SslProvider {
+public enum SslProvider {
+    /** Conscrypt (BoringSSL), the default: the faster handshakes and the direct-buffer bulk path. */
     CONSCRYPT(false, false),
-    JDK(true, true),
-    OTHER(true, true);
+    /** The JDK's own {@code SunJSSE}: no native code; renegotiates on TLS 1.2. */
+    JDK(true, true);
 
     /** Whether {@code beginHandshake()} on an established session does something. */
     final boolean renegotiates;
@@ -36,19 +46,37 @@ enum SslProvider {
      */
     final boolean wantsHeapBuffers;
 
+    /** One Conscrypt provider for the whole process, made on first use and never installed globally. */
+    private static Provider conscrypt;
+
     SslProvider(boolean renegotiates, boolean wantsHeapBuffers) {
         this.renegotiates = renegotiates;
         this.wantsHeapBuffers = wantsHeapBuffers;
     }
 
+    /** The provider whose rules apply to {@code engine}: CONSCRYPT for a Conscrypt engine, JDK for any other. */
     static SslProvider of(SSLEngine engine) {
-        String name = engine.getClass().getName();
-        if (name.startsWith("org.conscrypt.")) {
-            return CONSCRYPT;
+        return engine.getClass().getName().startsWith("org.conscrypt.") ? CONSCRYPT : JDK;
+    }
+
+    /**
+     * A new, uninitialised {@code "TLS"} context of this provider, named explicitly: if Conscrypt
+     * was installed globally, plain {@code "TLS"} would silently be it.
+     */
+    SSLContext newContext() throws GeneralSecurityException {
+        return this == CONSCRYPT ? SSLContext.getInstance("TLS", conscrypt()) : SSLContext.getInstance("TLS", "SunJSSE");
+    }
+
+    /** Created once: the provider loads BoringSSL and sets up native state. */
+    private static synchronized Provider conscrypt() {
+        if (conscrypt == null) {
+            if (!Conscrypt.isAvailable()) {
+                throw new IllegalStateException("Conscrypt's native library is not available on "
+                        + System.getProperty("os.name") + "/" + System.getProperty("os.arch")
+                        + "; build with provider(SslProvider.JDK)");
+            }
+            conscrypt = Conscrypt.newProvider();
         }
-        if (name.startsWith("sun.security.ssl.")) {
-            return JDK;
-        }
-        return OTHER;
+        return conscrypt;
     }
 }

@@ -15,10 +15,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.MessageDigest;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -26,9 +23,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManagerFactory;
 import org.conscrypt.Conscrypt;
 import org.jevent.bufferevent.Bufferevent;
 import org.jevent.eventbase.EvConnListener;
@@ -136,28 +131,18 @@ class OpenSslPeerTest {
         throw new AssertionError("openssl did not listen on " + port);
     }
 
-    private static SSLEngine clientEngine(TlsTestSupport.Impl impl, String protocol, int port) throws Exception {
+    private static SSLEngine clientEngine(SslProvider impl, String protocol, int port) throws Exception {
         return clientEngine(impl, protocol, "localhost", port);
     }
 
-    /** A client engine that trusts openssl's certificate, for peer {@code host} (the name checked). */
-    private static SSLEngine clientEngine(TlsTestSupport.Impl impl, String protocol, String host, int port)
+    /**
+     * A client engine that trusts openssl's certificate alone, for peer {@code host}: the name
+     * checked against the certificate and sent as SNI.
+     */
+    private static SSLEngine clientEngine(SslProvider impl, String protocol, String host, int port)
             throws Exception {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        try (InputStream in = Files.newInputStream(certPem)) {
-            trust.setCertificateEntry("openssl", (X509Certificate) CertificateFactory.getInstance("X.509")
-                    .generateCertificate(in));
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-        tmf.init(trust);
-        SSLContext ctx = impl == TlsTestSupport.Impl.CONSCRYPT
-                ? SSLContext.getInstance("TLS", Conscrypt.newProvider()) : SSLContext.getInstance("TLS");
-        ctx.init(null, tmf.getTrustManagers(), null);
-        SSLEngine e = ctx.createSSLEngine(host, port);
-        e.setUseClientMode(true);
-        e.setEnabledProtocols(new String[] {protocol});
-        return e;
+        return SslContexts.forClient().provider(impl).protocols(protocol).trustPem(certPem).build()
+                .newClientEngine(host, port);
     }
 
     private static String flag(String protocol) {
@@ -175,7 +160,7 @@ class OpenSslPeerTest {
     }
 
     /** Our TLS server on an ephemeral loopback port: the accepted connection goes into {@code conn}. */
-    private int ourServer(TlsTestSupport.Impl impl, String protocol, ServerConn conn) throws Exception {
+    private int ourServer(SslProvider impl, String protocol, ServerConn conn) throws Exception {
         EvConnListener l = EvConnListener.newBind(base, (x, ch, peer) -> {
             try {
                 conn.bev = SslBufferevent.socket(base, ch, TlsTestSupport.engine(impl, false, protocol),
@@ -286,7 +271,7 @@ class OpenSslPeerTest {
      */
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"CONSCRYPT,TLSv1.3", "CONSCRYPT,TLSv1.2", "JDK,TLSv1.3", "JDK,TLSv1.2"})
-    void bulkToSServerThenCloseNotify(TlsTestSupport.Impl impl, String protocol) throws Exception {
+    void bulkToSServerThenCloseNotify(SslProvider impl, String protocol) throws Exception {
         int port = freePort();
         Path out = dir.resolve("s_server-" + impl + protocol + ".out");
         Process srv = start(out, "openssl", "s_server", "-accept", "127.0.0.1:" + port, "-cert", certPem.toString(),
@@ -323,7 +308,7 @@ class OpenSslPeerTest {
     /** A 64 MiB transfer from s_client (stdin from a file) to our server, hashed; then s_client is killed: ERROR. */
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"CONSCRYPT,TLSv1.3", "CONSCRYPT,TLSv1.2", "JDK,TLSv1.3", "JDK,TLSv1.2"})
-    void bulkFromSClientThenTruncation(TlsTestSupport.Impl impl, String protocol) throws Exception {
+    void bulkFromSClientThenTruncation(SslProvider impl, String protocol) throws Exception {
         ServerConn conn = new ServerConn();
         int port = ourServer(impl, protocol, conn);
         Path in = dir.resolve("bulk-" + impl + protocol + ".bin");
@@ -354,7 +339,7 @@ class OpenSslPeerTest {
     /** s_client's Q: close_notify from the peer gives READING|EOF on our server. */
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"CONSCRYPT,TLSv1.3", "CONSCRYPT,TLSv1.2", "JDK,TLSv1.3", "JDK,TLSv1.2"})
-    void peerCloseNotifyGivesEof(TlsTestSupport.Impl impl, String protocol) throws Exception {
+    void peerCloseNotifyGivesEof(SslProvider impl, String protocol) throws Exception {
         ServerConn conn = new ServerConn();
         int port = ourServer(impl, protocol, conn);
         Process cli = start(dir.resolve("s_client-q.out"), "openssl", "s_client", "-connect", "127.0.0.1:" + port,
@@ -375,7 +360,7 @@ class OpenSslPeerTest {
      */
     @ParameterizedTest(name = "{0} {1} {2}")
     @CsvSource({"JDK,TLSv1.2,R", "JDK,TLSv1.3,K", "CONSCRYPT,TLSv1.3,K"})
-    void sClientRenegotiatesOrUpdatesKeys(TlsTestSupport.Impl impl, String protocol, String cmd) throws Exception {
+    void sClientRenegotiatesOrUpdatesKeys(SslProvider impl, String protocol, String cmd) throws Exception {
         ServerConn conn = new ServerConn();
         int port = ourServer(impl, protocol, conn);
         Path out = dir.resolve("s_client-" + cmd + ".out");
@@ -412,7 +397,7 @@ class OpenSslPeerTest {
     /** Conscrypt as a server refuses a peer's renegotiation (BoringSSL): ERROR with a readable reason. */
     @ParameterizedTest(name = "{0}")
     @CsvSource({"CONSCRYPT,TLSv1.2"})
-    void conscryptServerRefusesPeerRenegotiation(TlsTestSupport.Impl impl, String protocol) throws Exception {
+    void conscryptServerRefusesPeerRenegotiation(SslProvider impl, String protocol) throws Exception {
         ServerConn conn = new ServerConn();
         int port = ourServer(impl, protocol, conn);
         Process cli = start(dir.resolve("s_client-R2.out"), "openssl", "s_client", "-connect", "127.0.0.1:" + port,
@@ -432,7 +417,7 @@ class OpenSslPeerTest {
      */
     @ParameterizedTest(name = "{0} {1} {2}")
     @CsvSource({"JDK,TLSv1.2,r", "CONSCRYPT,TLSv1.2,r", "JDK,TLSv1.3,K", "CONSCRYPT,TLSv1.3,K"})
-    void sServerRenegotiatesOrUpdatesKeys(TlsTestSupport.Impl impl, String protocol, String cmd) throws Exception {
+    void sServerRenegotiatesOrUpdatesKeys(SslProvider impl, String protocol, String cmd) throws Exception {
         int port = freePort();
         Path out = dir.resolve("s_server-" + cmd + impl + ".out");
         Process srv = start(out, "openssl", "s_server", "-accept", "127.0.0.1:" + port, "-cert", certPem.toString(),
@@ -476,7 +461,7 @@ class OpenSslPeerTest {
     @ParameterizedTest(name = "{0} {1} {2}")
     @CsvSource({"CONSCRYPT,TLSv1.3,untrusted", "JDK,TLSv1.2,untrusted", "CONSCRYPT,TLSv1.2,hostname",
         "JDK,TLSv1.3,hostname"})
-    void badCertificateOrHostname(TlsTestSupport.Impl impl, String protocol, String kind) throws Exception {
+    void badCertificateOrHostname(SslProvider impl, String protocol, String kind) throws Exception {
         int port = freePort();
         Process srv = start(dir.resolve("s_server-bad-" + kind + ".out"), "openssl", "s_server", "-accept",
                 "127.0.0.1:" + port, "-cert", certPem.toString(), "-key", keyPem.toString(), flag(protocol),
@@ -484,14 +469,10 @@ class OpenSslPeerTest {
         awaitListening(port, srv);
         SSLEngine e;
         if (kind.equals("untrusted")) {
-            e = TlsTestSupport.engine(impl, true, protocol); // trusts only the keytool certificate
+            e = TlsTestSupport.engine(impl, true, protocol); // trusts only the tests' own certificate
         } else {
             // The name checked is the engine's peer host: one the certificate does not name.
             e = clientEngine(impl, protocol, "wrong.example.test", port);
-            javax.net.ssl.SSLParameters p = e.getSSLParameters();
-            p.setEndpointIdentificationAlgorithm("HTTPS");
-            p.setServerNames(List.of(new javax.net.ssl.SNIHostName("wrong.example.test")));
-            e.setSSLParameters(p);
         }
         SslBufferevent c = SslBufferevent.socket(base, null, e, SslState.CONNECTING, 0);
         List<String> events = new ArrayList<>();

@@ -52,7 +52,7 @@ class SslBackpressureTest {
 
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"CONSCRYPT,SOCKET", "CONSCRYPT,FILTER_SOCKET", "JDK,SOCKET", "JDK,FILTER_SOCKET"})
-    void aPeerThatStopsReadingHoldsPlaintextBack(TlsTestSupport.Impl impl, TlsHarness.Variant variant)
+    void aPeerThatStopsReadingHoldsPlaintextBack(SslProvider impl, TlsHarness.Variant variant)
             throws Exception {
         SslBufferevent[] link = TlsHarness.link(base, variant, impl, "TLSv1.3", 0);
         SslBufferevent client = link[0];

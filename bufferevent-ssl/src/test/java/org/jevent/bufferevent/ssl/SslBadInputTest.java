@@ -59,7 +59,7 @@ class SslBadInputTest {
         "CONSCRYPT,TLSv1.2,HTTP", "CONSCRYPT,TLSv1.2,TRUNCATED",
         "JDK,TLSv1.3,RANDOM", "JDK,TLSv1.3,HTTP", "JDK,TLSv1.3,TRUNCATED", "JDK,TLSv1.3,OVERSIZED",
         "JDK,TLSv1.2,RANDOM", "JDK,TLSv1.2,OVERSIZED"})
-    void badInputEndsThatConnectionOnly(TlsTestSupport.Impl impl, String protocol, Bad bad) throws Exception {
+    void badInputEndsThatConnectionOnly(SslProvider impl, String protocol, Bad bad) throws Exception {
         List<Conn> conns = new ArrayList<>();
         EvConnListener listener = EvConnListener.newBind(base, (l, ch, peer) -> {
             Conn c = new Conn();

@@ -26,7 +26,7 @@ class SslBuffereventPairTest {
 
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"CONSCRYPT,TLSv1.3", "CONSCRYPT,TLSv1.2", "JDK,TLSv1.3", "JDK,TLSv1.2"})
-    void writeBeforeHandshakeEchoesBackIntact(TlsTestSupport.Impl impl, String protocol) throws Exception {
+    void writeBeforeHandshakeEchoesBackIntact(SslProvider impl, String protocol) throws Exception {
         PairBufferevent[] pair = Bufferevent.pair(base, 0);
         SslBufferevent client = SslBufferevent.filter(base, pair[0], TlsTestSupport.engine(impl, true, protocol),
                 SslState.CONNECTING, Bufferevent.BEV_OPT_CLOSE_ON_FREE);
@@ -46,7 +46,7 @@ class SslBuffereventPairTest {
      */
     @ParameterizedTest(name = "{0} inside {1}")
     @CsvSource({"JDK,JDK", "JDK,CONSCRYPT", "CONSCRYPT,JDK", "CONSCRYPT,CONSCRYPT"})
-    void tlsInsideTlsEchoesIntact(TlsTestSupport.Impl inner, TlsTestSupport.Impl outer) throws Exception {
+    void tlsInsideTlsEchoesIntact(SslProvider inner, SslProvider outer) throws Exception {
         PairBufferevent[] pair = Bufferevent.pair(base, 0);
         SslBufferevent outerClient = SslBufferevent.filter(base, pair[0],
                 TlsTestSupport.engine(outer, true, "TLSv1.3"), SslState.CONNECTING, Bufferevent.BEV_OPT_CLOSE_ON_FREE);

@@ -22,8 +22,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 @Timeout(30)
 class SslCloseNotifyAnswerTest {
     @ParameterizedTest
-    @EnumSource(SslContexts.Provider.class)
-    void freeingOnThePeersCloseNotifyStillAnswersIt(SslContexts.Provider provider) throws Exception {
+    @EnumSource(SslProvider.class)
+    void freeingOnThePeersCloseNotifyStillAnswersIt(SslProvider provider) throws Exception {
         SelfSignedCertificate cert = SelfSignedCertificate.generate();
         SslContexts server = SslContexts.forServer(cert).provider(provider).build();
         SslContexts client = SslContexts.forClient().trustCertificates(cert.certificate()).provider(provider).build();

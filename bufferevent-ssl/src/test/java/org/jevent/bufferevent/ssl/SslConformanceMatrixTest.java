@@ -100,25 +100,25 @@ class SslConformanceMatrixTest {
     /**
      * regress_ssl.c {@code bufferevent_socketpair}/{@code bufferevent_filter}: each side reads a
      * number and writes it back plus one until 1001; the side that reads 1001 frees itself (no
-     * close_notify, as libevent), so its peer sees a truncation: ERROR, or EOF with DIRTY_SHUTDOWN.
+     * close_notify, as libevent), so its peer sees a truncation: ERROR, or EOF with BUFFEREVENT_SSL_DIRTY_SHUTDOWN.
      */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource(MATRIX)
-    void pingPongTo1001(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
+    void pingPongTo1001(SslProvider impl, String protocol, Variant v) throws Exception {
         pingPong(TlsHarness.link(base, v, impl, protocol, BEV_OPT_DEFER_CALLBACKS), false, false, true);
     }
 
-    /** The same with DIRTY_SHUTDOWN on both sides: the truncation is an EOF. */
+    /** The same with BUFFEREVENT_SSL_DIRTY_SHUTDOWN on both sides: the truncation is an EOF. */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource(MATRIX)
-    void pingPongDirtyShutdownAllowed(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
+    void pingPongDirtyShutdownAllowed(SslProvider impl, String protocol, Variant v) throws Exception {
         pingPong(TlsHarness.link(base, v, impl, protocol, BEV_OPT_DEFER_CALLBACKS), true, false, true);
     }
 
     /** regress_ssl.c {@code *_write_after_connect}: the client writes "1" only from its CONNECTED callback. */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource(MATRIX)
-    void pingPongWriteAfterConnect(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
+    void pingPongWriteAfterConnect(SslProvider impl, String protocol, Variant v) throws Exception {
         pingPong(TlsHarness.link(base, v, impl, protocol, 0), false, true, true);
     }
 
@@ -128,7 +128,7 @@ class SslConformanceMatrixTest {
      */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource(MATRIX)
-    void startOpen(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
+    void startOpen(SslProvider impl, String protocol, Variant v) throws Exception {
         SSLEngine ce = TlsTestSupport.engine(impl, true, protocol);
         SSLEngine se = TlsTestSupport.engine(impl, false, protocol);
         handshakeInMemory(ce, se);
@@ -146,7 +146,7 @@ class SslConformanceMatrixTest {
             SslBufferevent bev = bevs[i];
             Side side = i == 0 ? cs : ss;
             if (dirtyAllowed) {
-                bev.setFlags(SslBufferevent.DIRTY_SHUTDOWN);
+                bev.setFlags(SslBufferevent.BUFFEREVENT_SSL_DIRTY_SHUTDOWN);
             }
             bev.setCallbacks(b -> {
                 String line;
@@ -251,7 +251,7 @@ class SslConformanceMatrixTest {
     /** Data written before the handshake is held, then sent encrypted; exactly one CONNECTED a side. */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource(MATRIX)
-    void writeBeforeHandshakeIsHeldAndSent(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
+    void writeBeforeHandshakeIsHeldAndSent(SslProvider impl, String protocol, Variant v) throws Exception {
         SslBufferevent[] bevs = TlsHarness.link(base, v, impl, protocol, 0);
         SslBufferevent client = bevs[0];
         SslBufferevent server = bevs[1];
@@ -286,10 +286,10 @@ class SslConformanceMatrixTest {
 
     // ------------------------------------------------------------------ dirty shutdown both ways
 
-    /** Transport EOF without close_notify, from either side: READING|ERROR, or READING|EOF with DIRTY_SHUTDOWN. */
+    /** Transport EOF without close_notify, from either side: READING|ERROR, or READING|EOF with BUFFEREVENT_SSL_DIRTY_SHUTDOWN. */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource(MATRIX)
-    void dirtyShutdownBothWays(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
+    void dirtyShutdownBothWays(SslProvider impl, String protocol, Variant v) throws Exception {
         for (boolean clientCloses : new boolean[] {true, false}) {
             for (boolean allow : new boolean[] {false, true}) {
                 SslBufferevent[] bevs = connected(v, impl, protocol);
@@ -317,7 +317,7 @@ class SslConformanceMatrixTest {
     }
 
     /** Both sides handshaken, callbacks cleared. */
-    private SslBufferevent[] connected(Variant v, TlsTestSupport.Impl impl, String protocol) throws Exception {
+    private SslBufferevent[] connected(Variant v, SslProvider impl, String protocol) throws Exception {
         SslBufferevent[] bevs = TlsHarness.link(base, v, impl, protocol, 0);
         int[] n = new int[1];
         List<String> other = new ArrayList<>();
@@ -346,7 +346,7 @@ class SslConformanceMatrixTest {
     /** shutdown(ZERO): close_notify goes out, the peer sees READING|EOF, we see EOF at once. */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource(MATRIX)
-    void cleanCloseNotifyGivesEofOnPeer(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
+    void cleanCloseNotifyGivesEofOnPeer(SslProvider impl, String protocol, Variant v) throws Exception {
         SslBufferevent[] bevs = connected(v, impl, protocol);
         Side cs = new Side("client");
         Side ss = new Side("server");
@@ -377,7 +377,7 @@ class SslConformanceMatrixTest {
     /** flush(EV_WRITE, FINISHED) is the secure disconnect without waiting: the peer sees READING|EOF. */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource(MATRIX)
-    void flushFinishedSendsCloseNotify(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
+    void flushFinishedSendsCloseNotify(SslProvider impl, String protocol, Variant v) throws Exception {
         SslBufferevent[] bevs = connected(v, impl, protocol);
         Side cs = new Side("client");
         Side ss = new Side("server");
@@ -397,7 +397,7 @@ class SslConformanceMatrixTest {
     /** shutdown(bounded) against a peer that answers: EOF, no TIMEOUT, before the bound. */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource(MATRIX)
-    void boundedShutdownPeerAnswers(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
+    void boundedShutdownPeerAnswers(SslProvider impl, String protocol, Variant v) throws Exception {
         SslBufferevent[] bevs = connected(v, impl, protocol);
         Side cs = new Side("client");
         Side ss = new Side("server");
@@ -421,7 +421,7 @@ class SslConformanceMatrixTest {
     /** shutdown(bounded) against a silent peer: EOF|TIMEOUT after the bound, with a reason. */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource(MATRIX)
-    void boundedShutdownSilentPeer(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
+    void boundedShutdownSilentPeer(SslProvider impl, String protocol, Variant v) throws Exception {
         SslBufferevent[] bevs = connected(v, impl, protocol);
         bevs[1].disable(EV_READ); // reads nothing: never answers
         Side cs = new Side("client");
@@ -447,7 +447,7 @@ class SslConformanceMatrixTest {
     /** shutdown(ZERO) against a silent peer: EOF at once, no waiting. */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource(MATRIX)
-    void immediateShutdownSilentPeer(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
+    void immediateShutdownSilentPeer(SslProvider impl, String protocol, Variant v) throws Exception {
         SslBufferevent[] bevs = connected(v, impl, protocol);
         bevs[1].disable(EV_READ);
         Side cs = new Side("client");
@@ -478,7 +478,7 @@ class SslConformanceMatrixTest {
     /** Writes after shutdown fail with a clear error, whatever the write method. */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource(MATRIX)
-    void writesAfterShutdownThrow(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
+    void writesAfterShutdownThrow(SslProvider impl, String protocol, Variant v) throws Exception {
         SslBufferevent[] bevs = connected(v, impl, protocol);
         bevs[0].shutdown(Duration.ofSeconds(5));
         assertTrue(bevs[0].isShuttingDown());
@@ -501,7 +501,7 @@ class SslConformanceMatrixTest {
      */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource(MATRIX)
-    void handshakeTimeout(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
+    void handshakeTimeout(SslProvider impl, String protocol, Variant v) throws Exception {
         SSLEngine ce = TlsTestSupport.engine(impl, true, protocol);
         SslBufferevent client;
         Bufferevent silent = null;
@@ -538,7 +538,7 @@ class SslConformanceMatrixTest {
      */
     @ParameterizedTest(name = "{0} {1}")
     @org.junit.jupiter.params.provider.CsvSource({"CONSCRYPT,TLSv1.3", "JDK,TLSv1.2"})
-    void handshakeTimeoutWithConnectLater(TlsTestSupport.Impl impl, String protocol) throws Exception {
+    void handshakeTimeoutWithConnectLater(SslProvider impl, String protocol) throws Exception {
         java.nio.channels.ServerSocketChannel listener = java.nio.channels.ServerSocketChannel.open();
         toClose.add(listener);
         listener.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
@@ -564,14 +564,14 @@ class SslConformanceMatrixTest {
      */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource(MATRIX)
-    void watermarks(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
+    void watermarks(SslProvider impl, String protocol, Variant v) throws Exception {
         watermarks(TlsHarness.link(base, v, impl, protocol, 0));
     }
 
     /** regress_ssl.c {@code bufferevent_wm_defer}/{@code _wm_filter_defer}: the same with deferred callbacks. */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource(MATRIX)
-    void watermarksDeferred(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
+    void watermarksDeferred(SslProvider impl, String protocol, Variant v) throws Exception {
         watermarks(TlsHarness.link(base, v, impl, protocol, BEV_OPT_DEFER_CALLBACKS));
     }
 

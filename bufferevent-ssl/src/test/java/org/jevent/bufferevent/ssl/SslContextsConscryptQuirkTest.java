@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
-import org.jevent.bufferevent.ssl.SslContexts.Provider;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -26,7 +25,7 @@ class SslContextsConscryptQuirkTest {
         cert = SelfSignedCertificate.generate();
     }
 
-    private static SSLEngine client(Provider p, String... protocols) throws Exception {
+    private static SSLEngine client(SslProvider p, String... protocols) throws Exception {
         return SslContexts.forClient().provider(p).trustCertificates(cert.certificate()).protocols(protocols).build()
                 .newClientEngine("localhost", 443);
     }
@@ -36,9 +35,9 @@ class SslContextsConscryptQuirkTest {
      * handshake. If this test starts failing, Conscrypt fixed it and the guard can go.
      */
     @ParameterizedTest
-    @EnumSource(Provider.class)
-    void conscrypt290StillFailsWithOnlyTls13SuitesSetByHand(Provider clientProvider) throws Exception {
-        SSLEngine s = SslContexts.forServer(cert).provider(Provider.CONSCRYPT).build().newServerEngine();
+    @EnumSource(SslProvider.class)
+    void conscrypt290StillFailsWithOnlyTls13SuitesSetByHand(SslProvider clientProvider) throws Exception {
+        SSLEngine s = SslContexts.forServer(cert).provider(SslProvider.CONSCRYPT).build().newServerEngine();
         s.setEnabledCipherSuites(TLS13);
         SSLException e = assertThrows(SSLException.class,
                 () -> SslContextsHandshake.run(client(clientProvider, "TLSv1.3"), s));
@@ -47,9 +46,9 @@ class SslContextsConscryptQuirkTest {
 
     /** Through the builder the same request works, and means what it says: TLS 1.3 only. */
     @ParameterizedTest
-    @EnumSource(Provider.class)
-    void builderGuardMakesTls13OnlySuitesWork(Provider clientProvider) throws Exception {
-        SslContexts server = SslContexts.forServer(cert).provider(Provider.CONSCRYPT).cipherSuites(TLS13).build();
+    @EnumSource(SslProvider.class)
+    void builderGuardMakesTls13OnlySuitesWork(SslProvider clientProvider) throws Exception {
+        SslContexts server = SslContexts.forServer(cert).provider(SslProvider.CONSCRYPT).cipherSuites(TLS13).build();
         assertEquals(List.of("TLSv1.3"), server.protocols(), "TLS 1.2 is off, so the added TLS 1.2 suites cannot be used");
         SSLEngine s = server.newServerEngine();
         assertTrue(List.of(s.getEnabledCipherSuites()).contains("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"));
@@ -63,9 +62,9 @@ class SslContextsConscryptQuirkTest {
 
     /** The JDK has no such quirk, and the guard leaves it alone. */
     @ParameterizedTest
-    @EnumSource(Provider.class)
-    void jdkServerNeedsNoGuard(Provider clientProvider) throws Exception {
-        SslContexts server = SslContexts.forServer(cert).provider(Provider.JDK).cipherSuites(TLS13).build();
+    @EnumSource(SslProvider.class)
+    void jdkServerNeedsNoGuard(SslProvider clientProvider) throws Exception {
+        SslContexts server = SslContexts.forServer(cert).provider(SslProvider.JDK).cipherSuites(TLS13).build();
         assertEquals(SslContexts.DEFAULT_PROTOCOLS, server.protocols());
         SSLEngine s = server.newServerEngine();
         assertEquals(List.of(TLS13), List.of(s.getEnabledCipherSuites()));

@@ -23,7 +23,6 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import org.jevent.bufferevent.ssl.SslContexts.ClientAuth;
-import org.jevent.bufferevent.ssl.SslContexts.Provider;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,8 +47,8 @@ class SslContextsTest {
 
     static Stream<Arguments> matrix() {
         List<Arguments> out = new ArrayList<>();
-        for (Provider server : Provider.values()) {
-            for (Provider client : Provider.values()) {
+        for (SslProvider server : SslProvider.values()) {
+            for (SslProvider client : SslProvider.values()) {
                 for (String protocol : List.of("TLSv1.2", "TLSv1.3")) {
                     out.add(Arguments.of(server, client, protocol));
                 }
@@ -58,20 +57,20 @@ class SslContextsTest {
         return out.stream();
     }
 
-    private static SslContexts.Builder client(Provider p) {
+    private static SslContexts.Builder client(SslProvider p) {
         return SslContexts.forClient().provider(p).trustCertificates(serverCert.certificate());
     }
 
     @ParameterizedTest(name = "{0} server, {1} client, {2}")
     @MethodSource("matrix")
-    void handshakeEveryProviderPairAndProtocol(Provider serverProvider, Provider clientProvider, String protocol)
+    void handshakeEveryProviderPairAndProtocol(SslProvider serverProvider, SslProvider clientProvider, String protocol)
             throws Exception {
         SslContexts server = SslContexts.forServer(serverCert).provider(serverProvider).protocols(protocol).build();
         SslContexts client = client(clientProvider).protocols(protocol).build();
         SSLEngine c = client.newClientEngine("localhost", 4433);
         SSLEngine s = server.newServerEngine();
-        assertEquals(serverProvider == Provider.CONSCRYPT, s.getClass().getName().startsWith("org.conscrypt."));
-        assertEquals(clientProvider == Provider.CONSCRYPT, c.getClass().getName().startsWith("org.conscrypt."));
+        assertEquals(serverProvider == SslProvider.CONSCRYPT, s.getClass().getName().startsWith("org.conscrypt."));
+        assertEquals(clientProvider == SslProvider.CONSCRYPT, c.getClass().getName().startsWith("org.conscrypt."));
 
         SslContextsHandshake h = SslContextsHandshake.run(c, s);
         assertEquals(protocol, c.getSession().getProtocol());
@@ -81,8 +80,8 @@ class SslContextsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Provider.class)
-    void defaultsEnableTls13AndTls12AndNegotiateTls13(Provider p) throws Exception {
+    @EnumSource(SslProvider.class)
+    void defaultsEnableTls13AndTls12AndNegotiateTls13(SslProvider p) throws Exception {
         SslContexts server = SslContexts.forServer(serverCert).provider(p).build();
         SslContexts client = client(p).build();
         assertEquals(SslContexts.DEFAULT_PROTOCOLS, server.protocols());
@@ -95,8 +94,8 @@ class SslContextsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Provider.class)
-    void hostnameVerificationIsOnByDefaultAndRejectsAnotherName(Provider p) throws Exception {
+    @EnumSource(SslProvider.class)
+    void hostnameVerificationIsOnByDefaultAndRejectsAnotherName(SslProvider p) throws Exception {
         SslContexts server = SslContexts.forServer(serverCert).provider(p).build();
         SslContexts client = client(p).build();
         SSLException e = assertThrows(SSLException.class,
@@ -111,8 +110,8 @@ class SslContextsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Provider.class)
-    void untrustedCertificateIsRejected(Provider p) throws Exception {
+    @EnumSource(SslProvider.class)
+    void untrustedCertificateIsRejected(SslProvider p) throws Exception {
         SslContexts server = SslContexts.forServer(serverCert).provider(p).build();
         SslContexts client = SslContexts.forClient().provider(p).trustCertificates(clientCert.certificate()).build();
         SSLException e = assertThrows(SSLException.class,
@@ -121,8 +120,8 @@ class SslContextsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Provider.class)
-    void trustAllInsecureAcceptsAnyCertificateAndName(Provider p) throws Exception {
+    @EnumSource(SslProvider.class)
+    void trustAllInsecureAcceptsAnyCertificateAndName(SslProvider p) throws Exception {
         SslContexts server = SslContexts.forServer(serverCert).provider(p).build();
         SslContexts client = SslContexts.forClient().provider(p).trustAllInsecure().build();
         SSLEngine c = client.newClientEngine("wrong.example.test", 443);
@@ -132,14 +131,14 @@ class SslContextsTest {
 
     @ParameterizedTest(name = "{0} server, {1} client")
     @MethodSource("providerPairs")
-    void clientAuthNeedWithoutClientCertificateFails(Provider sp, Provider cp) throws Exception {
+    void clientAuthNeedWithoutClientCertificateFails(SslProvider sp, SslProvider cp) throws Exception {
         SslContexts server = SslContexts.forServer(serverCert).provider(sp).clientAuth(ClientAuth.NEED)
                 .trustCertificates(clientCert.certificate()).build();
         SslContexts anonymous = client(cp).build();
         SSLException e = assertThrows(SSLException.class,
                 () -> SslContextsHandshake.run(anonymous.newClientEngine("localhost", 443), server.newServerEngine()));
         // JDK server: "Empty client certificate chain"; Conscrypt: PEER_DID_NOT_RETURN_A_CERTIFICATE
-        assertTrue(e.getMessage().contains(sp == Provider.JDK ? "Empty client certificate chain"
+        assertTrue(e.getMessage().contains(sp == SslProvider.JDK ? "Empty client certificate chain"
                 : "PEER_DID_NOT_RETURN_A_CERTIFICATE"), e.toString());
 
         SslContexts withCert = client(cp).identity(clientCert).build();
@@ -150,8 +149,8 @@ class SslContextsTest {
 
     static Stream<Arguments> providerPairs() {
         List<Arguments> out = new ArrayList<>();
-        for (Provider server : Provider.values()) {
-            for (Provider client : Provider.values()) {
+        for (SslProvider server : SslProvider.values()) {
+            for (SslProvider client : SslProvider.values()) {
                 out.add(Arguments.of(server, client));
             }
         }
@@ -159,8 +158,8 @@ class SslContextsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Provider.class)
-    void clientAuthWantAcceptsAnonymousClient(Provider p) throws Exception {
+    @EnumSource(SslProvider.class)
+    void clientAuthWantAcceptsAnonymousClient(SslProvider p) throws Exception {
         SslContexts server = SslContexts.forServer(serverCert).provider(p).clientAuth(ClientAuth.WANT)
                 .trustCertificates(clientCert.certificate()).build();
         SSLEngine s = server.newServerEngine();
@@ -175,8 +174,8 @@ class SslContextsTest {
      * Conscrypt sends its tickets with the first data record, hence the echo.
      */
     @ParameterizedTest
-    @EnumSource(Provider.class)
-    void conscryptTls13ServerResumesThanksToSessionTickets(Provider cp) throws Exception {
+    @EnumSource(SslProvider.class)
+    void conscryptTls13ServerResumesThanksToSessionTickets(SslProvider cp) throws Exception {
         SslContexts server = SslContexts.forServer(serverCert).build();
         SslContexts client = client(cp).protocols("TLSv1.3").build();
         SslContextsHandshake first = SslContextsHandshake.run(client.newClientEngine("localhost", 8443), server.newServerEngine());
@@ -219,7 +218,7 @@ class SslContextsTest {
 
     @ParameterizedTest(name = "{0} server, {1} client")
     @MethodSource("providerPairs")
-    void alpnNegotiatesServersFirstChoiceThatTheClientOffers(Provider sp, Provider cp) throws Exception {
+    void alpnNegotiatesServersFirstChoiceThatTheClientOffers(SslProvider sp, SslProvider cp) throws Exception {
         SslContexts server = SslContexts.forServer(serverCert).provider(sp).alpn("h2", "http/1.1").build();
         SslContexts client = client(cp).alpn("http/1.1", "h2").build();
         SSLEngine c = client.newClientEngine("localhost", 443);
@@ -236,8 +235,8 @@ class SslContextsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Provider.class)
-    void sniIsSentExplicitlyEvenForADotlessHost(Provider cp) throws Exception {
+    @EnumSource(SslProvider.class)
+    void sniIsSentExplicitlyEvenForADotlessHost(SslProvider cp) throws Exception {
         // The JDK client would send no SNI for "localhost" on its own.
         SSLEngine c = client(cp).build().newClientEngine("localhost", 443);
         assertEquals("localhost", ((javax.net.ssl.SNIHostName) c.getSSLParameters().getServerNames().get(0))
@@ -246,7 +245,7 @@ class SslContextsTest {
         List<javax.net.ssl.SNIServerName> names = ip.getSSLParameters().getServerNames();
         assertTrue(names == null || names.isEmpty(), "no SNI for an IP literal: " + names);
 
-        for (Provider sp : Provider.values()) {
+        for (SslProvider sp : SslProvider.values()) {
             SSLEngine s = SslContexts.forServer(serverCert).provider(sp).build().newServerEngine();
             SSLEngine c2 = client(cp).sni("localhost").build().newClientEngine("127.0.0.1", 443);
             SslContextsHandshake.run(c2, s);
@@ -257,8 +256,8 @@ class SslContextsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Provider.class)
-    void pemRoundTripThroughFiles(Provider p) throws Exception {
+    @EnumSource(SslProvider.class)
+    void pemRoundTripThroughFiles(SslProvider p) throws Exception {
         Path cert = dir.resolve("cert.pem");
         Path key = dir.resolve("key.pem");
         serverCert.writePem(cert, key);
@@ -335,8 +334,8 @@ class SslContextsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Provider.class)
-    void rsaKeyFromOpensslLoads(Provider p) throws Exception {
+    @EnumSource(SslProvider.class)
+    void rsaKeyFromOpensslLoads(SslProvider p) throws Exception {
         File openssl = findOpenssl();
         assertNotNull(openssl, "no `openssl` command on the PATH: .ci/run installs it (Debian package openssl)");
         Path key = dir.resolve("k.pem");

@@ -37,7 +37,7 @@ class SslEngineReleaseTest {
     void freeingReleasesConscryptDescriptorsAtOnce() throws Exception {
         int before = openDescriptors();
         for (int i = 0; i < LINKS; i++) {
-            SslBufferevent[] link = TlsHarness.link(base, TlsHarness.Variant.FILTER_PAIR, TlsTestSupport.Impl.CONSCRYPT,
+            SslBufferevent[] link = TlsHarness.link(base, TlsHarness.Variant.FILTER_PAIR, SslProvider.CONSCRYPT,
                     i % 2 == 0 ? "TLSv1.3" : "TLSv1.2", 0);
             int[] connected = new int[1];
             link[0].setCallbacks(null, null, (b, what) -> connected[0]++);

@@ -8,14 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManagerFactory;
-import org.conscrypt.Conscrypt;
 import org.jevent.bufferevent.ssl.TlsHarness.Variant;
 import org.jevent.eventbase.EventBase;
 import org.junit.jupiter.api.AfterEach;
@@ -39,18 +35,12 @@ class SslErrorQueueTest {
     @ParameterizedTest(name = "{0} {1} {2}")
     @CsvSource({"CONSCRYPT,TLSv1.3,FILTER_PAIR", "CONSCRYPT,TLSv1.2,SOCKET", "JDK,TLSv1.3,SOCKET",
         "JDK,TLSv1.2,FILTER_PAIR"})
-    void untrustedServerLocalErrorAndRemoteAlert(TlsTestSupport.Impl impl, String protocol, Variant v)
+    void untrustedServerLocalErrorAndRemoteAlert(SslProvider impl, String protocol, Variant v)
             throws Exception {
-        KeyStore empty = KeyStore.getInstance("PKCS12");
-        empty.load(null, null);
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-        tmf.init(empty);
-        SSLContext ctx = impl == TlsTestSupport.Impl.CONSCRYPT
-                ? SSLContext.getInstance("TLS", Conscrypt.newProvider()) : SSLContext.getInstance("TLS");
-        ctx.init(null, tmf.getTrustManagers(), null);
-        SSLEngine ce = ctx.createSSLEngine("localhost", 443);
-        ce.setUseClientMode(true);
-        ce.setEnabledProtocols(new String[] {protocol});
+        // The client trusts another self-signed certificate than the one the server presents.
+        SSLEngine ce = SslContexts.forClient().provider(impl).protocols(protocol)
+                .trustCertificates(SelfSignedCertificate.generate().certificate()).build()
+                .newClientEngine("localhost", 443);
         SslBufferevent[] b = TlsHarness.link(base, v, ce, TlsTestSupport.engine(impl, false, protocol),
                 SslState.CONNECTING, SslState.ACCEPTING, 0);
         List<String> ce1 = new ArrayList<>();

@@ -27,7 +27,7 @@ class SslIdleMemoryTest {
 
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("org.jevent.bufferevent.ssl.TlsHarness#matrix")
-    void anIdleConnectionKeepsNoSegment(TlsTestSupport.Impl impl, String protocol, TlsHarness.Variant variant)
+    void anIdleConnectionKeepsNoSegment(SslProvider impl, String protocol, TlsHarness.Variant variant)
             throws Exception {
         long before = SegmentPool.current().outstanding();
         SslBufferevent[] link = TlsHarness.link(base, variant, impl, protocol, 0);

@@ -28,7 +28,7 @@ import org.jevent.evbuffer.EvBuffer;
 class SslRechunkProperties {
 
     @Property(tries = 100, shrinking = ShrinkingMode.BOUNDED)
-    void rechunkedCiphertextDeliversPlaintextIntact(@ForAll TlsTestSupport.Impl impl, @ForAll boolean tls13,
+    void rechunkedCiphertextDeliversPlaintextIntact(@ForAll SslProvider impl, @ForAll boolean tls13,
             @ForAll long seed, @ForAll @IntRange(min = 1, max = 3000) int size,
             @ForAll @IntRange(min = 1, max = 97) int maxChunk) throws Exception {
         String protocol = tls13 ? "TLSv1.3" : "TLSv1.2";

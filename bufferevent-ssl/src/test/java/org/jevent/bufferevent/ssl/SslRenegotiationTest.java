@@ -33,7 +33,7 @@ class SslRenegotiationTest {
     private final StringBuilder clientGot = new StringBuilder();
     private final StringBuilder serverGot = new StringBuilder();
 
-    private SslBufferevent[] connect(TlsTestSupport.Impl impl, String protocol, Variant v) throws Exception {
+    private SslBufferevent[] connect(SslProvider impl, String protocol, Variant v) throws Exception {
         SslBufferevent[] b = TlsHarness.link(base, v, impl, protocol, 0);
         b[0].setCallbacks(x -> clientGot.append(drain(x)), null, (x, what) -> clientEvents.add(TlsHarness.ev(what)));
         b[1].setCallbacks(x -> {
@@ -69,7 +69,7 @@ class SslRenegotiationTest {
     @ParameterizedTest(name = "{0} {1} from client={2}")
     @CsvSource({"SOCKET,true", "SOCKET,false", "FILTER_PAIR,true", "FILTER_PAIR,false"})
     void jdkTls12RenegotiationRaisesConnectedAgain(Variant v, boolean fromClient) throws Exception {
-        SslBufferevent[] b = connect(TlsTestSupport.Impl.JDK, "TLSv1.2", v);
+        SslBufferevent[] b = connect(SslProvider.JDK, "TLSv1.2", v);
         exchange(b, "before");
         SslBufferevent initiator = fromClient ? b[0] : b[1];
         List<String> initiatorEvents = fromClient ? clientEvents : serverEvents;
@@ -96,7 +96,7 @@ class SslRenegotiationTest {
     @ParameterizedTest(name = "{0} {1} from client={2}")
     @CsvSource({"JDK,TLSv1.2,SOCKET,true", "JDK,TLSv1.2,FILTER_PAIR,false", "JDK,TLSv1.3,SOCKET,true",
         "JDK,TLSv1.3,FILTER_PAIR,false"})
-    void renegotiationDuringBulkTransfer(TlsTestSupport.Impl impl, String protocol, Variant v, boolean fromClient)
+    void renegotiationDuringBulkTransfer(SslProvider impl, String protocol, Variant v, boolean fromClient)
             throws Exception {
         SslBufferevent[] b = connect(impl, protocol, v);
         byte[] data = new byte[2 << 20];
@@ -142,7 +142,7 @@ class SslRenegotiationTest {
     @ParameterizedTest(name = "{0} from client={1}")
     @CsvSource({"SOCKET,true", "SOCKET,false", "FILTER_PAIR,true", "FILTER_PAIR,false"})
     void jdkTls13KeyUpdateKeepsDataFlowing(Variant v, boolean fromClient) throws Exception {
-        SslBufferevent[] b = connect(TlsTestSupport.Impl.JDK, "TLSv1.3", v);
+        SslBufferevent[] b = connect(SslProvider.JDK, "TLSv1.3", v);
         exchange(b, "before");
         SslBufferevent initiator = fromClient ? b[0] : b[1];
         assertTrue(initiator.renegotiate());
@@ -196,8 +196,8 @@ class SslRenegotiationTest {
     }
 
     private SslBufferevent[] connectMixed(Variant v, String protocol, boolean jdkIsClient) throws Exception {
-        TlsTestSupport.Impl ci = jdkIsClient ? TlsTestSupport.Impl.JDK : TlsTestSupport.Impl.CONSCRYPT;
-        TlsTestSupport.Impl si = jdkIsClient ? TlsTestSupport.Impl.CONSCRYPT : TlsTestSupport.Impl.JDK;
+        SslProvider ci = jdkIsClient ? SslProvider.JDK : SslProvider.CONSCRYPT;
+        SslProvider si = jdkIsClient ? SslProvider.CONSCRYPT : SslProvider.JDK;
         SslBufferevent[] b = TlsHarness.link(base, v, TlsTestSupport.engine(ci, true, protocol),
                 TlsTestSupport.engine(si, false, protocol), SslState.CONNECTING, SslState.ACCEPTING, 0);
         b[0].setCallbacks(x -> clientGot.append(drain(x)), null, (x, what) -> clientEvents.add(TlsHarness.ev(what)));
@@ -214,7 +214,7 @@ class SslRenegotiationTest {
     @ParameterizedTest(name = "{0} {1} from client={2}")
     @CsvSource({"TLSv1.2,SOCKET,true", "TLSv1.2,FILTER_PAIR,false", "TLSv1.3,SOCKET,false", "TLSv1.3,FILTER_PAIR,true"})
     void conscryptRefusesAndStaysUsable(String protocol, Variant v, boolean fromClient) throws Exception {
-        SslBufferevent[] b = connect(TlsTestSupport.Impl.CONSCRYPT, protocol, v);
+        SslBufferevent[] b = connect(SslProvider.CONSCRYPT, protocol, v);
         exchange(b, "before");
         SslBufferevent initiator = fromClient ? b[0] : b[1];
         assertFalse(initiator.renegotiate());

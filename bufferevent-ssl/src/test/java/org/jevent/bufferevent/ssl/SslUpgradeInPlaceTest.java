@@ -46,7 +46,7 @@ class SslUpgradeInPlaceTest {
         "JDK,TLSv1.3,FILTER_PAIR,false", "JDK,TLSv1.3,FILTER_SOCKET,false",
         "CONSCRYPT,TLSv1.3,FILTER_PAIR,true", "CONSCRYPT,TLSv1.3,FILTER_SOCKET,true",
         "JDK,TLSv1.3,FILTER_PAIR,true", "JDK,TLSv1.2,FILTER_SOCKET,true"})
-    void sslRequestUpgrade(TlsTestSupport.Impl impl, String protocol, TlsHarness.Variant v, boolean pipelined)
+    void sslRequestUpgrade(SslProvider impl, String protocol, TlsHarness.Variant v, boolean pipelined)
             throws Exception {
         SocketChannel[] ch = v == TlsHarness.Variant.FILTER_PAIR ? new SocketChannel[2] : TlsHarness.loopbackPair();
         Bufferevent[] plain = TlsHarness.transports(base, v, ch);

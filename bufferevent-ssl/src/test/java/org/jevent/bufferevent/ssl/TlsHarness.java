@@ -37,7 +37,7 @@ final class TlsHarness {
     /** Every (provider, protocol, variant) combination. */
     static Stream<Arguments> matrix() {
         List<Arguments> out = new ArrayList<>();
-        for (TlsTestSupport.Impl impl : TlsTestSupport.Impl.values()) {
+        for (SslProvider impl : SslProvider.values()) {
             for (String p : PROTOCOLS) {
                 for (Variant v : Variant.values()) {
                     out.add(Arguments.of(impl, p, v));
@@ -80,7 +80,7 @@ final class TlsHarness {
     }
 
     /** {client, server} TLS bufferevents, CONNECTING and ACCEPTING, over variant {@code v}. */
-    static SslBufferevent[] link(EventBase base, Variant v, TlsTestSupport.Impl impl, String protocol, int options)
+    static SslBufferevent[] link(EventBase base, Variant v, SslProvider impl, String protocol, int options)
             throws Exception {
         return link(base, v, TlsTestSupport.engine(impl, true, protocol), TlsTestSupport.engine(impl, false, protocol),
                 SslState.CONNECTING, SslState.ACCEPTING, options);

@@ -1,70 +1,55 @@
 package org.jevent.bufferevent.ssl;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.Provider;
-import java.util.concurrent.TimeUnit;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManagerFactory;
-import org.conscrypt.Conscrypt;
 
-/** Key material and engines for the TLS tests: a throw-away self-signed certificate made by keytool. */
+/**
+ * Engines for the TLS tests, from the library's own {@link SslContexts} and one throw-away
+ * {@link SelfSignedCertificate} for {@code localhost} (no keytool process).
+ *
+ * <p>Contexts are built once per provider, role and protocol: a Conscrypt context holds two
+ * descriptors until it is collected, which would blur the tests that count descriptors. Each
+ * client engine names a peer port of its own, so no session is resumed from an earlier test and
+ * every handshake is a full one.
+ */
 final class TlsTestSupport {
-    static final char[] PASSWORD = "changeit".toCharArray();
-    private static KeyStore keyStore;
-    private static final Provider CONSCRYPT = Conscrypt.newProvider();
-
-    enum Impl {
-        CONSCRYPT, JDK
-    }
+    private static final SelfSignedCertificate CERTIFICATE = SelfSignedCertificate.generate();
+    private static final Map<String, SslContexts> CONTEXTS = new HashMap<>();
+    private static final AtomicInteger PEER_PORTS = new AtomicInteger();
 
     private TlsTestSupport() {
     }
 
-    static synchronized KeyStore keyStore() throws Exception {
-        if (keyStore == null) {
-            Path dir = Files.createTempDirectory("jevent-tls");
-            Path ks = dir.resolve("server.p12");
-            Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-            Process p = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "server", "-keyalg", "EC",
-                    "-groupname", "secp256r1", "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1",
-                    "-validity", "2", "-storetype", "PKCS12", "-keystore", ks.toString(),
-                    "-storepass", new String(PASSWORD), "-keypass", new String(PASSWORD))
-                    .redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes());
-            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IOException("keytool failed: " + out);
-            }
-            KeyStore k = KeyStore.getInstance("PKCS12");
-            try (InputStream in = Files.newInputStream(ks)) {
-                k.load(in, PASSWORD);
-            }
-            Files.delete(ks);
-            Files.delete(dir);
-            keyStore = k;
+    /** The certificate every server engine presents and every client engine trusts (alone). */
+    static SelfSignedCertificate certificate() {
+        return CERTIFICATE;
+    }
+
+    /**
+     * A new engine of {@code provider} with only {@code protocol} enabled: a server presenting
+     * {@link #certificate()}, or a client for {@code localhost} that trusts only that certificate
+     * (and checks the host name against it).
+     */
+    static SSLEngine engine(SslProvider provider, boolean client, String protocol) throws Exception {
+        SslContexts context = context(provider, client, protocol);
+        return client
+                ? context.newClientEngine("localhost", 1 + PEER_PORTS.getAndIncrement() % 65535)
+                : context.newServerEngine();
+    }
+
+    private static synchronized SslContexts context(SslProvider provider, boolean client, String protocol)
+            throws Exception {
+        String key = provider + (client ? " client " : " server ") + protocol;
+        SslContexts c = CONTEXTS.get(key);
+        if (c == null) {
+            c = client
+                    ? SslContexts.forClient().provider(provider).protocols(protocol)
+                            .trustCertificates(CERTIFICATE.certificate()).build()
+                    : SslContexts.forServer(CERTIFICATE).provider(provider).protocols(protocol).build();
+            CONTEXTS.put(key, c);
         }
-        return keyStore;
-    }
-
-    static SSLContext context(Impl impl) throws Exception {
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance("SunX509");
-        kmf.init(keyStore(), PASSWORD);
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-        tmf.init(keyStore());
-        SSLContext ctx = impl == Impl.CONSCRYPT ? SSLContext.getInstance("TLS", CONSCRYPT) : SSLContext.getInstance("TLS");
-        ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-        return ctx;
-    }
-
-    static SSLEngine engine(Impl impl, boolean client, String protocol) throws Exception {
-        SSLEngine e = client ? context(impl).createSSLEngine("localhost", 443) : context(impl).createSSLEngine();
-        e.setUseClientMode(client);
-        e.setEnabledProtocols(new String[] {protocol});
-        return e;
+        return c;
     }
 }

@@ -1,0 +1,198 @@
+package org.jevent.bufferevent.ssl;
+
+import java.time.Duration;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+import org.jevent.bufferevent.Bufferevent;
+import org.jevent.eventbase.Event;
+
+/**
+ * How one {@link SslBufferevent} ends: our close_notify ({@link SslBufferevent#shutdown}), the
+ * peer's, the bounded wait for it, and what the transport's end of stream means by our own state
+ * (Conscrypt raises nothing on an EOF without close_notify): a clean EOF after the peer's
+ * close_notify, otherwise a truncation, reported as an ERROR unless a dirty shutdown is allowed
+ * ({@link SslBufferevent#BUFFEREVENT_SSL_DIRTY_SHUTDOWN}), then as EOF.
+ *
+ * <p>Invariant: the state is one int of named bits. EOF is reported at most once
+ * ({@code EOF_REPORTED}); a shutdown ends exactly once ({@code SHUTDOWN_DONE}), reporting
+ * {@code EOF} or {@code EOF|TIMEOUT} and closing the transport if it is ours; its timer runs
+ * from {@code shutdown} until then, so that no shutdown waits forever.
+ */
+final class SecureClose {
+    /** Named bit: {@code shutdown} was called. */
+    private static final int SHUTTING_DOWN = 0x01;
+    /** Named bit: our close_notify is queued in the engine (its outbound side is closed). */
+    private static final int OURS_QUEUED = 0x02;
+    /** Named bit: the peer's close_notify arrived. */
+    private static final int PEERS_RECEIVED = 0x04;
+    /** Named bit: the peer's close_notify arrived outside a shutdown; EOF is reported when the pump that read it ends. */
+    private static final int EOF_PENDING = 0x08;
+    /** Named bit: EOF (or the shutdown's end) was reported. */
+    private static final int EOF_REPORTED = 0x10;
+    /** Named bit: the shutdown ended (reported, transport closed). */
+    private static final int SHUTDOWN_DONE = 0x20;
+
+    private final SslBufferevent session;
+    private final SessionState sessionState;
+    private final SSLEngine engine;
+    private final Bufferevent transport;
+    private int state;
+    /** How long a shutdown waits for the peer's close_notify; null: it does not wait. */
+    private Duration wait;
+    private Event timer;
+
+    SecureClose(SslBufferevent session, SessionState sessionState, SSLEngine engine, Bufferevent transport) {
+        this.session = session;
+        this.sessionState = sessionState;
+        this.engine = engine;
+        this.transport = transport;
+    }
+
+    boolean isShuttingDown() {
+        return (state & SHUTTING_DOWN) != 0;
+    }
+
+    /** A shutdown waits for the peer's close_notify: the transport must keep being read. */
+    boolean waitsForPeer() {
+        return isShuttingDown() && wait != null;
+    }
+
+    boolean oursQueued() {
+        return (state & OURS_QUEUED) != 0;
+    }
+
+    /**
+     * Starts the secure disconnect (the caller checked thread, liveness and argument): from now
+     * on, once the output is drained, the pump queues our close_notify. Bounded in every case:
+     * without a wait for the peer, a transport that never takes the close_notify (a peer that
+     * does not read) must not hold the shutdown forever.
+     */
+    void start(Duration waitForPeer) {
+        state |= SHUTTING_DOWN;
+        wait = waitForPeer == null || waitForPeer.isZero() ? null : waitForPeer;
+        timer = Event.timer(session.getBase(), (ev, what) -> timedOut());
+        timer.add(wait != null ? wait : SslBufferevent.SHUTDOWN_FLUSH_LIMIT);
+    }
+
+    /**
+     * If a shutdown waits for the output to drain (it has: the pump saw it empty), closes the
+     * engine's outbound side so that the next wrap makes our close_notify; true if it did.
+     */
+    boolean queueOursIfShuttingDown() {
+        if (!isShuttingDown() || oursQueued()) {
+            return false;
+        }
+        engine.closeOutbound();
+        state |= OURS_QUEUED;
+        return true;
+    }
+
+    /**
+     * The pump unwrapped the peer's close_notify: answer with ours (the engine may have queued it
+     * already: the next wrap sends it). Outside a shutdown, EOF is reported after this pump, once
+     * the answer is wrapped into the transport: a callback that frees the bufferevent on EOF (the
+     * usual thing to do) then still lets the answer leave.
+     */
+    void peerSentCloseNotify() {
+        state |= PEERS_RECEIVED;
+        if (!engine.isOutboundDone()) {
+            engine.closeOutbound();
+            state |= OURS_QUEUED;
+        }
+        if (!isShuttingDown()) {
+            state |= EOF_PENDING; // in a shutdown maybeFinish reports, once our close_notify is out
+        }
+    }
+
+    /** After each pump: a pending EOF is reported, and a shutdown whose work is done ends. */
+    void afterPump() {
+        if ((state & EOF_PENDING) != 0 && !session.isFreed()) {
+            state &= ~EOF_PENDING;
+            reportEof(Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF);
+        }
+        maybeFinish();
+    }
+
+    /**
+     * A transport error after the peer closed cleanly and EOF was reported is no news: its
+     * socket refused our answering close_notify because it had gone already (EPIPE, reset).
+     */
+    boolean isStaleTransportError() {
+        return (state & (PEERS_RECEIVED | EOF_REPORTED)) == (PEERS_RECEIVED | EOF_REPORTED);
+    }
+
+    /**
+     * The transport reached end of stream, and the pump has read what it held: a clean EOF after
+     * the peer's close_notify; otherwise, before the first handshake completed, a failure; after
+     * a finished shutdown, nothing; else a truncation (EOF only if a dirty shutdown is allowed).
+     */
+    void transportEof(boolean connectedOnce) {
+        if ((state & PEERS_RECEIVED) != 0) {
+            reportEof(Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF);
+            return;
+        }
+        try {
+            engine.closeInbound();
+        } catch (SSLException expected) {
+            // The JDK complains of the missing close_notify; we decide that ourselves below.
+        }
+        if (!connectedOnce) {
+            session.failWith(new SSLException("the connection closed during the TLS handshake"),
+                    Bufferevent.BEV_EVENT_READING);
+        } else if ((state & SHUTDOWN_DONE) != 0) {
+            return;
+        } else if (session.getAllowDirtyShutdown()) {
+            reportEof(Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF);
+        } else {
+            session.failWith(new SSLException("the connection closed without close_notify (truncation)"),
+                    Bufferevent.BEV_EVENT_READING);
+        }
+    }
+
+    private void reportEof(int what) {
+        if ((state & EOF_REPORTED) != 0) {
+            return;
+        }
+        state |= EOF_REPORTED;
+        session.cancelTimers();
+        session.triggerEvent(what, 0);
+    }
+
+    /** Ends the shutdown once our close_notify has left the transport and, if we wait, the peer's came. */
+    void maybeFinish() {
+        if (!isShuttingDown() || (state & SHUTDOWN_DONE) != 0 || session.isFreed() || !oursQueued()) {
+            return;
+        }
+        if (!engine.isOutboundDone() || transport.getOutput().getLength() > 0) {
+            return; // close_notify not yet out of the transport
+        }
+        if (wait != null && (state & PEERS_RECEIVED) == 0 && !sessionState.failed()) {
+            return; // waiting for the peer's close_notify; the timer bounds it
+        }
+        finish(false);
+    }
+
+    private void timedOut() {
+        if ((state & SHUTDOWN_DONE) != 0 || session.isFreed()) {
+            return;
+        }
+        String why = wait == null || (state & PEERS_RECEIVED) != 0
+                ? "our close_notify could not be flushed to the transport within " + SslBufferevent.SHUTDOWN_FLUSH_LIMIT
+                : "the peer did not answer close_notify within " + wait;
+        session.recordError(new SslError(new SSLException(why), null, false));
+        finish(true);
+    }
+
+    private void finish(boolean timedOut) {
+        state |= SHUTDOWN_DONE | EOF_REPORTED;
+        session.cancelTimers();
+        session.endTransport();
+        session.triggerEvent(Bufferevent.BEV_EVENT_EOF | (timedOut ? Bufferevent.BEV_EVENT_TIMEOUT : 0), 0);
+    }
+
+    void cancelTimer() {
+        if (timer != null) {
+            timer.del();
+        }
+    }
+}

@@ -1,0 +1,216 @@
+package org.jevent.bufferevent;
+
+import java.time.Duration;
+import java.util.function.Consumer;
+import org.jevent.eventbase.Event;
+
+/**
+ * The read and write timeouts of one bufferevent ({@code bufferevent_set_timeouts}): a timer per
+ * direction that runs while its direction runs (the write timer only while something is still to
+ * be written), restarts on progress, and on expiry disables its direction and reports
+ * {@code READING|TIMEOUT} or {@code WRITING|TIMEOUT}.
+ *
+ * <h2>Handshake-bound mode</h2>
+ * A layer with a handshake (TLS) binds the timeouts to it ({@link #bindToHandshake}): until the
+ * handshake completes the two timeouts do not run per direction; the read timeout (else the write
+ * timeout) bounds the handshake as a whole, restarting whenever the timeouts are set or
+ * {@link #armHandshake()} is called, and its expiry runs the layer's action once (TLS reports one
+ * bare {@code TIMEOUT}, as libevent's socket variant reports a connect that timed out, never also
+ * READING|TIMEOUT and WRITING|TIMEOUT). When the handshake completes, the timeouts set meanwhile
+ * become the per-direction ones; when the layer ends without completing it, they are dropped.
+ *
+ * <p>Invariant: a per-direction timer is pending only while its timeout is set, the mode is not
+ * handshake-bound, the bufferevent is not freed and its direction runs; the handshake timer is
+ * pending only in handshake-bound mode.
+ */
+final class IoTimeouts {
+    private final Bufferevent bev;
+    private Duration read;
+    private Duration write;
+    private Event readTimer;
+    private Event writeTimer;
+
+    /** The layer's action on the handshake's expiry; non-null exactly in handshake-bound mode. */
+    private Consumer<Duration> handshakeExpired;
+    private Event handshakeTimer;
+    /** The bound the handshake timer was last armed with (for the layer's message). */
+    private Duration handshakeBound;
+
+    IoTimeouts(Bufferevent bev) {
+        this.bev = bev;
+    }
+
+    /**
+     * Sets both timeouts (null or zero: none). Running timers restart from now with the new
+     * values, as libevent re-adds its events; in handshake-bound mode the handshake's bound does.
+     */
+    void set(Duration read, Duration write) {
+        if ((read != null && read.isNegative()) || (write != null && write.isNegative())) {
+            throw new IllegalArgumentException("negative timeout");
+        }
+        this.read = read == null || read.isZero() ? null : read;
+        this.write = write == null || write.isZero() ? null : write;
+        if (handshakeExpired != null) {
+            armHandshake();
+            return;
+        }
+        if (readTimer != null) {
+            readTimer.del();
+        }
+        if (writeTimer != null) {
+            writeTimer.del();
+        }
+        adjust();
+    }
+
+    Duration read() {
+        return read;
+    }
+
+    Duration write() {
+        return write;
+    }
+
+    /** Arms or cancels the timers to match what is running (libevent's generic_adj_timeouts). */
+    void adjust() {
+        if (bev.freed || handshakeExpired != null) {
+            return;
+        }
+        if (read != null) {
+            Event t = readTimer();
+            if (bev.directions.readingActive()) {
+                if (t.pending(Event.EV_TIMEOUT) == 0) {
+                    t.add(read);
+                }
+            } else {
+                t.del();
+            }
+        }
+        adjustWrite();
+    }
+
+    /** As {@link #adjust()}, for the write timer alone. */
+    void adjustWrite() {
+        if (write != null && handshakeExpired == null) {
+            Event t = writeTimer();
+            if (bev.directions.writingActive() && bev.hasPendingOutput()) {
+                if (t.pending(Event.EV_TIMEOUT) == 0) {
+                    t.add(write);
+                }
+            } else {
+                t.del();
+            }
+        }
+    }
+
+    /** Restarts the read timer after progress. */
+    void readProgress() {
+        if (read != null && handshakeExpired == null && bev.directions.readingActive()) {
+            readTimer().add(read);
+        }
+    }
+
+    /** Restarts (or, with nothing left to write, stops) the write timer after progress. */
+    void writeProgress() {
+        if (write != null && handshakeExpired == null) {
+            if (bev.directions.writingActive() && bev.hasPendingOutput()) {
+                writeTimer().add(write);
+            } else {
+                writeTimer().del();
+            }
+        }
+    }
+
+    /** On free: every timer stops. */
+    void cancel() {
+        if (readTimer != null) {
+            readTimer.del();
+        }
+        if (writeTimer != null) {
+            writeTimer.del();
+        }
+        if (handshakeTimer != null) {
+            handshakeTimer.del();
+        }
+    }
+
+    private Event readTimer() {
+        if (readTimer == null) {
+            readTimer = Event.timer(bev.base, (ev, what) -> timedOut(Bufferevent.EV_READ));
+        }
+        return readTimer;
+    }
+
+    private Event writeTimer() {
+        if (writeTimer == null) {
+            writeTimer = Event.timer(bev.base, (ev, what) -> timedOut(Bufferevent.EV_WRITE));
+        }
+        return writeTimer;
+    }
+
+    private void timedOut(int direction) {
+        if (bev.freed) {
+            return;
+        }
+        bev.disable(direction);
+        bev.callbacks.runEvent((direction == Bufferevent.EV_READ ? Bufferevent.BEV_EVENT_READING : Bufferevent.BEV_EVENT_WRITING)
+                | Bufferevent.BEV_EVENT_TIMEOUT, 0);
+    }
+
+    // ------------------------------------------------------------------ handshake-bound mode
+
+    /** Enters handshake-bound mode; {@code expired} gets the bound that ran out. */
+    void bindToHandshake(Consumer<Duration> expired) {
+        handshakeExpired = expired;
+        if (readTimer != null) {
+            readTimer.del();
+        }
+        if (writeTimer != null) {
+            writeTimer.del();
+        }
+    }
+
+    /** In handshake-bound mode: (re)starts the handshake's bound, if a timeout is set. */
+    void armHandshake() {
+        if (handshakeExpired == null) {
+            return;
+        }
+        if (handshakeTimer != null) {
+            handshakeTimer.del();
+        }
+        Duration t = read != null ? read : write;
+        if (t == null) {
+            return;
+        }
+        handshakeBound = t;
+        if (handshakeTimer == null) {
+            handshakeTimer = Event.timer(bev.base, (ev, what) -> {
+                if (handshakeExpired != null && !bev.freed) {
+                    handshakeExpired.accept(handshakeBound);
+                }
+            });
+        }
+        handshakeTimer.add(t);
+    }
+
+    /**
+     * Leaves handshake-bound mode (nothing happens outside it): with {@code completed} the
+     * timeouts run per direction from now, as if just set; without (the layer failed or ended
+     * first) they are dropped.
+     */
+    void endHandshake(boolean completed) {
+        if (handshakeExpired == null) {
+            return;
+        }
+        handshakeExpired = null;
+        if (handshakeTimer != null) {
+            handshakeTimer.del();
+        }
+        if (completed) {
+            set(read, write);
+        } else {
+            read = null;
+            write = null;
+        }
+    }
+}
