@@ -183,7 +183,7 @@ public final class Event extends TimerNode {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("negative timeout: " + timeout);
         }
-        base().addEvent(this, EventBase.toNanos(timeout), null);
+        base().addEvent(this, EventTimers.toNanos(timeout), null);
     }
 
     /** {@code event_add(ev, common_timeout)}: arm the timer in a shared-duration queue, O(1). */

@@ -36,7 +36,7 @@ public final class EventConfig {
      * and timers again. Keeps one busy priority from starving the poll.
      */
     public EventConfig maxDispatchInterval(Duration maxInterval, int maxCallbacks, int minPriority) {
-        this.maxDispatchIntervalNanos = maxInterval == null ? -1 : EventBase.toNanos(maxInterval);
+        this.maxDispatchIntervalNanos = maxInterval == null ? -1 : EventTimers.toNanos(maxInterval);
         this.maxCallbacks = maxCallbacks < 0 ? Integer.MAX_VALUE : Math.max(1, maxCallbacks);
         this.limitCallbacksAfterPriority = Math.max(0, minPriority);
         return this;

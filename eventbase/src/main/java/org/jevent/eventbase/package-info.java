@@ -5,16 +5,20 @@
  * <p>Naming follows the project rule: drop the C type prefix, camelCase the rest, call it on the
  * first argument ({@code event_base_loopexit(base, &tv)} is {@code base.loopExit(Duration)},
  * {@code event_add(ev, &tv)} is {@code ev.add(Duration)}); flags stay int constants
- * ({@code Event.EV_READ | Event.EV_PERSIST}). The full table is in {@code docs/porting-event.md}.
+ * ({@code Event.EV_READ | Event.EV_PERSIST}). The full table is in {@code docs/porting.md}.
  *
- * <p>Pieces, one job each: {@link org.jevent.eventbase.EventBase} (the loop),
- * {@link org.jevent.eventbase.Event}, {@code TimerHeap} (min-heap, index stored in the node),
- * {@link org.jevent.eventbase.CommonTimeout} (O(1) same-duration FIFO), {@code ActiveQueues}
- * (one intrusive FIFO per priority), {@link org.jevent.eventbase.DeferredCallback} (reusable,
+ * <p>Pieces, one job each: {@link org.jevent.eventbase.EventBase} (the public face: event state
+ * transitions, loop entry, lifecycle), {@code LoopTurn} (the steps of one turn), {@code Dispatcher}
+ * (runs the callbacks of a turn: active queues by priority, deferred callbacks, tasks),
+ * {@code ChannelRegistry} (the Selector, one {@code ChannelRegistration} per channel, interest ops),
+ * {@code EventTimers} (the timer glue over {@code TimerHeap}, a 4-ary min-heap with the index stored
+ * in the node, and the {@link org.jevent.eventbase.CommonTimeout} O(1) same-duration FIFOs),
+ * {@code TimeCache} (the time read once per turn), {@code ActiveQueues} (one intrusive FIFO per
+ * priority), {@code DeferredQueue} and {@link org.jevent.eventbase.DeferredCallback} (reusable,
  * coalescing run-after-this-turn callback), {@code TaskInbox} (JCTools MPSC queue + wake-up
- * protocol), {@code ChannelRegistration} (one SelectionKey, many events), {@code SignalDispatcher}
- * ({@code sun.misc.Signal} routing), {@code EventWalk} (foreach/dump/count walks),
- * {@link org.jevent.eventbase.EventConfig} ({@code event_config}),
+ * protocol), {@code LoopOwner} (which thread may touch the base), {@code SignalEvents} and
+ * {@code SignalDispatcher} ({@code sun.misc.Signal} routing), {@code EventWalk} (foreach/dump/count
+ * walks), {@link org.jevent.eventbase.EventConfig} ({@code event_config}),
  * {@link org.jevent.eventbase.EventClock} and {@link org.jevent.eventbase.ManualClock} (replaceable
  * time for tests), {@link org.jevent.eventbase.EvConnListener}.
  *
