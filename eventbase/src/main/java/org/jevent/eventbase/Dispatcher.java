@@ -1,7 +1,6 @@
 package org.jevent.eventbase;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.Objects;
 
 /**
  * The callback-running part of a loop turn: libevent's {@code event_process_active} (the most
@@ -9,14 +8,12 @@ import org.slf4j.LoggerFactory;
  * {@code maxDeferredPerTurn} deferred callbacks, plus the running of cross-thread tasks. Every
  * callback runs through here, so that what is running is known and a throw never ends the loop.
  *
- * <p>Invariant: {@code runningPriority >= 0} only while {@link #run()} works through a queue;
- * {@code runningEvent} is the event whose callback is on the stack, else null; {@code continueFlag}
+ * <p>Invariant: {@code runningPriority >= 0} only while {@link #run()} works through a queue; the
+ * {@link StallWatch} knows the callback on the stack (enter/exit around each); {@code continueFlag}
  * set means "stop this queue after the current callback and rescan" and is cleared at the start of
  * every turn. Loop thread only.
  */
 final class Dispatcher {
-    private static final Logger LOG = LoggerFactory.getLogger(EventBase.class);
-
     private final EventBase base;
     private final ActiveQueues activeQueues;
     private final DeferredQueue deferred;
@@ -26,14 +23,18 @@ final class Dispatcher {
     private final int limitCallbacksAfterPriority;
     private final int maxDeferredPerTurn;
     private final EventClock clock;
+    private final StallWatch watch;
+    /** Volatile: set from any thread, read on the loop thread when a callback throws. */
+    private volatile ExceptionHook hook;
 
     private int runningPriority = -1;
-    private Event runningEvent;
     private boolean continueFlag;
 
     Dispatcher(EventBase base, EventConfig config, ActiveQueues activeQueues, DeferredQueue deferred,
-            EventTimers timers) {
+            EventTimers timers, StallWatch watch) {
         this.base = base;
+        this.watch = watch;
+        this.hook = config.exceptionHook;
         this.activeQueues = activeQueues;
         this.deferred = deferred;
         this.timers = timers;
@@ -44,9 +45,17 @@ final class Dispatcher {
         this.maxDeferredPerTurn = config.maxDeferredPerTurn;
     }
 
+    ExceptionHook hook() {
+        return hook;
+    }
+
+    void setHook(ExceptionHook hook) {
+        this.hook = Objects.requireNonNull(hook, "hook");
+    }
+
     /** {@code event_base_get_running_event}. */
     Event runningEvent() {
-        return runningEvent;
+        return watch.runningEvent();
     }
 
     /** True while the callbacks of a priority queue run. */
@@ -72,7 +81,6 @@ final class Dispatcher {
 
     void loopEnded() {
         runningPriority = -1;
-        runningEvent = null;
     }
 
     /** Runs the most urgent non-empty queue, then the deferred callbacks; callbacks run, or -1 on loopBreak. */
@@ -140,15 +148,13 @@ final class Dispatcher {
             base.removeInterest(ev);
             timers.disarm(ev);
         }
-        runningEvent = ev;
+        watch.enter(ev);
         try {
             ev.callback.call(ev, res);
-        } catch (VirtualMachineError e) {
-            throw e;
         } catch (Throwable t) {
-            LOG.error("callback of {} threw (what={}); the loop goes on", ev, Event.flagsToString(res), t);
+            failed(ev, t);
         } finally {
-            runningEvent = null;
+            watch.exit();
         }
     }
 
@@ -165,14 +171,38 @@ final class Dispatcher {
         return ran;
     }
 
-    /** Runs a cross-thread task or a deferred callback ({@code what}, for the report); a throw is logged. */
+    /** Runs a cross-thread task or a deferred callback ({@code what}, for the watch and the hook). */
     void runTask(Runnable task, Object what) {
+        watch.enter(what);
         try {
             task.run();
-        } catch (VirtualMachineError e) {
-            throw e;
         } catch (Throwable t) {
-            LOG.error("{} on {} threw; the loop goes on", what, base, t);
+            failed(what, t);
+        } finally {
+            watch.exit();
+        }
+    }
+
+    /**
+     * Hands a callback's throwable to the hook. Every throwable, errors included: a
+     * StackOverflowError or an OutOfMemoryError from one callback's oversized request leaves the
+     * loop able to serve the others, and it is the hook's call (not ours) to stop the process.
+     * A hook that throws is reported through the default hook, with the error it was given.
+     */
+    private void failed(Object running, Throwable error) {
+        ExceptionHook h = hook;
+        try {
+            h.onException(base, running, error);
+        } catch (Throwable hookError) {
+            if (h == LoggingExceptionHook.DEFAULT) {
+                return; // the last resort failed too (out of memory while printing?): nothing left to try
+            }
+            try {
+                LoggingExceptionHook.DEFAULT.onException(base, running, error);
+                LoggingExceptionHook.DEFAULT.onException(base, h, hookError);
+            } catch (Throwable ignored) {
+                // as above
+            }
         }
     }
 }

@@ -57,13 +57,12 @@ public final class EventBase implements AutoCloseable {
     private final TaskInbox inbox;
     private final EventTimers timers = new EventTimers();
     private final ActiveQueues activeQueues;
-    private final DeferredQueue deferred = new DeferredQueue();
+    private final DeferredQueue deferred = new DeferredQueue(this);
     private final SignalEvents signals = new SignalEvents();
     private final EventWalk walk;
     private final Dispatcher dispatcher;
     private final LoopTurn turn;
-
-    private final Executor deferredExecutor = this::executeDeferred;
+    private final StallWatch stallWatch;
 
     private final LoopOwner owner = new LoopOwner();
     private volatile boolean gotBreak;
@@ -85,10 +84,12 @@ public final class EventBase implements AutoCloseable {
         this.timeCache = new TimeCache(config.clock, config.noCacheTime);
         this.inbox = new TaskInbox(channels.selector());
         this.activeQueues = new ActiveQueues(config.priorities);
-        this.dispatcher = new Dispatcher(this, config, activeQueues, deferred, timers);
+        this.stallWatch = new StallWatch(this, owner, config.stallThresholdNanos);
+        this.dispatcher = new Dispatcher(this, config, activeQueues, deferred, timers, stallWatch);
         this.turn = new LoopTurn(this, config, channels, signals, timers, activeQueues, deferred, inbox, timeCache,
-                dispatcher);
+                dispatcher, stallWatch.stats);
         this.walk = new EventWalk(this, channels, signals, timers, activeQueues);
+        StallWatchdog.INSTANCE.register(stallWatch);
     }
 
     // ------------------------------------------------------------------ threads
@@ -128,22 +129,25 @@ public final class EventBase implements AutoCloseable {
      * For evbuffer callbacks and other deferred work handed in as a plain Executor.
      */
     public Executor deferredExecutor() {
-        return deferredExecutor;
-    }
-
-    private void executeDeferred(Runnable task) {
-        Objects.requireNonNull(task, "task");
-        if (isInLoopThread()) {
-            checkOpen();
-            deferred.add(task);
-        } else {
-            execute(task);
-        }
+        return deferred;
     }
 
     void enqueueDeferred(DeferredCallback cb) {
         checkOpen();
         deferred.add(cb);
+    }
+
+    /**
+     * Replaces what this base does with a throwable escaping a callback (see {@link ExceptionHook});
+     * any thread, effective from the next failure.
+     */
+    public void setExceptionHook(ExceptionHook hook) {
+        dispatcher.setHook(hook);
+    }
+
+    /** The current exception hook; {@link ExceptionHook#logging()} unless replaced. */
+    public ExceptionHook getExceptionHook() {
+        return dispatcher.hook();
     }
 
     // ------------------------------------------------------------------ loop
@@ -422,23 +426,7 @@ public final class EventBase implements AutoCloseable {
     public void once(SelectableChannel channel, int events, EventCallback cb, Duration timeout) {
         checkInLoopThread();
         checkOpen();
-        Objects.requireNonNull(cb, "cb");
-        if ((events & (Event.EV_SIGNAL | Event.EV_PERSIST)) != 0) {
-            throw new IllegalArgumentException("once does not take EV_SIGNAL or EV_PERSIST");
-        }
-        if (events == Event.EV_TIMEOUT) {
-            Event ev = new Event(this, null, 0, cb);
-            if (timeout == null || timeout.isZero()) {
-                activateLocal(ev, Event.EV_TIMEOUT);
-            } else {
-                ev.add(timeout);
-            }
-        } else if ((events & (Event.EV_READ | Event.EV_WRITE)) != 0) {
-            Event ev = new Event(this, channel, events & (Event.EV_READ | Event.EV_WRITE), cb);
-            ev.add(timeout);
-        } else {
-            throw new IllegalArgumentException("once needs EV_TIMEOUT, EV_READ or EV_WRITE: 0x" + Integer.toHexString(events));
-        }
+        Event.once(this, channel, events, cb, timeout);
     }
 
     /** Visitor of {@link #foreachEvent}: return non-zero to stop. */
@@ -542,6 +530,7 @@ public final class EventBase implements AutoCloseable {
         activeQueues.clear();
         deferred.clear();
         closed = true;
+        stallWatch.close();
         int dropped = inbox.clear();
         if (dropped > 0) {
             LOG.debug("{} dropped {} queued cross-thread items on free", this, dropped);
@@ -564,7 +553,7 @@ public final class EventBase implements AutoCloseable {
         return closed;
     }
 
-    private void checkOpen() {
+    void checkOpen() {
         if (closed) {
             throw new IllegalStateException("EventBase is freed");
         }
@@ -574,6 +563,11 @@ public final class EventBase implements AutoCloseable {
         if (visiting != 0) {
             throw new IllegalStateException("events cannot be changed from inside foreachEvent");
         }
+    }
+
+    /** For tests: this base's side of the stall detector. */
+    StallWatch stallWatch() {
+        return stallWatch;
     }
 
     /** For tests: the timer structures are consistent. */

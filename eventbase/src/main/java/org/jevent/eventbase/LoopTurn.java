@@ -32,12 +32,13 @@ final class LoopTurn {
     private final Dispatcher dispatcher;
     private final EventClock clock;
     private final int maxTasksPerTurn;
+    private final LoopStats stats;
     /** Pre-built so that draining the inbox does not allocate a lambda per turn. */
     private final MessagePassingQueue.Consumer<Object> inboxHandler = this::onInboxItem;
 
     LoopTurn(EventBase base, EventConfig config, ChannelRegistry channels, SignalEvents signals, EventTimers timers,
             ActiveQueues activeQueues, DeferredQueue deferred, TaskInbox inbox, TimeCache timeCache,
-            Dispatcher dispatcher) {
+            Dispatcher dispatcher, LoopStats stats) {
         this.base = base;
         this.channels = channels;
         this.signals = signals;
@@ -49,6 +50,7 @@ final class LoopTurn {
         this.dispatcher = dispatcher;
         this.clock = config.clock;
         this.maxTasksPerTurn = config.maxTasksPerTurn;
+        this.stats = stats;
     }
 
     /** One turn; {@link #AGAIN} or the loop's result (0 exit/break/done, 1 nothing pending, -1 failure). */
@@ -68,10 +70,11 @@ final class LoopTurn {
         }
         timeCache.refresh();
         int tasks = inbox.isEmpty() ? 0 : inbox.drain(inboxHandler, maxTasksPerTurn);
-        expireTimers();
+        int expired = expireTimers();
         boolean hadActive = activeQueues.count() > 0 || !deferred.isEmpty();
         int ran = hadActive ? dispatcher.run() : 0;
         channels.recheckConnects();
+        stats.turn(ran, expired, tasks);
         return ends(flags, hadActive, ran, tasks) ? 0 : AGAIN;
     }
 
@@ -147,19 +150,22 @@ final class LoopTurn {
         }
     }
 
-    /** Moves every due timer's event to the active queues. */
-    private void expireTimers() {
+    /** Moves every due timer's event to the active queues; returns how many. */
+    private int expireTimers() {
         if (timers.isEmpty()) {
-            return;
+            return 0;
         }
         long now = base.now();
+        int n = 0;
         Event ev;
         while ((ev = timers.pollExpired(now)) != null) {
+            n++;
             // A non-persistent event stops being pending when it fires (timeout_process → event_del).
             if ((ev.events & Event.EV_PERSIST) == 0) {
                 base.removeInterest(ev);
             }
             base.activateLocal(ev, Event.EV_TIMEOUT);
         }
+        return n;
     }
 }
