@@ -180,6 +180,23 @@ final class ChannelRegistry implements Consumer<SelectionKey> {
         connectWatch.clear();
     }
 
+    /**
+     * Closes every channel registered here, with or without events: for an owner that ends the
+     * connections together with the loop ({@link EventBaseGroup} at shutdown). Returns how many.
+     */
+    int closeChannels() {
+        int n = 0;
+        for (SelectionKey key : selector.keys()) {
+            try {
+                key.channel().close();
+                n++;
+            } catch (IOException e) {
+                // closing for good: nothing to retry, and the channel is unusable either way
+            }
+        }
+        return n;
+    }
+
     /** Closes the selector, which deregisters every channel; the channels stay open. */
     void close() throws IOException {
         selector.close();

@@ -565,6 +565,12 @@ public final class EventBase implements AutoCloseable {
         }
     }
 
+    /** Closes every channel registered on this base (the group's shutdown); loop thread. */
+    int closeChannels() {
+        checkInLoopThread();
+        return closed ? 0 : channels.closeChannels();
+    }
+
     /** For tests: this base's side of the stall detector. */
     StallWatch stallWatch() {
         return stallWatch;

@@ -17,7 +17,8 @@ public interface ExceptionHook {
      * @param base the base whose loop ran the callback
      * @param running what threw: the {@link Event} whose callback threw, the {@link Runnable} given
      *     to {@link EventBase#execute} or {@link EventBase#deferredExecutor()}, or the
-     *     {@link DeferredCallback}
+     *     {@link DeferredCallback}; for an {@link EventBaseGroup} loop thread that ended
+     *     abnormally, its {@link Thread}
      * @param error what was thrown
      */
     void onException(EventBase base, Object running, Throwable error);

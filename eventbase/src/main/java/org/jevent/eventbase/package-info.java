@@ -23,7 +23,8 @@
  * time for tests), {@link org.jevent.eventbase.EvConnListener}; {@link org.jevent.eventbase.ExceptionHook}
  * (what a throwing callback turns into; {@code LoggingExceptionHook} is the default),
  * {@code StallWatch} and {@code StallWatchdog} (the loop-stall detector), {@code LoopStats},
- * {@code LoopEvents} and {@code JfrSupport} (JFR events).
+ * {@code LoopEvents} and {@code JfrSupport} (JFR events), {@link org.jevent.eventbase.EventBaseGroup}
+ * and {@link org.jevent.eventbase.GroupListener} (one loop per core).
  *
  * <p>Observability. A throwable from any callback goes to the base's
  * {@link org.jevent.eventbase.ExceptionHook} and the loop goes on; the default logs at ERROR through
@@ -81,6 +82,8 @@
  *     selected-key set, intrusive queues, prebuilt consumers.</li>
  * <li>Callbacks can throw (C ones cannot): the exception hook, and a loop that survives them.</li>
  * <li>A loop-stall detector and JFR events: neither libevent nor Netty has them built in.</li>
+ * <li>{@link org.jevent.eventbase.EventBaseGroup}: libevent leaves threads to the program; Java
+ *     users expect Netty's {@code EventLoopGroup}.</li>
  * </ul>
  */
 package org.jevent.eventbase;
