@@ -267,11 +267,6 @@ public final class EvConnListener implements AutoCloseable {
         return enabled && !freed;
     }
 
-    /** True while accept is paused after an error. */
-    public boolean isBackingOff() {
-        return backingOff;
-    }
-
     void setAcceptor(Acceptor a) {
         this.acceptor = a;
     }

@@ -107,6 +107,26 @@ public final class Event extends TimerNode {
         return new Event(base, null, 0, callback);
     }
 
+    /** {@link EventBase#once}'s event, made and added (or activated, for a timeout of zero). */
+    static void once(EventBase base, SelectableChannel channel, int events, EventCallback cb, Duration timeout) {
+        Objects.requireNonNull(cb, "cb");
+        if ((events & (EV_SIGNAL | EV_PERSIST)) != 0) {
+            throw new IllegalArgumentException("once does not take EV_SIGNAL or EV_PERSIST");
+        }
+        if (events == EV_TIMEOUT) {
+            Event ev = new Event(base, null, 0, cb);
+            if (timeout == null || timeout.isZero()) {
+                base.activateLocal(ev, EV_TIMEOUT);
+            } else {
+                ev.add(timeout);
+            }
+        } else if ((events & (EV_READ | EV_WRITE)) != 0) {
+            new Event(base, channel, events & (EV_READ | EV_WRITE), cb).add(timeout);
+        } else {
+            throw new IllegalArgumentException("once needs EV_TIMEOUT, EV_READ or EV_WRITE: 0x" + Integer.toHexString(events));
+        }
+    }
+
     /** {@code evsignal_new(base, signum, cb, arg)}: {@code EV_SIGNAL | EV_PERSIST} on e.g. "HUP". */
     public static Event signal(EventBase base, String signal, EventCallback callback) {
         Event ev = new Event();
@@ -183,7 +203,7 @@ public final class Event extends TimerNode {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("negative timeout: " + timeout);
         }
-        base().addEvent(this, EventBase.toNanos(timeout), null);
+        base().addEvent(this, EventTimers.toNanos(timeout), null);
     }
 
     /** {@code event_add(ev, common_timeout)}: arm the timer in a shared-duration queue, O(1). */

@@ -10,6 +10,8 @@ import java.util.Objects;
 public final class EventConfig {
     /** libevent's EVENT_MAX_PRIORITIES. */
     public static final int MAX_PRIORITIES = 256;
+    /** The loop-stall detector's default threshold; see {@link #stallThreshold(Duration)}. */
+    public static final Duration DEFAULT_STALL_THRESHOLD = Duration.ofSeconds(1);
 
     int priorities = 1;
     long maxDispatchIntervalNanos = -1;
@@ -19,6 +21,8 @@ public final class EventConfig {
     int maxDeferredPerTurn = 32;
     int maxTasksPerTurn = 1024;
     boolean noCacheTime;
+    ExceptionHook exceptionHook = ExceptionHook.logging();
+    long stallThresholdNanos = DEFAULT_STALL_THRESHOLD.toNanos();
 
     /** Number of priority queues, 1..256 ({@code event_base_priority_init}); default 1. */
     public EventConfig priorities(int n) {
@@ -36,7 +40,7 @@ public final class EventConfig {
      * and timers again. Keeps one busy priority from starving the poll.
      */
     public EventConfig maxDispatchInterval(Duration maxInterval, int maxCallbacks, int minPriority) {
-        this.maxDispatchIntervalNanos = maxInterval == null ? -1 : EventBase.toNanos(maxInterval);
+        this.maxDispatchIntervalNanos = maxInterval == null ? -1 : EventTimers.toNanos(maxInterval);
         this.maxCallbacks = maxCallbacks < 0 ? Integer.MAX_VALUE : Math.max(1, maxCallbacks);
         this.limitCallbacksAfterPriority = Math.max(0, minPriority);
         return this;
@@ -72,6 +76,32 @@ public final class EventConfig {
     /** EVENT_BASE_FLAG_NO_CACHE_TIME: read the clock on every query instead of once per turn. */
     public EventConfig noCacheTime(boolean on) {
         this.noCacheTime = on;
+        return this;
+    }
+
+    /**
+     * What the base does with a throwable from a callback; default {@link ExceptionHook#logging()}.
+     * Also settable later, from any thread, with {@link EventBase#setExceptionHook}.
+     */
+    public EventConfig exceptionHook(ExceptionHook hook) {
+        this.exceptionHook = Objects.requireNonNull(hook, "hook");
+        return this;
+    }
+
+    /**
+     * The loop-stall detector: report (WARN log and JFR {@code org.jevent.LoopStall}, with the loop
+     * thread's stack) a callback that holds the loop longer than {@code threshold}; null or zero
+     * turns it off for this base. On by default at {@link #DEFAULT_STALL_THRESHOLD} (1 s): a
+     * callback that blocks the loop that long delays every connection on it, and the person who
+     * most needs to hear of it is the one who does not know it happens. Watching costs the loop
+     * two ordered stores per callback (paid on or off) and costs the JVM one shared daemon
+     * thread that wakes every quarter threshold. A long GC pause during a callback is reported too.
+     */
+    public EventConfig stallThreshold(Duration threshold) {
+        if (threshold != null && threshold.isNegative()) {
+            throw new IllegalArgumentException("negative stall threshold: " + threshold);
+        }
+        this.stallThresholdNanos = threshold == null ? 0 : EventTimers.toNanos(threshold);
         return this;
     }
 }

@@ -1,7 +1,6 @@
 package org.jevent.eventbase;
 
 import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.time.Duration;
 import java.util.List;
 
@@ -16,25 +15,25 @@ import java.util.List;
  */
 final class EventWalk {
     private final EventBase base;
-    private final Selector selector;
-    private final List<Event> signalEvents;
+    private final ChannelRegistry channels;
+    private final SignalEvents signals;
     private final TimerHeap timers;
     private final List<CommonTimeout> commonTimeouts;
     private final ActiveQueues activeQueues;
 
-    EventWalk(EventBase base, Selector selector, List<Event> signalEvents, TimerHeap timers,
-            List<CommonTimeout> commonTimeouts, ActiveQueues activeQueues) {
+    EventWalk(EventBase base, ChannelRegistry channels, SignalEvents signals, EventTimers timers,
+            ActiveQueues activeQueues) {
         this.base = base;
-        this.selector = selector;
-        this.signalEvents = signalEvents;
-        this.timers = timers;
-        this.commonTimeouts = commonTimeouts;
+        this.channels = channels;
+        this.signals = signals;
+        this.timers = timers.heap();
+        this.commonTimeouts = timers.commonTimeouts();
         this.activeQueues = activeQueues;
     }
 
     /** Visits events until one visit returns non-zero; {@code addedOnly} skips active-only events. */
     int walk(EventBase.EventVisitor visitor, boolean addedOnly) {
-        for (SelectionKey key : selector.keys()) {
+        for (SelectionKey key : channels.keys()) {
             ChannelRegistration reg = (ChannelRegistration) key.attachment();
             for (int i = 0; i < reg.count; i++) {
                 int r = visitor.visit(base, reg.events[i]);
@@ -43,8 +42,8 @@ final class EventWalk {
                 }
             }
         }
-        for (int i = 0; i < signalEvents.size(); i++) {
-            int r = visitor.visit(base, signalEvents.get(i));
+        for (int i = 0; i < signals.size(); i++) {
+            int r = visitor.visit(base, signals.get(i));
             if (r != 0) {
                 return r;
             }

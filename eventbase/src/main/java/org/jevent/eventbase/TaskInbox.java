@@ -79,10 +79,22 @@ final class TaskInbox {
         return queue.drain(consumer, limit);
     }
 
-    /** Loop thread, on free: drops what is left, returns how many. */
+    /**
+     * A task that holds something the loop was to take over (a channel handed to it): when the
+     * base is freed before the task runs, {@link #drop()} releases it instead.
+     */
+    interface DroppableTask extends Runnable {
+        void drop();
+    }
+
+    /** Loop thread, on free: drops what is left (releasing what droppable tasks hold), returns how many. */
     int clear() {
         int n = 0;
-        while (queue.relaxedPoll() != null) {
+        Object item;
+        while ((item = queue.relaxedPoll()) != null) {
+            if (item instanceof DroppableTask) {
+                ((DroppableTask) item).drop();
+            }
             n++;
         }
         return n;
