@@ -53,6 +53,7 @@ final class BenchServerProcess extends ServerProcess {
             cmd.addAll(List.of(tls.cert.toString(), tls.key.toString()));
         }
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        System.err.printf(java.util.Locale.ROOT, "  %s: pid %d%n", impl, p.pid());
         return new BenchServerProcess(impl, p,
                 new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)));
     }
@@ -64,6 +65,11 @@ final class BenchServerProcess extends ServerProcess {
             throw new IOException(impl + " server process ended");
         }
         return line.trim();
+    }
+
+    @Override
+    boolean isJvm() {
+        return true;
     }
 
     @Override

@@ -43,8 +43,8 @@ public final class EchoServer {
     public static void main(String[] args) throws Exception {
         if (args.length != 1 && args.length != 3) {
             System.err.println("usage: EchoServer jevent|netty|nio");
-            System.err.println("       EchoServer jevent-tls-conscrypt|jevent-tls-jdk|netty-tls-jdk|netty-tls-conscrypt"
-                    + "|netty-tls-openssl CERT_PEM KEY_PEM");
+            System.err.println("       EchoServer jevent-tls-conscrypt|jevent-tls-jdk|jevent-tls-tcnative|netty-tls-jdk"
+                    + "|netty-tls-conscrypt|netty-tls-openssl CERT_PEM KEY_PEM");
             System.exit(2);
         }
         Impl impl = switch (args[0]) {
@@ -52,9 +52,12 @@ public final class EchoServer {
             case "netty" -> new NettyEchoServer(null);
             case "nio" -> new NioEchoServer();
             case "jevent-tls-conscrypt" -> new JeventEchoServer(
-                    SslContexts.forServer(Path.of(args[1]), Path.of(args[2])).provider(SslContexts.Provider.CONSCRYPT).build());
+                    SslContexts.forServer(Path.of(args[1]), Path.of(args[2])).provider(SslContexts.Provider.CONSCRYPT)
+                            .build()::newServerEngine);
             case "jevent-tls-jdk" -> new JeventEchoServer(
-                    SslContexts.forServer(Path.of(args[1]), Path.of(args[2])).provider(SslContexts.Provider.JDK).build());
+                    SslContexts.forServer(Path.of(args[1]), Path.of(args[2])).provider(SslContexts.Provider.JDK)
+                            .build()::newServerEngine);
+            case "jevent-tls-tcnative" -> jeventTcnative(args);
             case "netty-tls-jdk" -> nettyTls(args, io.netty.handler.ssl.SslProvider.JDK);
             case "netty-tls-openssl" -> nettyTls(args, io.netty.handler.ssl.SslProvider.OPENSSL);
             case "netty-tls-conscrypt" -> nettyConscrypt(args);
@@ -91,6 +94,20 @@ public final class EchoServer {
     private static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
+    }
+
+    /**
+     * jevent's {@link SslBufferevent} over netty-tcnative's BoringSSL engine, used as a bare
+     * {@code SSLEngine} (no Netty pipeline): what another engine binding could give jevent
+     * (issue 14). Today's pump treats it as an unknown provider (records through heap arrays).
+     * {@code SslProvider.OPENSSL} engines free their native SSL when both directions are closed,
+     * which the TLS bufferevent does on free, or else by finalization.
+     */
+    private static Impl jeventTcnative(String[] args) throws Exception {
+        io.netty.handler.ssl.SslContext ctx = io.netty.handler.ssl.SslContextBuilder
+                .forServer(Path.of(args[1]).toFile(), Path.of(args[2]).toFile())
+                .sslProvider(io.netty.handler.ssl.SslProvider.OPENSSL).build();
+        return new JeventEchoServer(() -> ctx.newEngine(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT));
     }
 
     /** Netty's own {@code SslContext} for {@code provider}, one handler per connection. */

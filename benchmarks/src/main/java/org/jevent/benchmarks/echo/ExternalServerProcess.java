@@ -82,6 +82,11 @@ final class ExternalServerProcess extends ServerProcess {
     }
 
     @Override
+    boolean isJvm() {
+        return jvm;
+    }
+
+    @Override
     long cpuNanos() throws IOException {
         return ProcFs.cpuNanos(process.pid());
     }
@@ -100,21 +105,6 @@ final class ExternalServerProcess extends ServerProcess {
             heap = heapUsed(jcmd("GC.heap_info"));
         }
         return new Memory(heap, ProcFs.rss(process.pid()), jvm && !heapPinned);
-    }
-
-    private String jcmd(String command) throws IOException {
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                Long.toString(process.pid()), command).redirectErrorStream(true).start();
-        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        try {
-            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IOException("jcmd " + command + " failed: " + text);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
-        return text;
     }
 
     /**

@@ -51,6 +51,7 @@ final class IdleLoad {
             throw new IllegalStateException(server.impl + " did not close the warm-up connections");
         }
         ServerProcess.Memory[] empty = readings(server);
+        snapshot(server, "empty");
         int first = count / 3;
         List<AutoCloseable> open = new ArrayList<>(count);
         try {
@@ -58,6 +59,7 @@ final class IdleLoad {
             ServerProcess.Memory[] third = readings(server);
             openIdle(server, tls, first, count - first, open);
             ServerProcess.Memory[] all = readings(server);
+            snapshot(server, "all-" + count);
             // -Djevent.echo.idleHoldSeconds=N keeps them open N s more, to inspect the server
             // (jcmd PID GC.class_histogram, VM.native_memory with NativeMemoryTracking on)
             Thread.sleep(Long.getLong("jevent.echo.idleHoldSeconds", 0) * 1000);
@@ -113,6 +115,34 @@ final class IdleLoad {
         int seen = server.awaitConnections(open.size(), 120);
         if (seen != open.size()) {
             throw new IllegalStateException(server.impl + " counts " + seen + " of " + open.size() + " connections");
+        }
+    }
+
+    /**
+     * With {@code -Djevent.echo.snapshotDir=DIR}: what the server holds at this step, in files
+     * {@code DIR/SERVER-PID-STEP.*}: {@code /proc/PID/smaps_rollup}, and for a JVM
+     * {@code jcmd GC.class_histogram} (after a full GC) and, if the JVM runs with
+     * {@code -XX:NativeMemoryTracking=summary}, {@code VM.native_memory summary}.
+     * {@code benchmarks/histogram-diff.py} turns two histograms into bytes per connection by class.
+     */
+    private static void snapshot(ServerProcess server, String step) throws IOException {
+        String dir = System.getProperty("jevent.echo.snapshotDir");
+        if (dir == null) {
+            return;
+        }
+        java.nio.file.Path d = java.nio.file.Path.of(dir);
+        java.nio.file.Files.createDirectories(d);
+        String base = server.impl + "-" + server.process.pid() + "-" + step;
+        java.nio.file.Files.copy(java.nio.file.Path.of("/proc", Long.toString(server.process.pid()), "smaps_rollup"),
+                d.resolve(base + ".smaps"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        if (!server.isJvm()) {
+            return;
+        }
+        java.nio.file.Files.writeString(d.resolve(base + ".histo"), server.jcmd("GC.class_histogram"));
+        try {
+            java.nio.file.Files.writeString(d.resolve(base + ".nmt"), server.jcmd("VM.native_memory summary"));
+        } catch (IOException notTracking) {
+            // the JVM was started without -XX:NativeMemoryTracking: nothing to write
         }
     }
 

@@ -77,6 +77,28 @@ abstract class ServerProcess implements AutoCloseable {
     /** CPU time of the whole server process (all its threads: loop, GC, JIT), nanoseconds. */
     abstract long cpuNanos() throws IOException;
 
+    /** Whether the server is a JVM ({@code jcmd} can look inside it). */
+    abstract boolean isJvm();
+
+    /**
+     * Runs {@code jcmd PID command} on the server and returns its output; a non-zero exit (a
+     * diagnostic the JVM was not started for, such as native memory tracking) is an IOException.
+     */
+    String jcmd(String command) throws IOException {
+        Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(process.pid()), command).redirectErrorStream(true).start();
+        String text = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IOException("jcmd " + command + " failed: " + text);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        return text;
+    }
+
     /** Connections the server has open right now. */
     abstract int connections() throws IOException;
 

@@ -32,8 +32,9 @@ final class Servers {
             "jevent-example-tls", "jevent-tls-conscrypt", "netty-tls-jdk", "netty-tls-conscrypt", "netty-tls-openssl",
             "libevent-tls");
     private static final Set<String> KNOWN = Set.of("jevent", "netty", "nio", "jevent-tls-conscrypt",
-            "jevent-tls-jdk", "netty-tls-jdk", "netty-tls-openssl", "netty-tls-conscrypt", "netty-tls-conscrypt-bare",
-            "jevent-example", "jevent-example-tls", "jevent-example-tls-jdk", "libevent", "libevent-tls");
+            "jevent-tls-jdk", "jevent-tls-tcnative", "netty-tls-jdk", "netty-tls-openssl", "netty-tls-conscrypt",
+            "netty-tls-conscrypt-bare", "jevent-example", "jevent-example-tls", "jevent-example-tls-jdk", "libevent",
+            "libevent-tls");
 
     private Servers() {
     }
