@@ -159,24 +159,30 @@ public final class EchoLoad {
         try (ServerProcess server = ServerProcess.start(impl, tls, o)) {
             if (o.workloads.contains("small")) {
                 r.small = StreamLoad.run(server, tls, 50, 64, 16, o.warmup, o.seconds);
-                System.err.printf(Locale.ROOT, "  small: %.0f msg/s, server cpu %.2f s%n",
-                        r.small.bytes() / 64.0 / r.small.seconds(), r.small.serverCpuSeconds());
+                System.err.printf(Locale.ROOT, "  small: %.0f msg/s, server cpu %.2f s (%s)%n",
+                        r.small.bytes() / 64.0 / r.small.seconds(), r.small.serverCpuSeconds(), ProcFs.describe(r.small.threads()));
             }
             if (o.workloads.contains("large")) {
                 r.large = StreamLoad.run(server, tls, 10, 64 * 1024, 1, o.warmup, o.seconds);
-                System.err.printf(Locale.ROOT, "  large: %.0f MB/s, server cpu %.2f s%n",
-                        r.large.bytes() / 1e6 / r.large.seconds(), r.large.serverCpuSeconds());
+                System.err.printf(Locale.ROOT, "  large: %.0f MB/s, server cpu %.2f s (%s)%n",
+                        r.large.bytes() / 1e6 / r.large.seconds(), r.large.serverCpuSeconds(), ProcFs.describe(r.large.threads()));
             }
             if (tls != null && o.workloads.contains("hs")) {
                 r.hs = handshakes(server, tls, o);
-                System.err.printf(Locale.ROOT, "  handshakes: %.0f /s, server cpu %.2f s, client cpu %.2f s%n",
-                        r.hs.count() / r.hs.seconds(), r.hs.serverCpuSeconds(), r.hs.clientCpuSeconds());
+                System.err.printf(Locale.ROOT, "  handshakes: %.0f /s, server cpu %.2f s (%s), client cpu %.2f s%n",
+                        r.hs.count() / r.hs.seconds(), r.hs.serverCpuSeconds(), ProcFs.describe(r.hs.threads()),
+                        r.hs.clientCpuSeconds());
             }
         }
     }
 
     /** What the handshake window measured. */
-    record Handshakes(long count, double seconds, double serverCpuSeconds, double clientCpuSeconds) {
+    record Handshakes(long count, double seconds, double serverCpuSeconds, double clientCpuSeconds,
+            Map<String, Double> threads) {
+        /** Server CPU-seconds of its application threads, JIT and GC left out. */
+        double appCpuSeconds() {
+            return threads.getOrDefault("app", serverCpuSeconds);
+        }
     }
 
     private static Handshakes handshakes(ServerProcess server, ClientTls tls, Options o) throws Exception {
@@ -186,6 +192,7 @@ public final class EchoLoad {
             Thread.sleep(o.warmup * 1000L);
             long n0 = load.completed();
             long client0 = load.clientCpuNanos();
+            java.util.Map<String, Long> threads0 = server.threadCpuNanos();
             long cpu0 = server.cpuNanos();
             long t0 = System.nanoTime();
             Thread.sleep(o.seconds * 1000L);
@@ -193,7 +200,8 @@ public final class EchoLoad {
             long cpu1 = server.cpuNanos();
             long t1 = System.nanoTime();
             long client1 = load.clientCpuNanos();
-            return new Handshakes(n1 - n0, (t1 - t0) / 1e9, (cpu1 - cpu0) / 1e9, (client1 - client0) / 1e9);
+            return new Handshakes(n1 - n0, (t1 - t0) / 1e9, (cpu1 - cpu0) / 1e9, (client1 - client0) / 1e9,
+                    ProcFs.diff(threads0, server.threadCpuNanos()));
         } finally {
             server.awaitConnections(0, 30); // the next workload starts from a quiet server
         }

@@ -49,11 +49,13 @@ final class IssueTable {
             new Line("plain 64 B msg/cpu-s", false, false, Report::msgsPerCpu, null),
             new Line("plain 64 KiB MB/cpu-s", false, false, Report::mbPerCpu,
                     ratioFloor("ex/max(netty,nio) >= 1.0", false, Report::mbPerCpu, "netty", "nio")),
+            new Line("plain 64K MB/app-cpu-s", false, false, Report::mbPerAppCpu, null),
             new Line("TLS 64 B msg/cpu-s", true, false, Report::msgsPerCpu, null),
             new Line("TLS 64 KiB MB/cpu-s", true, false, Report::mbPerCpu, null),
             new Line("TLS full hs/cpu-s", true, false, r -> r.hs == null ? 0 : Report.hsPerCpu(r.hs),
                     ratioFloor("ex/libevent >= 1.0", true, r -> r.hs == null ? 0 : Report.hsPerCpu(r.hs),
                             "libevent-tls")),
+            new Line("TLS full hs/app-cpu-s", true, false, r -> r.hs == null ? 0 : Report.hsPerAppCpu(r.hs), null),
             new Line("idle plain KiB/conn", false, true, IssueTable::idleKiB, kibFloor(false, 2)),
             new Line("idle TLS KiB/conn", true, true, IssueTable::idleKiB, kibFloor(true, 16)));
 
@@ -181,7 +183,8 @@ final class IssueTable {
             }
         }
         System.out.println("ex/best: the example over the best peer of the row (for idle rows: over the lowest;"
-                + " below 1.0 is better there); ex/bench: the example over the benchmark's own jevent server");
+                + " below 1.0 is better there); ex/bench: the example over the benchmark's own jevent server;"
+                + " app-cpu rows count only the servers' application threads (JIT compiler and GC threads left out)");
     }
 
     /** The figure of every round where it exists (0 and NaN dropped). */

@@ -46,6 +46,60 @@ final class ProcFs {
         return ticks * 1_000_000_000L / TICKS;
     }
 
+    /**
+     * CPU time per kind of thread, nanoseconds, from {@code /proc/PID/task/TID/stat}: {@code jit}
+     * (C1/C2 compiler threads), {@code gc} (GC workers, the VM thread, G1's concurrent threads),
+     * {@code app} (everything else: the event loop, Netty's boss and worker, the C server's one
+     * thread). Threads that ended are not counted; the JVM keeps all of these alive.
+     */
+    static java.util.Map<String, Long> threadCpuNanos(long pid) throws IOException {
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path t : tasks) {
+                String stat;
+                try {
+                    stat = Files.readString(t.resolve("stat"));
+                } catch (IOException ended) {
+                    continue;
+                }
+                String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                long ns = (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1_000_000_000L / TICKS;
+                out.merge(kind(comm), ns, Long::sum);
+            }
+        }
+        return out;
+    }
+
+    private static String kind(String comm) {
+        if (comm.contains("CompilerThre") || comm.startsWith("C1 ") || comm.startsWith("C2 ")) {
+            return "jit";
+        }
+        if (comm.startsWith("GC ") || comm.startsWith("G1 ") || comm.equals("VM Thread") || comm.startsWith("VM Periodic")) {
+            return "gc";
+        }
+        return "app";
+    }
+
+    /** Seconds per kind of thread between two {@link #threadCpuNanos} readings. */
+    static java.util.Map<String, Double> diff(java.util.Map<String, Long> before, java.util.Map<String, Long> after) {
+        java.util.Map<String, Double> out = new java.util.TreeMap<>();
+        for (java.util.Map.Entry<String, Long> e : after.entrySet()) {
+            out.put(e.getKey(), (e.getValue() - before.getOrDefault(e.getKey(), 0L)) / 1e9);
+        }
+        return out;
+    }
+
+    /** {@code app 3.02 s, gc 0.01 s, jit 0.12 s}. */
+    static String describe(java.util.Map<String, Double> seconds) {
+        StringBuilder b = new StringBuilder();
+        for (java.util.Map.Entry<String, Double> e : seconds.entrySet()) {
+            b.append(b.length() == 0 ? "" : ", ")
+                    .append(String.format(java.util.Locale.ROOT, "%s %.2f s", e.getKey(), e.getValue()));
+        }
+        return b.toString();
+    }
+
     /** VmRSS of the process, bytes. */
     static long rss(long pid) throws IOException {
         for (String l : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {

@@ -65,16 +65,19 @@ final class Report {
                 o.hsClient == HandshakeLoad.Kind.OPENSSL ? "openssl s_time (one process each)"
                         : "Java/Conscrypt on " + o.hsThreads + " threads",
                 ", ratios x = server / netty-tls-jdk, same = server / Netty with the same provider");
-        System.out.printf(Locale.ROOT, "%-22s %8s %8s %7s %8s %10s %11s %8s %8s %8s%n", "server", "hs", "hs/s",
-                "srv cpu", "srv busy", "hs/cpu-s", "client ms/hs", "x hs/s", "x cpu-s", "same cpu");
+        System.out.println("jit = share of the server's CPU in the window spent by JIT compiler threads;"
+                + " hs/app-s = handshakes per CPU-second of its application threads (JIT and GC left out)");
+        System.out.printf(Locale.ROOT, "%-22s %8s %8s %7s %8s %10s %5s %9s %11s %8s %8s %8s%n", "server", "hs", "hs/s",
+                "srv cpu", "srv busy", "hs/cpu-s", "jit", "hs/app-s", "client ms/hs", "x hs/s", "x cpu-s", "same cpu");
         for (Map.Entry<String, Row> e : rows.entrySet()) {
             EchoLoad.Handshakes h = e.getValue().hs;
             if (h == null) {
                 continue;
             }
             Row same = samePeer(e.getKey()) == null ? null : rows.get(samePeer(e.getKey()));
-            System.out.printf(Locale.ROOT, "%-22s %8d %8.0f %7.2f %7.0f%% %10.0f %11.3f %8s %8s %8s%n", e.getKey(),
-                    h.count(), hsRate(h), h.serverCpuSeconds(), 100 * h.serverCpuSeconds() / h.seconds(), hsPerCpu(h),
+            System.out.printf(Locale.ROOT, "%-22s %8d %8.0f %7.2f %7.0f%% %10.0f %4.0f%% %9.0f %11.3f %8s %8s %8s%n",
+                    e.getKey(), h.count(), hsRate(h), h.serverCpuSeconds(), 100 * h.serverCpuSeconds() / h.seconds(),
+                    hsPerCpu(h), 100 * h.threads().getOrDefault("jit", 0.0) / h.serverCpuSeconds(), hsPerAppCpu(h),
                     h.count() == 0 ? 0 : 1000 * h.clientCpuSeconds() / h.count(),
                     ratio(hsRate(h), jdk == null || jdk.hs == null ? 0 : hsRate(jdk.hs)),
                     ratio(hsPerCpu(h), jdk == null || jdk.hs == null ? 0 : hsPerCpu(jdk.hs)),
@@ -173,6 +176,14 @@ final class Report {
 
     static double hsRate(EchoLoad.Handshakes h) {
         return h.count() / h.seconds();
+    }
+
+    static double hsPerAppCpu(EchoLoad.Handshakes h) {
+        return h.count() / h.appCpuSeconds();
+    }
+
+    static double mbPerAppCpu(Row r) {
+        return r.large == null ? 0 : r.large.bytes() / 1e6 / r.large.appCpuSeconds();
     }
 
     static double hsPerCpu(EchoLoad.Handshakes h) {

@@ -77,6 +77,11 @@ abstract class ServerProcess implements AutoCloseable {
     /** CPU time of the whole server process (all its threads: loop, GC, JIT), nanoseconds. */
     abstract long cpuNanos() throws IOException;
 
+    /** Server CPU time by kind of thread ({@link ProcFs#threadCpuNanos}). */
+    java.util.Map<String, Long> threadCpuNanos() throws IOException {
+        return ProcFs.threadCpuNanos(process.pid());
+    }
+
     /** Whether the server is a JVM ({@code jcmd} can look inside it). */
     abstract boolean isJvm();
 
