@@ -23,7 +23,9 @@ import org.jevent.bufferevent.ssl.SslContexts;
  * {@code SslHandler} over the very engine {@code jevent-tls-conscrypt} gets from
  * {@link SslContexts}; stalls on 64 KiB messages);
  * {@code netty-tls-openssl} (Netty's {@code SslHandler} on netty-tcnative BoringSSL, Netty's
- * fastest TLS; Linux x86-64 only, the one native build the benchmarks depend on).
+ * fastest TLS; Linux x86-64 only, the one native build the benchmarks depend on);
+ * {@code jevent-tls-tcnative} ({@link SslBufferevent} over netty-tcnative's BoringSSL
+ * {@code SSLEngine}, without Netty's pipeline).
  */
 public final class EchoServer {
     /** What every server implementation offers the driver. */
