@@ -1,5 +1,6 @@
 package org.jevent.benchmarks.echo;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -7,27 +8,25 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The end-to-end echo load run: starts each echo server ({@link EchoServer}) in its own process
- * ({@link ServerProcess}), drives it from this one, and prints tables with ratios against the
- * peers (Netty, plain NIO), including per server CPU-second.
+ * The end-to-end echo load run: starts each echo server in its own process
+ * ({@link ServerProcess}: the benchmark's own {@link EchoServer}s, jevent's {@code echo-server}
+ * example, the libevent C server; {@link Servers}), drives it from this one, and prints tables
+ * with ratios against the peers (Netty, plain NIO, libevent), including per server CPU-second.
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar org.jevent.benchmarks.echo.EchoLoad
- *     [--tls] [--servers a,b,c] [--workloads small,large,hs,idle] [--seconds 10] [--warmup 3]
- *     [--idle N] [--hs-client java|openssl] [--hs-parallel 8] [--hs-threads 2]
- *     [--server-heap 2g] [--server-young 32m]</pre>
+ *     [--tls] [--servers a,b,c|plain|tls|issue14] [--workloads small,large,hs,idle] [--seconds 10]
+ *     [--warmup 3] [--hs-warmup S] [--rounds 1] [--idle N] [--idle-tls N] [--pin CPUS] [--hs-client java|openssl]
+ *     [--hs-parallel 8] [--hs-threads 2] [--server-heap 2g] [--server-young 32m]</pre>
  *
- * <p>Workloads (issues 4 and 5): {@code small} 50 connections × 64-byte messages × 16 in flight
- * (messages/s, {@link StreamLoad}); {@code large} 10 connections × 64 KiB messages (MB/s);
- * {@code hs} (with {@code --tls}) full handshakes per second with {@code --hs-parallel} in flight
- * ({@link HandshakeLoad}); {@code idle} server heap and RSS per idle connection, on a fresh server
- * process ({@link IdleLoad}). {@code -Djevent.echo.serverJvmArgs="..."} adds JVM options to every
- * server process.
+ * <p>Workloads (issues 4, 5 and 14): {@code small} 50 connections × 64-byte messages × 16 in
+ * flight (messages/s, {@link StreamLoad}); {@code large} 10 connections × 64 KiB messages (MB/s);
+ * {@code hs} (TLS servers) full handshakes per second with {@code --hs-parallel} in flight
+ * ({@link HandshakeLoad}); {@code idle} server memory per idle connection, on a fresh server
+ * process ({@link IdleLoad}). Each server speaks TLS or not by its name, so one run can hold
+ * both. {@code -Djevent.echo.serverJvmArgs="..."} adds JVM options to every Java server process,
+ * {@code -Djevent.echo.exampleJvmArgs="..."} to the example's only.
  */
 public final class EchoLoad {
-    private static final List<String> PLAIN = List.of("jevent", "netty", "nio");
-    private static final List<String> TLS = List.of("jevent-tls-conscrypt", "netty-tls-conscrypt", "jevent-tls-jdk",
-            "netty-tls-jdk", "netty-tls-openssl");
-
     /** The options of one run. */
     static final class Options {
         boolean tls;
@@ -35,8 +34,20 @@ public final class EchoLoad {
         Set<String> workloads = Set.of("small", "large", "hs", "idle");
         int seconds = 10;
         int warmup = 3;
-        /** Idle connections; -1: {@link #defaultIdle}. */
+        /**
+         * Warm-up of the handshake workload; -1: {@link #warmup}. Handshake code paths keep the
+         * JIT busy far longer than the streaming ones (measured: 30-50% of a Java server's CPU in
+         * an 8 s window after a 5 s warm-up, near 0 after 30 s).
+         */
+        int hsWarmup = -1;
+        /** Times the whole run is repeated, servers in the same order each time. */
+        int rounds = 1;
+        /** Idle connections per plain server; -1: {@link #defaultIdle}. */
         int idle = -1;
+        /** Idle connections per TLS server; -1: {@link #defaultIdle}. */
+        int idleTls = -1;
+        /** {@code taskset -c} CPU list for every server process, or null. */
+        String pin;
         HandshakeLoad.Kind hsClient = HandshakeLoad.Kind.JAVA;
         int hsParallel = 8;
         int hsThreads = 2;
@@ -49,19 +60,30 @@ public final class EchoLoad {
 
     public static void main(String[] args) throws Exception {
         Options o = parse(args);
-        ClientTls tls = o.tls ? new ClientTls() : null;
-        String client = !o.tls ? "" : ", handshake client " + o.hsClient.name().toLowerCase(Locale.ROOT) + " × "
+        boolean anyTls = o.servers.stream().anyMatch(Servers::isTls);
+        ClientTls tls = anyTls ? new ClientTls() : null;
+        String client = !anyTls ? "" : ", handshake client " + o.hsClient.name().toLowerCase(Locale.ROOT) + " × "
                 + o.hsParallel + (o.hsClient == HandshakeLoad.Kind.JAVA ? " on " + o.hsThreads + " threads" : "");
-        System.err.printf(Locale.ROOT, "# workloads %s, %d s (+%d s warm-up), server heap %s pinned, young %s%s%n",
-                o.workloads, o.seconds, o.warmup, o.serverHeap, o.serverYoung, client);
-        Map<String, Report.Row> rows = new LinkedHashMap<>();
-        for (String s : o.servers) {
-            System.err.println("== " + s);
-            rows.put(s, runAll(s, tls, o));
+        System.err.printf(Locale.ROOT,
+                "# workloads %s, %d s (+%d s warm-up, handshakes +%d s), server heap %s pinned, young %s%s%s%n",
+                o.workloads, o.seconds, o.warmup, o.hsWarmup, o.serverHeap, o.serverYoung, client,
+                o.pin == null ? "" : ", servers on CPU " + o.pin);
+        List<Map<String, Report.Row>> rounds = new ArrayList<>();
+        for (int round = 1; round <= o.rounds; round++) {
+            Map<String, Report.Row> rows = new LinkedHashMap<>();
+            for (String s : o.servers) {
+                System.err.println("== " + s + (o.rounds > 1 ? " (round " + round + " of " + o.rounds + ")" : ""));
+                rows.put(s, runAll(s, Servers.isTls(s) ? tls : null, o));
+            }
+            if (o.rounds > 1) {
+                System.out.println();
+                System.out.println("=== round " + round + " of " + o.rounds);
+            }
+            Report.print(rows, o);
+            rounds.add(rows);
         }
-        Report.print(rows, o);
+        IssueTable.print(rounds);
     }
-
     /**
      * The default idle count: 10,000, or fewer where {@code ulimit -n} cannot hold them in one
      * server process. A Conscrypt engine holds a pipe (two descriptors) for as long as it lives,
@@ -89,11 +111,15 @@ public final class EchoLoad {
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--tls" -> o.tls = true;
-                case "--servers" -> o.servers = List.of(args[++i].split(","));
+                case "--servers" -> o.servers = Servers.parse(args[++i]);
                 case "--workloads" -> o.workloads = Set.of(args[++i].split(","));
                 case "--seconds" -> o.seconds = Integer.parseInt(args[++i]);
                 case "--warmup" -> o.warmup = Integer.parseInt(args[++i]);
+                case "--hs-warmup" -> o.hsWarmup = Integer.parseInt(args[++i]);
                 case "--idle" -> o.idle = Integer.parseInt(args[++i]);
+                case "--idle-tls" -> o.idleTls = Integer.parseInt(args[++i]);
+                case "--pin" -> o.pin = args[++i];
+                case "--rounds" -> o.rounds = Integer.parseInt(args[++i]);
                 case "--hs-client" -> o.hsClient = HandshakeLoad.Kind.valueOf(args[++i].toUpperCase(Locale.ROOT));
                 case "--hs-parallel" -> o.hsParallel = Integer.parseInt(args[++i]);
                 case "--hs-threads" -> o.hsThreads = Integer.parseInt(args[++i]);
@@ -106,10 +132,17 @@ public final class EchoLoad {
             }
         }
         if (o.servers == null) {
-            o.servers = o.tls ? TLS : PLAIN;
+            o.servers = o.tls ? Servers.TLS : Servers.PLAIN;
         }
+        if (o.hsWarmup < 0) {
+            o.hsWarmup = o.warmup;
+        }
+        boolean idle = o.workloads.contains("idle");
         if (o.idle < 0) {
-            o.idle = o.workloads.contains("idle") ? defaultIdle(o.tls) : 0;
+            o.idle = idle && o.servers.stream().anyMatch(s -> !Servers.isTls(s)) ? defaultIdle(false) : 0;
+        }
+        if (o.idleTls < 0) {
+            o.idleTls = idle && o.servers.stream().anyMatch(Servers::isTls) ? defaultIdle(true) : 0;
         }
         return o;
     }
@@ -121,9 +154,10 @@ public final class EchoLoad {
         if (traffic) {
             traffic(impl, tls, o, r);
         }
-        if (o.idle > 0 && o.workloads.contains("idle")) {
-            try (ServerProcess fresh = ServerProcess.start(impl, tls, o.serverHeap, o.serverYoung)) {
-                r.idle = IdleLoad.run(fresh, tls, o.idle);
+        int idle = tls == null ? o.idle : o.idleTls;
+        if (idle > 0 && o.workloads.contains("idle")) {
+            try (ServerProcess fresh = ServerProcess.start(impl, tls, o)) {
+                r.idle = IdleLoad.run(fresh, tls, idle);
                 System.err.printf(Locale.ROOT, "  idle: %d conns, heap %.0f B/conn, rss %.0f B/conn%n",
                         r.idle.connections(), r.idle.heapPerConn(), r.idle.rssPerConn());
             }
@@ -133,36 +167,43 @@ public final class EchoLoad {
 
     /** The small, large and handshake workloads, one after the other on one server process. */
     private static void traffic(String impl, ClientTls tls, Options o, Report.Row r) throws Exception {
-        try (ServerProcess server = ServerProcess.start(impl, tls, o.serverHeap, o.serverYoung)) {
+        try (ServerProcess server = ServerProcess.start(impl, tls, o)) {
             if (o.workloads.contains("small")) {
                 r.small = StreamLoad.run(server, tls, 50, 64, 16, o.warmup, o.seconds);
-                System.err.printf(Locale.ROOT, "  small: %.0f msg/s, server cpu %.2f s%n",
-                        r.small.bytes() / 64.0 / r.small.seconds(), r.small.serverCpuSeconds());
+                System.err.printf(Locale.ROOT, "  small: %.0f msg/s, server cpu %.2f s (%s)%n",
+                        r.small.bytes() / 64.0 / r.small.seconds(), r.small.serverCpuSeconds(), ProcFs.describe(r.small.threads()));
             }
             if (o.workloads.contains("large")) {
                 r.large = StreamLoad.run(server, tls, 10, 64 * 1024, 1, o.warmup, o.seconds);
-                System.err.printf(Locale.ROOT, "  large: %.0f MB/s, server cpu %.2f s%n",
-                        r.large.bytes() / 1e6 / r.large.seconds(), r.large.serverCpuSeconds());
+                System.err.printf(Locale.ROOT, "  large: %.0f MB/s, server cpu %.2f s (%s)%n",
+                        r.large.bytes() / 1e6 / r.large.seconds(), r.large.serverCpuSeconds(), ProcFs.describe(r.large.threads()));
             }
             if (tls != null && o.workloads.contains("hs")) {
                 r.hs = handshakes(server, tls, o);
-                System.err.printf(Locale.ROOT, "  handshakes: %.0f /s, server cpu %.2f s, client cpu %.2f s%n",
-                        r.hs.count() / r.hs.seconds(), r.hs.serverCpuSeconds(), r.hs.clientCpuSeconds());
+                System.err.printf(Locale.ROOT, "  handshakes: %.0f /s, server cpu %.2f s (%s), client cpu %.2f s%n",
+                        r.hs.count() / r.hs.seconds(), r.hs.serverCpuSeconds(), ProcFs.describe(r.hs.threads()),
+                        r.hs.clientCpuSeconds());
             }
         }
     }
 
     /** What the handshake window measured. */
-    record Handshakes(long count, double seconds, double serverCpuSeconds, double clientCpuSeconds) {
+    record Handshakes(long count, double seconds, double serverCpuSeconds, double clientCpuSeconds,
+            Map<String, Double> threads) {
+        /** Server CPU-seconds of its application threads, JIT and GC left out. */
+        double appCpuSeconds() {
+            return threads.getOrDefault("app", serverCpuSeconds);
+        }
     }
 
     private static Handshakes handshakes(ServerProcess server, ClientTls tls, Options o) throws Exception {
         // s_time runs for a fixed time: longer than warm-up plus window, then it is killed
         try (HandshakeLoad load = o.hsClient.start(server.address, tls, o.hsParallel, o.hsThreads,
-                o.warmup + o.seconds + 60)) {
-            Thread.sleep(o.warmup * 1000L);
+                o.hsWarmup + o.seconds + 60)) {
+            Thread.sleep(o.hsWarmup * 1000L);
             long n0 = load.completed();
             long client0 = load.clientCpuNanos();
+            java.util.Map<String, Long> threads0 = server.threadCpuNanos();
             long cpu0 = server.cpuNanos();
             long t0 = System.nanoTime();
             Thread.sleep(o.seconds * 1000L);
@@ -170,7 +211,8 @@ public final class EchoLoad {
             long cpu1 = server.cpuNanos();
             long t1 = System.nanoTime();
             long client1 = load.clientCpuNanos();
-            return new Handshakes(n1 - n0, (t1 - t0) / 1e9, (cpu1 - cpu0) / 1e9, (client1 - client0) / 1e9);
+            return new Handshakes(n1 - n0, (t1 - t0) / 1e9, (cpu1 - cpu0) / 1e9, (client1 - client0) / 1e9,
+                    ProcFs.diff(threads0, server.threadCpuNanos()));
         } finally {
             server.awaitConnections(0, 30); // the next workload starts from a quiet server
         }

@@ -24,7 +24,9 @@ import org.jevent.bufferevent.ssl.SslProvider;
  * {@code SslHandler} over the very engine {@code jevent-tls-conscrypt} gets from
  * {@link SslContexts}; stalls on 64 KiB messages);
  * {@code netty-tls-openssl} (Netty's {@code SslHandler} on netty-tcnative BoringSSL, Netty's
- * fastest TLS; Linux x86-64 only, the one native build the benchmarks depend on).
+ * fastest TLS; Linux x86-64 only, the one native build the benchmarks depend on);
+ * {@code jevent-tls-tcnative} ({@link SslBufferevent} over netty-tcnative's BoringSSL
+ * {@code SSLEngine}, without Netty's pipeline).
  */
 public final class EchoServer {
     /** What every server implementation offers the driver. */
@@ -44,8 +46,8 @@ public final class EchoServer {
     public static void main(String[] args) throws Exception {
         if (args.length != 1 && args.length != 3) {
             System.err.println("usage: EchoServer jevent|netty|nio");
-            System.err.println("       EchoServer jevent-tls-conscrypt|jevent-tls-jdk|netty-tls-jdk|netty-tls-conscrypt"
-                    + "|netty-tls-openssl CERT_PEM KEY_PEM");
+            System.err.println("       EchoServer jevent-tls-conscrypt|jevent-tls-jdk|jevent-tls-tcnative|netty-tls-jdk"
+                    + "|netty-tls-conscrypt|netty-tls-openssl CERT_PEM KEY_PEM");
             System.exit(2);
         }
         Impl impl = switch (args[0]) {
@@ -53,9 +55,12 @@ public final class EchoServer {
             case "netty" -> new NettyEchoServer(null);
             case "nio" -> new NioEchoServer();
             case "jevent-tls-conscrypt" -> new JeventEchoServer(
-                    SslContexts.forServer(Path.of(args[1]), Path.of(args[2])).provider(SslProvider.CONSCRYPT).build());
+                    SslContexts.forServer(Path.of(args[1]), Path.of(args[2])).provider(SslProvider.CONSCRYPT)
+                            .build()::newServerEngine);
             case "jevent-tls-jdk" -> new JeventEchoServer(
-                    SslContexts.forServer(Path.of(args[1]), Path.of(args[2])).provider(SslProvider.JDK).build());
+                    SslContexts.forServer(Path.of(args[1]), Path.of(args[2])).provider(SslProvider.JDK)
+                            .build()::newServerEngine);
+            case "jevent-tls-tcnative" -> jeventTcnative(args);
             case "netty-tls-jdk" -> nettyTls(args, io.netty.handler.ssl.SslProvider.JDK);
             case "netty-tls-openssl" -> nettyTls(args, io.netty.handler.ssl.SslProvider.OPENSSL);
             case "netty-tls-conscrypt" -> nettyConscrypt(args);
@@ -92,6 +97,20 @@ public final class EchoServer {
     private static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
+    }
+
+    /**
+     * jevent's {@link SslBufferevent} over netty-tcnative's BoringSSL engine, used as a bare
+     * {@code SSLEngine} (no Netty pipeline): what another engine binding could give jevent
+     * (issue 14). Today's pump treats it as an unknown provider (records through heap arrays).
+     * {@code SslProvider.OPENSSL} engines free their native SSL when both directions are closed,
+     * which the TLS bufferevent does on free, or else by finalization.
+     */
+    private static Impl jeventTcnative(String[] args) throws Exception {
+        io.netty.handler.ssl.SslContext ctx = io.netty.handler.ssl.SslContextBuilder
+                .forServer(Path.of(args[1]).toFile(), Path.of(args[2]).toFile())
+                .sslProvider(io.netty.handler.ssl.SslProvider.OPENSSL).build();
+        return new JeventEchoServer(() -> ctx.newEngine(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT));
     }
 
     /** Netty's own {@code SslContext} for {@code provider}, one handler per connection. */

@@ -10,8 +10,8 @@ import java.util.List;
 
 /**
  * Server memory per idle connection: {@code count} connections (with TLS: fully handshaken) that
- * then send nothing. Memory is read ({@link ServerProcess#memory()}: two full GCs, then heap used
- * and VmRSS) three times at each step and the median taken: with no connection, with the first
+ * then send nothing. Memory is read ({@link ServerProcess#memory()}: for a JVM two full GCs, then
+ * heap used and VmRSS) three times at each step and the median taken: with no connection, with the first
  * third open, with all open.
  *
  * <p>The figure reported is the marginal cost, from the first third to all: memory that the
@@ -30,11 +30,15 @@ final class IdleLoad {
     /**
      * Per-connection results, bytes: marginal ({@code heapPerConn}, {@code rssPerConn}) and from
      * empty; {@code *Spread} is max − min of the three readings with all open, per connection.
+     * The heap figures are NaN for a server without a Java heap (the libevent C server).
+     * {@code heapInRss}: the server's heap is not pinned and pre-touched (jevent's example as
+     * users run it), so its RSS grows with the heap and the RSS alone is the cost.
      */
     record Result(int connections, double heapPerConn, double rssPerConn, double heapFromEmpty, double rssFromEmpty,
-            double heapSpread, double rssSpread) {
+            double heapSpread, double rssSpread, boolean heapInRss) {
+        /** What a connection costs, each byte counted once: RSS, plus the heap if the RSS cannot show it. */
         double sumPerConn() {
-            return heapPerConn + rssPerConn;
+            return heapInRss || Double.isNaN(heapPerConn) ? rssPerConn : heapPerConn + rssPerConn;
         }
     }
 
@@ -47,6 +51,7 @@ final class IdleLoad {
             throw new IllegalStateException(server.impl + " did not close the warm-up connections");
         }
         ServerProcess.Memory[] empty = readings(server);
+        snapshot(server, "empty");
         int first = count / 3;
         List<AutoCloseable> open = new ArrayList<>(count);
         try {
@@ -54,16 +59,19 @@ final class IdleLoad {
             ServerProcess.Memory[] third = readings(server);
             openIdle(server, tls, first, count - first, open);
             ServerProcess.Memory[] all = readings(server);
+            snapshot(server, "all-" + count);
             // -Djevent.echo.idleHoldSeconds=N keeps them open N s more, to inspect the server
             // (jcmd PID GC.class_histogram, VM.native_memory with NativeMemoryTracking on)
             Thread.sleep(Long.getLong("jevent.echo.idleHoldSeconds", 0) * 1000);
             int more = count - first;
+            double noHeap = all[0].heapUsed() < 0 ? Double.NaN : 0;
             return new Result(count,
-                    (median(all, true) - median(third, true)) / (double) more,
+                    noHeap + (median(all, true) - median(third, true)) / (double) more,
                     (median(all, false) - median(third, false)) / (double) more,
-                    (median(all, true) - median(empty, true)) / (double) count,
+                    noHeap + (median(all, true) - median(empty, true)) / (double) count,
                     (median(all, false) - median(empty, false)) / (double) count,
-                    spread(all, true) / (double) count, spread(all, false) / (double) count);
+                    noHeap + spread(all, true) / (double) count, spread(all, false) / (double) count,
+                    all[0].heapInRss());
         } finally {
             for (AutoCloseable c : open) {
                 c.close();
@@ -107,6 +115,34 @@ final class IdleLoad {
         int seen = server.awaitConnections(open.size(), 120);
         if (seen != open.size()) {
             throw new IllegalStateException(server.impl + " counts " + seen + " of " + open.size() + " connections");
+        }
+    }
+
+    /**
+     * With {@code -Djevent.echo.snapshotDir=DIR}: what the server holds at this step, in files
+     * {@code DIR/SERVER-PID-STEP.*}: {@code /proc/PID/smaps_rollup}, and for a JVM
+     * {@code jcmd GC.class_histogram} (after a full GC) and, if the JVM runs with
+     * {@code -XX:NativeMemoryTracking=summary}, {@code VM.native_memory summary}.
+     * {@code benchmarks/histogram-diff.py} turns two histograms into bytes per connection by class.
+     */
+    private static void snapshot(ServerProcess server, String step) throws IOException {
+        String dir = System.getProperty("jevent.echo.snapshotDir");
+        if (dir == null) {
+            return;
+        }
+        java.nio.file.Path d = java.nio.file.Path.of(dir);
+        java.nio.file.Files.createDirectories(d);
+        String base = server.impl + "-" + server.process.pid() + "-" + step;
+        java.nio.file.Files.copy(java.nio.file.Path.of("/proc", Long.toString(server.process.pid()), "smaps_rollup"),
+                d.resolve(base + ".smaps"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        if (!server.isJvm()) {
+            return;
+        }
+        java.nio.file.Files.writeString(d.resolve(base + ".histo"), server.jcmd("GC.class_histogram"));
+        try {
+            java.nio.file.Files.writeString(d.resolve(base + ".nmt"), server.jcmd("VM.native_memory summary"));
+        } catch (IOException notTracking) {
+            // the JVM was started without -XX:NativeMemoryTracking: nothing to write
         }
     }
 

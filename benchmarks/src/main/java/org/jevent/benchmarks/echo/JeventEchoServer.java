@@ -2,9 +2,10 @@ package org.jevent.benchmarks.echo;
 
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLEngine;
 import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.ssl.SslBufferevent;
-import org.jevent.bufferevent.ssl.SslContexts;
 import org.jevent.bufferevent.ssl.SslState;
 import org.jevent.eventbase.EvConnListener;
 import org.jevent.eventbase.EventBase;
@@ -14,13 +15,13 @@ import org.jevent.eventbase.EventBase;
  * socket bufferevent when {@code tls} is given), and a read callback that moves input to output.
  */
 final class JeventEchoServer implements EchoServer.Impl {
-    private final SslContexts tls;
+    private final Supplier<SSLEngine> tls;
     private volatile EventBase base;
     private volatile int connections;
     private Thread thread;
 
-    /** @param tls server TLS settings, or null for plain TCP */
-    JeventEchoServer(SslContexts tls) {
+    /** @param tls makes each connection's server engine, or null for plain TCP */
+    JeventEchoServer(Supplier<SSLEngine> tls) {
         this.tls = tls;
     }
 
@@ -34,7 +35,7 @@ final class JeventEchoServer implements EchoServer.Impl {
                 EvConnListener listener = EvConnListener.newBind(b, (l, ch, peer) -> {
                     Bufferevent bev = tls == null
                             ? Bufferevent.socket(b, ch, Bufferevent.BEV_OPT_CLOSE_ON_FREE)
-                            : SslBufferevent.socket(b, ch, tls.newServerEngine(), SslState.ACCEPTING,
+                            : SslBufferevent.socket(b, ch, tls.get(), SslState.ACCEPTING,
                                     Bufferevent.BEV_OPT_CLOSE_ON_FREE);
                     connections++;
                     bev.setCallbacks(e -> e.writeBuffer(e.getInput()), null, (e, what) -> {

@@ -25,16 +25,17 @@ final class Report {
         return switch (server) {
             case "jevent" -> "netty";
             case "jevent-tls-conscrypt" -> "netty-tls-conscrypt";
-            case "jevent-tls-jdk" -> "netty-tls-jdk";
+            case "jevent-tls-jdk", "jevent-example-tls-jdk" -> "netty-tls-jdk";
+            case "jevent-example" -> "netty";
+            case "jevent-example-tls" -> "netty-tls-conscrypt";
+            case "jevent-tls-tcnative" -> "netty-tls-openssl";
             default -> null;
         };
     }
 
     static void print(Map<String, Row> rows, EchoLoad.Options o) {
         streams(rows);
-        if (o.tls) {
-            handshakes(rows, o);
-        }
+        handshakes(rows, o);
         idle(rows);
         ratios(rows);
     }
@@ -44,12 +45,13 @@ final class Report {
             return;
         }
         System.out.println();
-        System.out.printf(Locale.ROOT, "%-22s %11s %11s %9s %10s%n", "server", "64B msg/s", "msg/cpu-s", "64K MB/s",
-                "MB/cpu-s");
+        System.out.println("srv busy = server CPU-seconds / wall seconds (about 100% for a saturated one-loop server)");
+        System.out.printf(Locale.ROOT, "%-22s %11s %11s %8s %9s %10s %8s%n", "server", "64B msg/s", "msg/cpu-s",
+                "srv busy", "64K MB/s", "MB/cpu-s", "srv busy");
         for (Map.Entry<String, Row> e : rows.entrySet()) {
             Row x = e.getValue();
-            System.out.printf(Locale.ROOT, "%-22s %11.0f %11.0f %9.0f %10.0f%n", e.getKey(), msgs(x), msgsPerCpu(x),
-                    mb(x), mbPerCpu(x));
+            System.out.printf(Locale.ROOT, "%-22s %11.0f %11.0f %7.0f%% %9.0f %10.0f %7.0f%%%n", e.getKey(), msgs(x),
+                    msgsPerCpu(x), busy(x.small), mb(x), mbPerCpu(x), busy(x.large));
         }
     }
 
@@ -63,16 +65,19 @@ final class Report {
                 o.hsClient == HandshakeLoad.Kind.OPENSSL ? "openssl s_time (one process each)"
                         : "Java/Conscrypt on " + o.hsThreads + " threads",
                 ", ratios x = server / netty-tls-jdk, same = server / Netty with the same provider");
-        System.out.printf(Locale.ROOT, "%-22s %8s %8s %7s %8s %10s %11s %8s %8s %8s%n", "server", "hs", "hs/s",
-                "srv cpu", "srv busy", "hs/cpu-s", "client ms/hs", "x hs/s", "x cpu-s", "same cpu");
+        System.out.println("jit = share of the server's CPU in the window spent by JIT compiler threads;"
+                + " hs/app-s = handshakes per CPU-second of its application threads (JIT and GC left out)");
+        System.out.printf(Locale.ROOT, "%-22s %8s %8s %7s %8s %10s %5s %9s %11s %8s %8s %8s%n", "server", "hs", "hs/s",
+                "srv cpu", "srv busy", "hs/cpu-s", "jit", "hs/app-s", "client ms/hs", "x hs/s", "x cpu-s", "same cpu");
         for (Map.Entry<String, Row> e : rows.entrySet()) {
             EchoLoad.Handshakes h = e.getValue().hs;
             if (h == null) {
                 continue;
             }
             Row same = samePeer(e.getKey()) == null ? null : rows.get(samePeer(e.getKey()));
-            System.out.printf(Locale.ROOT, "%-22s %8d %8.0f %7.2f %7.0f%% %10.0f %11.3f %8s %8s %8s%n", e.getKey(),
-                    h.count(), hsRate(h), h.serverCpuSeconds(), 100 * h.serverCpuSeconds() / h.seconds(), hsPerCpu(h),
+            System.out.printf(Locale.ROOT, "%-22s %8d %8.0f %7.2f %7.0f%% %10.0f %4.0f%% %9.0f %11.3f %8s %8s %8s%n",
+                    e.getKey(), h.count(), hsRate(h), h.serverCpuSeconds(), 100 * h.serverCpuSeconds() / h.seconds(),
+                    hsPerCpu(h), 100 * h.threads().getOrDefault("jit", 0.0) / h.serverCpuSeconds(), hsPerAppCpu(h),
                     h.count() == 0 ? 0 : 1000 * h.clientCpuSeconds() / h.count(),
                     ratio(hsRate(h), jdk == null || jdk.hs == null ? 0 : hsRate(jdk.hs)),
                     ratio(hsPerCpu(h), jdk == null || jdk.hs == null ? 0 : hsPerCpu(jdk.hs)),
@@ -87,7 +92,9 @@ final class Report {
         System.out.println();
         System.out.println("idle connections, bytes per connection: marginal = (all open − first third open) / the"
                 + " other two thirds; from empty = (all open − none) / all; each a median of 3 readings after full GCs;"
-                + " spread = max − min of the 3 readings with all open, per connection");
+                + " spread = max − min of the 3 readings with all open, per connection; heap+rss counts each byte once:"
+                + " where the heap is not pinned (*, the example as users run it) the RSS already holds the heap's"
+                + " growth and is the figure; the C server has no heap (-)");
         System.out.printf(Locale.ROOT, "%-22s %6s %9s %9s %9s %8s %12s %12s %8s %8s%n", "server", "conns", "heap",
                 "rss", "heap+rss", "KiB", "empty: heap", "empty: rss", "spr heap", "spr rss");
         for (Map.Entry<String, Row> e : rows.entrySet()) {
@@ -95,9 +102,9 @@ final class Report {
             if (i == null) {
                 continue;
             }
-            System.out.printf(Locale.ROOT, "%-22s %6d %9.0f %9.0f %9.0f %8.1f %12.0f %12.0f %8.0f %8.0f%n", e.getKey(),
-                    i.connections(), i.heapPerConn(), i.rssPerConn(), i.sumPerConn(), i.sumPerConn() / 1024,
-                    i.heapFromEmpty(), i.rssFromEmpty(), i.heapSpread(), i.rssSpread());
+            System.out.printf(Locale.ROOT, "%-22s %6d %9s %9.0f %8.0f%s %8.1f %12s %12.0f %8s %8.0f%n", e.getKey(),
+                    i.connections(), num(i.heapPerConn()), i.rssPerConn(), i.sumPerConn(), i.heapInRss() ? "*" : " ",
+                    i.sumPerConn() / 1024, num(i.heapFromEmpty()), i.rssFromEmpty(), num(i.heapSpread()), i.rssSpread());
         }
     }
 
@@ -129,38 +136,57 @@ final class Report {
             System.out.println(b);
         }
         Row nio = rows.get("nio");
-        Row j = rows.get("jevent");
-        if (j != null && nio != null && j.small != null && nio.small != null && j.large != null && nio.large != null) {
-            System.out.printf(Locale.ROOT, "jevent / nio: msg per cpu-s %.2fx, MB per cpu-s %.2fx%n",
-                    msgsPerCpu(j) / msgsPerCpu(nio), mbPerCpu(j) / mbPerCpu(nio));
+        for (String name : new String[] {"jevent", "jevent-example"}) {
+            Row j = rows.get(name);
+            if (j != null && nio != null && j.small != null && nio.small != null && j.large != null
+                    && nio.large != null) {
+                System.out.printf(Locale.ROOT, "%s / nio: msg per cpu-s %.2fx, MB per cpu-s %.2fx%n", name,
+                        msgsPerCpu(j) / msgsPerCpu(nio), mbPerCpu(j) / mbPerCpu(nio));
+            }
         }
+    }
+
+    private static String num(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.0f", v);
+    }
+
+    private static double busy(StreamLoad.Run r) {
+        return r == null ? 0 : 100 * r.serverCpuSeconds() / r.seconds();
     }
 
     private static String ratio(double a, double b) {
         return b == 0 || a == 0 ? "-" : String.format(Locale.ROOT, "%.2fx", a / b);
     }
 
-    private static double msgs(Row r) {
+    static double msgs(Row r) {
         return r.small == null ? 0 : r.small.bytes() / 64.0 / r.small.seconds();
     }
 
-    private static double msgsPerCpu(Row r) {
+    static double msgsPerCpu(Row r) {
         return r.small == null ? 0 : r.small.bytes() / 64.0 / r.small.serverCpuSeconds();
     }
 
-    private static double mb(Row r) {
+    static double mb(Row r) {
         return r.large == null ? 0 : r.large.bytes() / 1e6 / r.large.seconds();
     }
 
-    private static double mbPerCpu(Row r) {
+    static double mbPerCpu(Row r) {
         return r.large == null ? 0 : r.large.bytes() / 1e6 / r.large.serverCpuSeconds();
     }
 
-    private static double hsRate(EchoLoad.Handshakes h) {
+    static double hsRate(EchoLoad.Handshakes h) {
         return h.count() / h.seconds();
     }
 
-    private static double hsPerCpu(EchoLoad.Handshakes h) {
+    static double hsPerAppCpu(EchoLoad.Handshakes h) {
+        return h.count() / h.appCpuSeconds();
+    }
+
+    static double mbPerAppCpu(Row r) {
+        return r.large == null ? 0 : r.large.bytes() / 1e6 / r.large.appCpuSeconds();
+    }
+
+    static double hsPerCpu(EchoLoad.Handshakes h) {
         return h.count() / h.serverCpuSeconds();
     }
 }

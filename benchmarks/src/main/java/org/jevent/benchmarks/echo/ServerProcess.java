@@ -2,98 +2,116 @@ package org.jevent.benchmarks.echo;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
- * One {@link EchoServer} in its own JVM, and the line protocol over its standard input and output
- * that reads its CPU time, connection count and memory.
- *
- * <p>The JVM is pinned so that its RSS does not move with the heap: {@code -Xms} equals
- * {@code -Xmx} and {@code -XX:+AlwaysPreTouch} makes every heap page resident before the first
- * connection. An RSS difference between two readings is then memory outside the Java heap
- * (direct buffers, native TLS state, malloc arenas, code), and heap-used-after-GC plus that
- * difference is what connections cost without counting anything twice.
- *
- * <p>The young generation is small and fixed ({@code young}, 32m by default) so that a
- * collection comes every thousand handshakes or so: a Conscrypt engine that was closed without
- * wrapping its close_notify keeps its native SSL and a pipe (two descriptors) until it is
- * finalized, which takes two young collections, in jevent's and in Netty's servers alike. The
- * jevent server allocates so little per handshake (about 10-20 KB) that with a 128 MB young
- * generation it ran out of descriptors (20,000) within seconds of the handshake workload.
+ * One echo server in its own process, and how the driver reads its CPU time, connection count
+ * and memory: {@link BenchServerProcess} for the benchmark's own servers (they answer over their
+ * standard input), {@link ExternalServerProcess} for programs that know nothing of the load run
+ * (jevent's {@code echo-server} example, the libevent C server), read from {@code /proc}.
  */
-final class ServerProcess implements AutoCloseable {
+abstract class ServerProcess implements AutoCloseable {
     final String impl;
     final InetSocketAddress address;
-    private final Process process;
-    private final PrintWriter in;
-    private final BufferedReader out;
+    final Process process;
 
-    /** Memory of the server process at one moment, after a full GC, in bytes. */
-    record Memory(long heapUsed, long rss) {
+    /**
+     * Memory of the server process at one moment, in bytes; heap is -1 where there is none.
+     * {@code heapInRss}: the heap is not pinned (no {@code -Xms}={@code -Xmx} with
+     * {@code AlwaysPreTouch}), so the RSS grows with the heap and already counts what the
+     * connections' objects cost; adding the heap would count it twice.
+     */
+    record Memory(long heapUsed, long rss, boolean heapInRss) {
     }
 
-    private ServerProcess(String impl, Process process) throws IOException {
+    ServerProcess(String impl, Process process, BufferedReader out) throws IOException {
         this.impl = impl;
         this.process = process;
-        this.in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
-        this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        this.address = awaitListening(impl, process, out);
+    }
+
+    /**
+     * Starts server {@code impl} ({@link Servers} knows them all) with the run's options;
+     * {@code tls} gives the certificate and key of a TLS server.
+     */
+    static ServerProcess start(String impl, ClientTls tls, EchoLoad.Options o) throws IOException {
+        return Servers.isExternal(impl) ? ExternalServerProcess.start(impl, tls, o)
+                : BenchServerProcess.start(impl, tls, o);
+    }
+
+    /**
+     * The command prefix that pins the server to {@code --pin} CPUs ({@code taskset -c}), or
+     * nothing. taskset execs the server, so the process id is the server's own.
+     */
+    static List<String> pinPrefix(EchoLoad.Options o) {
+        List<String> cmd = new ArrayList<>();
+        if (o.pin != null) {
+            cmd.addAll(List.of("taskset", "-c", o.pin));
+        }
+        return cmd;
+    }
+
+    /** Extra arguments from a system property (whitespace separated), or none. */
+    static List<String> extraArgs(String property) {
+        String extra = System.getProperty(property, "");
+        return extra.isBlank() ? List.of() : List.of(extra.trim().split("\\s+"));
+    }
+
+    /** Reads {@code listening on HOST:PORT}; JVM notices (a flight recording starting) may come first. */
+    private static InetSocketAddress awaitListening(String impl, Process process, BufferedReader out)
+            throws IOException {
         String first = out.readLine();
         for (int skipped = 0; first != null && !first.startsWith("listening on ") && skipped < 50; skipped++) {
-            first = out.readLine(); // JVM notices (e.g. a flight recording starting) come first
+            first = out.readLine();
         }
         if (first == null || !first.startsWith("listening on ")) {
             process.destroyForcibly();
             throw new IllegalStateException(impl + " server did not start: " + first);
         }
-        this.address = new InetSocketAddress("127.0.0.1",
-                Integer.parseInt(first.substring(first.lastIndexOf(':') + 1)));
-    }
-
-    /**
-     * Starts server {@code impl} ({@code tls} gives its certificate and key, or is null) with a
-     * pinned heap of {@code heap} and a young generation of {@code young} (JVM sizes such as
-     * {@code 2g}) and any extra JVM options from {@code -Djevent.echo.serverJvmArgs}.
-     */
-    static ServerProcess start(String impl, ClientTls tls, String heap, String young) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xms" + heap, "-Xmx" + heap, "-Xmn" + young, "-XX:+AlwaysPreTouch", "-XX:MaxDirectMemorySize=1g"));
-        String extra = System.getProperty("jevent.echo.serverJvmArgs", "");
-        if (!extra.isBlank()) {
-            cmd.addAll(List.of(extra.trim().split("\\s+")));
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), EchoServer.class.getName(), impl));
-        if (tls != null) {
-            cmd.addAll(List.of(tls.cert.toString(), tls.key.toString()));
-        }
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        return new ServerProcess(impl, p);
-    }
-
-    private String ask(String command) throws IOException {
-        in.println(command);
-        String line = out.readLine();
-        if (line == null) {
-            throw new IOException(impl + " server process ended");
-        }
-        return line.trim();
+        String hostPort = first.substring("listening on ".length()).trim();
+        return new InetSocketAddress("127.0.0.1", Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1)));
     }
 
     /** CPU time of the whole server process (all its threads: loop, GC, JIT), nanoseconds. */
-    long cpuNanos() throws IOException {
-        return Long.parseLong(ask("cpu"));
+    abstract long cpuNanos() throws IOException;
+
+    /** Server CPU time by kind of thread ({@link ProcFs#threadCpuNanos}). */
+    java.util.Map<String, Long> threadCpuNanos() throws IOException {
+        return ProcFs.threadCpuNanos(process.pid());
+    }
+
+    /** Whether the server is a JVM ({@code jcmd} can look inside it). */
+    abstract boolean isJvm();
+
+    /**
+     * Runs {@code jcmd PID command} on the server and returns its output; a non-zero exit (a
+     * diagnostic the JVM was not started for, such as native memory tracking) is an IOException.
+     */
+    String jcmd(String command) throws IOException {
+        Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(process.pid()), command).redirectErrorStream(true).start();
+        String text = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IOException("jcmd " + command + " failed: " + text);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        return text;
     }
 
     /** Connections the server has open right now. */
-    int connections() throws IOException {
-        return Integer.parseInt(ask("conns"));
-    }
+    abstract int connections() throws IOException;
+
+    /**
+     * One memory reading: for a JVM, two full GCs first, then heap used and VmRSS; for a C server
+     * VmRSS only.
+     */
+    abstract Memory memory() throws IOException;
 
     /** Waits (up to {@code seconds}) until the server counts exactly {@code n} connections; returns the last count. */
     int awaitConnections(int n, int seconds) throws IOException, InterruptedException {
@@ -105,23 +123,6 @@ final class ServerProcess implements AutoCloseable {
         return seen;
     }
 
-    /** One reading: two full GCs in the server, then heap used and VmRSS. */
-    Memory memory() throws IOException {
-        String[] f = ask("mem").split(" ");
-        return new Memory(Long.parseLong(f[0].substring("heap=".length())), Long.parseLong(f[1].substring("rss=".length())));
-    }
-
     @Override
-    public void close() throws InterruptedException {
-        in.println("quit");
-        if (!process.waitFor(10, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-        }
-        try {
-            out.close();
-        } catch (IOException ignored) {
-            // the process is gone; nothing left to read
-        }
-        in.close();
-    }
+    public abstract void close() throws InterruptedException;
 }

@@ -17,8 +17,15 @@ import java.util.List;
  * client handshakes (with TLS) before the warm-up, so the timed window is data only.
  */
 final class StreamLoad {
-    /** What one timed window measured. */
-    record Run(long bytes, double seconds, double serverCpuSeconds) {
+    /**
+     * What one timed window measured; {@code threads}: the server's CPU time in it by kind of
+     * thread (event loop and other application threads, JIT compilers, GC), {@link ProcFs}.
+     */
+    record Run(long bytes, double seconds, double serverCpuSeconds, java.util.Map<String, Double> threads) {
+        /** Server CPU-seconds of its application threads (event loop, Netty's threads), JIT and GC left out. */
+        double appCpuSeconds() {
+            return threads.getOrDefault("app", serverCpuSeconds);
+        }
     }
 
     private StreamLoad() {
@@ -42,10 +49,12 @@ final class StreamLoad {
             long startBytes = -1;
             long cpu0 = 0;
             long t0 = 0;
+            java.util.Map<String, Long> threads0 = null;
             while (true) {
                 long now = System.nanoTime();
                 if (startBytes < 0 && now >= warmEnd) {
                     startBytes = received(all);
+                    threads0 = server.threadCpuNanos();
                     cpu0 = server.cpuNanos();
                     t0 = System.nanoTime();
                 }
@@ -62,7 +71,7 @@ final class StreamLoad {
                 }, 10);
             }
             Run r = new Run(received(all) - startBytes, (System.nanoTime() - t0) / 1e9,
-                    (server.cpuNanos() - cpu0) / 1e9);
+                    (server.cpuNanos() - cpu0) / 1e9, ProcFs.diff(threads0, server.threadCpuNanos()));
             for (ClientConn c : all) {
                 if (c instanceof TlsClientConn t) {
                     t.close();

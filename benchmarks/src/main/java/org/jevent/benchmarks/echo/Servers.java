@@ -1,0 +1,120 @@
+package org.jevent.benchmarks.echo;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The echo servers a load run can drive, by name, and where the external ones live.
+ *
+ * <p>The benchmark's own servers ({@link EchoServer}: {@code jevent}, {@code netty}, {@code nio},
+ * {@code jevent-tls-*}, {@code netty-tls-*}) run in a JVM the driver pins and talks to. The
+ * external ones are programs as their users run them: {@code jevent-example} and
+ * {@code jevent-example-tls} (jevent's {@code echo-server} example on Conscrypt;
+ * {@code jevent-example-tls-jdk} on the JDK provider), {@code libevent} and {@code libevent-tls}
+ * (libevent 2.1's bufferevents, {@code bufferevent_openssl_socket_new} for TLS; built from
+ * {@code benchmarks/c/libevent-echo.c} by {@code benchmarks/build-libevent-echo.sh}). A name
+ * with {@code tls} in it is a TLS server.
+ */
+final class Servers {
+    static final List<String> PLAIN = List.of("jevent", "netty", "nio");
+    static final List<String> TLS = List.of("jevent-tls-conscrypt", "netty-tls-conscrypt", "jevent-tls-jdk",
+            "netty-tls-jdk", "netty-tls-openssl");
+    /**
+     * {@code --servers issue14}: the comparison of issue 14, plain and TLS in one run: the
+     * example beside the benchmark's jevent server, Netty (JDK, Conscrypt, BoringSSL), plain NIO
+     * and libevent.
+     */
+    static final List<String> ISSUE14 = List.of("jevent-example", "jevent", "netty", "nio", "libevent",
+            "jevent-example-tls", "jevent-tls-conscrypt", "netty-tls-jdk", "netty-tls-conscrypt", "netty-tls-openssl",
+            "libevent-tls");
+    private static final Set<String> KNOWN = Set.of("jevent", "netty", "nio", "jevent-tls-conscrypt",
+            "jevent-tls-jdk", "jevent-tls-tcnative", "netty-tls-jdk", "netty-tls-openssl", "netty-tls-conscrypt",
+            "netty-tls-conscrypt-bare", "jevent-example", "jevent-example-tls", "jevent-example-tls-jdk", "libevent",
+            "libevent-tls");
+
+    private Servers() {
+    }
+
+    /** {@code --servers} value: names, or {@code plain}, {@code tls}, {@code issue14} for those lists. */
+    static List<String> parse(String list) {
+        List<String> out = new ArrayList<>();
+        for (String s : list.split(",")) {
+            switch (s) {
+                case "plain" -> out.addAll(PLAIN);
+                case "tls" -> out.addAll(TLS);
+                case "issue14" -> out.addAll(ISSUE14);
+                default -> {
+                    if (!KNOWN.contains(s)) {
+                        throw new IllegalArgumentException("unknown server " + s + "; known: " + KNOWN);
+                    }
+                    out.add(s);
+                }
+            }
+        }
+        return out;
+    }
+
+    static boolean isTls(String server) {
+        return server.contains("tls");
+    }
+
+    static boolean isExample(String server) {
+        return server.startsWith("jevent-example");
+    }
+
+    static boolean isExternal(String server) {
+        return isExample(server) || server.startsWith("libevent");
+    }
+
+    /** {@code benchmarks/target}, from where this benchmark's jar is. */
+    private static Path targetDir() {
+        String cp = System.getProperty("java.class.path").split(java.io.File.pathSeparator)[0];
+        return Path.of(cp).toAbsolutePath().getParent(); // of target/benchmarks.jar, or of target/classes
+    }
+
+    /**
+     * The examples' runnable jar: {@code -Djevent.echo.examplesJar}, or
+     * {@code examples/target/jevent-examples.jar} beside this module.
+     */
+    static Path examplesJar() throws IOException {
+        String set = System.getProperty("jevent.echo.examplesJar");
+        Path jar = set != null ? Path.of(set) : targetDir().getParent().getParent().resolve(
+                "examples/target/jevent-examples.jar");
+        if (!Files.isRegularFile(jar)) {
+            throw new IOException("no examples jar at " + jar + ": build it with"
+                    + " mvn -B -pl examples -am package -DskipTests (or set -Djevent.echo.examplesJar)");
+        }
+        return jar;
+    }
+
+    /**
+     * The libevent echo server: {@code -Djevent.echo.libeventEcho}, or
+     * {@code benchmarks/target/libevent-echo}, built first by {@code build-libevent-echo.sh} when
+     * it is not there.
+     */
+    static Path libeventEcho() throws IOException {
+        String set = System.getProperty("jevent.echo.libeventEcho");
+        if (set != null) {
+            return Path.of(set);
+        }
+        Path bin = targetDir().resolve("libevent-echo");
+        if (!Files.isExecutable(bin)) {
+            Path script = targetDir().getParent().resolve("build-libevent-echo.sh");
+            System.err.println("# building " + bin + " with " + script);
+            try {
+                Process p = new ProcessBuilder("bash", script.toString()).inheritIO().start();
+                if (p.waitFor() != 0 || !Files.isExecutable(bin)) {
+                    throw new IOException(script + " failed (exit " + p.exitValue() + ")");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
+        return bin;
+    }
+}
