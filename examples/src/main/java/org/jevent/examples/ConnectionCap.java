@@ -42,8 +42,8 @@ final class ConnectionCap {
         }
         this.max = max;
         this.log = log;
-        this.refusals = new RateLimitedWarning(log, "connection limit of " + max + " reached, connections refused");
-        this.acceptFailures = new RateLimitedWarning(log, "accept failed (the listener backs off and retries)");
+        this.refusals = new RateLimitedWarning(log::warn, "connection limit of " + max + " reached, connections refused");
+        this.acceptFailures = new RateLimitedWarning(log::warn, "accept failed (the listener backs off and retries)");
     }
 
     int max() {

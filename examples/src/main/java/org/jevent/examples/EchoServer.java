@@ -11,7 +11,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.net.ssl.SSLEngine;
 import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.ssl.SslBufferevent;
 import org.jevent.bufferevent.ssl.SslContexts;
@@ -263,13 +262,8 @@ final class EchoServer {
             if (tls == null) {
                 return Bufferevent.socket(base, channel, Bufferevent.BEV_OPT_CLOSE_ON_FREE);
             }
-            SSLEngine engine = tls.newServerEngine();
-            try {
-                return SslBufferevent.socket(base, channel, engine, SslState.ACCEPTING, Bufferevent.BEV_OPT_CLOSE_ON_FREE);
-            } catch (RuntimeException e) {
-                ServerSupport.discard(engine);
-                throw e;
-            }
+            return ServerSupport.withEngine(tls.newServerEngine(),
+                    engine -> SslBufferevent.socket(base, channel, engine, SslState.ACCEPTING, Bufferevent.BEV_OPT_CLOSE_ON_FREE));
         }
     }
 

@@ -1,7 +1,7 @@
 package org.jevent.examples;
 
 import java.time.Duration;
-import org.slf4j.Logger;
+import java.util.function.Consumer;
 
 /**
  * A WARN line that a flood cannot turn into a flood of lines: the first occurrence is logged at
@@ -16,16 +16,19 @@ final class RateLimitedWarning {
     /** Time between two lines of the same warning. */
     static final Duration INTERVAL = Duration.ofSeconds(10);
 
-    private final Logger log;
+    private final Consumer<String> sink;
     private final String what;
     private long unlogged;
     private long total;
     private long lastLineNanos;
     private boolean logged;
 
-    /** {@code what} names the occurrence in the plural, e.g. "connections refused over the limit". */
-    RateLimitedWarning(Logger log, String what) {
-        this.log = log;
+    /**
+     * {@code what} names what happened, e.g. "connection limit of 10 reached, connections
+     * refused"; each line goes to {@code sink} (a logger's {@code warn}, or stderr).
+     */
+    RateLimitedWarning(Consumer<String> sink, String what) {
+        this.sink = sink;
         this.what = what;
     }
 
@@ -46,8 +49,8 @@ final class RateLimitedWarning {
             sum = total;
             unlogged = 0;
         }
-        log.warn("{}: {} since the last warning, {} in all (latest: {}); next warning in {} s at the earliest", what,
-                count, sum, detail, INTERVAL.toSeconds());
+        sink.accept(what + ": " + count + " since the last warning, " + sum + " in all (latest: " + detail
+                + "); next warning in " + INTERVAL.toSeconds() + " s at the earliest");
     }
 
     synchronized long total() {

@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.IntSupplier;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
@@ -101,6 +102,19 @@ final class ServerSupport {
             engine.closeInbound();
         } catch (SSLException ignored) {
             // nothing was received; nothing to complain about
+        }
+    }
+
+    /**
+     * {@code build(engine)}, a TLS bufferevent over a fresh engine; if building throws, the engine
+     * is {@linkplain #discard discarded} before the exception goes on.
+     */
+    static <T> T withEngine(SSLEngine engine, Function<SSLEngine, T> build) {
+        try {
+            return build.apply(engine);
+        } catch (RuntimeException e) {
+            discard(engine);
+            throw e;
         }
     }
 

@@ -73,12 +73,42 @@ final class ProcStats {
 
     /** CPU time used so far, user and system, all threads, in nanoseconds. */
     long cpuNanos() {
-        String stat = lines("stat")[0];
+        return ticks(lines("stat")[0]) * NANOS_PER_TICK;
+    }
+
+    /**
+     * CPU time of the threads that run event loops: the JVM's main thread and threads named
+     * {@code *-loop-*} (Linux shows the first 15 characters of a thread's name in {@code comm};
+     * the main thread, like the launcher's, is "java"). The JIT compiler and GC threads are left
+     * out: their work right after start-up is not the server spinning.
+     */
+    long loopCpuNanos() {
+        long ticks = 0;
+        try (DirectoryStream<Path> d = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path t : d) {
+                String comm;
+                String stat;
+                try {
+                    comm = Files.readString(t.resolve("comm")).trim();
+                    stat = Files.readString(t.resolve("stat"));
+                } catch (IOException gone) {
+                    continue; // the thread ended meanwhile
+                }
+                if (comm.equals("java") || comm.contains("-loop-")) {
+                    ticks += ticks(stat);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return ticks * NANOS_PER_TICK;
+    }
+
+    /** utime + stime of a {@code stat} line. */
+    private static long ticks(String stat) {
         // The command name (field 2) is in parentheses and may hold spaces: count from after it.
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        long utime = Long.parseLong(f[11]); // field 14
-        long stime = Long.parseLong(f[12]); // field 15
-        return (utime + stime) * NANOS_PER_TICK;
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15
     }
 
     private String[] lines(String file) {

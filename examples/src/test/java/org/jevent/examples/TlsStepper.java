@@ -48,20 +48,20 @@ final class TlsStepper implements AutoCloseable {
         this.engine = engine;
     }
 
-    /** A JDK client context trusting anything (the servers use throw-away certificates). */
-    static SSLContext insecureClient(String... protocols) {
+    /**
+     * A JDK client context trusting anything (the servers use throw-away certificates). Its
+     * engines and sockets speak TLS 1.3 or 1.2; set the enabled protocols on each to pin one.
+     */
+    static SSLContext insecureClient() {
         try {
-            SslContexts.Builder b = SslContexts.forClient().trustAllInsecure().provider(SslContexts.Provider.JDK);
-            if (protocols.length > 0) {
-                b.protocols(protocols);
-            }
-            return b.build().sslContext();
+            return SslContexts.forClient().trustAllInsecure().provider(SslContexts.Provider.JDK).build().sslContext();
         } catch (Exception e) {
             throw new AssertionError("cannot build the test's TLS client context", e);
         }
     }
 
-    static TlsStepper connect(SSLContext ctx, int port) throws IOException {
+    /** Connects; {@code protocol} ("TLSv1.3", "TLSv1.2") is the one the handshake will offer. */
+    static TlsStepper connect(SSLContext ctx, int port, String protocol) throws IOException {
         SocketChannel ch = SocketChannel.open();
         try {
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
@@ -73,6 +73,7 @@ final class TlsStepper implements AutoCloseable {
         }
         SSLEngine e = ctx.createSSLEngine("localhost", port);
         e.setUseClientMode(true);
+        e.setEnabledProtocols(new String[] {protocol});
         return new TlsStepper(ch, e);
     }
 
