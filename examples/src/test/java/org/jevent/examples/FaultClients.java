@@ -94,6 +94,22 @@ final class FaultClients {
     }
 
     /**
+     * Connects and waits up to {@code millis} for the server to close or reset the connection
+     * without a word; true if it did (a reset may even come before the connect completes).
+     */
+    static boolean refused(int port, long millis) throws IOException {
+        SocketChannel ch;
+        try {
+            ch = connect(port);
+        } catch (java.net.SocketException reset) {
+            return true;
+        }
+        try (ch) {
+            return awaitClosed(ch, millis);
+        }
+    }
+
+    /**
      * Sends {@code bytes} one at a time, {@code intervalMillis} apart, until the server closes the
      * connection or {@code maxMillis} pass; returns the milliseconds from the first byte to the
      * close, or -1 if the server kept it open. A write that fails (the server reset) counts as
