@@ -9,7 +9,8 @@ import org.jevent.eventbase.EventBase;
  * A one-shot deadline for one connection's set-up (its TLS handshake, a startup exchange): armed
  * once, when the connection is accepted, and only cancelled, never restarted, so a client that
  * trickles a byte now and then cannot hold the connection past it. A bufferevent's timeouts are
- * the wrong tool here: each byte read restarts them.
+ * the wrong tool here: each byte read restarts them (a TLS bufferevent does bound its first
+ * handshake by the timeouts set before it, but those are sized for idleness, minutes).
  *
  * <p>Connections of one server share one duration, so the timers sit in the base's common-timeout
  * queue for it ({@link EventBase#initCommonTimeout}): arming and cancelling are O(1) however

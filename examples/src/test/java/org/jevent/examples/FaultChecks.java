@@ -230,17 +230,19 @@ final class FaultChecks {
     }
 
     /**
-     * Opens {@code n} connections (more than the server's descriptor limit), waits until the
-     * server holds no more, then measures its CPU over {@code windowMillis}; closes them and
-     * measures how long until {@code good} is served again (at most {@code recoverMillis}).
+     * Opens {@code n} connections (more than the server's descriptor limit), runs {@code atLimit}
+     * (which may wait until the server says it hit its limit), waits until the server holds no
+     * more, then measures its CPU over {@code windowMillis}; closes them and measures how long
+     * until {@code good} is served again (at most {@code recoverMillis}).
      */
     static OverloadResult fdOverload(ProcStats server, int port, int n, long windowMillis, VerifyingClient good,
-            long recoverMillis) throws IOException, InterruptedException {
+            long recoverMillis, Stalled atLimit) throws Exception {
         good.pause();
         int baseline = settledFds(server);
         good.resume();
         List<SocketChannel> flood = FaultClients.openMany(port, n);
         try {
+            atLimit.run(null);
             // The server accepts until it hits its limit; wait until its descriptor count stops rising.
             int now = settledFds(server);
             // The good client rests during the window: its exchanges (when it got a descriptor) are

@@ -47,7 +47,7 @@ public final class FaultProbe {
                         });
                 case "deadline" -> FaultChecks.handshakeDeadline(port, 1000, (n == 0 ? 60 : n) * 1000L);
                 case "flood" -> FaultChecks.tlsFlood(server, port, ctx, n == 0 ? 100 : n, Integer.getInteger("threads", 4), good, 15_000);
-                case "overload" -> FaultChecks.fdOverload(server, port, n == 0 ? 400 : n, 3000, good, 30_000);
+                case "overload" -> FaultChecks.fdOverload(server, port, n == 0 ? 400 : n, 3000, good, 30_000, r -> { });
                 case "renegotiate" -> FaultChecks.renegotiation(server, port, n == 0 ? 40 : n);
                 default -> throw new IllegalArgumentException("unknown check " + check);
             };
