@@ -34,6 +34,7 @@ final class ConnectionCap {
     private final AtomicInteger open = new AtomicInteger();
     private final RateLimitedWarning refusals;
     private final RateLimitedWarning acceptFailures;
+    private final RateLimitedWarning setupFailures;
     private final Logger log;
 
     ConnectionCap(int max, Logger log) {
@@ -44,6 +45,7 @@ final class ConnectionCap {
         this.log = log;
         this.refusals = new RateLimitedWarning(log::warn, "connection limit of " + max + " reached, connections refused");
         this.acceptFailures = new RateLimitedWarning(log::warn, "accept failed (the listener backs off and retries)");
+        this.setupFailures = new RateLimitedWarning(log::warn, "cannot set up accepted connections, closed them");
     }
 
     int max() {
@@ -91,6 +93,15 @@ final class ConnectionCap {
      */
     void acceptFailed(EvConnListener listener, IOException error) {
         acceptFailures.hit(error.getMessage() + ", " + open() + " connection(s) open");
+    }
+
+    /**
+     * A connection was accepted but its bufferevent or TLS engine could not be made (a Conscrypt
+     * engine needs a pipe: at the descriptor limit this, not accept, is what fails first); the
+     * caller closed it. Warned about at a limited rate: a flood decides how often it happens.
+     */
+    void setupFailed(SocketAddress peer, RuntimeException e) {
+        setupFailures.hit(peer + ": " + e);
     }
 
     /**

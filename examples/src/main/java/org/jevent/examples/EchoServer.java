@@ -242,8 +242,8 @@ final class EchoServer {
                 c.bev = newBufferevent(channel);
             } catch (RuntimeException e) {
                 cap.release();
-                LOG.warn("cannot set up a connection from {}: {}", peer, e.toString());
                 ConnectionCap.closeWithReset(channel);
+                cap.setupFailed(peer, e);
                 return;
             }
             conns.add(c);

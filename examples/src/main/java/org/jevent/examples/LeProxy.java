@@ -332,7 +332,7 @@ final class LeProxy {
                         engine -> SslBufferevent.filter(base, under, engine, SslState.CONNECTING, BEV_OPTS));
             }
         } catch (RuntimeException e) {
-            LOG.warn("connection {} from {}: cannot set up the relay to {}: {}", c.id, a, connectToAddr, e.toString());
+            cap.setupFailed(a, e);
             if (bOut != null) {
                 bOut.free();
             }

@@ -38,9 +38,10 @@ final class Limits {
     /** Usage lines of {@code --high-water}; {@code whose} says whose output is meant. */
     static String usageHighWater(String whose, long dflt) {
         return String.join("\n",
-                "  --high-water BYTES   stop reading a connection while BYTES or more wait in " + whose + ",",
-                "                       resume at half: a peer that does not read costs a bounded amount",
-                "                       (default " + bytes(dflt) + "; suffixes k and m)");
+                "  --high-water BYTES   stop reading a connection while BYTES or more wait in",
+                "                       " + whose + ",",
+                "                       resume at half: a peer that does not read costs a bounded",
+                "                       amount (default " + bytes(dflt) + "; suffixes k and m)");
     }
 
     /** Usage lines of {@code --handshake-timeout}. */

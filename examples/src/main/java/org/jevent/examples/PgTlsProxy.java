@@ -237,8 +237,8 @@ final class PgTlsProxy {
             sessions.add(new PgSession(this, base, channel, peer));
         } catch (RuntimeException e) {
             cap.release();
-            LOG.warn("cannot set up a connection from {}: {}", peer, e.toString());
             ConnectionCap.closeWithReset(channel);
+            cap.setupFailed(peer, e);
         }
     }
 

@@ -2,6 +2,7 @@ package org.jevent.examples;
 
 import java.time.Duration;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * A WARN line that a flood cannot turn into a flood of lines: the first occurrence is logged at
@@ -18,6 +19,7 @@ final class RateLimitedWarning {
 
     private final Consumer<String> sink;
     private final String what;
+    private final LongSupplier clock;
     private long unlogged;
     private long total;
     private long lastLineNanos;
@@ -28,29 +30,38 @@ final class RateLimitedWarning {
      * refused"; each line goes to {@code sink} (a logger's {@code warn}, or stderr).
      */
     RateLimitedWarning(Consumer<String> sink, String what) {
+        this(sink, what, System::nanoTime);
+    }
+
+    /** With {@code clock} (nanoseconds) instead of {@link System#nanoTime}: for tests. */
+    RateLimitedWarning(Consumer<String> sink, String what, LongSupplier clock) {
         this.sink = sink;
         this.what = what;
+        this.clock = clock;
     }
 
     /** One more occurrence; {@code detail} (the latest one's) goes into the line if one is due. */
     void hit(String detail) {
         long count;
         long sum;
+        boolean first;
         synchronized (this) {
             unlogged++;
             total++;
-            long now = System.nanoTime();
+            long now = clock.getAsLong();
             if (logged && now - lastLineNanos < INTERVAL.toNanos()) {
                 return;
             }
+            first = !logged;
             logged = true;
             lastLineNanos = now;
             count = unlogged;
             sum = total;
             unlogged = 0;
         }
-        sink.accept(what + ": " + count + " since the last warning, " + sum + " in all (latest: " + detail
-                + "); next warning in " + INTERVAL.toSeconds() + " s at the earliest");
+        sink.accept(first
+                ? what + " (" + detail + "); more are counted and reported at most every " + INTERVAL.toSeconds() + " s"
+                : what + ": " + count + " since the last report, " + sum + " in all (latest: " + detail + ")");
     }
 
     synchronized long total() {
