@@ -272,6 +272,115 @@ class FaultSuiteTest {
         }
     }
 
+    /**
+     * The set-up deadlines of the other servers, all at once: pg-tls-proxy's startup (a
+     * StartupMessage trickled in plaintext, and a ClientHello trickled after SSLRequest),
+     * le-proxy's upstream connect with TLS to an upstream that accepts and never answers, and a
+     * TLS becat listener's handshake. Each is cut at its 2 s deadline, however the bytes come.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void theOtherServersCutSlowSetUpsAtTheirDeadline() throws Exception {
+        byte[] hello = TlsStepper.clientHello(TlsStepper.insecureClient());
+        try (java.net.ServerSocket silentUpstream = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+                Server pg = Server.start(List.of(), "pg-tls-proxy", "--listen", "127.0.0.1:0", "--upstream",
+                        "127.0.0.1:" + silentUpstream.getLocalPort(), "--startup-timeout", "2");
+                Server leProxy = Server.start(List.of(), "le-proxy", "-s", "--connect-timeout", "2", "127.0.0.1:0",
+                        "127.0.0.1:" + silentUpstream.getLocalPort());
+                RawChild becat = RawChild.start(JVM, "becat", "-l", "-S", "-p", "0", "--handshake-timeout", "2")) {
+            List<Socket> held = new ArrayList<>();
+            Thread upstream = new Thread(() -> {
+                try {
+                    while (true) {
+                        Socket s = silentUpstream.accept(); // accepts, and never says a word
+                        synchronized (held) {
+                            held.add(s);
+                        }
+                    }
+                } catch (IOException closed) {
+                    // the test is over
+                }
+            }, "silent-upstream");
+            upstream.setDaemon(true);
+            upstream.start();
+            int becatPort = becat.awaitListeningPort();
+            long[] ms = new long[4];
+            List<Thread> clients = List.of(
+                    new Thread(() -> ms[0] = timed(() -> {
+                        try (SocketChannel c = FaultClients.connect(pg.port())) {
+                            return FaultClients.trickle(c, startupMessage(), 1000, 30_000);
+                        }
+                    })),
+                    new Thread(() -> ms[1] = timed(() -> {
+                        try (SocketChannel c = FaultClients.connect(pg.port())) {
+                            FaultClients.writeAll(c, java.nio.ByteBuffer.wrap(sslRequest()), 5000);
+                            // The TLS handshake may start only after 'S' (earlier bytes are refused).
+                            java.nio.ByteBuffer answer = java.nio.ByteBuffer.allocate(1);
+                            if (!FaultClients.awaitReadable(c, 5000) || c.read(answer) != 1 || answer.get(0) != 'S') {
+                                throw new IOException("no 'S' to SSLRequest");
+                            }
+                            return FaultClients.trickle(c, hello, 1000, 30_000);
+                        }
+                    })),
+                    new Thread(() -> ms[2] = timed(() -> {
+                        try (SocketChannel c = FaultClients.connect(leProxy.port())) {
+                            FaultClients.writeAll(c, java.nio.ByteBuffer.wrap(new byte[] {'h', 'i'}), 5000);
+                            long start = System.nanoTime();
+                            return FaultClients.awaitClosed(c, 30_000) ? (System.nanoTime() - start) / 1_000_000L : -1;
+                        }
+                    })),
+                    new Thread(() -> ms[3] = timed(() -> {
+                        try (SocketChannel c = FaultClients.connect(becatPort)) {
+                            return FaultClients.trickle(c, hello, 1000, 30_000);
+                        }
+                    })));
+            for (Thread t : clients) {
+                t.start();
+            }
+            for (Thread t : clients) {
+                t.join(60_000);
+            }
+            String what = "pg startup trickled " + ms[0] + " ms, pg ClientHello trickled after 'S' " + ms[1]
+                    + " ms, le-proxy silent TLS upstream " + ms[2] + " ms, becat -l -S trickled " + ms[3] + " ms";
+            System.out.println("fault suite, set-up deadlines of 2 s: " + what);
+            for (long t : ms) {
+                assertTrue(t >= 1500 && t < 10_000, "each cut at its 2 s deadline: " + what + "\npg:\n"
+                        + pg.child().output() + "\nle-proxy:\n" + leProxy.child().output() + "\nbecat:\n" + becat.describe());
+            }
+            pg.child().await(l -> pg.child().count("startup not finished 2 s after the accept") >= 2, 5000);
+            leProxy.child().await(l -> l.contains("upstream not connected 2 s after the accept"), 5000);
+            becat.awaitStderrLine(l -> l.contains("TLS handshake not finished 2 s after the accept"), 5000);
+            silentUpstream.close();
+            synchronized (held) {
+                for (Socket h : held) {
+                    h.close();
+                }
+            }
+        }
+    }
+
+    /** A measurement that may fail: its result, or -2 with the failure printed. */
+    private static long timed(java.util.concurrent.Callable<Long> c) {
+        try {
+            return c.call();
+        } catch (Exception e) {
+            e.printStackTrace();
+            return -2;
+        }
+    }
+
+    /** PostgreSQL's StartupMessage, protocol 3.0, user "fault". */
+    private static byte[] startupMessage() {
+        byte[] params = "user\0fault\0\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + params.length);
+        b.putInt(8 + params.length).putInt(3 << 16).put(params);
+        return b.array();
+    }
+
+    private static byte[] sslRequest() {
+        return java.nio.ByteBuffer.allocate(8).putInt(8).putInt(PgWire.SSL_REQUEST_CODE).array();
+    }
+
     // ------------------------------------------------------------------ connection cap
 
     /**
