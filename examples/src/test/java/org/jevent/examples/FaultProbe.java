@@ -14,7 +14,7 @@ import javax.net.ssl.SSLContext;
  *     CHECK PID PORT [tls] [N]
  * </pre>
  *
- * CHECK is {@code stalled} (8, then N more writers that never read, 64 MiB each at most), {@code deadline}
+ * CHECK is {@code stalled} (8 ({@code -Dfirst}), then N more writers that never read, 64 MiB each at most), {@code deadline}
  * ({@code -Dhold=S} keeps them open S seconds once stalled), {@code deadline}
  * (a trickled ClientHello and a truncated record, up to N seconds), {@code flood} (N rounds of
  * resets at every handshake stage), {@code overload} (N connections at once; start the server
@@ -40,7 +40,7 @@ public final class FaultProbe {
         try (VerifyingClient good = new VerifyingClient(port, ctx).start()) {
             good.awaitServed(20, 30_000);
             Object result = switch (check) {
-                case "stalled" -> FaultChecks.stalledWriters(server, port, ctx, 8, n == 0 ? 16 : n, 64L << 20, 600_000,
+                case "stalled" -> FaultChecks.stalledWriters(server, port, ctx, Integer.getInteger("first", 8), n == 0 ? 16 : n, 64L << 20, 600_000,
                         r -> {
                             System.out.println("stalled: " + r + "; holding them " + Integer.getInteger("hold", 0) + " s");
                             Thread.sleep(Integer.getInteger("hold", 0) * 1000L); // -Dhold: time to look inside the server
