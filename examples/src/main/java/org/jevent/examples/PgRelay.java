@@ -175,8 +175,16 @@ final class PgRelay {
     }
 
     /**
+     * How long a plaintext side that is being closed may take to accept what is still queued for
+     * it, without progress, before it is closed anyway: a peer that stops reading must not hold
+     * the connection open after its session ended (the TLS side has its own such limit).
+     */
+    static final Duration CLOSE_FLUSH_LIMIT = Duration.ofSeconds(10);
+
+    /**
      * Closes a side once what is queued for it has left: TLS by the secure disconnect (which
-     * flushes first and is bounded by its own limit), plaintext when its output is empty.
+     * flushes first and is bounded by its own limit), plaintext when its output is empty, or
+     * after {@link #CLOSE_FLUSH_LIMIT} without progress.
      */
     static void closeAfterFlush(Bufferevent b) {
         if (b == null || b.isFreed()) {
@@ -193,6 +201,7 @@ final class PgRelay {
             b.free();
         } else {
             b.setCallbacks(null, Bufferevent::free, (x, w) -> x.free());
+            b.setTimeouts(null, CLOSE_FLUSH_LIMIT);
         }
     }
 }

@@ -71,6 +71,42 @@ final class ProcStats {
         return kinds.toString();
     }
 
+    /**
+     * The TCP states of the process's open sockets ({@code ESTABLISHED} x 3, {@code CLOSE_WAIT}
+     * x 12, ...), from {@code /proc/PID/net/tcp{,6}}: a socket in CLOSE_WAIT is one whose peer
+     * closed and that the server has not noticed or not closed. For failure messages.
+     */
+    String socketStates() {
+        java.util.Set<String> inodes = new java.util.HashSet<>();
+        try (DirectoryStream<Path> d = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "fd"))) {
+            for (Path p : d) {
+                try {
+                    String t = Files.readSymbolicLink(p).toString();
+                    if (t.startsWith("socket:[")) {
+                        inodes.add(t.substring(8, t.length() - 1));
+                    }
+                } catch (IOException gone) {
+                    // closed meanwhile
+                }
+            }
+        } catch (IOException e) {
+            return "(cannot list: " + e + ")";
+        }
+        String[] names = {"?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE",
+            "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING"};
+        java.util.Map<String, Integer> states = new java.util.TreeMap<>();
+        for (String table : new String[] {"tcp", "tcp6"}) {
+            for (String l : lines("net/" + table)) {
+                String[] f = l.trim().split("\\s+");
+                if (f.length > 9 && inodes.contains(f[9])) {
+                    int st = Integer.parseInt(f[3], 16);
+                    states.merge(st < names.length ? names[st] : f[3], 1, Integer::sum);
+                }
+            }
+        }
+        return states.toString();
+    }
+
     /** CPU time used so far, user and system, all threads, in nanoseconds. */
     long cpuNanos() {
         return ticks(lines("stat")[0]) * NANOS_PER_TICK;
