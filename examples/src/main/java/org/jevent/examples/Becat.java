@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.Semaphore;
+import javax.net.ssl.SSLEngine;
 import jdk.net.ExtendedSocketOptions;
 import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.FlushMode;
@@ -71,6 +72,12 @@ import org.jevent.evbuffer.EvBuffer;
  * {@code listening on HOST:PORT} is printed after binding, always, so that port 0 is usable.</li>
  * <li>SIGTERM stops it like SIGINT. Exit status 1 when the connection ended with an error or a
  * timeout (C exits 0 whenever the loop ran).</li>
+ * <li>Bounded as a listener (issue 11), where C is not: {@code -t} and {@code -T} default to
+ * 300 s with {@code -l} (0, none, when connecting, as in C); a TLS listener's handshake must
+ * finish {@code --handshake-timeout} after the accept, however the client paces it; connections
+ * refused under {@code -k} are reset and reported at a limited rate; {@code --backlog}. What
+ * waits for the peer is already bounded: stdin is read at most {@link #STDIN_AHEAD} bytes ahead
+ * of the connection, and the connection is read only as fast as stdout takes it.</li>
  * </ul>
  */
 final class Becat {
@@ -86,12 +93,19 @@ final class Becat {
             "  -k       accept multiple connections in listen mode (one at a time)",
             "  -K S     TCP_KEEPALIVE timeout (seconds)",
             "  -S       connect or listen with SSL",
-            "  -t S     read timeout (seconds; 0: none)",
-            "  -T S     write timeout (seconds; 0: none)",
+            "  -t S     read timeout (seconds; 0: none; default 0, with -l 300)",
+            "  -T S     write timeout (seconds; 0: none; default 0, with -l 300)",
             "  -b N     read buffer size (largest single read)",
             "",
             "  -v       increase verbosity",
             "  -h       print usage",
+            "",
+            "Listener limits (not in becat.c):",
+            "  --backlog N  listen backlog (default " + Limits.DEFAULT_BACKLOG + "); one connection is served at a",
+            "               time, others are reset (with -k) and reported at a limited rate",
+            "  --handshake-timeout S  with -l -S: close a connection whose TLS handshake has not",
+            "               finished S seconds after the accept, however it trickles its bytes",
+            "               (default " + (int) Limits.DEFAULT_HANDSHAKE_SECONDS + "; 0: none)",
             "",
             "TLS options (not in becat.c):",
             "  --cert PEM --key PEM  our certificate chain and PKCS#8 key; by default a listener",
@@ -111,6 +125,8 @@ final class Becat {
     static final int DEFAULT_PORT = 10024;
     /** becat.c's default addresses, {@code "127.1"}. */
     static final String DEFAULT_ADDRESS = "127.0.0.1";
+    /** -t and -T with -l when not given: a listener should not wait for a silent peer forever. */
+    static final int LISTEN_TIMEOUT_SECONDS = 300;
     /** How far the stdin thread may read ahead of the connection. */
     static final int STDIN_AHEAD = 1 << 20;
     private static final int STDIN_CHUNK = 16 * 1024;
@@ -131,6 +147,9 @@ final class Becat {
         Path cert;
         Path key;
         Path cafile;
+        int backlog = Limits.DEFAULT_BACKLOG;
+        /** With -l -S; null for none. */
+        Duration handshakeTimeout;
     }
 
     private final PrintStream fout; // C ctx->fout: the connection's bytes go here (stdout)
@@ -150,6 +169,11 @@ final class Becat {
     private final Semaphore stdinCredit = new Semaphore(STDIN_AHEAD);
     private boolean failed;
     private final byte[] scratch = new byte[16 * 1024];
+    /** The accepted connection's TLS handshake deadline (-l -S). */
+    private SetupDeadline handshake;
+    /** Connections refused while one is served (-k), reported at a limited rate. */
+    private final RateLimitedWarning refusals = new RateLimitedWarning(m -> error("%s\n", m),
+            "already serving a connection, connections refused");
 
     private Becat(PrintStream fout, InputStream stdin) {
         this.fout = fout;
@@ -159,7 +183,8 @@ final class Becat {
     static int run(String[] args, PrintStream out) {
         Options[] parsed = new Options[1];
         return Opts.runExample("becat", USAGE, args, out,
-                o -> o.value("-p", "-s", "-b", "-t", "-T", "-K", "--cert", "--key", "--cafile")
+                o -> o.value("-p", "-s", "-b", "-t", "-T", "-K", "--cert", "--key", "--cafile", Limits.BACKLOG,
+                        Limits.HANDSHAKE_TIMEOUT)
                         .flag("-l", "-k", "-S", "-v").positional("hostname", "port"),
                 o -> parsed[0] = parseOpts(o),
                 o -> {
@@ -200,8 +225,9 @@ final class Becat {
         SslState state = fd != null ? SslState.ACCEPTING : SslState.CONNECTING;
 
         if (opts.ssl) {
-            bev = SslBufferevent.socket(base, fd, state == SslState.ACCEPTING ? ssl.newServerEngine()
-                    : ssl.newClientEngine(opts.dstAddress, opts.dstPort), state, flags);
+            SSLEngine engine = state == SslState.ACCEPTING ? ssl.newServerEngine()
+                    : ssl.newClientEngine(opts.dstAddress, opts.dstPort);
+            bev = ServerSupport.withEngine(engine, e -> SslBufferevent.socket(base, fd, e, state, flags));
         } else {
             bev = Bufferevent.socket(base, fd, flags);
         }
@@ -249,12 +275,21 @@ final class Becat {
         r.srcPort = port(o, "-p", r.srcPort);
         r.srcAddress = o.get("-s", r.srcAddress);
         r.maxRead = o.has("-b") ? positive(o, "-b") : -1;
-        r.timeoutRead = nonNegative(o, "-t");
-        r.timeoutWrite = nonNegative(o, "-T");
-        r.tcpKeepaliveTimeout = nonNegative(o, "-K");
         r.listen = o.has("-l");
-        r.keep = o.has("-k");
         r.ssl = o.has("-S");
+        int timeoutDefault = r.listen ? LISTEN_TIMEOUT_SECONDS : 0;
+        r.timeoutRead = o.has("-t") ? nonNegative(o, "-t") : timeoutDefault;
+        r.timeoutWrite = o.has("-T") ? nonNegative(o, "-T") : timeoutDefault;
+        r.tcpKeepaliveTimeout = nonNegative(o, "-K");
+        if (o.has(Limits.BACKLOG) && !r.listen) {
+            throw new IllegalArgumentException(Limits.BACKLOG + " goes with -l");
+        }
+        if (o.has(Limits.HANDSHAKE_TIMEOUT) && !(r.listen && r.ssl)) {
+            throw new IllegalArgumentException(Limits.HANDSHAKE_TIMEOUT + " goes with -l -S");
+        }
+        r.backlog = Limits.backlog(o);
+        r.handshakeTimeout = Limits.seconds(o, Limits.HANDSHAKE_TIMEOUT, Limits.DEFAULT_HANDSHAKE_SECONDS);
+        r.keep = o.has("-k");
         if (o.has("--cert") != o.has("--key")) {
             throw new IllegalArgumentException("--cert and --key go together");
         }
@@ -392,6 +427,9 @@ final class Becat {
 
     /** C {@code server_event_cb}. */
     private void serverEventCb(Bufferevent bev, int what) {
+        if (handshake != null) {
+            handshake.cancel(); // connected, or ended: either way no more deadline
+        }
         if (!eventCb(bev, what, opts.ssl, !opts.keep)) {
             return;
         }
@@ -407,8 +445,8 @@ final class Becat {
         }
         if (out != null) {
             // C: EVUTIL_ASSERT(!ctx->out) ("TODO: support multiple bevs").
-            error("Already serving a connection; refusing %s\n", sa);
-            closeQuietly(fd);
+            ConnectionCap.closeWithReset(fd);
+            refusals.hit(String.valueOf(sa));
             return;
         }
 
@@ -426,11 +464,29 @@ final class Becat {
         bev.setCallbacks(this::readCb, this::writeCb, this::serverEventCb);
         bev.enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
         beSetTimeout(bev, opts);
+        if (opts.ssl) {
+            Bufferevent accepted = bev;
+            handshake = SetupDeadline.arm(base, opts.handshakeTimeout, () -> handshakeExpired(accepted));
+        }
 
         out = bev;
 
         if (in != null) {
             in.enable(Bufferevent.EV_READ);
+        }
+    }
+
+    /** Not in C: the accepted connection's TLS handshake did not finish in time. */
+    private void handshakeExpired(Bufferevent bev) {
+        error("TLS handshake not finished %s after the accept. Terminating connection\n",
+                Limits.describe(opts.handshakeTimeout));
+        failed = true;
+        if (!opts.keep) {
+            base.loopExit();
+        }
+        beFree(bev);
+        if (out == bev) {
+            out = null;
         }
     }
 
@@ -529,7 +585,7 @@ final class Becat {
                     return ret = 1;
                 }
                 try {
-                    listener = EvConnListener.newBind(base, this::acceptCb, flags, -1, sa);
+                    listener = EvConnListener.newBind(base, this::acceptCb, flags, o.backlog, sa);
                     InetSocketAddress bound = (InetSocketAddress) listener.getLocalAddress();
                     error("%s\n", ServerSupport.listeningOn(bound));
                 } catch (IOException | RuntimeException e) {

@@ -17,6 +17,7 @@ import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.SocketBufferevent;
 import org.jevent.bufferevent.ssl.SslBufferevent;
 import org.jevent.bufferevent.ssl.SslContexts;
+import org.jevent.bufferevent.ssl.SslProvider;
 import org.jevent.bufferevent.ssl.SslState;
 import org.jevent.eventbase.EvConnListener;
 import org.jevent.eventbase.EventBase;
@@ -50,17 +51,30 @@ import org.slf4j.LoggerFactory;
  * verification on (chain and host name).</li>
  * <li>A TLS upstream that we close is sent close_notify first ({@link SslBufferevent#shutdown});
  * C frees it, which OpenSSL's peer sees as a truncation.</li>
- *  * <li>Additions: {@code listening on HOST:PORT} once accepting (port 0 picks a free port), one
- * log line per connection with the reason it ended, an optional idle {@code --timeout}, and a
- * clean exit (status 0) on SIGINT and SIGTERM; C has no signal handling.</li>
- *  * <li>Addresses may be host names, resolved once at start ({@code evutil_parse_sockaddr_port}
+ * <li>Additions: {@code listening on HOST:PORT} once accepting (port 0 picks a free port), one
+ * log line per connection with the reason it ended, and a clean exit (status 0) on SIGINT and
+ * SIGTERM; C has no signal handling.</li>
+ * <li>Bounded by default (issue 11), where le-proxy.c is not: an idle {@code --timeout} (300 s;
+ * C has none), at most {@code --max-connections} relayed at once ({@link ConnectionCap}; C
+ * accepts until it runs out of descriptors), a {@code --backlog}, {@code MAX_OUTPUT} settable
+ * as {@code --high-water}, and a {@code --connect-timeout} for the upstream's connect and TLS
+ * handshake that progress cannot move. With TLS to the upstream the bound holds below the TLS
+ * bufferevent too: the TLS layer lets at most {@link SslBufferevent#TRANSPORT_WRITE_BOUND} bytes
+ * of ciphertext wait in the socket under it.</li>
+ * <li>Addresses may be host names, resolved once at start ({@code evutil_parse_sockaddr_port}
  * takes numeric addresses only); a bare port listens on 127.0.0.1, as in C.</li>
  * </ul>
  */
 final class LeProxy {
     static final String SUMMARY = "port of sample/le-proxy.c: relays connections to an upstream, optionally over TLS";
+    /** {@code #define MAX_OUTPUT (512*1024)}. */
+    static final int MAX_OUTPUT = 512 * 1024;
+    static final double DEFAULT_TIMEOUT_SECONDS = 300;
+    static final double DEFAULT_CONNECT_TIMEOUT_SECONDS = 30;
     private static final String USAGE = String.join("\n",
-            "usage: le-proxy [-s] [-W] [--cafile PEM] [--timeout S] <listen-on-addr> <connect-to-addr>",
+            "usage: le-proxy [-s] [-W] [--cafile PEM] [--timeout S] [--connect-timeout S]",
+            "                [--max-connections N] [--backlog N] [--high-water BYTES]",
+            "                <listen-on-addr> <connect-to-addr>",
             "  -s            speak TLS to the upstream, through a TLS filter over a socket bufferevent",
             "  -W            with -s: through the TLS socket bufferevent instead of the filter",
             "  --cafile PEM  with -s: verify the upstream's certificate chain against these CA",
@@ -68,7 +82,12 @@ final class LeProxy {
             "                WITHOUT --cafile THE UPSTREAM'S CERTIFICATE IS NOT VERIFIED (as in",
             "                le-proxy.c): anyone on the network path can pose as the upstream",
             "  --timeout S   close a connection when one side has been silent for S seconds",
-            "                (default 0: never, as le-proxy.c)",
+            "                (default 300; 0: never, as le-proxy.c)",
+            "  --connect-timeout S  close a connection whose upstream is not connected (with -s:",
+            "                its TLS handshake finished) S seconds after the accept (default 30;",
+            "                0: only --timeout bounds it)",
+            Limits.usageConnections(),
+            Limits.usageHighWater("the other side's output (le-proxy.c's MAX_OUTPUT)", MAX_OUTPUT),
             "Addresses are HOST:PORT or [IPv6]:PORT; a bare PORT listens on 127.0.0.1; port 0",
             "listens on a free port. Prints 'listening on HOST:PORT' once accepting, logs each",
             "connection's end with its reason, and exits 0 on SIGINT or SIGTERM.",
@@ -78,8 +97,6 @@ final class LeProxy {
     private static final Logger LOG = LoggerFactory.getLogger(LeProxy.class);
     private static final AtomicLong CONNECTION_IDS = new AtomicLong();
 
-    /** {@code #define MAX_OUTPUT (512*1024)}. */
-    static final int MAX_OUTPUT = 512 * 1024;
     private static final int BEV_OPTS = Bufferevent.BEV_OPT_CLOSE_ON_FREE | Bufferevent.BEV_OPT_DEFER_CALLBACKS;
 
     private final PrintStream out;
@@ -90,7 +107,11 @@ final class LeProxy {
     private boolean useWrapper = true;
     /** {@code ssl_ctx}: null without -s. */
     private SslContexts sslCtx;
-    private Duration idleTimeout = Duration.ZERO;
+    private Duration idleTimeout;
+    private Duration connectTimeout;
+    /** {@code MAX_OUTPUT}, or {@code --high-water}. */
+    private long maxOutput = MAX_OUTPUT;
+    private ConnectionCap cap;
     /** Connections with a side still open, for the log and for a clean stop. */
     private final Set<Conn> conns = new LinkedHashSet<>();
 
@@ -100,7 +121,8 @@ final class LeProxy {
 
     static int run(String[] args, PrintStream out) {
         return Opts.runExample("le-proxy", USAGE, args, out,
-                o -> o.flag("-s", "-W").value("--cafile", "--timeout").positional("listen-on-addr", "connect-to-addr"),
+                o -> o.flag("-s", "-W").value("--cafile", "--timeout", "--connect-timeout", Limits.MAX_CONNECTIONS,
+                        Limits.BACKLOG, Limits.HIGH_WATER).positional("listen-on-addr", "connect-to-addr"),
                 o -> {
                     // C: if (i+2 != argc) syntax();
                     if (o.positionals().size() != 2) {
@@ -109,9 +131,11 @@ final class LeProxy {
                     if (o.has("--cafile") && !o.has("-s")) {
                         throw new IllegalArgumentException("--cafile goes with -s");
                     }
-                    if (o.getDouble("--timeout", 0) < 0) {
-                        throw new IllegalArgumentException("--timeout must not be negative");
-                    }
+                    Limits.seconds(o, "--timeout", DEFAULT_TIMEOUT_SECONDS);
+                    Limits.seconds(o, "--connect-timeout", DEFAULT_CONNECT_TIMEOUT_SECONDS);
+                    Limits.maxConnections(o);
+                    Limits.backlog(o);
+                    Limits.highWater(o, MAX_OUTPUT);
                     parseListenAddr(o.positionals().get(0));
                     parseSockaddrPort(o.positionals().get(1));
                 },
@@ -131,6 +155,8 @@ final class LeProxy {
         final long started = System.nanoTime();
         Bufferevent bIn;
         Bufferevent bOut;
+        /** Until the upstream is connected (and its TLS handshake done). */
+        SetupDeadline connecting;
         long up; // bytes client -> upstream
         long down; // bytes upstream -> client
         boolean ended;
@@ -159,13 +185,13 @@ final class LeProxy {
             EvBuffer dst = partner.getOutput();
             dst.addBuffer(src); // relinks the segments, no copy
 
-            if (dst.getLength() >= MAX_OUTPUT) {
+            if (dst.getLength() >= maxOutput) {
                 // We're giving the other side data faster than it can pass it on. Stop reading
                 // here until we have drained the other side to MAX_OUTPUT/2 bytes.
                 LOG.debug("connection {}: {} output at {} bytes; pausing reads from the {}", id, side(partner),
                         dst.getLength(), side(bev));
                 partner.setCallbacks(b -> readcb(b, bev), b -> drainedWritecb(b, bev), (b, w) -> eventcb(b, w, bev));
-                partner.setWatermark(Bufferevent.EV_WRITE, MAX_OUTPUT / 2, MAX_OUTPUT);
+                partner.setWatermark(Bufferevent.EV_WRITE, maxOutput / 2, maxOutput);
                 bev.disable(Bufferevent.EV_READ);
             }
         }
@@ -192,6 +218,9 @@ final class LeProxy {
         /** C {@code eventcb}. */
         void eventcb(Bufferevent bev, int what, Bufferevent partner) {
             if ((what & Bufferevent.BEV_EVENT_CONNECTED) != 0) {
+                if (bev == bOut) {
+                    connecting.cancel();
+                }
                 if (bev instanceof SslBufferevent s) {
                     LOG.debug("connection {}: upstream TLS {} {}", id, s.getEngine().getSession().getProtocol(),
                             s.getEngine().getSession().getCipherSuite());
@@ -244,9 +273,17 @@ final class LeProxy {
 
         void free(Bufferevent bev) {
             bev.free();
-            if (bIn.isFreed() && bOut.isFreed()) {
-                conns.remove(this);
+            if (bIn.isFreed() && bOut.isFreed() && conns.remove(this)) {
+                connecting.cancel();
+                cap.release();
             }
+        }
+
+        /** The upstream did not connect (or finish its TLS handshake) in time: both sides go. */
+        void connectExpired() {
+            end("upstream not connected " + Limits.describe(connectTimeout) + " after the accept");
+            free(bIn);
+            free(bOut);
         }
 
         void end(String reason) {
@@ -261,45 +298,52 @@ final class LeProxy {
 
     // ------------------------------------------------------------------ accept and main
 
-    /** C {@code accept_cb}. */
+    /**
+     * C {@code accept_cb}. Over {@code --max-connections} the connection is reset instead. If
+     * setting up either side fails, whatever was made is freed and the accepted channel closed
+     * (le-proxy.c leaks the accepted bufferevent there; in Java that is a descriptor held until
+     * the process ends, as a client that is never read never sees its own close noticed).
+     */
     private void acceptCb(EvConnListener listener, SocketChannel fd, SocketAddress a) {
-        Bufferevent bOut;
-        Bufferevent bIn;
-        Conn c = new Conn(a);
-        // Create two linked bufferevent objects: one to connect, one for the new connection.
-        bIn = Bufferevent.socket(base, fd, BEV_OPTS);
-
-        if (sslCtx == null || useWrapper) {
-            bOut = Bufferevent.socket(base, null, BEV_OPTS);
-        } else {
-            bOut = SslBufferevent.socket(base, null, newEngine(), SslState.CONNECTING, BEV_OPTS);
+        if (!cap.tryAcquire()) {
+            cap.refuse(fd, a);
+            return;
         }
-
+        Conn c = new Conn(a);
+        Bufferevent bIn = null;
+        Bufferevent bOut = null;
         try {
-            // bufferevent_socket_connect
+            // Create two linked bufferevent objects: one to connect, one for the new connection.
+            bIn = Bufferevent.socket(base, fd, BEV_OPTS);
+            if (sslCtx == null || useWrapper) {
+                bOut = Bufferevent.socket(base, null, BEV_OPTS);
+            } else {
+                bOut = ServerSupport.withEngine(newEngine(),
+                        engine -> SslBufferevent.socket(base, null, engine, SslState.CONNECTING, BEV_OPTS));
+            }
+            // bufferevent_socket_connect: a failure to connect comes later, as an event
             if (bOut instanceof SslBufferevent s) {
                 s.connect(connectToAddr);
             } else {
                 ((SocketBufferevent) bOut).connect(connectToAddr);
             }
-        } catch (RuntimeException e) {
-            LOG.warn("connection {} from {}: cannot connect to {}: {}", c.id, a, connectToAddr, e.toString());
-            bOut.free();
-            bIn.free();
-            return;
-        }
-
-        if (sslCtx != null && useWrapper) {
-            SslBufferevent bSsl;
-            try {
-                bSsl = SslBufferevent.filter(base, bOut, newEngine(), SslState.CONNECTING, BEV_OPTS);
-            } catch (RuntimeException e) {
-                LOG.warn("connection {} from {}: cannot set up TLS: {}", c.id, a, e.toString());
-                bOut.free();
-                bIn.free();
-                return;
+            if (sslCtx != null && useWrapper) {
+                Bufferevent under = bOut;
+                bOut = ServerSupport.withEngine(newEngine(),
+                        engine -> SslBufferevent.filter(base, under, engine, SslState.CONNECTING, BEV_OPTS));
             }
-            bOut = bSsl;
+        } catch (RuntimeException e) {
+            cap.setupFailed(a, e);
+            if (bOut != null) {
+                bOut.free();
+            }
+            if (bIn != null) {
+                bIn.free();
+            } else {
+                ConnectionCap.closeWithReset(fd);
+            }
+            cap.release();
+            return;
         }
 
         c.bIn = bIn;
@@ -310,10 +354,11 @@ final class LeProxy {
         bIn.setCallbacks(b -> c.readcb(b, upstream), null, (b, w) -> c.eventcb(b, w, upstream));
         bOut.setCallbacks(b -> c.readcb(b, in), null, (b, w) -> c.eventcb(b, w, in));
 
-        if (!idleTimeout.isZero()) {
+        if (idleTimeout != null) {
             bIn.setTimeouts(idleTimeout, idleTimeout);
             bOut.setTimeouts(idleTimeout, idleTimeout);
         }
+        c.connecting = SetupDeadline.arm(base, connectTimeout, c::connectExpired);
         bIn.enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
         bOut.enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
         LOG.debug("connection {} from {}: relaying to {}", c.id, a, connectToAddr);
@@ -337,7 +382,10 @@ final class LeProxy {
             return 1;
         }
         connectToHost = hostOf(opts.positionals().get(1));
-        idleTimeout = Duration.ofMillis((long) (opts.getDouble("--timeout", 0) * 1000));
+        idleTimeout = Limits.seconds(opts, "--timeout", DEFAULT_TIMEOUT_SECONDS);
+        connectTimeout = Limits.seconds(opts, "--connect-timeout", DEFAULT_CONNECT_TIMEOUT_SECONDS);
+        maxOutput = Limits.highWater(opts, MAX_OUTPUT);
+        cap = new ConnectionCap(Limits.maxConnections(opts), LOG);
 
         if (useSsl) {
             try {
@@ -358,7 +406,9 @@ final class LeProxy {
         EvConnListener listener;
         try {
             listener = EvConnListener.newBind(base, this::acceptCb, EvConnListener.LEV_OPT_CLOSE_ON_FREE
-                    | EvConnListener.LEV_OPT_CLOSE_ON_EXEC | EvConnListener.LEV_OPT_REUSEABLE, -1, listenOnAddr);
+                    | EvConnListener.LEV_OPT_CLOSE_ON_EXEC | EvConnListener.LEV_OPT_REUSEABLE, Limits.backlog(opts),
+                    listenOnAddr);
+            listener.setErrorCallback(cap::acceptFailed);
         } catch (IOException | RuntimeException e) {
             out.println("Couldn't open listener: " + e);
             base.free();
@@ -369,18 +419,22 @@ final class LeProxy {
         StopSignals signals = StopSignals.exitLoop(base, LOG, conns::size);
 
         ServerSupport.printListening(out, listener, "le-proxy: cannot read the bound address: ");
-        LOG.info("relaying to {} ({})", connectToAddr, !useSsl ? "plaintext"
-                : (useWrapper ? "TLS filter" : "TLS socket") + ", " + (opts.has("--cafile") ? "verified"
-                        : "certificate NOT verified"));
+        LOG.info("relaying to {} ({}); idle timeout {}, connect deadline {}, high water {}, at most {} connections",
+                connectToAddr, !useSsl ? "plaintext"
+                        : (useWrapper ? "TLS filter" : "TLS socket") + ", " + (opts.has("--cafile") ? "verified"
+                                : "certificate NOT verified"), Limits.describe(idleTimeout),
+                Limits.describe(connectTimeout), Limits.bytes(maxOutput), cap.max());
+        // Two sockets per connection, and with TLS upstream (Conscrypt) the engine's pipe.
+        cap.checkDescriptorBudget(useSsl && sslCtx.provider() == SslProvider.CONSCRYPT ? 4 : 2,
+                Limits.MAX_CONNECTIONS);
 
         base.dispatch();
 
         for (Conn c : new ArrayList<>(conns)) {
             c.end("proxy shutdown");
-            c.bIn.free();
-            c.bOut.free();
+            c.free(c.bIn);
+            c.free(c.bOut);
         }
-        conns.clear();
         listener.free();
         signals.free();
         base.free(); // restores the JVM's signal handlers

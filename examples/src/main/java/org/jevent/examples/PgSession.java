@@ -64,6 +64,8 @@ final class PgSession {
     private boolean clientTls;
     private String firstKind = "nothing";
     private PgRelay relay;
+    /** From the accept until relaying starts; progress does not move it. */
+    private final SetupDeadline startup;
     /** Refused by us, or a TLS/protocol failure before relaying: the end is logged as a warning. */
     private boolean warning;
 
@@ -74,8 +76,32 @@ final class PgSession {
         client = Bufferevent.socket(base, channel, Bufferevent.BEV_OPT_CLOSE_ON_FREE);
         client.setCallbacks(this::clientFirstMessage, null, this::clientEvent);
         client.setTimeouts(STARTUP_TIMEOUT, STARTUP_TIMEOUT);
+        startup = SetupDeadline.arm(base, proxy.startupTimeout(), this::startupExpired);
         client.enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
         LOG.debug("connection {} from {}", id, peer);
+    }
+
+    /**
+     * The whole startup (first message, TLS handshake, upstream connect and handshake) did not
+     * finish within {@code --startup-timeout} of the accept, however the client paced its bytes,
+     * as the server's {@code authentication_timeout} bounds it. A client whose TLS handshake is
+     * unfinished is closed at once (there is no channel to tell it on); otherwise it gets a FATAL
+     * ErrorResponse, the server's code for this case.
+     */
+    private void startupExpired() {
+        if (state == State.ENDED || state == State.RELAY) {
+            return;
+        }
+        String why = "startup not finished " + Limits.describe(proxy.startupTimeout()) + " after the accept, during "
+                + describeState();
+        freeUpstream();
+        if (state == State.CLIENT_HANDSHAKE) {
+            warning = true;
+            end(why);
+            client.free();
+            return;
+        }
+        refuse(why, "57014", "canceling startup due to timeout");
     }
 
     // ------------------------------------------------------------ client side, before relaying
@@ -153,9 +179,18 @@ final class PgSession {
      * timeouts are moved to the TLS layer, where they bound the handshake as a whole.
      */
     private void upgradeClient(Bufferevent plain) {
+        SslBufferevent tls;
+        try {
+            tls = ServerSupport.withEngine(proxy.serverTls().newServerEngine(), engine -> SslBufferevent.filter(base, plain,
+                    engine, SslState.ACCEPTING, Bufferevent.BEV_OPT_CLOSE_ON_FREE));
+        } catch (RuntimeException e) {
+            // Out of descriptors for the engine, typically: the 'S' already queued cannot be taken back.
+            warning = true;
+            end("cannot start TLS: " + e);
+            plain.free();
+            return;
+        }
         plain.setTimeouts(null, null);
-        SslBufferevent tls = SslBufferevent.filter(base, plain, proxy.serverTls().newServerEngine(), SslState.ACCEPTING,
-                Bufferevent.BEV_OPT_CLOSE_ON_FREE);
         client = tls;
         clientTls = true;
         state = State.CLIENT_HANDSHAKE;
@@ -236,11 +271,18 @@ final class PgSession {
                             "proxy: upstream server " + where + " sent unencrypted data after accepting TLS");
                     return;
                 }
-                b.setTimeouts(null, null);
                 InetSocketAddress a = proxy.upstreamAddress();
-                SslBufferevent tls = SslBufferevent.filter(base, b,
-                        proxy.upstreamTls().newClientEngine(a.getHostString(), a.getPort()), SslState.CONNECTING,
-                        Bufferevent.BEV_OPT_CLOSE_ON_FREE);
+                SslBufferevent tls;
+                try {
+                    tls = ServerSupport.withEngine(proxy.upstreamTls().newClientEngine(a.getHostString(), a.getPort()),
+                            engine -> SslBufferevent.filter(base, b, engine, SslState.CONNECTING,
+                                    Bufferevent.BEV_OPT_CLOSE_ON_FREE));
+                } catch (RuntimeException e) {
+                    upstreamFailed("cannot start TLS to the upstream: " + e, "08006",
+                            "proxy: cannot start TLS to upstream server " + where);
+                    return;
+                }
+                b.setTimeouts(null, null);
                 upstream = tls;
                 state = State.UPSTREAM_HANDSHAKE;
                 tls.setCallbacks(null, null, this::upstreamEvent);
@@ -266,11 +308,12 @@ final class PgSession {
 
     private void startRelay() {
         state = State.RELAY;
+        startup.cancel();
         client.setTimeouts(null, null);
         upstream.setTimeouts(null, null);
         long first = firstMessage.getLength();
         upstream.writeBuffer(firstMessage);
-        relay = new PgRelay(client, upstream, first, reason -> end(reason));
+        relay = new PgRelay(client, upstream, first, reason -> end(reason), proxy.highWater(), proxy.idleTimeout());
         relay.start();
         LOG.debug("connection {}: relaying {} {} -> {}", id, clientTls ? "TLS" : "plaintext", firstKind,
                 proxy.upstreamTls() != null ? "TLS" : "plaintext");
@@ -302,6 +345,10 @@ final class PgSession {
             return;
         }
         state = State.ENDED;
+        startup.cancel();
+        if (relay != null) {
+            relay.stopIdleTimer();
+        }
         String tally = relay == null ? "nothing relayed"
                 : relay.toUpstream() + " bytes to upstream, " + relay.toClient() + " bytes to client";
         String line = "connection {} from {} ended: {} ({}, {}, {} ms)";

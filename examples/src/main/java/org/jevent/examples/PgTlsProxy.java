@@ -6,10 +6,12 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import org.jevent.bufferevent.ssl.SslContexts;
+import org.jevent.bufferevent.ssl.SslProvider;
 import org.jevent.eventbase.EvConnListener;
 import org.jevent.eventbase.EventBase;
 import org.jevent.examples.ServerSupport.StopSignals;
@@ -27,12 +29,20 @@ import org.slf4j.LoggerFactory;
  * <p>One event base on one thread carries every connection (the proxy does no work per byte
  * that would need more). SIGINT and SIGTERM make the loop exit; open connections are then
  * closed and logged as {@code proxy shutdown}, and the program exits 0.
+ *
+ * <p>Bounded by default (issue 11): at most {@code --max-connections} sessions ({@link
+ * ConnectionCap}), a {@code --backlog}, a {@code --startup-timeout} from the accept to the start
+ * of relaying that trickled bytes cannot move (it covers the client's TLS handshake), a relay
+ * {@code --idle-timeout}, and {@code --high-water} bytes at most waiting for either side
+ * ({@link PgRelay}; below a TLS side the TLS layer lets at most 64 KiB of ciphertext wait).
  */
 final class PgTlsProxy {
     static final String SUMMARY = "PostgreSQL TLS-terminating proxy (SSLRequest upgrade in place)";
     private static final String USAGE = String.join("\n",
             "usage: pg-tls-proxy --listen H:P --upstream H:P [--upstream-tls [--upstream-cafile PEM]]",
             "                    [--cert PEM --key PEM] [--provider conscrypt|jdk] [--require-tls]",
+            "                    [--startup-timeout S] [--idle-timeout S] [--max-connections N]",
+            "                    [--backlog N] [--high-water BYTES]",
             "  --listen H:P          address to accept PostgreSQL clients on (port 0 picks a free one)",
             "  --upstream H:P        the PostgreSQL server to relay to",
             "  --upstream-tls        send an SSLRequest upstream and speak TLS to the server; an 'N'",
@@ -47,12 +57,23 @@ final class PgTlsProxy {
             "  --provider P          TLS provider: conscrypt (default) or jdk",
             "  --require-tls         refuse clients that send a StartupMessage without TLS first",
             "                        (a CancelRequest is still relayed, as the server does)",
+            "  --startup-timeout S   a client must have finished its startup (first message, TLS",
+            "                        handshake, upstream connect) S seconds after the accept, however",
+            "                        it paces its bytes, like the server's authentication_timeout",
+            "                        (default 30; 0: only the 30 s limit on each silent step)",
+            "  --idle-timeout S      end a relayed session after S seconds without a byte in either",
+            "                        direction, checked once per period (default 3600; 0: never, for",
+            "                        sessions that may stay silent longer, such as LISTEN)",
+            Limits.usageConnections(),
+            Limits.usageHighWater("the other side's output", PgRelay.MAX_OUTPUT),
             "Client data sent in plaintext after an SSLRequest, before the TLS handshake, is refused",
             "and never relayed; the upstream is connected only after the client's TLS handshake.",
             "Prints 'listening on HOST:PORT' once accepting; logs each connection's end and its",
             "reason; SIGINT or SIGTERM stops it cleanly (exit 0).");
 
     private static final Logger LOG = LoggerFactory.getLogger(PgTlsProxy.class);
+    static final double DEFAULT_STARTUP_SECONDS = 30;
+    static final double DEFAULT_IDLE_SECONDS = 3600;
 
     private final PrintStream out;
     private final EventBase base = new EventBase();
@@ -61,6 +82,10 @@ final class PgTlsProxy {
     private SslContexts upstreamTls;
     private InetSocketAddress upstreamAddress;
     private boolean requireTls;
+    private Duration startupTimeout;
+    private Duration idleTimeout;
+    private long highWater;
+    private ConnectionCap cap;
 
     private PgTlsProxy(PrintStream out) {
         this.out = out;
@@ -69,7 +94,9 @@ final class PgTlsProxy {
     static int run(String[] args, PrintStream out) {
         return Opts.runExample("pg-tls-proxy", USAGE, args, out,
                 o -> o.flag("--upstream-tls", "--require-tls")
-                        .value("--listen", "--upstream", "--upstream-cafile", "--cert", "--key", "--provider"),
+                        .value("--listen", "--upstream", "--upstream-cafile", "--cert", "--key", "--provider",
+                                "--startup-timeout", "--idle-timeout", Limits.MAX_CONNECTIONS, Limits.BACKLOG,
+                                Limits.HIGH_WATER),
                 o -> {
                     if (!o.has("--listen") || !o.has("--upstream")) {
                         throw new IllegalArgumentException("--listen and --upstream are required");
@@ -83,6 +110,11 @@ final class PgTlsProxy {
                     hostPort("--listen", o.get("--listen", null));
                     hostPort("--upstream", o.get("--upstream", null));
                     ServerSupport.provider(o);
+                    Limits.seconds(o, "--startup-timeout", DEFAULT_STARTUP_SECONDS);
+                    Limits.seconds(o, "--idle-timeout", DEFAULT_IDLE_SECONDS);
+                    Limits.maxConnections(o);
+                    Limits.backlog(o);
+                    Limits.highWater(o, PgRelay.MAX_OUTPUT);
                 },
                 o -> new PgTlsProxy(out).main(o));
     }
@@ -106,14 +138,35 @@ final class PgTlsProxy {
         return requireTls;
     }
 
+    /** From the accept to relaying; null for none. */
+    Duration startupTimeout() {
+        return startupTimeout;
+    }
+
+    /** A relay with no byte either way this long ends; null for never. */
+    Duration idleTimeout() {
+        return idleTimeout;
+    }
+
+    long highWater() {
+        return highWater;
+    }
+
+    /** A session ended: it no longer counts, and its slot is free. */
     void forget(PgSession s) {
-        sessions.remove(s);
+        if (sessions.remove(s)) {
+            cap.release();
+        }
     }
 
     // ------------------------------------------------------------ main
 
     private int main(Opts opts) {
         requireTls = opts.has("--require-tls");
+        startupTimeout = Limits.seconds(opts, "--startup-timeout", DEFAULT_STARTUP_SECONDS);
+        idleTimeout = Limits.seconds(opts, "--idle-timeout", DEFAULT_IDLE_SECONDS);
+        highWater = Limits.highWater(opts, PgRelay.MAX_OUTPUT);
+        cap = new ConnectionCap(Limits.maxConnections(opts), LOG);
         String[] listen = hostPort("--listen", opts.get("--listen", null));
         String[] up = hostPort("--upstream", opts.get("--upstream", null));
         upstreamAddress = new InetSocketAddress(up[0], Integer.parseInt(up[1]));
@@ -136,7 +189,8 @@ final class PgTlsProxy {
         InetSocketAddress address = new InetSocketAddress(listen[0], Integer.parseInt(listen[1]));
         try {
             listener = EvConnListener.newBind(base, this::accept,
-                    EvConnListener.LEV_OPT_CLOSE_ON_FREE | EvConnListener.LEV_OPT_REUSEABLE, -1, address);
+                    EvConnListener.LEV_OPT_CLOSE_ON_FREE | EvConnListener.LEV_OPT_REUSEABLE, Limits.backlog(opts), address);
+            listener.setErrorCallback(cap::acceptFailed);
             address = (InetSocketAddress) listener.getLocalAddress(); // port 0: the real one
         } catch (IOException | RuntimeException e) {
             out.println("pg-tls-proxy: cannot listen on " + listen[0] + ":" + listen[1] + ": " + e);
@@ -150,6 +204,12 @@ final class PgTlsProxy {
                 upstreamTls == null ? "plaintext"
                         : opts.has("--upstream-cafile") ? "TLS, certificate verified" : "TLS, certificate NOT verified",
                 serverTls.provider(), requireTls ? " required" : " or plaintext");
+        LOG.info("startup deadline {}, relay idle timeout {}, high water {}, at most {} sessions",
+                Limits.describe(startupTimeout), Limits.describe(idleTimeout), Limits.bytes(highWater), cap.max());
+        // Two sockets, and with Conscrypt an engine's pipe for each TLS side.
+        boolean conscrypt = serverTls.provider() == SslProvider.CONSCRYPT;
+        cap.checkDescriptorBudget(2 + (conscrypt ? 2 : 0) + (conscrypt && upstreamTls != null ? 2 : 0),
+                Limits.MAX_CONNECTIONS);
         try {
             base.dispatch();
         } finally {
@@ -165,17 +225,21 @@ final class PgTlsProxy {
         return 0;
     }
 
-    /** {@code listener_cb}: every connection starts as a plaintext session. */
+    /**
+     * {@code listener_cb}: every connection starts as a plaintext session; over
+     * {@code --max-connections} it is reset instead.
+     */
     private void accept(EvConnListener lev, SocketChannel channel, SocketAddress peer) {
+        if (!cap.tryAcquire()) {
+            cap.refuse(channel, peer);
+            return;
+        }
         try {
             sessions.add(new PgSession(this, base, channel, peer));
         } catch (RuntimeException e) {
-            LOG.warn("cannot set up a connection from {}: {}", peer, e.toString());
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // closing anyway
-            }
+            cap.release();
+            ConnectionCap.closeWithReset(channel);
+            cap.setupFailed(peer, e);
         }
     }
 

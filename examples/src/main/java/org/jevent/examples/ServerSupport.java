@@ -6,7 +6,10 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.IntSupplier;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
 import org.jevent.bufferevent.ssl.SelfSignedCertificate;
 import org.jevent.bufferevent.ssl.SslContexts;
 import org.jevent.bufferevent.ssl.SslProvider;
@@ -87,6 +90,33 @@ final class ServerSupport {
             case "jdk" -> SslProvider.JDK;
             default -> throw new IllegalArgumentException("unknown provider '" + p + "' (conscrypt or jdk)");
         };
+    }
+
+    /**
+     * Lets go of an engine whose bufferevent could not be built: closing both directions of an
+     * engine that never started its handshake frees its native state at once (Conscrypt holds a
+     * pipe, two descriptors, per engine until then), instead of at the next garbage collection.
+     */
+    static void discard(SSLEngine engine) {
+        engine.closeOutbound();
+        try {
+            engine.closeInbound();
+        } catch (SSLException ignored) {
+            // nothing was received; nothing to complain about
+        }
+    }
+
+    /**
+     * {@code build(engine)}, a TLS bufferevent over a fresh engine; if building throws, the engine
+     * is {@linkplain #discard discarded} before the exception goes on.
+     */
+    static <T> T withEngine(SSLEngine engine, Function<SSLEngine, T> build) {
+        try {
+            return build.apply(engine);
+        } catch (RuntimeException e) {
+            discard(engine);
+            throw e;
+        }
     }
 
     /**

@@ -21,7 +21,24 @@ final class Child extends ChildProcess {
     }
 
     static Child start(String... exampleArgs) throws IOException {
-        return new Child(command(List.of(), exampleArgs).redirectErrorStream(true).start());
+        return start(List.of(), exampleArgs);
+    }
+
+    /** Starts {@code Main} with {@code jvmArgs} (heap size, log level) and the example's arguments. */
+    static Child start(List<String> jvmArgs, String... exampleArgs) throws IOException {
+        return new Child(command(jvmArgs, exampleArgs).redirectErrorStream(true).start());
+    }
+
+    /** {@link #start(List, String...)} with at most {@code fdLimit} open descriptors (ulimit -n). */
+    static Child startWithFdLimit(int fdLimit, List<String> jvmArgs, String... exampleArgs) throws IOException {
+        return new Child(withFdLimit(fdLimit, jvmArgs, exampleArgs).redirectErrorStream(true).start());
+    }
+
+    /** Lines printed so far that contain {@code text}. */
+    long count(String text) {
+        synchronized (lines) {
+            return lines.stream().filter(l -> l.contains(text)).count();
+        }
     }
 
     /** Waits for a line matching {@code p}; fails with everything printed so far. */

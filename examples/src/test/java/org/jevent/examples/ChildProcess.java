@@ -39,6 +39,10 @@ abstract class ChildProcess implements AutoCloseable {
 
     /** The command line: (perl,) java, {@code jvmArgs} (e.g. {@code -Dname=value}), Main and the example's arguments. */
     static ProcessBuilder command(List<String> jvmArgs, String... exampleArgs) {
+        return command(System.getProperty("java.class.path"), jvmArgs, exampleArgs);
+    }
+
+    private static ProcessBuilder command(String classPath, List<String> jvmArgs, String... exampleArgs) {
         List<String> cmd = new ArrayList<>();
         if (Files.isExecutable(PERL)) {
             cmd.addAll(List.of(PERL.toString(), "-e", "$SIG{INT}='DEFAULT'; exec @ARGV"));
@@ -46,10 +50,65 @@ abstract class ChildProcess implements AutoCloseable {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmArgs);
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(classPath);
         cmd.add("org.jevent.examples.Main");
         cmd.addAll(List.of(exampleArgs));
         return new ProcessBuilder(cmd);
+    }
+
+    /**
+     * {@link #command} run under a descriptor limit, from {@link #classPathOfJars()}: {@code sh -c
+     * 'ulimit -n LIMIT && exec "$@"'}, so the child keeps the same PID; the limit is both soft and
+     * hard, so the JVM cannot raise it (it raises the soft one to the hard one at start-up
+     * otherwise).
+     */
+    static ProcessBuilder withFdLimit(int limit, List<String> jvmArgs, String... exampleArgs) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("sh", "-c", "ulimit -n " + limit + " && exec \"$@\"", "sh"));
+        cmd.addAll(command(classPathOfJars(), jvmArgs, exampleArgs).command());
+        return new ProcessBuilder(cmd);
+    }
+
+    private static String jarredClassPath;
+
+    /**
+     * The class path with each directory (target/classes, target/test-classes under Maven's test
+     * phase) packed into a jar. A JVM out of descriptors cannot open a class file to load a class
+     * it has not needed yet (NoClassDefFoundError), while a jar, opened once at start-up, stays
+     * open: so a child under a descriptor limit runs from jars, as the shaded examples jar does.
+     */
+    static synchronized String classPathOfJars() throws IOException {
+        if (jarredClassPath != null) {
+            return jarredClassPath;
+        }
+        Path dir = Files.createTempDirectory("jevent-child-cp");
+        List<String> entries = new ArrayList<>();
+        int n = 0;
+        for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            Path p = Path.of(e);
+            if (!Files.isDirectory(p)) {
+                entries.add(e);
+                continue;
+            }
+            Path jar = dir.resolve("classes-" + n++ + ".jar");
+            try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
+                    java.util.stream.Stream<Path> files = Files.walk(p)) {
+                for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                    out.putNextEntry(new java.util.jar.JarEntry(p.relativize(f).toString().replace('\\', '/')));
+                    Files.copy(f, out);
+                    out.closeEntry();
+                }
+            }
+            jar.toFile().deleteOnExit();
+            entries.add(jar.toString());
+        }
+        dir.toFile().deleteOnExit();
+        jarredClassPath = String.join(java.io.File.pathSeparator, entries);
+        return jarredClassPath;
+    }
+
+    /** The child's PID (the JVM's own: perl and sh exec it). */
+    long pid() {
+        return process.pid();
     }
 
     /** True when SIGINT can reach a child: perl resets it, or this JVM does not ignore it. */
