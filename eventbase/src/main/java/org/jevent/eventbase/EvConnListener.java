@@ -313,7 +313,16 @@ public final class EvConnListener implements AutoCloseable {
             closeQuietly(sc);
             return;
         }
-        cb.onAccept(this, sc, peer);
+        try {
+            cb.onAccept(this, sc, peer);
+        } catch (RuntimeException | Error e) {
+            // Nobody else can reach a channel that no selector took: close it, or its descriptor
+            // stays open for the life of the process. A registered one belongs to its new owner.
+            if (!sc.isRegistered()) {
+                closeQuietly(sc);
+            }
+            throw e;
+        }
     }
 
     /** Returns true when the error is transient and accepting may go on at once. */

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -59,9 +58,6 @@ class ListenerCallbackThrowsTest {
     }
 
     @Test
-    @Disabled("fails until EvConnListener.deliver closes a channel its callback threw on without registering it"
-            + " (issue 11 report: catch RuntimeException and Error around cb.onAccept, close the channel when"
-            + " !sc.isRegistered(), rethrow); remove this line with the fix")
     void aChannelTheCallbackThrewOnWithoutTakingIsClosed() throws IOException {
         acceptOne((lis, ch, peer) -> {
             throw new IllegalStateException("cannot create the TLS engine: Too many open files");
