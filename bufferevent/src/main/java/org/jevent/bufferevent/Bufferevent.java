@@ -432,8 +432,8 @@ public abstract class Bufferevent implements AutoCloseable {
             wmReadHigh = high;
             if (high != 0) {
                 if (readHighEntry == null) {
-                    readHighEntry = input.addCb((buf, info) -> checkReadHighWatermark());
-                    input.cbSetFlags(readHighEntry, EvBuffer.CB_NODEFER);
+                    readHighEntry = input.addCallback((buf, info) -> checkReadHighWatermark());
+                    input.cbSetFlags(readHighEntry, EvBuffer.EVBUFFER_CB_NODEFER);
                 }
                 checkReadHighWatermark();
             } else {

@@ -44,12 +44,12 @@ public final class FilterBufferevent extends Bufferevent {
         this.underlying = underlying;
         this.inputFilter = inputFilter;
         this.outputFilter = outputFilter;
-        output.cbSetFlags(output.addCb((buf, info) -> {
+        output.cbSetFlags(output.addCallback((buf, info) -> {
             if (info.nAdded() > 0) {
                 processOutput(FlushMode.NORMAL);
                 adjustWriteTimeout();
             }
-        }), EvBuffer.CB_NODEFER);
+        }), EvBuffer.EVBUFFER_CB_NODEFER);
     }
 
     /**

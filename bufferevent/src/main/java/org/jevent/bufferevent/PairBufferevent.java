@@ -25,14 +25,14 @@ public final class PairBufferevent extends Bufferevent {
 
     private PairBufferevent(EventBase base, int options) {
         super(base, options | BEV_OPT_DEFER_CALLBACKS);
-        output.cbSetFlags(output.addCb((buf, info) -> {
+        output.cbSetFlags(output.addCallback((buf, info) -> {
             if (info.nAdded() > 0) {
                 if (wantsToTalk(this, partner)) {
                     transfer(this, partner, false);
                 }
                 adjustWriteTimeout();
             }
-        }), EvBuffer.CB_NODEFER);
+        }), EvBuffer.EVBUFFER_CB_NODEFER);
     }
 
     /**

@@ -55,11 +55,11 @@ public final class SocketBufferevent extends Bufferevent {
     private SocketBufferevent(EventBase base, int options) {
         super(base, options);
         this.writeSoon = new DeferredCallback(base, this::writeNow);
-        output.cbSetFlags(output.addCb((buf, info) -> {
+        output.cbSetFlags(output.addCallback((buf, info) -> {
             if (info.nAdded() > 0) {
                 outputAdded();
             }
-        }), EvBuffer.CB_NODEFER);
+        }), EvBuffer.EVBUFFER_CB_NODEFER);
         input.freeze(false);
         output.freeze(true);
     }

@@ -30,7 +30,7 @@ final class CallbackList {
     }
 
     CbEntry add(EvBufferCallback callback) {
-        CbEntry e = new CbEntry(callback, EvBuffer.CB_ENABLED);
+        CbEntry e = new CbEntry(callback, EvBuffer.EVBUFFER_CB_ENABLED);
         e.next = head;
         head = e;
         return e;
@@ -74,7 +74,7 @@ final class CallbackList {
         if (deferredRun == null) {
             deferredRun = () -> {
                 deferredPending = false;
-                run(EvBuffer.CB_NODEFER, 0, true);
+                run(EvBuffer.EVBUFFER_CB_NODEFER, 0, true);
             };
         }
     }
@@ -97,7 +97,7 @@ final class CallbackList {
             }
             // NODEFER entries run now and see the running total; the counters are kept for the
             // deferred delivery, as libevent's evbuffer_run_callbacks does.
-            run(EvBuffer.CB_NODEFER, EvBuffer.CB_NODEFER, false);
+            run(EvBuffer.EVBUFFER_CB_NODEFER, EvBuffer.EVBUFFER_CB_NODEFER, false);
         } else {
             run(0, 0, true);
         }
@@ -124,7 +124,7 @@ final class CallbackList {
         depth++;
         try {
             for (CbEntry e = head; e != null; e = e.next) {
-                if (!e.removed && (e.flags & mask) == value && (e.flags & EvBuffer.CB_ENABLED) != 0) {
+                if (!e.removed && (e.flags & mask) == value && (e.flags & EvBuffer.EVBUFFER_CB_ENABLED) != 0) {
                     e.callback.onChange(buffer, info);
                 }
             }

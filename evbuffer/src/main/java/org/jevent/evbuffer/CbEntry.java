@@ -2,7 +2,7 @@ package org.jevent.evbuffer;
 
 /**
  * A callback registered on a buffer: the twin of {@code struct evbuffer_cb_entry}, returned by
- * {@link EvBuffer#addCb} and accepted by {@link EvBuffer#removeCbEntry},
+ * {@link EvBuffer#addCallback} and accepted by {@link EvBuffer#removeCbEntry},
  * {@link EvBuffer#cbSetFlags} and {@link EvBuffer#cbClearFlags}.
  */
 public final class CbEntry {

@@ -47,12 +47,12 @@ import java.util.concurrent.Executor;
  */
 public final class EvBuffer implements AutoCloseable {
     /** Flag of a callback entry: the callback runs ({@code EVBUFFER_CB_ENABLED}). */
-    public static final int CB_ENABLED = 1;
+    public static final int EVBUFFER_CB_ENABLED = 1;
     /**
      * Flag of a callback entry: it runs at once even on a buffer whose callbacks are deferred
      * (libevent's internal {@code EVBUFFER_CB_NODEFER}, used by the bufferevent layer).
      */
-    public static final int CB_NODEFER = 2;
+    public static final int EVBUFFER_CB_NODEFER = 2;
 
     /** Default for {@link #getMaxRead()}: libevent's {@code EVBUFFER_MAX_READ_DEFAULT}. */
     public static final int DEFAULT_MAX_READ = 4096;
@@ -395,7 +395,7 @@ public final class EvBuffer implements AutoCloseable {
         FileSegment fs;
         try {
             checkEnd();
-            fs = FileSegment.create(channel, offset, length, FileSegment.CLOSE_ON_FREE);
+            fs = FileSegment.create(channel, offset, length, FileSegment.EVBUF_FS_CLOSE_ON_FREE);
         } catch (RuntimeException e) {
             try {
                 channel.close();
@@ -623,26 +623,6 @@ public final class EvBuffer implements AutoCloseable {
             h = gatherFront(want);
         }
         return h.readView(h.pos, h.pos + want).slice();
-    }
-
-    /**
-     * {@link #pullup} for a caller that writes into the bytes in place: the first {@code size}
-     * bytes are made contiguous in memory that this buffer alone holds (shared or lent memory is
-     * copied first, so no other holder ever sees the change) and a writable view positioned at 0
-     * is returned. What the caller writes there is the buffer's content from then on: the twin
-     * of C code that writes through {@code evbuffer_pullup}'s pointer (a codec that transforms
-     * in place, say). Same null results as pullup.
-     */
-    public ByteBuffer pullupWritable(long size) {
-        int want = pullupLength(size);
-        if (want < 0) {
-            return null;
-        }
-        Segment h = head;
-        if (h.readable() < want || !h.isExclusive()) {
-            h = gatherFront(want);
-        }
-        return h.data.slice(h.pos, want);
     }
 
     /** The byte count a pullup of {@code size} makes contiguous, or -1 for libevent's NULL cases. */
@@ -1160,7 +1140,7 @@ public final class EvBuffer implements AutoCloseable {
      * Registers a callback, enabled, that runs after every change ({@code evbuffer_add_cb}). As
      * in libevent the newest callback runs first; a callback may remove itself while running.
      */
-    public CbEntry addCb(EvBufferCallback callback) {
+    public CbEntry addCallback(EvBufferCallback callback) {
         Objects.requireNonNull(callback, "callback");
         return callbackList().add(callback);
     }
@@ -1177,12 +1157,12 @@ public final class EvBuffer implements AutoCloseable {
      * Unregisters the newest entry for {@code callback} ({@code evbuffer_remove_cb}); returns
      * false, as C returns -1, if there is none.
      */
-    public boolean removeCb(EvBufferCallback callback) {
+    public boolean removeCallback(EvBufferCallback callback) {
         CbEntry e = callbacks == null ? null : callbacks.find(callback);
         return e != null && callbacks.remove(e);
     }
 
-    /** Sets flags on an entry ({@code evbuffer_cb_set_flags}): {@link #CB_ENABLED}, {@link #CB_NODEFER}. */
+    /** Sets flags on an entry ({@code evbuffer_cb_set_flags}): {@link #EVBUFFER_CB_ENABLED}, {@link #EVBUFFER_CB_NODEFER}. */
     public void cbSetFlags(CbEntry entry, int flags) {
         Objects.requireNonNull(entry, "entry").flags |= flags;
     }
@@ -1196,19 +1176,19 @@ public final class EvBuffer implements AutoCloseable {
      * The obsolete {@code evbuffer_setcb}: replaces every callback with {@code callback}, or with
      * none when it is null.
      */
-    public void setCb(EvBufferCallback callback) {
+    public void setCallback(EvBufferCallback callback) {
         if (callbacks != null) {
             callbacks.clear();
         }
         if (callback != null) {
-            addCb(callback);
+            addCallback(callback);
         }
     }
 
     /**
      * From now on, runs callbacks later through {@code executor} instead of inside the
      * operation that changed the buffer ({@code evbuffer_defer_callbacks}); changes keep adding
-     * up until then. Entries flagged {@link #CB_NODEFER} still run at once. The bufferevent
+     * up until then. Entries flagged {@link #EVBUFFER_CB_NODEFER} still run at once. The bufferevent
      * layer passes its event base's deferred queue.
      */
     public void deferCallbacks(Executor executor) {

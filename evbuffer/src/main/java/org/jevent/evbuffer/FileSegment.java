@@ -16,11 +16,11 @@ import java.util.Objects;
  *
  * <p>Invariant: {@code holders} counts the creator's hold (until {@link #free()}) plus one per
  * buffer segment that refers to the range; when it reaches zero the cleanup runs once and, with
- * {@link #CLOSE_ON_FREE}, the channel is closed.
+ * {@link #EVBUF_FS_CLOSE_ON_FREE}, the channel is closed.
  */
 public final class FileSegment {
     /** Close the channel when the last holder lets go ({@code EVBUF_FS_CLOSE_ON_FREE}). */
-    public static final int CLOSE_ON_FREE = 0x01;
+    public static final int EVBUF_FS_CLOSE_ON_FREE = 0x01;
 
     /** Called once when the segment is no longer held by anyone. */
     @FunctionalInterface
@@ -124,7 +124,7 @@ public final class FileSegment {
                     cleanup.cleanup(this, flags);
                 }
             } finally {
-                if ((flags & CLOSE_ON_FREE) != 0) {
+                if ((flags & EVBUF_FS_CLOSE_ON_FREE) != 0) {
                     try {
                         channel.close();
                     } catch (IOException ignored) {

@@ -1296,7 +1296,7 @@ class EvBufferModelProperties {
                         FileSeg fs = new FileSeg();
                         fs.channel = EvBufferModelState.openFile();
                         fs.closeOnFree = s.fileSegs.isEmpty();
-                        fs.seg = fs.closeOnFree ? FileSegment.create(fs.channel, 0, -1, FileSegment.CLOSE_ON_FREE)
+                        fs.seg = fs.closeOnFree ? FileSegment.create(fs.channel, 0, -1, FileSegment.EVBUF_FS_CLOSE_ON_FREE)
                                 : FileSegment.create(fs.channel, 777, 30_000, 0);
                         fs.seg.addCleanupCb((seg, flags) -> fs.cleanups++);
                         s.fileSegs.add(fs);
@@ -1521,46 +1521,46 @@ class EvBufferModelProperties {
 
     Action<EvBufferModelState> callbackFlags() {
         return independent(Combinators.combine(buf(), Arbitraries.of(true, false))
-                .as((i, enable) -> step("b" + i + ".cb" + (enable ? "Set" : "Clear") + "Flags(ours, CB_ENABLED)", s -> {
+                .as((i, enable) -> step("b" + i + ".cb" + (enable ? "Set" : "Clear") + "Flags(ours, EVBUFFER_CB_ENABLED)", s -> {
                     if (enable) {
-                        s.bufs[i].cbSetFlags(s.entries[i], EvBuffer.CB_ENABLED);
+                        s.bufs[i].cbSetFlags(s.entries[i], EvBuffer.EVBUFFER_CB_ENABLED);
                     } else {
-                        s.bufs[i].cbClearFlags(s.entries[i], EvBuffer.CB_ENABLED);
+                        s.bufs[i].cbClearFlags(s.entries[i], EvBuffer.EVBUFFER_CB_ENABLED);
                     }
-                    ok(((s.entries[i].flags() & EvBuffer.CB_ENABLED) != 0) == enable, "entry flags " + s.entries[i].flags());
+                    ok(((s.entries[i].flags() & EvBuffer.EVBUFFER_CB_ENABLED) != 0) == enable, "entry flags " + s.entries[i].flags());
                     s.cbEnabled[i] = enable;
                 })));
     }
 
     Action<EvBufferModelState> callbackReRegister() {
         return independent(Combinators.combine(buf(), Arbitraries.integers().between(0, 2))
-                .as((i, v) -> step("b" + i + (v == 0 ? ".removeCb(ours) + addCb" : v == 1 ? ".removeCbEntry(ours) twice + addCb"
-                        : ".setCb(null) + addCb"), s -> {
+                .as((i, v) -> step("b" + i + (v == 0 ? ".removeCallback(ours) + addCallback" : v == 1 ? ".removeCbEntry(ours) twice + addCallback"
+                        : ".setCallback(null) + addCallback"), s -> {
                     EvBuffer b = s.bufs[i];
                     if (v == 0) {
-                        ok(b.removeCb(s.callbacks[i]), "removeCb of a registered callback returned false");
-                        ok(!b.removeCb(s.callbacks[i]), "removeCb of a removed callback returned true");
+                        ok(b.removeCallback(s.callbacks[i]), "removeCallback of a registered callback returned false");
+                        ok(!b.removeCallback(s.callbacks[i]), "removeCallback of a removed callback returned true");
                     } else if (v == 1) {
                         b.removeCbEntry(s.entries[i]);
                         expectThrows(IllegalArgumentException.class, "removeCbEntry of a removed entry",
                                 () -> b.removeCbEntry(s.entries[i]));
                     } else {
-                        b.setCb(null);
+                        b.setCallback(null);
                         s.oneShotArmed[i] = false;
                     }
-                    s.entries[i] = b.addCb(s.callbacks[i]);
+                    s.entries[i] = b.addCallback(s.callbacks[i]);
                     s.cbEnabled[i] = true;
                 })));
     }
 
     Action<EvBufferModelState> armOneShot() {
-        return independent(buf().map(i -> step("b" + i + ".addCb(self-removing)", s -> {
+        return independent(buf().map(i -> step("b" + i + ".addCallback(self-removing)", s -> {
             if (s.deferred[i] || s.oneShotArmed[i]) {
                 return;
             }
             CbEntry[] self = new CbEntry[1];
             List<long[]> log = s.oneShotLog[i];
-            self[0] = s.bufs[i].addCb((buf, info) -> {
+            self[0] = s.bufs[i].addCallback((buf, info) -> {
                 log.add(new long[] {info.origSize(), info.nAdded(), info.nDeleted(), buf.getLength()});
                 buf.removeCbEntry(self[0]);
             });

@@ -127,7 +127,7 @@ final class EvBufferModelState {
         callbacks[i] = (buf, info) -> {
             log.add(new long[] {info.origSize(), info.nAdded(), info.nDeleted(), buf.getLength()});
         };
-        entries[i] = b.addCb(callbacks[i]);
+        entries[i] = b.addCallback(callbacks[i]);
         cbEnabled[i] = true;
         deferQueue[i].clear();
         deferred[i] = false;

@@ -152,12 +152,12 @@ public final class SslBufferevent extends Bufferevent {
         this.provider = SslProvider.of(engine);
         this.io = EngineIo.forProvider(provider);
         this.initialState = state;
-        output.cbSetFlags(output.addCb((buf, info) -> {
+        output.cbSetFlags(output.addCallback((buf, info) -> {
             if (info.nAdded() > 0) {
                 pump();
                 adjustWriteTimeout();
             }
-        }), EvBuffer.CB_NODEFER);
+        }), EvBuffer.EVBUFFER_CB_NODEFER);
     }
 
     // ------------------------------------------------------------------ construction
