@@ -13,9 +13,11 @@ import java.util.concurrent.Executor;
  * progress walks on past it: a callback may remove itself (or any other) while running. Each
  * nesting level of delivery has its own info object, so a callback that changes the buffer sees
  * its own report and the outer one is not overwritten.
+ *
+ * <p>The buffer subclasses it with the two things only the buffer knows (its length and itself,
+ * which the callbacks receive), so that this class never refers to the public buffer.
  */
-final class CallbackList {
-    private final EvBuffer buffer;
+abstract class CallbackList {
     private CbEntry head;
     private long nAdded;
     private long nDeleted;
@@ -25,12 +27,14 @@ final class CallbackList {
     private EvBufferCbInfo[] infos;
     private int depth;
 
-    CallbackList(EvBuffer buffer) {
-        this.buffer = buffer;
-    }
+    /** The buffer's length now, from which a report's {@code origSize} is worked out. */
+    abstract long length();
+
+    /** Calls {@code callback} with the buffer it is registered on. */
+    abstract void deliver(EvBufferCallback callback, EvBufferCbInfo info);
 
     CbEntry add(EvBufferCallback callback) {
-        CbEntry e = new CbEntry(callback, EvBuffer.EVBUFFER_CB_ENABLED);
+        CbEntry e = new CbEntry(callback, CbEntry.ENABLED);
         e.next = head;
         head = e;
         return e;
@@ -74,7 +78,7 @@ final class CallbackList {
         if (deferredRun == null) {
             deferredRun = () -> {
                 deferredPending = false;
-                run(EvBuffer.EVBUFFER_CB_NODEFER, 0, true);
+                run(CbEntry.NODEFER, 0, true);
             };
         }
     }
@@ -97,7 +101,7 @@ final class CallbackList {
             }
             // NODEFER entries run now and see the running total; the counters are kept for the
             // deferred delivery, as libevent's evbuffer_run_callbacks does.
-            run(EvBuffer.EVBUFFER_CB_NODEFER, EvBuffer.EVBUFFER_CB_NODEFER, false);
+            run(CbEntry.NODEFER, CbEntry.NODEFER, false);
         } else {
             run(0, 0, true);
         }
@@ -114,7 +118,7 @@ final class CallbackList {
             return;
         }
         EvBufferCbInfo info = nextInfo();
-        info.origSize = buffer.getLength() + nDeleted - nAdded;
+        info.origSize = length() + nDeleted - nAdded;
         info.nAdded = nAdded;
         info.nDeleted = nDeleted;
         if (clear) {
@@ -124,8 +128,8 @@ final class CallbackList {
         depth++;
         try {
             for (CbEntry e = head; e != null; e = e.next) {
-                if (!e.removed && (e.flags & mask) == value && (e.flags & EvBuffer.EVBUFFER_CB_ENABLED) != 0) {
-                    e.callback.onChange(buffer, info);
+                if (!e.removed && (e.flags & mask) == value && (e.flags & CbEntry.ENABLED) != 0) {
+                    deliver(e.callback, info);
                 }
             }
         } finally {

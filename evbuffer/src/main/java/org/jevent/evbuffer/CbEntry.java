@@ -2,10 +2,15 @@ package org.jevent.evbuffer;
 
 /**
  * A callback registered on a buffer: the twin of {@code struct evbuffer_cb_entry}, returned by
- * {@link EvBuffer#addCallback} and accepted by {@link EvBuffer#removeCbEntry},
- * {@link EvBuffer#cbSetFlags} and {@link EvBuffer#cbClearFlags}.
+ * the buffer's {@code addCallback} and accepted by its {@code removeCbEntry}, {@code cbSetFlags}
+ * and {@code cbClearFlags}.
  */
 public final class CbEntry {
+    /** The entry runs; the value of the buffer's public {@code EVBUFFER_CB_ENABLED}. */
+    static final int ENABLED = 1;
+    /** The entry runs at once even when the buffer defers; the public {@code EVBUFFER_CB_NODEFER}. */
+    static final int NODEFER = 2;
+
     final EvBufferCallback callback;
     int flags;
     CbEntry next;

@@ -107,6 +107,23 @@ public final class FileSegment {
         return holders == 0;
     }
 
+    /**
+     * The length of the part {@code [offset, offset + length)} of this segment, {@code length}
+     * -1 meaning to its end, as {@code evbuffer_add_file_segment} takes them.
+     *
+     * @throws IllegalArgumentException if the part is not inside the segment
+     */
+    long partLength(long offset, long length) {
+        if (length == -1 && offset >= 0 && offset <= this.length) {
+            length = this.length - offset;
+        }
+        if (offset < 0 || length < 0 || offset + length > this.length) {
+            throw new IllegalArgumentException("range " + offset + "+" + length
+                    + " is outside a file segment of " + this.length + " bytes");
+        }
+        return length;
+    }
+
     void retain() {
         if (holders == 0) {
             throw new IllegalStateException("file segment already released");

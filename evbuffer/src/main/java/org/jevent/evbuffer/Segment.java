@@ -3,7 +3,7 @@ package org.jevent.evbuffer;
 import java.nio.ByteBuffer;
 
 /**
- * One link of an {@link EvBuffer}'s chain: a window {@code [pos, limit)} of readable bytes over a
+ * One link of a {@link SegmentChain}: a window {@code [pos, limit)} of readable bytes over a
  * piece of memory, followed by free space {@code [limit, capacity)} that only an exclusive owner
  * may fill.
  *
@@ -14,7 +14,7 @@ import java.nio.ByteBuffer;
  * shared, so appending is always safe for the owner.
  *
  * <p>A segment is one of three kinds: pooled memory (owner, from a {@link SegmentPool}), a view on
- * memory the caller lent us ({@link EvBuffer#addReference}), or a file range with no memory at
+ * memory the caller lent us ({@code addReference}), or a file range with no memory at
  * all ({@link #file} non-null, {@code data} null) that is written with {@code transferTo} and read
  * into memory only when a caller needs its bytes.
  */

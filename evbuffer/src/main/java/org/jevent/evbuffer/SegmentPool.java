@@ -38,7 +38,7 @@ public final class SegmentPool {
     private long taken;
     private long returned;
     /** Vectors for one scattering read or gathering write at a time on this thread. */
-    private final ByteBuffer[] scratch = new ByteBuffer[EvBuffer.MAX_WRITE_VECTORS];
+    private final ByteBuffer[] scratch = new ByteBuffer[ChannelTransfer.MAX_WRITE_VECTORS];
 
     private SegmentPool() {
         this(DEFAULT_MAX_POOLED_BYTES);

@@ -285,8 +285,8 @@ final class EvBufferModelState {
         long len = b.getLength();
         byte[] out = new byte[(int) len];
         int at = 0;
-        Segment last = b.lastData();
-        for (Segment s = b.head(); s != null && at < len; s = s.next) {
+        Segment last = b.chain().lastData;
+        for (Segment s = b.chain().head; s != null && at < len; s = s.next) {
             if (s.isFile()) {
                 ByteBuffer dst = ByteBuffer.wrap(out, at, (int) s.fileLength);
                 long p = s.fileOffset;

@@ -138,7 +138,7 @@ class RegressBufferFileTest {
             pipe.source().configureBlocking(false);
             byte[] msg = b("ten bytes!");
             assertEquals(msg.length, pipe.sink().write(ByteBuffer.wrap(msg)));
-            // (EvBuffer.readFrom, r.add(s, s.capacity())) so the read gets an empty view
+            // (SegmentChain.reserve, r.add(s, s.capacity())) so the read gets an empty view
             int n = dst.readFrom(pipe.source(), 100_000);
             valid(dst);
             assertEquals(msg.length, n);
