@@ -310,9 +310,7 @@ public final class EvBuffer implements AutoCloseable {
      * @throws IllegalArgumentException if {@code len} is negative
      */
     public void drain(long len) {
-        if (len < 0) {
-            throw new IllegalArgumentException("negative length: " + len);
-        }
+        checkCount(len, "length");
         checkStart();
         dropFront(Math.min(len, chain.length));
     }
@@ -349,9 +347,7 @@ public final class EvBuffer implements AutoCloseable {
      */
     public long removeBuffer(EvBuffer dst, long len) {
         Objects.requireNonNull(dst, "dst");
-        if (len < 0) {
-            throw new IllegalArgumentException("negative length: " + len);
-        }
+        checkCount(len, "length");
         checkStart();
         dst.checkEnd();
         if (dst == this || len == 0 || chain.length == 0) {
@@ -378,13 +374,7 @@ public final class EvBuffer implements AutoCloseable {
      */
     public int copyout(byte[] dst, int off, int len) {
         Objects.checkFromIndexSize(off, len, Objects.requireNonNull(dst, "dst").length);
-        checkStart();
-        int n = (int) Math.min(len, chain.length);
-        if (n > 0) {
-            ChannelTransfer.materializeFiles(chain);
-            SegmentChain.copyFrom(chain.head, chain.head.pos, dst, off, n, null);
-        }
-        return n;
+        return copyFront(len, dst, off, null);
     }
 
     /** {@link #copyout(byte[], int, int)} into the whole array. */
@@ -394,14 +384,8 @@ public final class EvBuffer implements AutoCloseable {
 
     /** Copies bytes from the front into {@code dst}, advancing its position; returns how many. */
     public int copyout(ByteBuffer dst) {
-        Objects.requireNonNull(dst, "dst");
-        checkStart();
-        int n = (int) Math.min(dst.remaining(), chain.length);
-        if (n > 0) {
-            ChannelTransfer.materializeFiles(chain);
-            SegmentChain.copyFrom(chain.head, chain.head.pos, null, dst.position(), n, dst);
-            dst.position(dst.position() + n);
-        }
+        int n = copyFront(Objects.requireNonNull(dst, "dst").remaining(), null, dst.position(), dst);
+        dst.position(dst.position() + n);
         return n;
     }
 
@@ -432,9 +416,7 @@ public final class EvBuffer implements AutoCloseable {
      * until the buffer next changes.
      */
     public ByteBuffer pullup(long size) {
-        if (size < -1) {
-            throw new IllegalArgumentException("size must be -1 or at least 0: " + size);
-        }
+        checkCountOrAll(size, "size");
         long n = size == -1 ? chain.length : size;
         if (n == 0 || n > chain.length) {
             return null;
@@ -455,9 +437,7 @@ public final class EvBuffer implements AutoCloseable {
      * changes.
      */
     public int peek(long len, EvBufferPtr start, ByteBuffer[] vecOut) {
-        if (len < -1) {
-            throw new IllegalArgumentException("len must be -1 or at least 0: " + len);
-        }
+        checkCountOrAll(len, "len");
         long startPos = start == null ? 0 : start.pos;
         checkPosition(startPos);
         if (chain.length == startPos || len == 0) {
@@ -483,9 +463,7 @@ public final class EvBuffer implements AutoCloseable {
      */
     public int reserveSpace(long size, ByteBuffer[] vec) {
         Objects.requireNonNull(vec, "vec");
-        if (size < 0) {
-            throw new IllegalArgumentException("negative size: " + size);
-        }
+        checkCount(size, "size");
         if (vec.length == 0) {
             throw new IllegalArgumentException("no room for even one extent");
         }
@@ -533,9 +511,7 @@ public final class EvBuffer implements AutoCloseable {
      * allocation ({@code evbuffer_expand}).
      */
     public void expand(int n) {
-        if (n < 0) {
-            throw new IllegalArgumentException("negative size: " + n);
-        }
+        checkCount(n, "size");
         if (n > Integer.MAX_VALUE - SegmentPool.LARGE_SIZE) {
             throw new IllegalArgumentException("cannot expand by " + n + " bytes");
         }
@@ -653,9 +629,7 @@ public final class EvBuffer implements AutoCloseable {
      */
     public int readFrom(ReadableByteChannel channel, int howmuch) throws IOException {
         Objects.requireNonNull(channel, "channel");
-        if (howmuch < -1) {
-            throw new IllegalArgumentException("howmuch must be -1 or at least 0: " + howmuch);
-        }
+        checkCountOrAll(howmuch, "howmuch");
         checkEnd();
         int want = howmuch == -1 ? maxRead : howmuch;
         if (want == 0) {
@@ -683,9 +657,7 @@ public final class EvBuffer implements AutoCloseable {
      */
     public long writeTo(WritableByteChannel channel, long howmuch) throws IOException {
         Objects.requireNonNull(channel, "channel");
-        if (howmuch < -1) {
-            throw new IllegalArgumentException("howmuch must be -1 or at least 0: " + howmuch);
-        }
+        checkCountOrAll(howmuch, "howmuch");
         checkStart();
         long want = howmuch == -1 ? chain.length : Math.min(howmuch, chain.length);
         if (want == 0) {
@@ -868,11 +840,38 @@ public final class EvBuffer implements AutoCloseable {
         }
     }
 
+    private static void checkCount(long n, String what) {
+        if (n < 0) {
+            throw new IllegalArgumentException("negative " + what + ": " + n);
+        }
+    }
+
+    /** A count where -1 means "all", as C's {@code ev_ssize_t} arguments. */
+    private static void checkCountOrAll(long n, String name) {
+        if (n < -1) {
+            throw new IllegalArgumentException(name + " must be -1 or at least 0: " + n);
+        }
+    }
+
     private void checkPosition(long pos) {
         if (pos < 0 || pos > chain.length) {
             throw new IllegalArgumentException("position " + pos + " is outside a buffer of "
                     + chain.length + " bytes");
         }
+    }
+
+    /**
+     * Copies up to {@code max} bytes from the front into {@code array} at {@code off}, or into
+     * {@code dst} at absolute index {@code off}; returns how many.
+     */
+    private int copyFront(long max, byte[] array, int off, ByteBuffer dst) {
+        checkStart();
+        int n = (int) Math.min(max, chain.length);
+        if (n > 0) {
+            ChannelTransfer.materializeFiles(chain);
+            SegmentChain.copyFrom(chain.head, chain.head.pos, array, off, n, dst);
+        }
+        return n;
     }
 
     /** Moves all of {@code src} here (to the front or the end); the callbacks see it once each. */
