@@ -93,7 +93,17 @@ abstract class CallbackList {
         invoke();
     }
 
-    private void invoke() {
+    /**
+     * Counts a change without running anything yet, for a move between two buffers that counts
+     * on both before either's callbacks run (libevent's {@code n_add_for_cb += len} on both).
+     */
+    void count(long added, long deleted) {
+        nAdded += added;
+        nDeleted += deleted;
+    }
+
+    /** Runs (or schedules) the callbacks for what was counted since they last ran. */
+    void invoke() {
         if (deferTo != null) {
             if (head != null && !deferredPending && (nAdded | nDeleted) != 0) {
                 deferredPending = true;

@@ -188,7 +188,7 @@ public final class EvBuffer implements AutoCloseable {
      * Whole segments are relinked, not copied; only a segment shorter than
      * 1 KiB is folded into this buffer's last one when it fits, so that a
      * stream of small messages does not become a chain of nearly empty segments. Both buffers'
-     * callbacks run. Moving a buffer into itself does nothing.
+     * callbacks run, the source's first, as in libevent. Moving a buffer into itself does nothing.
      *
      * @throws IllegalStateException if this buffer's end or {@code src}'s front is frozen
      */
@@ -204,7 +204,7 @@ public final class EvBuffer implements AutoCloseable {
 
     /**
      * Moves every byte of {@code src} to the front of this buffer, relinking its segments
-     * ({@code evbuffer_prepend_buffer(dst, src)}).
+     * ({@code evbuffer_prepend_buffer(dst, src)}); the source's callbacks run first, as in libevent.
      *
      * @throws IllegalStateException if either buffer's front is frozen
      */
@@ -341,7 +341,9 @@ public final class EvBuffer implements AutoCloseable {
      * Moves up to {@code len} bytes from the front of this buffer to the end of {@code dst}
      * ({@code evbuffer_remove_buffer(src, dst, len)}); returns how many. Whole segments are
      * relinked; of the one segment that is split, a part shorter than
-     * 1 KiB is copied and a longer one is shared read-only.
+     * 1 KiB is copied and a longer one is shared read-only. As in libevent, moving everything
+     * is {@link #addBuffer} (this buffer's callbacks first); moving part runs {@code dst}'s
+     * callbacks first.
      *
      * @throws IllegalStateException if this buffer's front or {@code dst}'s end is frozen
      */
@@ -359,7 +361,7 @@ public final class EvBuffer implements AutoCloseable {
             return n;
         }
         chain.moveFrontTo(dst.chain, len);
-        dst.added(len);
+        dst.added(len); // as evbuffer_remove_buffer: the destination's callbacks first here
         deleted(len);
         return len;
     }
@@ -874,15 +876,28 @@ public final class EvBuffer implements AutoCloseable {
         return n;
     }
 
-    /** Moves all of {@code src} here (to the front or the end); the callbacks see it once each. */
+    /**
+     * Moves all of {@code src} here (to the front or the end). As {@code evbuffer_add_buffer}
+     * and {@code evbuffer_prepend_buffer} do, the move is counted on both buffers first, then
+     * the source's callbacks run, then ours: a source callback that writes here is reported
+     * together with the move.
+     */
     private void moveAllFrom(EvBuffer src, boolean front) {
         long n = src.chain.length;
         if (n == 0) {
             return;
         }
         src.chain.moveAllTo(chain, front);
-        added(n);
-        src.deleted(n);
+        if (callbacks != null) {
+            callbacks.count(n, 0);
+        }
+        if (src.callbacks != null) {
+            src.callbacks.count(0, n);
+            src.callbacks.invoke();
+        }
+        if (callbacks != null) {
+            callbacks.invoke();
+        }
     }
 
     /** Removes {@code n <= length} bytes from the front and reports it. */

@@ -581,6 +581,7 @@ class EvBufferModelProperties {
             s.bufs[d].addBuffer(s.bufs[src]);
             if (!d.equals(src)) {
                 s.models[src].moveTo(s.models[d], s.models[src].length());
+                s.expectReportedFirst(src, d, "addBuffer");
             }
         })));
     }
@@ -595,6 +596,7 @@ class EvBufferModelProperties {
             s.bufs[d].prependBuffer(s.bufs[src]);
             if (!d.equals(src)) {
                 s.models[src].moveToFront(s.models[d]);
+                s.expectReportedFirst(src, d, "prependBuffer");
             }
         })));
     }
@@ -636,6 +638,11 @@ class EvBufferModelProperties {
                     }
                     eq(moved, r, "removeBuffer result");
                     s.models[src].moveTo(s.models[d], (int) moved);
+                    if (moved == len) {
+                        s.expectReportedFirst(src, d, "removeBuffer of everything");
+                    } else {
+                        s.expectReportedFirst(d, src, "removeBuffer of part");
+                    }
                 })));
     }
 

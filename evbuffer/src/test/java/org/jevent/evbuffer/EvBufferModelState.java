@@ -77,6 +77,8 @@ final class EvBufferModelState {
     final long poolBaseline;
     int nextTag = 1;
     int steps;
+    /** Counts every report of our callbacks across the three buffers, so that their order shows. */
+    long callSeq;
 
     enum Validity { VALID, STALE, EITHER }
 
@@ -125,7 +127,7 @@ final class EvBufferModelState {
         EvBuffer b = new EvBuffer();
         List<long[]> log = cbLog[i];
         callbacks[i] = (buf, info) -> {
-            log.add(new long[] {info.origSize(), info.nAdded(), info.nDeleted(), buf.getLength()});
+            log.add(new long[] {info.origSize(), info.nAdded(), info.nDeleted(), buf.getLength(), callSeq++});
         };
         entries[i] = b.addCallback(callbacks[i]);
         cbEnabled[i] = true;
@@ -240,6 +242,20 @@ final class EvBufferModelState {
                             + " any more but its cleanup has not run");
                 }
             }
+        }
+    }
+
+    /**
+     * For a move between two buffers: when both buffers' callbacks reported at once (enabled,
+     * not deferred), {@code first}'s report came before {@code second}'s, the order libevent's
+     * buffer.c uses for the operation.
+     */
+    void expectReportedFirst(int first, int second, String what) {
+        List<long[]> a = cbLog[first];
+        List<long[]> b = cbLog[second];
+        if (!a.isEmpty() && !b.isEmpty() && a.get(0)[4] > b.get(0)[4]) {
+            throw new AssertionError(what + ": b" + second + "'s callback ran before b" + first + "'s; libevent runs b"
+                    + first + "'s first");
         }
     }
 
