@@ -240,9 +240,13 @@ public final class EvBuffer implements AutoCloseable {
     /**
      * Adds {@code data}'s remaining bytes without copying them ({@code evbuffer_add_reference};
      * a buffer positioned past its start is {@code evbuffer_add_reference_with_offset}). The
-     * memory is never written. {@code cleanup}, if not null, runs exactly once when no buffer
-     * holds any of these bytes any more: when the last of them is drained or when the last
-     * buffer holding them is freed. An empty {@code data} is released at once.
+     * memory is never written. {@code cleanup}, if not null, runs exactly once, as soon as no
+     * buffer reads this memory any more: when the last byte still in it is drained, or the last
+     * buffer holding it is freed. A {@link #pullup} or {@link #removeBuffer} that takes part of
+     * it copies that part, as libevent does, so only what is left in the memory keeps it;
+     * {@link #addBufferReference} views share it and keep it too. An empty {@code data} goes to
+     * the cleanup at once, inside this call (libevent 2.1 runs it later, when the empty chain it
+     * inserted is freed).
      *
      * @throws IllegalStateException if the end is frozen; the cleanup is then not called,
      *     as in libevent
@@ -340,8 +344,8 @@ public final class EvBuffer implements AutoCloseable {
     /**
      * Moves up to {@code len} bytes from the front of this buffer to the end of {@code dst}
      * ({@code evbuffer_remove_buffer(src, dst, len)}); returns how many. Whole segments are
-     * relinked; of the one segment that is split, a part shorter than
-     * 1 KiB is copied and a longer one is shared read-only. As in libevent, moving everything
+     * relinked; of the one segment that is split, a part shorter than 1 KiB (or any part of
+     * memory lent with {@link #addReference}) is copied and a longer one is shared read-only. As in libevent, moving everything
      * is {@link #addBuffer} (this buffer's callbacks first); moving part runs {@code dst}'s
      * callbacks first.
      *

@@ -92,6 +92,11 @@ final class Segment {
         return owner && shared == null && file == null;
     }
 
+    /** True for memory a caller lent with {@code addReference}, whose cleanup waits for every holder. */
+    boolean isLent() {
+        return shared != null && shared.cleanup != null;
+    }
+
     /** Room in front of {@code pos} that a prepend may use. */
     int prependable() {
         return isExclusive() ? pos : 0;

@@ -388,7 +388,9 @@ final class SegmentChain {
     /**
      * Moves the first {@code len} bytes ({@code 0 < len < length}) to the end of {@code dst}:
      * whole segments are relinked; of the one segment that is split, a part shorter than
-     * {@link Segment#SHARE_MINIMUM} is copied and a longer one shared.
+     * {@link Segment#SHARE_MINIMUM} is copied and a longer one shared, except that a part of
+     * lent memory is always copied, as libevent copies every split: the lender's cleanup then
+     * waits only for the bytes left here, not for a copy that moved on.
      */
     void moveFrontTo(SegmentChain dst, long len) {
         long moved = 0;
@@ -414,7 +416,7 @@ final class SegmentChain {
                 s.fileOffset += rest;
                 s.fileLength -= rest;
                 dst.appendChain(piece, piece);
-            } else if (rest >= Segment.SHARE_MINIMUM) {
+            } else if (rest >= Segment.SHARE_MINIMUM && !s.isLent()) {
                 Segment piece = s.shareHead(rest);
                 s.pos += rest;
                 dst.appendChain(piece, piece);

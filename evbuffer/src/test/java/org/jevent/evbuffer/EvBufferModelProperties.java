@@ -615,7 +615,14 @@ class EvBufferModelProperties {
             }
             s.bufs[d].addBufferReference(s.bufs[src]);
             ByteModel m = s.models[src];
-            s.models[d].append(m.bytes(), m.tagSlice(0, m.length()));
+            int[] tags = m.tagSlice(0, m.length());
+            java.util.Map<Integer, Integer> alias = new java.util.HashMap<>();
+            for (int k = 0; k < tags.length; k++) {
+                if (tags[k] > 0) {
+                    tags[k] = alias.computeIfAbsent(tags[k], s::aliasOf);
+                }
+            }
+            s.models[d].append(m.bytes(), tags);
             maybeStale(s, src); // the source's segments became shared
         })));
     }
@@ -637,7 +644,15 @@ class EvBufferModelProperties {
                         return;
                     }
                     eq(moved, r, "removeBuffer result");
-                    s.models[src].moveTo(s.models[d], (int) moved);
+                    ByteModel m = s.models[src];
+                    // A cut inside lent memory copies the part that moves, as libevent does: the
+                    // destination holds a copy, and the lender's cleanup waits for the source only.
+                    int cutTag = moved > 0 && moved < len && m.tag((int) moved - 1) == m.tag((int) moved)
+                            ? m.tag((int) moved) : 0;
+                    m.moveTo(s.models[d], (int) moved);
+                    if (cutTag > 0) {
+                        s.models[d].untagTail(cutTag, (int) moved);
+                    }
                     if (moved == len) {
                         s.expectReportedFirst(src, d, "removeBuffer of everything");
                     } else {
@@ -1160,7 +1175,7 @@ class EvBufferModelProperties {
                     byte[] d = spec.make();
                     Ref ref = new Ref();
                     ref.tracked = v != 4;
-                    ref.tag = ref.tracked ? s.nextTag++ : 0;
+                    ref.tag = ref.tracked ? s.newTag() : 0;
                     ref.what = "reference #" + ref.tag + " (" + spec + ", variant " + v + ")";
                     ByteBuffer lent;
                     if (v == 0 || v == 4) {
@@ -1231,7 +1246,7 @@ class EvBufferModelProperties {
                         byte[] d = BytesSpec.biased(1 + r.nextInt(5), r.nextLong(), 0);
                         Ref ref = new Ref();
                         ref.tracked = true;
-                        ref.tag = s.nextTag++;
+                        ref.tag = s.newTag();
                         ref.what = "tiny reference #" + ref.tag;
                         ref.original = ByteBuffer.wrap(d.clone());
                         ref.pos = 0;

@@ -76,6 +76,12 @@ final class EvBufferModelState {
     final List<String> errors = new ArrayList<>();
     final long poolBaseline;
     int nextTag = 1;
+    /**
+     * The reference each tag stands for: a reference's own tag, or an alias given to the view
+     * that one addBufferReference made of it. Views are told apart so that a removeBuffer cut
+     * between two of them (a segment boundary) is not mistaken for a cut inside one.
+     */
+    private int[] tagRoot = new int[16];
     int steps;
     /** Counts every report of our callbacks across the three buffers, so that their order shows. */
     long callSeq;
@@ -214,13 +220,32 @@ final class EvBufferModelState {
         checkRefs(step);
     }
 
+    /** A tag for a new reference. */
+    int newTag() {
+        return tagFor(nextTag);
+    }
+
+    /** A new tag for another view of the memory that {@code tag} stands for. */
+    int aliasOf(int tag) {
+        return tagFor(tagRoot[tag]);
+    }
+
+    private int tagFor(int root) {
+        int t = nextTag++;
+        if (t == tagRoot.length) {
+            tagRoot = Arrays.copyOf(tagRoot, t * 2);
+        }
+        tagRoot[t] = root;
+        return t;
+    }
+
     void checkRefs(String step) {
         boolean[] live = new boolean[nextTag];
         for (ByteModel m : models) {
             for (int k = 0; k < m.length(); k++) {
                 int t = m.tag(k);
                 if (t > 0) {
-                    live[t] = true;
+                    live[tagRoot[t]] = true;
                 }
             }
         }
