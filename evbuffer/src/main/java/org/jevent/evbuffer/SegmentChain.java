@@ -279,7 +279,7 @@ final class SegmentChain {
             s.next = null;
             n += s.length();
             Segment t = lastData;
-            if (t != null && s.pool != null && s.isExclusive() && s.readable() < Segment.SHARE_MINIMUM
+            if (t != null && s.slab != null && s.isExclusive() && s.readable() < Segment.SHARE_MINIMUM
                     && t.writable() >= s.readable()) {
                 t.data.put(t.limit, s.data, s.pos, s.readable());
                 t.limit += s.readable();

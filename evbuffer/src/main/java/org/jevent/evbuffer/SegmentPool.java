@@ -12,10 +12,25 @@ import java.nio.ByteBuffer;
  * 16,709 bytes on the wire) or a full 16 KiB socket read. A request above the large size gets
  * exact-size memory that is not recycled.
  *
- * <p>Invariant: only {@link #owner} touches the stacks and counters, so nothing here needs an
- * atomic; a segment handed back on another thread is simply dropped for the garbage collector
- * (Okio's pool does the same under contention). The stacks never hold more than
- * {@link #maxPooledBytes} bytes; {@code taken - returned} is the number of pooled segments now in
+ * <p>What a thread keeps: its pool is made when the thread first builds a buffer; the first
+ * small segment it takes allocates one slab of {@code slabSegments} × 4 KiB (256 KiB by
+ * default), the first large one a slab of {@code slabSegments} × 17 KiB (1,088 KiB). Free
+ * segments stay in the pool for reuse, up to {@link #maxPooledBytes()} bytes (16 MiB by default);
+ * when a segment coming back takes the pool over that bound, the pool gives up whole slabs whose
+ * segments are all back until it is under it again, so that after a burst the pool shrinks back
+ * to the bound by itself. A slab is given up by dropping every reference to it: the garbage
+ * collector frees its direct memory at its next cycle (explicit freeing would let a view that a
+ * caller kept past its validity read freed memory and crash the process). {@link #trim()} gives
+ * up every slab that is all back at once, whatever the bound; the rest goes with the thread. Both
+ * figures are tunable: system properties {@code jevent.segmentPool.maxBytes} and
+ * {@code jevent.segmentPool.slabSegments}, read once when this class loads.
+ *
+ * <p>Invariant: only {@link #owner} touches the lists and counters, so nothing here needs an
+ * atomic except a slab's count of segments lost to other threads (a segment handed back on
+ * another thread is dropped for the garbage collector, as Okio's pool does under contention).
+ * {@code pooledBytes} is the size of the free segments of the slabs held, {@code heldBytes}
+ * the size of those slabs, and after every recycle either {@code pooledBytes <= maxPooledBytes}
+ * or no slab is entirely back. {@code taken - returned} is the number of pooled segments now in
  * use by some buffer, which tests use to prove that nothing leaks.
  */
 public final class SegmentPool {
@@ -23,35 +38,60 @@ public final class SegmentPool {
     public static final int SMALL_SIZE = 4096;
     /** Capacity of a large segment: a full TLS record fits. */
     public static final int LARGE_SIZE = 17 * 1024;
-    /** Segments cut from one slab. */
-    static final int SLAB_SEGMENTS = 64;
-    /** Default bound on pooled bytes per thread; system property {@code jevent.segmentPool.maxBytes}. */
+    /**
+     * Default bound on the free segment memory one thread's pool keeps, in bytes: 16 MiB, or
+     * system property {@code jevent.segmentPool.maxBytes}.
+     */
     public static final long DEFAULT_MAX_POOLED_BYTES =
-            Long.getLong("jevent.segmentPool.maxBytes", 16L * 1024 * 1024);
+            Math.max(0, Long.getLong("jevent.segmentPool.maxBytes", 16L * 1024 * 1024));
+    /**
+     * Default number of segments cut from one slab: 64, or system property
+     * {@code jevent.segmentPool.slabSegments} (1 to 4096). Fewer means less memory per idle
+     * thread and more allocations under load.
+     */
+    public static final int DEFAULT_SLAB_SEGMENTS =
+            Math.max(1, Math.min(4096, Integer.getInteger("jevent.segmentPool.slabSegments", 64)));
 
     private static final ThreadLocal<SegmentPool> PER_THREAD = ThreadLocal.withInitial(SegmentPool::new);
 
     final Thread owner;
     private final long maxPooledBytes;
+    private final int slabSegments;
     private final SizeClass small = new SizeClass(SMALL_SIZE);
     private final SizeClass large = new SizeClass(LARGE_SIZE);
     private long taken;
     private long returned;
+    private long pooledBytes;
+    private long heldBytes;
+    /** Set by another thread that dropped one of our segments: some slab may be all back now. */
+    volatile boolean lostPending;
     /** Vectors for one scattering read or gathering write at a time on this thread. */
     private final ByteBuffer[] scratch = new ByteBuffer[ChannelTransfer.MAX_WRITE_VECTORS];
+    private final Reservation readReservation = new Reservation();
 
     private SegmentPool() {
-        this(DEFAULT_MAX_POOLED_BYTES);
+        this(DEFAULT_MAX_POOLED_BYTES, DEFAULT_SLAB_SEGMENTS);
     }
 
-    private SegmentPool(long maxPooledBytes) {
+    private SegmentPool(long maxPooledBytes, int slabSegments) {
         this.owner = Thread.currentThread();
         this.maxPooledBytes = maxPooledBytes;
+        this.slabSegments = slabSegments;
     }
 
     /** The pool of the calling thread. */
     public static SegmentPool current() {
         return PER_THREAD.get();
+    }
+
+    /**
+     * Gives the calling thread a pool of its own settings, for tests that measure the pool; the
+     * thread must not have used its pool yet.
+     */
+    static SegmentPool installForThisThread(long maxPooledBytes, int slabSegments) {
+        SegmentPool p = new SegmentPool(maxPooledBytes, slabSegments);
+        PER_THREAD.set(p);
+        return p;
     }
 
     /**
@@ -64,27 +104,68 @@ public final class SegmentPool {
             return new Segment(ByteBuffer.allocateDirect(minCapacity), null);
         }
         SizeClass c = minCapacity <= SMALL_SIZE ? small : large;
+        Slab slab = c.partial != null ? c.partial : c.empty;
+        if (slab == null) {
+            slab = new Slab(this, c.size, slabSegments);
+            heldBytes += slab.bytes();
+            pooledBytes += slab.bytes();
+        }
+        Segment s = slab.pop();
+        c.place(slab);
         taken++;
-        return c.take(this);
+        pooledBytes -= c.size;
+        return s;
     }
 
-    /** Takes back a segment whose memory nobody else holds any more. */
+    /** Takes back a segment of one of our slabs whose memory nobody else holds any more. */
     void recycle(Segment s) {
+        Slab slab = s.slab;
         if (Thread.currentThread() != owner) {
             s.next = null;
+            slab.lose();
             return;
         }
         returned++;
-        SizeClass c = s.capacity() == SMALL_SIZE ? small : large;
-        if (pooledBytes() + c.size > maxPooledBytes) {
-            s.next = null;
-            return;
-        }
         s.resetForReuse();
-        c.push(s);
+        slab.push(s);
+        SizeClass c = slab.segmentSize == SMALL_SIZE ? small : large;
+        c.place(slab);
+        pooledBytes += c.size;
+        if (pooledBytes > maxPooledBytes) {
+            release(maxPooledBytes);
+        }
     }
 
-    private final Reservation readReservation = new Reservation();
+    /**
+     * Gives up every slab whose segments are all back, whatever the bound: for a thread that is
+     * done with buffers for a while. Memory that buffers still use stays.
+     */
+    public void trim() {
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("a segment pool is trimmed by its own thread, "
+                    + owner.getName() + ", not " + Thread.currentThread().getName());
+        }
+        release(0);
+    }
+
+    /** Gives up slabs that are all back, large ones first, until at most {@code bound} bytes are free. */
+    private void release(long bound) {
+        if (lostPending) {
+            lostPending = false;
+            small.recheckLost();
+            large.recheckLost();
+        }
+        while (pooledBytes > bound) {
+            SizeClass c = large.empty != null ? large : small;
+            Slab slab = c.empty;
+            if (slab == null) {
+                return;
+            }
+            c.unlink(slab);
+            pooledBytes -= (long) slab.freeCount * slab.segmentSize;
+            heldBytes -= slab.bytes();
+        }
+    }
 
     ByteBuffer[] scratch() {
         return scratch;
@@ -100,48 +181,105 @@ public final class SegmentPool {
         return taken - returned;
     }
 
-    /** Segments waiting in the pool. */
+    /** Free segments waiting in the pool. */
     public int pooledSegments() {
-        return small.count + large.count;
+        return small.freeSegments() + large.freeSegments();
     }
 
-    /** Bytes of memory waiting in the pool. */
+    /** Bytes of free segment memory waiting in the pool. */
     public long pooledBytes() {
-        return (long) small.count * small.size + (long) large.count * large.size;
+        return pooledBytes;
     }
 
-    /** One size of segment: a stack of free ones and the slab the next new one is cut from. */
+    /** Bytes of direct memory in the slabs this pool holds, free or in use. */
+    public long heldBytes() {
+        return heldBytes;
+    }
+
+    /** The bound on {@link #pooledBytes()} that a recycle trims back to. */
+    public long maxPooledBytes() {
+        return maxPooledBytes;
+    }
+
+    /** Segments cut from one slab. */
+    public int slabSegments() {
+        return slabSegments;
+    }
+
+    /**
+     * One size of segment: its slabs with some segments free ({@code partial}) and with all of
+     * them back ({@code empty}), each a doubly linked list. Takes come from partial slabs first,
+     * so that empty ones stay empty and can be given up.
+     */
     private static final class SizeClass {
         final int size;
-        Segment[] stack = new Segment[16];
-        int count;
-        ByteBuffer slab;
-        int cut = SLAB_SEGMENTS;
+        Slab partial;
+        Slab empty;
 
         SizeClass(int size) {
             this.size = size;
         }
 
-        Segment take(SegmentPool pool) {
-            if (count > 0) {
-                Segment s = stack[--count];
-                stack[count] = null;
-                return s;
+        /** Puts {@code slab} in the list its free count calls for. */
+        void place(Slab slab) {
+            int want = slab.allBack() ? Slab.EMPTY : slab.freeCount > 0 ? Slab.PARTIAL : Slab.IN_NO_LIST;
+            if (want == slab.list) {
+                return;
             }
-            if (cut == SLAB_SEGMENTS) {
-                slab = ByteBuffer.allocateDirect(size * SLAB_SEGMENTS);
-                cut = 0;
+            unlink(slab);
+            if (want != Slab.IN_NO_LIST) {
+                Slab head = want == Slab.EMPTY ? empty : partial;
+                slab.next = head;
+                if (head != null) {
+                    head.prev = slab;
+                }
+                if (want == Slab.EMPTY) {
+                    empty = slab;
+                } else {
+                    partial = slab;
+                }
+                slab.list = want;
             }
-            ByteBuffer memory = slab.slice(cut * size, size);
-            cut++;
-            return new Segment(memory, pool);
         }
 
-        void push(Segment s) {
-            if (count == stack.length) {
-                stack = java.util.Arrays.copyOf(stack, count * 2);
+        void unlink(Slab slab) {
+            if (slab.list == Slab.IN_NO_LIST) {
+                return;
             }
-            stack[count++] = s;
+            if (slab.prev != null) {
+                slab.prev.next = slab.next;
+            } else if (slab.list == Slab.EMPTY) {
+                empty = slab.next;
+            } else {
+                partial = slab.next;
+            }
+            if (slab.next != null) {
+                slab.next.prev = slab.prev;
+            }
+            slab.prev = null;
+            slab.next = null;
+            slab.list = Slab.IN_NO_LIST;
+        }
+
+        /** Moves partial slabs whose last missing segments were lost on other threads to the empty list. */
+        void recheckLost() {
+            Slab s = partial;
+            while (s != null) {
+                Slab next = s.next;
+                place(s);
+                s = next;
+            }
+        }
+
+        int freeSegments() {
+            int n = 0;
+            for (Slab s = partial; s != null; s = s.next) {
+                n += s.freeCount;
+            }
+            for (Slab s = empty; s != null; s = s.next) {
+                n += s.freeCount;
+            }
+            return n;
         }
     }
 }

@@ -1,0 +1,83 @@
+package org.jevent.evbuffer;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+
+/**
+ * One allocation of direct memory cut into equal segments, and the free ones among them. A
+ * slab can be given up only as a whole, once none of its segments is in a buffer: then the pool
+ * drops every reference to it and the garbage collector frees the memory (nothing frees it
+ * explicitly: a view a caller still holds would otherwise read freed memory).
+ *
+ * <p>Invariant: {@code freeCount + lost <= segments}; {@code free[0 .. freeCount)} are the free
+ * segments, reset for reuse; {@code lost} counts segments released on another thread, which
+ * never come back. The slab is in its size class's partial list when some but not all of its
+ * segments are free or lost, in the empty list when all are, and in no list when none is. Only
+ * the owning thread touches anything but {@code lost}.
+ */
+final class Slab {
+    static final int IN_NO_LIST = 0;
+    static final int PARTIAL = 1;
+    static final int EMPTY = 2;
+
+    private static final VarHandle LOST;
+
+    static {
+        try {
+            LOST = MethodHandles.lookup().findVarHandle(Slab.class, "lost", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final SegmentPool pool;
+    final int segmentSize;
+    final int segments;
+    final Segment[] free;
+    int freeCount;
+    /** Segments dropped on another thread; written with an atomic add, read by the owner. */
+    @SuppressWarnings("unused") // through LOST
+    private volatile int lost;
+    /** Which list of its size class holds this slab: {@link #PARTIAL}, {@link #EMPTY} or none. */
+    int list = IN_NO_LIST;
+    Slab prev;
+    Slab next;
+
+    /** Allocates the memory and cuts every segment now, all free. */
+    Slab(SegmentPool pool, int segmentSize, int segments) {
+        this.pool = pool;
+        this.segmentSize = segmentSize;
+        this.segments = segments;
+        ByteBuffer memory = ByteBuffer.allocateDirect(segmentSize * segments);
+        free = new Segment[segments];
+        for (int i = segments - 1; i >= 0; i--) {
+            free[freeCount++] = new Segment(memory.slice(i * segmentSize, segmentSize), this);
+        }
+    }
+
+    long bytes() {
+        return (long) segmentSize * segments;
+    }
+
+    Segment pop() {
+        Segment s = free[--freeCount];
+        free[freeCount] = null;
+        return s;
+    }
+
+    void push(Segment s) {
+        free[freeCount++] = s;
+    }
+
+    /** Counts a segment released on a thread other than the pool's: it will never be pushed back. */
+    void lose() {
+        LOST.getAndAdd(this, 1);
+        pool.lostPending = true;
+    }
+
+    /** True when every segment is free or lost: nothing in any buffer still uses the memory. */
+    boolean allBack() {
+        return freeCount + (int) LOST.getVolatile(this) == segments;
+    }
+}
