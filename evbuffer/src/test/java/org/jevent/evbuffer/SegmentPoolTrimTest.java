@@ -26,9 +26,7 @@ class SegmentPoolTrimTest {
     private static <T> T onFreshThread(Callable<T> body) throws Throwable {
         ExecutorService ex = Executors.newSingleThreadExecutor();
         try {
-            return ex.submit(body).get(100, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause();
+            return on(ex, body);
         } finally {
             ex.shutdownNow();
         }
