@@ -33,10 +33,10 @@ import java.util.concurrent.Executor;
  *
  * <h2>Structure</h2>
  * This class is the façade: it checks arguments, freezing and the freed state, and reports each
- * change to the callbacks. The bytes live in a {@link SegmentChain} (whose invariant
- * {@link #checkInvariants()} checks), channel and file transfer is {@link ChannelTransfer},
- * searching is {@link LineScanner}, reserved space is a {@link Reservation}, callbacks are a
- * {@link CallbackList}. None of those refers back to this class.
+ * change to the callbacks. The bytes live in a {@code SegmentChain} (whose invariant
+ * {@link #checkInvariants()} checks), channel and file transfer is {@code ChannelTransfer},
+ * searching is {@code LineScanner}, reserved space is a {@code Reservation}, callbacks are a
+ * {@code CallbackList}. None of those refers back to this class.
  *
  * <p>Invariant: a freed buffer has both ends frozen and an empty chain; every operation that
  * changes the chain reports exactly the bytes it added and removed to the callbacks, after the
@@ -798,7 +798,7 @@ public final class EvBuffer implements AutoCloseable {
     }
 
     /**
-     * Checks the buffer's invariant (the chain's, stated on {@link SegmentChain}), as libevent's
+     * Checks the buffer's invariant (the chain's, stated on {@code SegmentChain}), as libevent's
      * tests do with {@code evbuffer_validate}; throws {@link AssertionError} describing the
      * first breach.
      */

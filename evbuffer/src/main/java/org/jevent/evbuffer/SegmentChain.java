@@ -5,7 +5,8 @@ import java.nio.ByteBuffer;
 /**
  * The segments of one buffer and every operation that fills, empties or relinks them: the
  * engine under the public buffer, which checks arguments, freezing and callbacks and then calls
- * here. Nothing in this class runs a callback or throws for a caller's mistake.
+ * here. Nothing in this class runs a buffer callback or throws for a caller's mistake (a
+ * lender's cleanup runs where lent memory is let go, wherever that happens).
  *
  * <p>Invariant (checked by {@link ChainInvariants}):
  * <ul>
@@ -19,7 +20,7 @@ import java.nio.ByteBuffer;
  * <li>{@code mayHoldFiles} is true whenever a file segment is in the chain.</li>
  * </ul>
  * The fields are read directly by the other classes of the package (scanner, channel transfer,
- * pointers, invariant checks); only this class changes the links.
+ * reservation, pointers, invariant checks); only this class changes the links.
  */
 final class SegmentChain {
     /** An append moves data to the front of a segment only when this little must move. */

@@ -30,8 +30,9 @@ import java.nio.ByteBuffer;
  * another thread is dropped for the garbage collector, as Okio's pool does under contention).
  * {@code pooledBytes} is the size of the free segments of the slabs held, {@code heldBytes}
  * the size of those slabs, and after every recycle either {@code pooledBytes <= maxPooledBytes}
- * or no slab is entirely back. {@code taken - returned} is the number of pooled segments now in
- * use by some buffer, which tests use to prove that nothing leaks.
+ * or no slab that the owner has seen all back is still held. The hot path (a take and a recycle
+ * within one slab) touches no list and allocates nothing. {@code taken - returned} is the number
+ * of pooled segments now in use by some buffer, which tests use to prove that nothing leaks.
  */
 public final class SegmentPool {
     /** Capacity of a small segment. */
@@ -104,14 +105,21 @@ public final class SegmentPool {
             return new Segment(ByteBuffer.allocateDirect(minCapacity), null);
         }
         SizeClass c = minCapacity <= SMALL_SIZE ? small : large;
-        Slab slab = c.partial != null ? c.partial : c.empty;
+        Slab slab = c.available;
         if (slab == null) {
             slab = new Slab(this, c.size, slabSegments);
             heldBytes += slab.bytes();
             pooledBytes += slab.bytes();
+            c.link(slab, Slab.AVAILABLE);
+        } else if (slab.complete) {
+            slab.complete = false;
+            c.complete--;
         }
         Segment s = slab.pop();
-        c.place(slab);
+        if (slab.freeCount == 0) {
+            c.unlink(slab);
+            c.link(slab, Slab.FULL);
+        }
         taken++;
         pooledBytes -= c.size;
         return s;
@@ -127,11 +135,22 @@ public final class SegmentPool {
         }
         returned++;
         s.resetForReuse();
-        slab.push(s);
         SizeClass c = slab.segmentSize == SMALL_SIZE ? small : large;
-        c.place(slab);
+        slab.push(s);
+        if (slab.freeCount == 1) {
+            c.unlink(slab);
+            c.link(slab, Slab.AVAILABLE);
+        }
         pooledBytes += c.size;
-        if (pooledBytes > maxPooledBytes) {
+        if (!slab.complete && slab.allBack()) {
+            if (pooledBytes > maxPooledBytes) {
+                giveUp(c, slab);
+            } else {
+                slab.complete = true;
+                c.complete++;
+            }
+        }
+        if (pooledBytes > maxPooledBytes && (small.complete + large.complete > 0 || lostPending)) {
             release(maxPooledBytes);
         }
     }
@@ -145,6 +164,7 @@ public final class SegmentPool {
             throw new IllegalStateException("a segment pool is trimmed by its own thread, "
                     + owner.getName() + ", not " + Thread.currentThread().getName());
         }
+        lostPending = true;
         release(0);
     }
 
@@ -152,19 +172,53 @@ public final class SegmentPool {
     private void release(long bound) {
         if (lostPending) {
             lostPending = false;
-            small.recheckLost();
-            large.recheckLost();
+            recount(small);
+            recount(large);
         }
-        while (pooledBytes > bound) {
-            SizeClass c = large.empty != null ? large : small;
-            Slab slab = c.empty;
-            if (slab == null) {
-                return;
+        release(large, bound);
+        release(small, bound);
+    }
+
+    private void release(SizeClass c, long bound) {
+        for (Slab s = c.available; s != null && c.complete > 0 && pooledBytes > bound; ) {
+            Slab next = s.next;
+            if (s.complete) {
+                giveUp(c, s);
             }
-            c.unlink(slab);
-            pooledBytes -= (long) slab.freeCount * slab.segmentSize;
-            heldBytes -= slab.bytes();
+            s = next;
         }
+    }
+
+    /**
+     * Finds the slabs that segments lost to other threads made all back: an available one is
+     * marked complete, a full one (every segment lost) is forgotten, nothing of it being reusable.
+     */
+    private void recount(SizeClass c) {
+        for (Slab s = c.full; s != null; ) {
+            Slab next = s.next;
+            if (s.allBack()) {
+                c.unlink(s);
+                heldBytes -= s.bytes();
+            }
+            s = next;
+        }
+        for (Slab s = c.available; s != null; s = s.next) {
+            if (!s.complete && s.allBack()) {
+                s.complete = true;
+                c.complete++;
+            }
+        }
+    }
+
+    /** Drops an available slab all of whose segments are free or lost, for the collector to free. */
+    private void giveUp(SizeClass c, Slab slab) {
+        if (slab.complete) {
+            slab.complete = false;
+            c.complete--;
+        }
+        c.unlink(slab);
+        pooledBytes -= (long) slab.freeCount * slab.segmentSize;
+        heldBytes -= slab.bytes();
     }
 
     ByteBuffer[] scratch() {
@@ -207,51 +261,42 @@ public final class SegmentPool {
     }
 
     /**
-     * One size of segment: its slabs with some segments free ({@code partial}) and with all of
-     * them back ({@code empty}), each a doubly linked list. Takes come from partial slabs first,
-     * so that empty ones stay empty and can be given up.
+     * One size of segment: its slabs with a free segment ({@code available}) and without
+     * ({@code full}), each a doubly linked list, and how many available ones are marked
+     * {@link Slab#complete} (every segment back). Takes come from the head of the available
+     * list.
      */
     private static final class SizeClass {
         final int size;
-        Slab partial;
-        Slab empty;
+        Slab available;
+        Slab full;
+        int complete;
 
         SizeClass(int size) {
             this.size = size;
         }
 
-        /** Puts {@code slab} in the list its free count calls for. */
-        void place(Slab slab) {
-            int want = slab.allBack() ? Slab.EMPTY : slab.freeCount > 0 ? Slab.PARTIAL : Slab.IN_NO_LIST;
-            if (want == slab.list) {
-                return;
+        void link(Slab slab, int list) {
+            Slab head = list == Slab.AVAILABLE ? available : full;
+            slab.next = head;
+            if (head != null) {
+                head.prev = slab;
             }
-            unlink(slab);
-            if (want != Slab.IN_NO_LIST) {
-                Slab head = want == Slab.EMPTY ? empty : partial;
-                slab.next = head;
-                if (head != null) {
-                    head.prev = slab;
-                }
-                if (want == Slab.EMPTY) {
-                    empty = slab;
-                } else {
-                    partial = slab;
-                }
-                slab.list = want;
+            if (list == Slab.AVAILABLE) {
+                available = slab;
+            } else {
+                full = slab;
             }
+            slab.list = list;
         }
 
         void unlink(Slab slab) {
-            if (slab.list == Slab.IN_NO_LIST) {
-                return;
-            }
             if (slab.prev != null) {
                 slab.prev.next = slab.next;
-            } else if (slab.list == Slab.EMPTY) {
-                empty = slab.next;
-            } else {
-                partial = slab.next;
+            } else if (slab.list == Slab.AVAILABLE) {
+                available = slab.next;
+            } else if (slab.list == Slab.FULL) {
+                full = slab.next;
             }
             if (slab.next != null) {
                 slab.next.prev = slab.prev;
@@ -261,22 +306,9 @@ public final class SegmentPool {
             slab.list = Slab.IN_NO_LIST;
         }
 
-        /** Moves partial slabs whose last missing segments were lost on other threads to the empty list. */
-        void recheckLost() {
-            Slab s = partial;
-            while (s != null) {
-                Slab next = s.next;
-                place(s);
-                s = next;
-            }
-        }
-
         int freeSegments() {
             int n = 0;
-            for (Slab s = partial; s != null; s = s.next) {
-                n += s.freeCount;
-            }
-            for (Slab s = empty; s != null; s = s.next) {
+            for (Slab s = available; s != null; s = s.next) {
                 n += s.freeCount;
             }
             return n;

@@ -12,14 +12,14 @@ import java.nio.ByteBuffer;
  *
  * <p>Invariant: {@code freeCount + lost <= segments}; {@code free[0 .. freeCount)} are the free
  * segments, reset for reuse; {@code lost} counts segments released on another thread, which
- * never come back. The slab is in its size class's partial list when some but not all of its
- * segments are free or lost, in the empty list when all are, and in no list when none is. Only
- * the owning thread touches anything but {@code lost}.
+ * never come back. While its pool holds it, the slab is in one list of its size class: full when
+ * no segment is free, available otherwise. Only the owning thread touches anything but
+ * {@code lost}.
  */
 final class Slab {
     static final int IN_NO_LIST = 0;
-    static final int PARTIAL = 1;
-    static final int EMPTY = 2;
+    static final int AVAILABLE = 1;
+    static final int FULL = 2;
 
     private static final VarHandle LOST;
 
@@ -39,7 +39,12 @@ final class Slab {
     /** Segments dropped on another thread; written with an atomic add, read by the owner. */
     @SuppressWarnings("unused") // through LOST
     private volatile int lost;
-    /** Which list of its size class holds this slab: {@link #PARTIAL}, {@link #EMPTY} or none. */
+    /**
+     * Every segment is free or lost, and the size class counts this slab among those it can
+     * give up. Set by the owner when it sees the last segment back; cleared when one is taken.
+     */
+    boolean complete;
+    /** Which list of its size class holds this slab: {@link #AVAILABLE}, {@link #FULL} or none. */
     int list = IN_NO_LIST;
     Slab prev;
     Slab next;
@@ -76,8 +81,12 @@ final class Slab {
         pool.lostPending = true;
     }
 
-    /** True when every segment is free or lost: nothing in any buffer still uses the memory. */
+    /**
+     * True when every segment is free or lost: nothing in any buffer still uses the memory. An
+     * opaque read of {@code lost} (a plain load on common hardware) keeps this cheap on the
+     * recycle path; a loss it does not see yet is found by the owner's next recount.
+     */
     boolean allBack() {
-        return freeCount + (int) LOST.getVolatile(this) == segments;
+        return freeCount + (int) LOST.getOpaque(this) == segments;
     }
 }

@@ -118,7 +118,8 @@ class SegmentPoolTrimTest {
     /**
      * A segment freed on another thread never comes back to its pool; it must not pin its slab
      * for ever. Whichever comes last, the owner's own segment or the foreign release, the slab
-     * can go: at the owner's recycle in the first case, at its next trim in the second.
+     * can go: at the owner's recycle in the first case, at its next trim in the second, and a
+     * slab every segment of which was lost is forgotten.
      */
     @Test
     void segmentsFreedOnAnotherThreadDoNotPinTheirSlab() throws Throwable {
@@ -156,7 +157,20 @@ class SegmentPoolTrimTest {
                 return null;
             });
             assertEquals(0, pool.heldBytes(), "trim found the slab all back");
-            assertEquals(2, pool.outstanding(), "the two lost segments never came back");
+            // Every segment of a slab lost: nothing of it can be reused, the pool forgets it.
+            EvBuffer[] all = on(owner, () -> burst(4, SegmentPool.LARGE_SIZE));
+            on(other, () -> {
+                for (EvBuffer b : all) {
+                    b.free();
+                }
+                return null;
+            });
+            on(owner, () -> {
+                pool.trim();
+                return null;
+            });
+            assertEquals(0, pool.heldBytes(), "a slab whose segments were all lost is not counted as held");
+            assertEquals(6, pool.outstanding(), "the six lost segments never came back");
         } finally {
             owner.shutdownNow();
             other.shutdownNow();
