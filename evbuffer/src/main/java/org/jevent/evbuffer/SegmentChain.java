@@ -273,24 +273,30 @@ final class SegmentChain {
      */
     void appendChain(Segment first, Segment last) {
         releaseTrailingEmpty();
+        // Now tail == lastData: the last segment linked so far, kept in a local while linking.
+        Segment t = lastData;
         long n = 0;
         Segment s = first;
         while (s != null) {
             Segment next = s == last ? null : s.next;
-            s.next = null;
             n += s.length();
-            Segment t = lastData;
             if (t != null && s.slab != null && s.isExclusive() && s.readable() < Segment.SHARE_MINIMUM
                     && t.writable() >= s.readable()) {
                 t.data.put(t.limit, s.data, s.pos, s.readable());
                 t.limit += s.readable();
                 s.release();
             } else {
-                linkAtTail(s);
-                lastData = s;
+                if (t == null) {
+                    head = s;
+                } else {
+                    t.next = s;
+                }
+                t = s;
             }
             s = next;
         }
+        t.next = null;
+        lastData = tail = t;
         length += n;
         mutated();
     }

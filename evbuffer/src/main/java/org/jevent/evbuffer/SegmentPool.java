@@ -66,6 +66,8 @@ public final class SegmentPool {
     private long heldBytes;
     /** Set by another thread that dropped one of our segments: some slab may be all back now. */
     volatile boolean lostPending;
+    /** False only when the last release looked at every slab and left none all back. */
+    private boolean mayHoldComplete;
     /** Vectors for one scattering read or gathering write at a time on this thread. */
     private final ByteBuffer[] scratch = new ByteBuffer[ChannelTransfer.MAX_WRITE_VECTORS];
     private final Reservation readReservation = new Reservation();
@@ -107,13 +109,10 @@ public final class SegmentPool {
         SizeClass c = minCapacity <= SMALL_SIZE ? small : large;
         Slab slab = c.available;
         if (slab == null) {
-            slab = new Slab(this, c.size, slabSegments);
+            slab = new Slab(this, c, slabSegments);
             heldBytes += slab.bytes();
             pooledBytes += slab.bytes();
             c.link(slab, Slab.AVAILABLE);
-        } else if (slab.complete) {
-            slab.complete = false;
-            c.complete--;
         }
         Segment s = slab.pop();
         if (slab.freeCount == 0) {
@@ -135,22 +134,22 @@ public final class SegmentPool {
         }
         returned++;
         s.resetForReuse();
-        SizeClass c = slab.segmentSize == SMALL_SIZE ? small : large;
-        slab.push(s);
-        if (slab.freeCount == 1) {
+        SizeClass c = slab.sizeClass;
+        int free = slab.push(s);
+        long pooled = pooledBytes += c.size;
+        if (free == 1) {
             c.unlink(slab);
             c.link(slab, Slab.AVAILABLE);
         }
-        pooledBytes += c.size;
-        if (!slab.complete && slab.allBack()) {
-            if (pooledBytes > maxPooledBytes) {
-                giveUp(c, slab);
-            } else {
-                slab.complete = true;
-                c.complete++;
+        if (free == slab.segments) {
+            if (pooled > maxPooledBytes) {
+                giveUp(slab);
+                return;
             }
+            // Kept while under the bound; the release below looks for it if the pool goes over.
+            mayHoldComplete = true;
         }
-        if (pooledBytes > maxPooledBytes && (small.complete + large.complete > 0 || lostPending)) {
+        if (pooled > maxPooledBytes && (mayHoldComplete || lostPending)) {
             release(maxPooledBytes);
         }
     }
@@ -165,35 +164,42 @@ public final class SegmentPool {
                     + owner.getName() + ", not " + Thread.currentThread().getName());
         }
         lostPending = true;
+        mayHoldComplete = true;
         release(0);
     }
 
-    /** Gives up slabs that are all back, large ones first, until at most {@code bound} bytes are free. */
+    /**
+     * Gives up slabs whose segments are all back (free, or lost to other threads), large ones
+     * first, until at most {@code bound} bytes are free; a slab all of whose segments were lost
+     * is forgotten.
+     */
     private void release(long bound) {
         if (lostPending) {
             lostPending = false;
-            recount(small);
-            recount(large);
+            forgetLost(small);
+            forgetLost(large);
         }
-        release(large, bound);
-        release(small, bound);
+        boolean left = release(large, bound) | release(small, bound);
+        mayHoldComplete = left;
     }
 
-    private void release(SizeClass c, long bound) {
-        for (Slab s = c.available; s != null && c.complete > 0 && pooledBytes > bound; ) {
+    /** Returns true if it stopped, at the bound, before looking at every slab. */
+    private boolean release(SizeClass c, long bound) {
+        for (Slab s = c.available; s != null; ) {
+            if (pooledBytes <= bound) {
+                return true;
+            }
             Slab next = s.next;
-            if (s.complete) {
-                giveUp(c, s);
+            if (s.allBack()) {
+                giveUp(s);
             }
             s = next;
         }
+        return false;
     }
 
-    /**
-     * Finds the slabs that segments lost to other threads made all back: an available one is
-     * marked complete, a full one (every segment lost) is forgotten, nothing of it being reusable.
-     */
-    private void recount(SizeClass c) {
+    /** Forgets the full slabs every segment of which was lost: nothing of them can be reused. */
+    private void forgetLost(SizeClass c) {
         for (Slab s = c.full; s != null; ) {
             Slab next = s.next;
             if (s.allBack()) {
@@ -202,21 +208,11 @@ public final class SegmentPool {
             }
             s = next;
         }
-        for (Slab s = c.available; s != null; s = s.next) {
-            if (!s.complete && s.allBack()) {
-                s.complete = true;
-                c.complete++;
-            }
-        }
     }
 
     /** Drops an available slab all of whose segments are free or lost, for the collector to free. */
-    private void giveUp(SizeClass c, Slab slab) {
-        if (slab.complete) {
-            slab.complete = false;
-            c.complete--;
-        }
-        c.unlink(slab);
+    private void giveUp(Slab slab) {
+        slab.sizeClass.unlink(slab);
         pooledBytes -= (long) slab.freeCount * slab.segmentSize;
         heldBytes -= slab.bytes();
     }
@@ -262,15 +258,13 @@ public final class SegmentPool {
 
     /**
      * One size of segment: its slabs with a free segment ({@code available}) and without
-     * ({@code full}), each a doubly linked list, and how many available ones are marked
-     * {@link Slab#complete} (every segment back). Takes come from the head of the available
+     * ({@code full}), each a doubly linked list. Takes come from the head of the available
      * list.
      */
-    private static final class SizeClass {
+    static final class SizeClass {
         final int size;
         Slab available;
         Slab full;
-        int complete;
 
         SizeClass(int size) {
             this.size = size;

@@ -32,6 +32,7 @@ final class Slab {
     }
 
     final SegmentPool pool;
+    final SegmentPool.SizeClass sizeClass;
     final int segmentSize;
     final int segments;
     final Segment[] free;
@@ -39,26 +40,26 @@ final class Slab {
     /** Segments dropped on another thread; written with an atomic add, read by the owner. */
     @SuppressWarnings("unused") // through LOST
     private volatile int lost;
-    /**
-     * Every segment is free or lost, and the size class counts this slab among those it can
-     * give up. Set by the owner when it sees the last segment back; cleared when one is taken.
-     */
-    boolean complete;
     /** Which list of its size class holds this slab: {@link #AVAILABLE}, {@link #FULL} or none. */
     int list = IN_NO_LIST;
     Slab prev;
     Slab next;
 
     /** Allocates the memory and cuts every segment now, all free. */
-    Slab(SegmentPool pool, int segmentSize, int segments) {
+    Slab(SegmentPool pool, SegmentPool.SizeClass sizeClass, int segments) {
         this.pool = pool;
+        this.sizeClass = sizeClass;
+        int segmentSize = sizeClass.size;
         this.segmentSize = segmentSize;
         this.segments = segments;
         ByteBuffer memory = ByteBuffer.allocateDirect(segmentSize * segments);
         free = new Segment[segments];
-        for (int i = segments - 1; i >= 0; i--) {
-            free[freeCount++] = new Segment(memory.slice(i * segmentSize, segmentSize), this);
+        // Cut in address order and stacked so that the first taken is the first cut: a chain
+        // filled from a fresh slab walks its memory forwards.
+        for (int i = 0; i < segments; i++) {
+            free[segments - 1 - i] = new Segment(memory.slice(i * segmentSize, segmentSize), this);
         }
+        freeCount = segments;
     }
 
     long bytes() {
@@ -71,8 +72,12 @@ final class Slab {
         return s;
     }
 
-    void push(Segment s) {
-        free[freeCount++] = s;
+    /** Stacks a free segment; returns how many are free now. */
+    int push(Segment s) {
+        int n = freeCount;
+        free[n++] = s;
+        freeCount = n;
+        return n;
     }
 
     /** Counts a segment released on a thread other than the pool's: it will never be pushed back. */
@@ -81,12 +86,8 @@ final class Slab {
         pool.lostPending = true;
     }
 
-    /**
-     * True when every segment is free or lost: nothing in any buffer still uses the memory. An
-     * opaque read of {@code lost} (a plain load on common hardware) keeps this cheap on the
-     * recycle path; a loss it does not see yet is found by the owner's next recount.
-     */
+    /** True when every segment is free or lost: nothing in any buffer still uses the memory. */
     boolean allBack() {
-        return freeCount + (int) LOST.getOpaque(this) == segments;
+        return freeCount + (int) LOST.getVolatile(this) == segments;
     }
 }
