@@ -25,14 +25,16 @@ import java.nio.ByteBuffer;
  * figures are tunable: system properties {@code jevent.segmentPool.maxBytes} and
  * {@code jevent.segmentPool.slabSegments}, read once when this class loads.
  *
- * <p>Invariant: only {@link #owner} touches the lists and counters, so nothing here needs an
- * atomic except a slab's count of segments lost to other threads (a segment handed back on
- * another thread is dropped for the garbage collector, as Okio's pool does under contention).
- * {@code pooledBytes} is the size of the free segments of the slabs held, {@code heldBytes}
- * the size of those slabs, and after every recycle either {@code pooledBytes <= maxPooledBytes}
- * or no slab that the owner has seen all back is still held. The hot path (a take and a recycle
- * within one slab) touches no list and allocates nothing. {@code taken - returned} is the number
- * of pooled segments now in use by some buffer, which tests use to prove that nothing leaks.
+ * <p>Invariant: only {@link #owner} touches the stacks, the slab table and the counters, so
+ * nothing here needs an atomic except a slab's count of segments lost to other threads (a
+ * segment handed back on another thread is dropped for the garbage collector, as Okio's pool
+ * does under contention). Each size class's stack holds exactly the free segments of the slabs
+ * in {@code slabs} of that size, and each slab's {@code freeCount} counts its own among them;
+ * {@code heldBytes} is the size of those slabs. After every recycle either the free bytes are
+ * within {@code maxPooledBytes} or no slab that the owner has seen all back is still held. The
+ * hot path (a take, a recycle) is a stack pop or push and one count, as before slabs could go;
+ * it allocates nothing. {@code taken - returned} is the number of pooled segments now in use by
+ * some buffer, which tests use to prove that nothing leaks.
  */
 public final class SegmentPool {
     /** Capacity of a small segment. */
@@ -62,7 +64,9 @@ public final class SegmentPool {
     private final SizeClass large = new SizeClass(LARGE_SIZE);
     private long taken;
     private long returned;
-    private long pooledBytes;
+    /** Every slab held, for the rare walks that look for slabs to give up. */
+    private Slab[] slabs = new Slab[4];
+    private int slabCount;
     private long heldBytes;
     /** Set by another thread that dropped one of our segments: some slab may be all back now. */
     volatile boolean lostPending;
@@ -107,20 +111,12 @@ public final class SegmentPool {
             return new Segment(ByteBuffer.allocateDirect(minCapacity), null);
         }
         SizeClass c = minCapacity <= SMALL_SIZE ? small : large;
-        Slab slab = c.available;
-        if (slab == null) {
-            slab = new Slab(this, c, slabSegments);
-            heldBytes += slab.bytes();
-            pooledBytes += slab.bytes();
-            c.link(slab, Slab.AVAILABLE);
+        if (c.count == 0) {
+            addSlab(c);
         }
-        Segment s = slab.pop();
-        if (slab.freeCount == 0) {
-            c.unlink(slab);
-            c.link(slab, Slab.FULL);
-        }
+        Segment s = c.pop();
+        s.slab.freeCount--;
         taken++;
-        pooledBytes -= c.size;
         return s;
     }
 
@@ -134,22 +130,12 @@ public final class SegmentPool {
         }
         returned++;
         s.resetForReuse();
-        SizeClass c = slab.sizeClass;
-        int free = slab.push(s);
-        long pooled = pooledBytes += c.size;
-        if (free == 1) {
-            c.unlink(slab);
-            c.link(slab, Slab.AVAILABLE);
+        slab.sizeClass.push(s);
+        boolean complete = mayHoldComplete;
+        if (++slab.freeCount == slab.segments && !complete) {
+            mayHoldComplete = complete = true; // this slab, at least
         }
-        if (free == slab.segments) {
-            if (pooled > maxPooledBytes) {
-                giveUp(slab);
-                return;
-            }
-            // Kept while under the bound; the release below looks for it if the pool goes over.
-            mayHoldComplete = true;
-        }
-        if (pooled > maxPooledBytes && (mayHoldComplete || lostPending)) {
+        if ((complete || lostPending) && pooledBytes() > maxPooledBytes) {
             release(maxPooledBytes);
         }
     }
@@ -163,58 +149,60 @@ public final class SegmentPool {
             throw new IllegalStateException("a segment pool is trimmed by its own thread, "
                     + owner.getName() + ", not " + Thread.currentThread().getName());
         }
-        lostPending = true;
-        mayHoldComplete = true;
         release(0);
+    }
+
+    private void addSlab(SizeClass c) {
+        Slab slab = new Slab(this, c, slabSegments);
+        if (slabCount == slabs.length) {
+            slabs = java.util.Arrays.copyOf(slabs, slabCount * 2);
+        }
+        slab.index = slabCount;
+        slabs[slabCount++] = slab;
+        heldBytes += slab.bytes();
+        slab.pushAllTo(c);
     }
 
     /**
      * Gives up slabs whose segments are all back (free, or lost to other threads), large ones
-     * first, until at most {@code bound} bytes are free; a slab all of whose segments were lost
-     * is forgotten.
+     * first, until at most {@code bound} bytes are free; a slab every segment of which was lost
+     * goes whatever the bound (nothing of it is free to keep). The slab table is walked from its
+     * end, so that the swap on removal only moves slabs already looked at.
      */
     private void release(long bound) {
-        if (lostPending) {
-            lostPending = false;
-            forgetLost(small);
-            forgetLost(large);
+        lostPending = false;
+        long free = pooledBytes();
+        boolean kept = false;
+        for (int pass = 0; pass < 2; pass++) {
+            SizeClass c = pass == 0 ? large : small;
+            boolean removed = false;
+            for (int i = slabCount - 1; i >= 0; i--) {
+                Slab s = slabs[i];
+                if (s.sizeClass != c || !s.allBack()) {
+                    continue;
+                }
+                if (s.freeCount > 0 && free <= bound) {
+                    kept = true;
+                    continue;
+                }
+                s.released = true;
+                free -= (long) s.freeCount * s.segmentSize;
+                removeSlab(s);
+                removed = true;
+            }
+            if (removed) {
+                c.dropReleased();
+            }
         }
-        boolean left = release(large, bound) | release(small, bound);
-        mayHoldComplete = left;
+        mayHoldComplete = kept;
     }
 
-    /** Returns true if it stopped, at the bound, before looking at every slab. */
-    private boolean release(SizeClass c, long bound) {
-        for (Slab s = c.available; s != null; ) {
-            if (pooledBytes <= bound) {
-                return true;
-            }
-            Slab next = s.next;
-            if (s.allBack()) {
-                giveUp(s);
-            }
-            s = next;
-        }
-        return false;
-    }
-
-    /** Forgets the full slabs every segment of which was lost: nothing of them can be reused. */
-    private void forgetLost(SizeClass c) {
-        for (Slab s = c.full; s != null; ) {
-            Slab next = s.next;
-            if (s.allBack()) {
-                c.unlink(s);
-                heldBytes -= s.bytes();
-            }
-            s = next;
-        }
-    }
-
-    /** Drops an available slab all of whose segments are free or lost, for the collector to free. */
-    private void giveUp(Slab slab) {
-        slab.sizeClass.unlink(slab);
-        pooledBytes -= (long) slab.freeCount * slab.segmentSize;
-        heldBytes -= slab.bytes();
+    private void removeSlab(Slab s) {
+        Slab last = slabs[--slabCount];
+        slabs[s.index] = last;
+        last.index = s.index;
+        slabs[slabCount] = null;
+        heldBytes -= s.bytes();
     }
 
     ByteBuffer[] scratch() {
@@ -233,12 +221,12 @@ public final class SegmentPool {
 
     /** Free segments waiting in the pool. */
     public int pooledSegments() {
-        return small.freeSegments() + large.freeSegments();
+        return small.count + large.count;
     }
 
     /** Bytes of free segment memory waiting in the pool. */
     public long pooledBytes() {
-        return pooledBytes;
+        return (long) small.count * SMALL_SIZE + (long) large.count * LARGE_SIZE;
     }
 
     /** Bytes of direct memory in the slabs this pool holds, free or in use. */
@@ -256,56 +244,40 @@ public final class SegmentPool {
         return slabSegments;
     }
 
-    /**
-     * One size of segment: its slabs with a free segment ({@code available}) and without
-     * ({@code full}), each a doubly linked list. Takes come from the head of the available
-     * list.
-     */
+    /** One size of segment: a stack of the free ones, from every slab of that size. */
     static final class SizeClass {
         final int size;
-        Slab available;
-        Slab full;
+        Segment[] stack = new Segment[16];
+        int count;
 
         SizeClass(int size) {
             this.size = size;
         }
 
-        void link(Slab slab, int list) {
-            Slab head = list == Slab.AVAILABLE ? available : full;
-            slab.next = head;
-            if (head != null) {
-                head.prev = slab;
-            }
-            if (list == Slab.AVAILABLE) {
-                available = slab;
-            } else {
-                full = slab;
-            }
-            slab.list = list;
+        Segment pop() {
+            Segment s = stack[--count];
+            stack[count] = null;
+            return s;
         }
 
-        void unlink(Slab slab) {
-            if (slab.prev != null) {
-                slab.prev.next = slab.next;
-            } else if (slab.list == Slab.AVAILABLE) {
-                available = slab.next;
-            } else if (slab.list == Slab.FULL) {
-                full = slab.next;
+        void push(Segment s) {
+            if (count == stack.length) {
+                stack = java.util.Arrays.copyOf(stack, count * 2);
             }
-            if (slab.next != null) {
-                slab.next.prev = slab.prev;
-            }
-            slab.prev = null;
-            slab.next = null;
-            slab.list = Slab.IN_NO_LIST;
+            stack[count++] = s;
         }
 
-        int freeSegments() {
-            int n = 0;
-            for (Slab s = available; s != null; s = s.next) {
-                n += s.freeCount;
+        /** Takes the segments of released slabs off the stack, keeping the others in order. */
+        void dropReleased() {
+            int kept = 0;
+            for (int i = 0; i < count; i++) {
+                Segment s = stack[i];
+                if (!s.slab.released) {
+                    stack[kept++] = s;
+                }
             }
-            return n;
+            java.util.Arrays.fill(stack, kept, count, null);
+            count = kept;
         }
     }
 }

@@ -5,22 +5,16 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 
 /**
- * One allocation of direct memory cut into equal segments, and the free ones among them. A
- * slab can be given up only as a whole, once none of its segments is in a buffer: then the pool
- * drops every reference to it and the garbage collector frees the memory (nothing frees it
- * explicitly: a view a caller still holds would otherwise read freed memory).
+ * One allocation of direct memory cut into equal segments. A slab can be given up only as a
+ * whole, once none of its segments is in a buffer: then its pool drops every reference to it and
+ * the garbage collector frees the memory (nothing frees it explicitly: a view a caller still
+ * holds would otherwise read freed memory).
  *
- * <p>Invariant: {@code freeCount + lost <= segments}; {@code free[0 .. freeCount)} are the free
- * segments, reset for reuse; {@code lost} counts segments released on another thread, which
- * never come back. While its pool holds it, the slab is in one list of its size class: full when
- * no segment is free, available otherwise. Only the owning thread touches anything but
- * {@code lost}.
+ * <p>Invariant: {@code freeCount + lost <= segments}; {@code freeCount} counts this slab's
+ * segments on its size class's free stack, {@code lost} the segments released on another thread,
+ * which never come back. Only the owning thread touches anything but {@code lost}.
  */
 final class Slab {
-    static final int IN_NO_LIST = 0;
-    static final int AVAILABLE = 1;
-    static final int FULL = 2;
-
     private static final VarHandle LOST;
 
     static {
@@ -35,52 +29,42 @@ final class Slab {
     final SegmentPool.SizeClass sizeClass;
     final int segmentSize;
     final int segments;
-    final Segment[] free;
+    private ByteBuffer memory;
     int freeCount;
     /** Segments dropped on another thread; written with an atomic add, read by the owner. */
     @SuppressWarnings("unused") // through LOST
     private volatile int lost;
-    /** Which list of its size class holds this slab: {@link #AVAILABLE}, {@link #FULL} or none. */
-    int list = IN_NO_LIST;
-    Slab prev;
-    Slab next;
+    /** Where the pool's slab table holds this slab. */
+    int index;
+    /** Given up by the pool: its segments are being taken off the free stack. */
+    boolean released;
 
-    /** Allocates the memory and cuts every segment now, all free. */
+    /** Allocates the memory; {@link #pushAllTo} cuts it. */
     Slab(SegmentPool pool, SegmentPool.SizeClass sizeClass, int segments) {
         this.pool = pool;
         this.sizeClass = sizeClass;
-        int segmentSize = sizeClass.size;
-        this.segmentSize = segmentSize;
+        this.segmentSize = sizeClass.size;
         this.segments = segments;
-        ByteBuffer memory = ByteBuffer.allocateDirect(segmentSize * segments);
-        free = new Segment[segments];
-        // Cut in address order and stacked so that the first taken is the first cut: a chain
-        // filled from a fresh slab walks its memory forwards.
-        for (int i = 0; i < segments; i++) {
-            free[segments - 1 - i] = new Segment(memory.slice(i * segmentSize, segmentSize), this);
+        this.memory = ByteBuffer.allocateDirect(segmentSize * segments);
+    }
+
+    /**
+     * Cuts every segment and pushes them all on the size class's free stack, the first cut on
+     * top: a chain filled from a fresh slab walks its memory forwards.
+     */
+    void pushAllTo(SegmentPool.SizeClass c) {
+        for (int i = segments - 1; i >= 0; i--) {
+            c.push(new Segment(memory.slice(i * segmentSize, segmentSize), this));
         }
         freeCount = segments;
+        memory = null; // the segments' slices keep it alive
     }
 
     long bytes() {
         return (long) segmentSize * segments;
     }
 
-    Segment pop() {
-        Segment s = free[--freeCount];
-        free[freeCount] = null;
-        return s;
-    }
-
-    /** Stacks a free segment; returns how many are free now. */
-    int push(Segment s) {
-        int n = freeCount;
-        free[n++] = s;
-        freeCount = n;
-        return n;
-    }
-
-    /** Counts a segment released on a thread other than the pool's: it will never be pushed back. */
+    /** Counts a segment released on a thread other than the pool's: it will never come back. */
     void lose() {
         LOST.getAndAdd(this, 1);
         pool.lostPending = true;

@@ -43,8 +43,9 @@
  * 247 MiB after the same collection.
  *
  * <p>Tuning, by system properties read when {@code SegmentPool} loads:
- * {@code jevent.segmentPool.maxBytes} (the bound, bytes; default 16777216; 0 keeps nothing free)
- * and {@code jevent.segmentPool.slabSegments} (segments per slab, 1 to 4096; default 64: fewer
- * means a smaller first slab per thread and more allocations under load).
+ * {@code jevent.segmentPool.maxBytes} (the bound, bytes; default 16777216; 0 keeps nothing free,
+ * and any bound under one slab makes a thread that holds one message at a time allocate a slab
+ * per message) and {@code jevent.segmentPool.slabSegments} (segments per slab, 1 to 4096;
+ * default 64: fewer means a smaller first slab per thread and more allocations under load).
  */
 package org.jevent.evbuffer;
