@@ -141,12 +141,12 @@ public abstract class Bufferevent implements AutoCloseable {
         this.options = options;
         input.setMaxRead(DEFAULT_MAX_SINGLE_IO);
         // The one output callback of every variant: what the user adds is moved on at once.
-        output.cbSetFlags(output.addCb((buf, info) -> {
+        output.callbackSetFlags(output.addCallback((buf, info) -> {
             if (info.nAdded() > 0) {
                 outputAdded();
                 timeouts.adjustWrite();
             }
-        }), EvBuffer.CB_NODEFER);
+        }), EvBuffer.EVBUFFER_CB_NODEFER);
     }
 
     // ------------------------------------------------------------------ factories

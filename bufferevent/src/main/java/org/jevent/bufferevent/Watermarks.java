@@ -1,6 +1,6 @@
 package org.jevent.bufferevent;
 
-import org.jevent.evbuffer.CbEntry;
+import org.jevent.evbuffer.CallbackEntry;
 import org.jevent.evbuffer.EvBuffer;
 
 /**
@@ -19,7 +19,7 @@ final class Watermarks {
     long readHigh;
     long writeLow;
     long writeHigh;
-    private CbEntry readHighEntry;
+    private CallbackEntry readHighEntry;
 
     Watermarks(Bufferevent bev) {
         this.bev = bev;
@@ -43,13 +43,13 @@ final class Watermarks {
             EvBuffer input = bev.input;
             if (high != 0) {
                 if (readHighEntry == null) {
-                    readHighEntry = input.addCb((buf, info) -> checkReadHigh());
-                    input.cbSetFlags(readHighEntry, EvBuffer.CB_NODEFER);
+                    readHighEntry = input.addCallback((buf, info) -> checkReadHigh());
+                    input.callbackSetFlags(readHighEntry, EvBuffer.EVBUFFER_CB_NODEFER);
                 }
                 checkReadHigh();
             } else {
                 if (readHighEntry != null) {
-                    input.removeCbEntry(readHighEntry);
+                    input.removeCallbackEntry(readHighEntry);
                     readHighEntry = null;
                 }
                 bev.directions.unsuspendRead(Bufferevent.SUSPEND_WM);

@@ -13,10 +13,12 @@ import java.util.concurrent.Executor;
  * progress walks on past it: a callback may remove itself (or any other) while running. Each
  * nesting level of delivery has its own info object, so a callback that changes the buffer sees
  * its own report and the outer one is not overwritten.
+ *
+ * <p>The buffer subclasses it with the two things only the buffer knows (its length and itself,
+ * which the callbacks receive), so that this class never refers to the public buffer.
  */
-final class CallbackList {
-    private final EvBuffer buffer;
-    private CbEntry head;
+abstract class CallbackList {
+    private CallbackEntry head;
     private long nAdded;
     private long nDeleted;
     private Executor deferTo;
@@ -25,20 +27,22 @@ final class CallbackList {
     private EvBufferCbInfo[] infos;
     private int depth;
 
-    CallbackList(EvBuffer buffer) {
-        this.buffer = buffer;
-    }
+    /** The buffer's length now, from which a report's {@code origSize} is worked out. */
+    abstract long length();
 
-    CbEntry add(EvBufferCallback callback) {
-        CbEntry e = new CbEntry(callback, EvBuffer.CB_ENABLED);
+    /** Calls {@code callback} with the buffer it is registered on. */
+    abstract void deliver(EvBufferCallback callback, EvBufferCbInfo info);
+
+    CallbackEntry add(EvBufferCallback callback) {
+        CallbackEntry e = new CallbackEntry(callback, CallbackEntry.ENABLED);
         e.next = head;
         head = e;
         return e;
     }
 
-    boolean remove(CbEntry entry) {
-        CbEntry prev = null;
-        for (CbEntry e = head; e != null; prev = e, e = e.next) {
+    boolean remove(CallbackEntry entry) {
+        CallbackEntry prev = null;
+        for (CallbackEntry e = head; e != null; prev = e, e = e.next) {
             if (e == entry) {
                 if (prev == null) {
                     head = e.next;
@@ -53,8 +57,8 @@ final class CallbackList {
     }
 
     /** The newest entry for {@code callback}, or null. */
-    CbEntry find(EvBufferCallback callback) {
-        for (CbEntry e = head; e != null; e = e.next) {
+    CallbackEntry find(EvBufferCallback callback) {
+        for (CallbackEntry e = head; e != null; e = e.next) {
             if (e.callback == callback) {
                 return e;
             }
@@ -63,7 +67,7 @@ final class CallbackList {
     }
 
     void clear() {
-        for (CbEntry e = head; e != null; e = e.next) {
+        for (CallbackEntry e = head; e != null; e = e.next) {
             e.removed = true;
         }
         head = null;
@@ -74,7 +78,7 @@ final class CallbackList {
         if (deferredRun == null) {
             deferredRun = () -> {
                 deferredPending = false;
-                run(EvBuffer.CB_NODEFER, 0, true);
+                run(CallbackEntry.NODEFER, 0, true);
             };
         }
     }
@@ -89,7 +93,17 @@ final class CallbackList {
         invoke();
     }
 
-    private void invoke() {
+    /**
+     * Counts a change without running anything yet, for a move between two buffers that counts
+     * on both before either's callbacks run (libevent's {@code n_add_for_cb += len} on both).
+     */
+    void count(long added, long deleted) {
+        nAdded += added;
+        nDeleted += deleted;
+    }
+
+    /** Runs (or schedules) the callbacks for what was counted since they last ran. */
+    void invoke() {
         if (deferTo != null) {
             if (head != null && !deferredPending && (nAdded | nDeleted) != 0) {
                 deferredPending = true;
@@ -97,7 +111,7 @@ final class CallbackList {
             }
             // NODEFER entries run now and see the running total; the counters are kept for the
             // deferred delivery, as libevent's evbuffer_run_callbacks does.
-            run(EvBuffer.CB_NODEFER, EvBuffer.CB_NODEFER, false);
+            run(CallbackEntry.NODEFER, CallbackEntry.NODEFER, false);
         } else {
             run(0, 0, true);
         }
@@ -114,7 +128,7 @@ final class CallbackList {
             return;
         }
         EvBufferCbInfo info = nextInfo();
-        info.origSize = buffer.getLength() + nDeleted - nAdded;
+        info.origSize = length() + nDeleted - nAdded;
         info.nAdded = nAdded;
         info.nDeleted = nDeleted;
         if (clear) {
@@ -123,9 +137,9 @@ final class CallbackList {
         }
         depth++;
         try {
-            for (CbEntry e = head; e != null; e = e.next) {
-                if (!e.removed && (e.flags & mask) == value && (e.flags & EvBuffer.CB_ENABLED) != 0) {
-                    e.callback.onChange(buffer, info);
+            for (CallbackEntry e = head; e != null; e = e.next) {
+                if (!e.removed && (e.flags & mask) == value && (e.flags & CallbackEntry.ENABLED) != 0) {
+                    deliver(e.callback, info);
                 }
             }
         } finally {

@@ -1,12 +1,14 @@
 package org.jevent.evbuffer;
 
 /**
- * A position inside an {@link EvBuffer}: the twin of {@code struct evbuffer_ptr}. Search results
- * are returned as one; {@link EvBuffer#ptrSet} moves one.
+ * A position inside a buffer: the twin of {@code struct evbuffer_ptr}. Search results are
+ * returned as one; the buffer's {@code ptrSet} moves one.
  *
  * <p>A position of -1 means "not found" or "invalid". A pointer remembers which segment its
  * position falls in, so that searching on from it costs nothing; when the buffer has changed
  * since, the pointer is resolved again from its numeric position (libevent leaves it dangling).
+ * Invariant: the cache ({@code seg}, {@code offset}) is trusted only while {@code owner} is the
+ * chain asking and its {@code layoutVersion} still equals {@code version}.
  */
 public final class EvBufferPtr {
     long pos;
@@ -14,7 +16,7 @@ public final class EvBufferPtr {
     int matchLength;
 
     // Cache of where pos lies, valid while owner.layoutVersion == version.
-    EvBuffer owner;
+    SegmentChain owner;
     int version;
     Segment seg;
     int offset;
@@ -22,7 +24,7 @@ public final class EvBufferPtr {
     int before = -1;
     Segment beforeSeg;
 
-    /** A pointer at position 0 of no buffer yet; set it with {@link EvBuffer#ptrSet}. */
+    /** A pointer at position 0 of no buffer yet; set it with the buffer's {@code ptrSet}. */
     public EvBufferPtr() {
     }
 
@@ -47,6 +49,79 @@ public final class EvBufferPtr {
      */
     public int matchLength() {
         return matchLength;
+    }
+
+    /**
+     * Moves to {@code position} ({@link PtrHow#SET}) or by it ({@link PtrHow#ADD}) within
+     * {@code c}; false, leaving the pointer at -1, if the result lies outside {@code [0, length]}.
+     */
+    boolean move(SegmentChain c, long position, PtrHow how) {
+        long target;
+        if (how == PtrHow.SET) {
+            target = position;
+        } else {
+            if (pos < 0 || position < 0 || position > Long.MAX_VALUE - pos) {
+                invalidate();
+                return false;
+            }
+            target = pos + position;
+        }
+        if (target < 0 || target > c.length) {
+            invalidate();
+            return false;
+        }
+        boolean advanceCached = how == PtrHow.ADD && owner == c && version == c.layoutVersion && seg != null;
+        pos = target;
+        matchLength = 0;
+        if (advanceCached && !c.mayHoldFiles) {
+            Segment s = seg;
+            long off = offset + position;
+            while (off >= s.length() && s != c.lastData) {
+                off -= s.length();
+                s = s.next;
+            }
+            seg = s;
+            offset = (int) off;
+        } else {
+            seg = null;
+            owner = null;
+        }
+        return true;
+    }
+
+    /** Fills in the segment cache for {@link #pos}, which must be a valid position of {@code c}. */
+    void resolve(SegmentChain c) {
+        if (owner == c && version == c.layoutVersion && seg != null) {
+            return;
+        }
+        long left = pos;
+        Segment s = c.head;
+        while (s != null && left >= s.length() && s != c.lastData) {
+            left -= s.length();
+            s = s.next;
+        }
+        // Past the last data segment: the position is the end; point just after its bytes.
+        owner = c;
+        version = c.layoutVersion;
+        seg = s;
+        offset = (int) left;
+    }
+
+    /** Gives {@code to} this pointer's segment cache when it is valid for {@code c} (same position assumed). */
+    void copyCacheTo(SegmentChain c, EvBufferPtr to) {
+        if (owner == c && version == c.layoutVersion) {
+            to.owner = c;
+            to.version = version;
+            to.seg = seg;
+            to.offset = offset;
+        }
+    }
+
+    /** Drops every segment reference, so that a pointer kept by the buffer pins no memory. */
+    void forgetSegments() {
+        owner = null;
+        seg = null;
+        beforeSeg = null;
     }
 
     void invalidate() {

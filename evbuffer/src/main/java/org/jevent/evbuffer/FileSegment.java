@@ -16,11 +16,11 @@ import java.util.Objects;
  *
  * <p>Invariant: {@code holders} counts the creator's hold (until {@link #free()}) plus one per
  * buffer segment that refers to the range; when it reaches zero the cleanup runs once and, with
- * {@link #CLOSE_ON_FREE}, the channel is closed.
+ * {@link #EVBUF_FS_CLOSE_ON_FREE}, the channel is closed.
  */
 public final class FileSegment {
     /** Close the channel when the last holder lets go ({@code EVBUF_FS_CLOSE_ON_FREE}). */
-    public static final int CLOSE_ON_FREE = 0x01;
+    public static final int EVBUF_FS_CLOSE_ON_FREE = 0x01;
 
     /** Called once when the segment is no longer held by anyone. */
     @FunctionalInterface
@@ -75,7 +75,7 @@ public final class FileSegment {
     }
 
     /** The twin of {@code evbuffer_file_segment_add_cleanup_cb}. */
-    public void addCleanupCb(Cleanup cb) {
+    public void addCleanupCallback(Cleanup cb) {
         this.cleanup = cb;
     }
 
@@ -107,6 +107,23 @@ public final class FileSegment {
         return holders == 0;
     }
 
+    /**
+     * The length of the part {@code [offset, offset + length)} of this segment, {@code length}
+     * -1 meaning to its end, as {@code evbuffer_add_file_segment} takes them.
+     *
+     * @throws IllegalArgumentException if the part is not inside the segment
+     */
+    long partLength(long offset, long length) {
+        if (length == -1 && offset >= 0 && offset <= this.length) {
+            length = this.length - offset;
+        }
+        if (offset < 0 || length < 0 || offset + length > this.length) {
+            throw new IllegalArgumentException("range " + offset + "+" + length
+                    + " is outside a file segment of " + this.length + " bytes");
+        }
+        return length;
+    }
+
     void retain() {
         if (holders == 0) {
             throw new IllegalStateException("file segment already released");
@@ -124,7 +141,7 @@ public final class FileSegment {
                     cleanup.cleanup(this, flags);
                 }
             } finally {
-                if ((flags & CLOSE_ON_FREE) != 0) {
+                if ((flags & EVBUF_FS_CLOSE_ON_FREE) != 0) {
                     try {
                         channel.close();
                     } catch (IOException ignored) {

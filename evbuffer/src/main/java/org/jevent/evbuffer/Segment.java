@@ -3,7 +3,7 @@ package org.jevent.evbuffer;
 import java.nio.ByteBuffer;
 
 /**
- * One link of an {@link EvBuffer}'s chain: a window {@code [pos, limit)} of readable bytes over a
+ * One link of a {@link SegmentChain}: a window {@code [pos, limit)} of readable bytes over a
  * piece of memory, followed by free space {@code [limit, capacity)} that only an exclusive owner
  * may fill.
  *
@@ -13,8 +13,8 @@ import java.nio.ByteBuffer;
  * {@code limit}, and no sharer's window ever reaches past the owner's limit at the time it was
  * shared, so appending is always safe for the owner.
  *
- * <p>A segment is one of three kinds: pooled memory (owner, from a {@link SegmentPool}), a view on
- * memory the caller lent us ({@link EvBuffer#addReference}), or a file range with no memory at
+ * <p>A segment is one of three kinds: pooled memory (owner, cut from a {@link Slab}), a view on
+ * memory the caller lent us ({@code addReference}), or a file range with no memory at
  * all ({@link #file} non-null, {@code data} null) that is written with {@code transferTo} and read
  * into memory only when a caller needs its bytes.
  */
@@ -35,8 +35,8 @@ final class Segment {
     boolean owner;
     /** Null while the memory is ours alone; otherwise the count of its holders and its cleanup. */
     SharedMemory shared;
-    /** The pool this memory returns to, or null for memory we do not recycle. */
-    SegmentPool pool;
+    /** The slab this memory is part of and returns to, or null for memory we do not recycle. */
+    Slab slab;
     /** Non-null for a file range; then {@code pos}/{@code limit} are unused and {@link #fileLength} counts. */
     FileSegment file;
     long fileOffset;
@@ -51,9 +51,9 @@ final class Segment {
     private ByteBuffer writeView;
     private int writeViewStart;
 
-    Segment(ByteBuffer data, SegmentPool pool) {
+    Segment(ByteBuffer data, Slab slab) {
         this.data = data;
-        this.pool = pool;
+        this.slab = slab;
         this.owner = true;
     }
 
@@ -92,6 +92,11 @@ final class Segment {
         return owner && shared == null && file == null;
     }
 
+    /** True for memory a caller lent with {@code addReference}, whose cleanup waits for every holder. */
+    boolean isLent() {
+        return shared != null && shared.cleanup != null;
+    }
+
     /** Room in front of {@code pos} that a prepend may use. */
     int prependable() {
         return isExclusive() ? pos : 0;
@@ -110,7 +115,7 @@ final class Segment {
             shared = new SharedMemory(null);
         }
         shared.holders++;
-        Segment copy = new Segment(data.duplicate(), pool);
+        Segment copy = new Segment(data.duplicate(), slab);
         copy.owner = false;
         copy.shared = shared;
         copy.pos = pos;
@@ -188,8 +193,8 @@ final class Segment {
                 return;
             }
         }
-        if (pool != null) {
-            pool.recycle(this);
+        if (slab != null) {
+            slab.pool.recycle(this);
         } else {
             next = null;
         }

@@ -12,46 +12,93 @@ import java.nio.ByteBuffer;
  * 16,709 bytes on the wire) or a full 16 KiB socket read. A request above the large size gets
  * exact-size memory that is not recycled.
  *
- * <p>Invariant: only {@link #owner} touches the stacks and counters, so nothing here needs an
- * atomic; a segment handed back on another thread is simply dropped for the garbage collector
- * (Okio's pool does the same under contention). The stacks never hold more than
- * {@link #maxPooledBytes} bytes; {@code taken - returned} is the number of pooled segments now in
- * use by some buffer, which tests use to prove that nothing leaks.
+ * <p>What a thread keeps: its pool is made when the thread first builds a buffer; the first
+ * small segment it takes allocates one slab of {@code slabSegments} × 4 KiB (256 KiB by
+ * default), the first large one a slab of {@code slabSegments} × 17 KiB (1,088 KiB). Free
+ * segments stay in the pool for reuse, up to {@link #maxPooledBytes()} bytes (16 MiB by default);
+ * when a segment coming back takes the pool over that bound, the pool gives up whole slabs whose
+ * segments are all back until it is under it again, so that after a burst the pool shrinks back
+ * to the bound by itself. A slab is given up by dropping every reference to it: the garbage
+ * collector frees its direct memory at its next cycle (explicit freeing would let a view that a
+ * caller kept past its validity read freed memory and crash the process). {@link #trim()} gives
+ * up every slab that is all back at once, whatever the bound; the rest goes with the thread. Both
+ * figures are tunable: system properties {@code jevent.segmentPool.maxBytes} and
+ * {@code jevent.segmentPool.slabSegments}, read once when this class loads.
+ *
+ * <p>Invariant: only {@link #owner} touches the stacks, the slab table and the counters, so
+ * nothing here needs an atomic except a slab's count of segments lost to other threads (a
+ * segment handed back on another thread is dropped for the garbage collector, as Okio's pool
+ * does under contention). Each size class's stack holds exactly the free segments of the slabs
+ * in {@code slabs} of that size, and each slab's {@code freeCount} counts its own among them;
+ * {@code heldBytes} is the size of those slabs. After every recycle either the free bytes are
+ * within {@code maxPooledBytes} or no slab that the owner has seen all back is still held. The
+ * hot path (a take, a recycle) is a stack pop or push and one count, as before slabs could go;
+ * it allocates nothing. {@code taken - returned} is the number of pooled segments now in use by
+ * some buffer, which tests use to prove that nothing leaks.
  */
 public final class SegmentPool {
     /** Capacity of a small segment. */
     public static final int SMALL_SIZE = 4096;
     /** Capacity of a large segment: a full TLS record fits. */
     public static final int LARGE_SIZE = 17 * 1024;
-    /** Segments cut from one slab. */
-    static final int SLAB_SEGMENTS = 64;
-    /** Default bound on pooled bytes per thread; system property {@code jevent.segmentPool.maxBytes}. */
+    /**
+     * Default bound on the free segment memory one thread's pool keeps, in bytes: 16 MiB, or
+     * system property {@code jevent.segmentPool.maxBytes}.
+     */
     public static final long DEFAULT_MAX_POOLED_BYTES =
-            Long.getLong("jevent.segmentPool.maxBytes", 16L * 1024 * 1024);
+            Math.max(0, Long.getLong("jevent.segmentPool.maxBytes", 16L * 1024 * 1024));
+    /**
+     * Default number of segments cut from one slab: 64, or system property
+     * {@code jevent.segmentPool.slabSegments} (1 to 4096). Fewer means less memory per idle
+     * thread and more allocations under load.
+     */
+    public static final int DEFAULT_SLAB_SEGMENTS =
+            Math.max(1, Math.min(4096, Integer.getInteger("jevent.segmentPool.slabSegments", 64)));
 
     private static final ThreadLocal<SegmentPool> PER_THREAD = ThreadLocal.withInitial(SegmentPool::new);
 
     final Thread owner;
     private final long maxPooledBytes;
+    private final int slabSegments;
     private final SizeClass small = new SizeClass(SMALL_SIZE);
     private final SizeClass large = new SizeClass(LARGE_SIZE);
     private long taken;
     private long returned;
+    /** Every slab held, for the rare walks that look for slabs to give up. */
+    private Slab[] slabs = new Slab[4];
+    private int slabCount;
+    private long heldBytes;
+    /** Set by another thread that dropped one of our segments: some slab may be all back now. */
+    volatile boolean lostPending;
+    /** False only when the last release looked at every slab and left none all back. */
+    private boolean mayHoldComplete;
     /** Vectors for one scattering read or gathering write at a time on this thread. */
-    private final ByteBuffer[] scratch = new ByteBuffer[EvBuffer.MAX_WRITE_VECTORS];
+    private final ByteBuffer[] scratch = new ByteBuffer[ChannelTransfer.MAX_WRITE_VECTORS];
+    private final Reservation readReservation = new Reservation();
 
     private SegmentPool() {
-        this(DEFAULT_MAX_POOLED_BYTES);
+        this(DEFAULT_MAX_POOLED_BYTES, DEFAULT_SLAB_SEGMENTS);
     }
 
-    private SegmentPool(long maxPooledBytes) {
+    private SegmentPool(long maxPooledBytes, int slabSegments) {
         this.owner = Thread.currentThread();
         this.maxPooledBytes = maxPooledBytes;
+        this.slabSegments = slabSegments;
     }
 
     /** The pool of the calling thread. */
     public static SegmentPool current() {
         return PER_THREAD.get();
+    }
+
+    /**
+     * Gives the calling thread a pool of its own settings, for tests that measure the pool; the
+     * thread must not have used its pool yet.
+     */
+    static SegmentPool installForThisThread(long maxPooledBytes, int slabSegments) {
+        SegmentPool p = new SegmentPool(maxPooledBytes, slabSegments);
+        PER_THREAD.set(p);
+        return p;
     }
 
     /**
@@ -64,27 +111,99 @@ public final class SegmentPool {
             return new Segment(ByteBuffer.allocateDirect(minCapacity), null);
         }
         SizeClass c = minCapacity <= SMALL_SIZE ? small : large;
+        if (c.count == 0) {
+            addSlab(c);
+        }
+        Segment s = c.pop();
+        s.slab.freeCount--;
         taken++;
-        return c.take(this);
+        return s;
     }
 
-    /** Takes back a segment whose memory nobody else holds any more. */
+    /** Takes back a segment of one of our slabs whose memory nobody else holds any more. */
     void recycle(Segment s) {
+        Slab slab = s.slab;
         if (Thread.currentThread() != owner) {
             s.next = null;
+            slab.lose();
             return;
         }
         returned++;
-        SizeClass c = s.capacity() == SMALL_SIZE ? small : large;
-        if (pooledBytes() + c.size > maxPooledBytes) {
-            s.next = null;
-            return;
-        }
         s.resetForReuse();
-        c.push(s);
+        slab.sizeClass.push(s);
+        boolean complete = mayHoldComplete;
+        if (++slab.freeCount == slab.segments && !complete) {
+            mayHoldComplete = complete = true; // this slab, at least
+        }
+        if ((complete || lostPending) && pooledBytes() > maxPooledBytes) {
+            release(maxPooledBytes);
+        }
     }
 
-    private final Reservation readReservation = new Reservation();
+    /**
+     * Gives up every slab whose segments are all back, whatever the bound: for a thread that is
+     * done with buffers for a while. Memory that buffers still use stays.
+     */
+    public void trim() {
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("a segment pool is trimmed by its own thread, "
+                    + owner.getName() + ", not " + Thread.currentThread().getName());
+        }
+        release(0);
+    }
+
+    private void addSlab(SizeClass c) {
+        Slab slab = new Slab(this, c, slabSegments);
+        if (slabCount == slabs.length) {
+            slabs = java.util.Arrays.copyOf(slabs, slabCount * 2);
+        }
+        slab.index = slabCount;
+        slabs[slabCount++] = slab;
+        heldBytes += slab.bytes();
+        slab.pushAllTo(c);
+    }
+
+    /**
+     * Gives up slabs whose segments are all back (free, or lost to other threads), large ones
+     * first, until at most {@code bound} bytes are free; a slab every segment of which was lost
+     * goes whatever the bound (nothing of it is free to keep). The slab table is walked from its
+     * end, so that the swap on removal only moves slabs already looked at.
+     */
+    private void release(long bound) {
+        lostPending = false;
+        long free = pooledBytes();
+        boolean kept = false;
+        for (int pass = 0; pass < 2; pass++) {
+            SizeClass c = pass == 0 ? large : small;
+            boolean removed = false;
+            for (int i = slabCount - 1; i >= 0; i--) {
+                Slab s = slabs[i];
+                if (s.sizeClass != c || !s.allBack()) {
+                    continue;
+                }
+                if (s.freeCount > 0 && free <= bound) {
+                    kept = true;
+                    continue;
+                }
+                s.released = true;
+                free -= (long) s.freeCount * s.segmentSize;
+                removeSlab(s);
+                removed = true;
+            }
+            if (removed) {
+                c.dropReleased();
+            }
+        }
+        mayHoldComplete = kept;
+    }
+
+    private void removeSlab(Slab s) {
+        Slab last = slabs[--slabCount];
+        slabs[s.index] = last;
+        last.index = s.index;
+        slabs[slabCount] = null;
+        heldBytes -= s.bytes();
+    }
 
     ByteBuffer[] scratch() {
         return scratch;
@@ -100,41 +219,45 @@ public final class SegmentPool {
         return taken - returned;
     }
 
-    /** Segments waiting in the pool. */
+    /** Free segments waiting in the pool. */
     public int pooledSegments() {
         return small.count + large.count;
     }
 
-    /** Bytes of memory waiting in the pool. */
+    /** Bytes of free segment memory waiting in the pool. */
     public long pooledBytes() {
-        return (long) small.count * small.size + (long) large.count * large.size;
+        return (long) small.count * SMALL_SIZE + (long) large.count * LARGE_SIZE;
     }
 
-    /** One size of segment: a stack of free ones and the slab the next new one is cut from. */
-    private static final class SizeClass {
+    /** Bytes of direct memory in the slabs this pool holds, free or in use. */
+    public long heldBytes() {
+        return heldBytes;
+    }
+
+    /** The bound on {@link #pooledBytes()} that a recycle trims back to. */
+    public long maxPooledBytes() {
+        return maxPooledBytes;
+    }
+
+    /** Segments cut from one slab. */
+    public int slabSegments() {
+        return slabSegments;
+    }
+
+    /** One size of segment: a stack of the free ones, from every slab of that size. */
+    static final class SizeClass {
         final int size;
         Segment[] stack = new Segment[16];
         int count;
-        ByteBuffer slab;
-        int cut = SLAB_SEGMENTS;
 
         SizeClass(int size) {
             this.size = size;
         }
 
-        Segment take(SegmentPool pool) {
-            if (count > 0) {
-                Segment s = stack[--count];
-                stack[count] = null;
-                return s;
-            }
-            if (cut == SLAB_SEGMENTS) {
-                slab = ByteBuffer.allocateDirect(size * SLAB_SEGMENTS);
-                cut = 0;
-            }
-            ByteBuffer memory = slab.slice(cut * size, size);
-            cut++;
-            return new Segment(memory, pool);
+        Segment pop() {
+            Segment s = stack[--count];
+            stack[count] = null;
+            return s;
         }
 
         void push(Segment s) {
@@ -142,6 +265,19 @@ public final class SegmentPool {
                 stack = java.util.Arrays.copyOf(stack, count * 2);
             }
             stack[count++] = s;
+        }
+
+        /** Takes the segments of released slabs off the stack, keeping the others in order. */
+        void dropReleased() {
+            int kept = 0;
+            for (int i = 0; i < count; i++) {
+                Segment s = stack[i];
+                if (!s.slab.released) {
+                    stack[kept++] = s;
+                }
+            }
+            java.util.Arrays.fill(stack, kept, count, null);
+            count = kept;
         }
     }
 }

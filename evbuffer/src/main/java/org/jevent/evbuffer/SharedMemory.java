@@ -10,7 +10,7 @@ import java.nio.ByteBuffer;
  */
 final class SharedMemory {
     int holders = 1;
-    /** The lender's cleanup, for memory from {@link EvBuffer#addReference}; null for pooled memory. */
+    /** The lender's cleanup, for memory lent with {@code addReference}; null for pooled memory. */
     final ReferenceCleanup cleanup;
     /** The buffer exactly as the lender gave it, handed back to the cleanup. */
     final ByteBuffer lent;

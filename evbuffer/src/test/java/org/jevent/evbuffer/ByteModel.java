@@ -5,7 +5,8 @@ import java.util.Arrays;
 /**
  * The obviously right model of an {@link EvBuffer}'s content: a growable byte array, plus a tag
  * per byte saying where the byte came from (0 plain, a positive reference id for memory lent
- * with addReference, {@link #FILE} for bytes added from a file). Tags travel with the bytes.
+ * with addReference, {@link #FILE} for bytes added from a file). Tags travel with the bytes; a
+ * byte that a buffer must hold as a copy rather than in the lent memory is re-tagged 0.
  *
  * <p>It also counts what the current step added and deleted, which is what the buffer's callback
  * must report.
@@ -57,6 +58,16 @@ final class ByteModel {
 
     int[] tagSlice(int from, int to) {
         return Arrays.copyOfRange(tags, from, to);
+    }
+
+    /**
+     * Re-tags 0 the run of {@code tag} that ends at the last byte, looking back at most
+     * {@code max} bytes: those bytes are now a copy, not the memory the tag names.
+     */
+    void untagTail(int tag, int max) {
+        for (int i = len - 1; i >= len - max && tags[i] == tag; i--) {
+            tags[i] = 0;
+        }
     }
 
     boolean anyTag(int from, int to, int tag) {

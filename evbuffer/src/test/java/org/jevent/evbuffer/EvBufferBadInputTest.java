@@ -28,7 +28,7 @@ class EvBufferBadInputTest {
     void fill() {
         buf = new EvBuffer();
         buf.add(CONTENT);
-        buf.addCb((b, info) -> changes.add(info.origSize() + "+" + info.nAdded() + "-" + info.nDeleted()));
+        buf.addCallback((b, info) -> changes.add(info.origSize() + "+" + info.nAdded() + "-" + info.nDeleted()));
     }
 
     @AfterEach
@@ -98,7 +98,7 @@ class EvBufferBadInputTest {
         assertRejectedUnchanged(NullPointerException.class, () -> buf.search(null));
         assertRejectedUnchanged(NullPointerException.class, () -> buf.addReference((ByteBuffer) null, null));
         assertRejectedUnchanged(NullPointerException.class, () -> buf.addFile(null, 0, 1));
-        assertRejectedUnchanged(NullPointerException.class, () -> buf.addCb(null));
+        assertRejectedUnchanged(NullPointerException.class, () -> buf.addCallback(null));
         assertRejectedUnchanged(NullPointerException.class, () -> buf.ptrSet(null, 0, PtrHow.SET));
     }
 

@@ -24,9 +24,9 @@ class EvBufferDeferredCallbacksTest {
         EvBuffer buf = new EvBuffer();
         List<String> deferred = new ArrayList<>();
         List<String> immediate = new ArrayList<>();
-        buf.addCb((b, i) -> deferred.add(i.origSize() + "->" + b.getLength() + " +" + i.nAdded() + " -" + i.nDeleted()));
-        CbEntry now = buf.addCb((b, i) -> immediate.add(i.origSize() + "+" + i.nAdded() + "-" + i.nDeleted()));
-        buf.cbSetFlags(now, EvBuffer.CB_NODEFER);
+        buf.addCallback((b, i) -> deferred.add(i.origSize() + "->" + b.getLength() + " +" + i.nAdded() + " -" + i.nDeleted()));
+        CallbackEntry now = buf.addCallback((b, i) -> immediate.add(i.origSize() + "+" + i.nAdded() + "-" + i.nDeleted()));
+        buf.callbackSetFlags(now, EvBuffer.EVBUFFER_CB_NODEFER);
         buf.deferCallbacks(queue::add);
 
         buf.add(new byte[10]);
@@ -52,11 +52,11 @@ class EvBufferDeferredCallbacksTest {
     void aCallbackMayRemoveItselfWhileRunning() {
         EvBuffer buf = new EvBuffer();
         List<String> log = new ArrayList<>();
-        CbEntry[] self = new CbEntry[1];
-        buf.addCb((b, i) -> log.add("other " + i.nAdded()));
-        self[0] = buf.addCb((b, i) -> {
+        CallbackEntry[] self = new CallbackEntry[1];
+        buf.addCallback((b, i) -> log.add("other " + i.nAdded()));
+        self[0] = buf.addCallback((b, i) -> {
             log.add("once " + i.nAdded());
-            b.removeCbEntry(self[0]);
+            b.removeCallbackEntry(self[0]);
         });
         buf.add(new byte[2]);
         buf.add(new byte[3]);
@@ -69,7 +69,7 @@ class EvBufferDeferredCallbacksTest {
     void aCallbackThatChangesTheBufferSeesItsOwnInfo() {
         EvBuffer buf = new EvBuffer();
         List<String> log = new ArrayList<>();
-        buf.addCb((b, i) -> {
+        buf.addCallback((b, i) -> {
             log.add(i.origSize() + "+" + i.nAdded() + "-" + i.nDeleted());
             if (b.getLength() > 4) {
                 b.drain(b.getLength() - 4); // re-enters the callbacks with its own info

@@ -581,6 +581,7 @@ class EvBufferModelProperties {
             s.bufs[d].addBuffer(s.bufs[src]);
             if (!d.equals(src)) {
                 s.models[src].moveTo(s.models[d], s.models[src].length());
+                s.expectReportedFirst(src, d, "addBuffer");
             }
         })));
     }
@@ -595,6 +596,7 @@ class EvBufferModelProperties {
             s.bufs[d].prependBuffer(s.bufs[src]);
             if (!d.equals(src)) {
                 s.models[src].moveToFront(s.models[d]);
+                s.expectReportedFirst(src, d, "prependBuffer");
             }
         })));
     }
@@ -613,7 +615,14 @@ class EvBufferModelProperties {
             }
             s.bufs[d].addBufferReference(s.bufs[src]);
             ByteModel m = s.models[src];
-            s.models[d].append(m.bytes(), m.tagSlice(0, m.length()));
+            int[] tags = m.tagSlice(0, m.length());
+            java.util.Map<Integer, Integer> alias = new java.util.HashMap<>();
+            for (int k = 0; k < tags.length; k++) {
+                if (tags[k] > 0) {
+                    tags[k] = alias.computeIfAbsent(tags[k], s::aliasOf);
+                }
+            }
+            s.models[d].append(m.bytes(), tags);
             maybeStale(s, src); // the source's segments became shared
         })));
     }
@@ -635,7 +644,20 @@ class EvBufferModelProperties {
                         return;
                     }
                     eq(moved, r, "removeBuffer result");
-                    s.models[src].moveTo(s.models[d], (int) moved);
+                    ByteModel m = s.models[src];
+                    // A cut inside lent memory copies the part that moves, as libevent does: the
+                    // destination holds a copy, and the lender's cleanup waits for the source only.
+                    int cutTag = moved > 0 && moved < len && m.tag((int) moved - 1) == m.tag((int) moved)
+                            ? m.tag((int) moved) : 0;
+                    m.moveTo(s.models[d], (int) moved);
+                    if (cutTag > 0) {
+                        s.models[d].untagTail(cutTag, (int) moved);
+                    }
+                    if (moved == len) {
+                        s.expectReportedFirst(src, d, "removeBuffer of everything");
+                    } else {
+                        s.expectReportedFirst(d, src, "removeBuffer of part");
+                    }
                 })));
     }
 
@@ -1153,7 +1175,7 @@ class EvBufferModelProperties {
                     byte[] d = spec.make();
                     Ref ref = new Ref();
                     ref.tracked = v != 4;
-                    ref.tag = ref.tracked ? s.nextTag++ : 0;
+                    ref.tag = ref.tracked ? s.newTag() : 0;
                     ref.what = "reference #" + ref.tag + " (" + spec + ", variant " + v + ")";
                     ByteBuffer lent;
                     if (v == 0 || v == 4) {
@@ -1224,7 +1246,7 @@ class EvBufferModelProperties {
                         byte[] d = BytesSpec.biased(1 + r.nextInt(5), r.nextLong(), 0);
                         Ref ref = new Ref();
                         ref.tracked = true;
-                        ref.tag = s.nextTag++;
+                        ref.tag = s.newTag();
                         ref.what = "tiny reference #" + ref.tag;
                         ref.original = ByteBuffer.wrap(d.clone());
                         ref.pos = 0;
@@ -1296,9 +1318,9 @@ class EvBufferModelProperties {
                         FileSeg fs = new FileSeg();
                         fs.channel = EvBufferModelState.openFile();
                         fs.closeOnFree = s.fileSegs.isEmpty();
-                        fs.seg = fs.closeOnFree ? FileSegment.create(fs.channel, 0, -1, FileSegment.CLOSE_ON_FREE)
+                        fs.seg = fs.closeOnFree ? FileSegment.create(fs.channel, 0, -1, FileSegment.EVBUF_FS_CLOSE_ON_FREE)
                                 : FileSegment.create(fs.channel, 777, 30_000, 0);
-                        fs.seg.addCleanupCb((seg, flags) -> fs.cleanups++);
+                        fs.seg.addCleanupCallback((seg, flags) -> fs.cleanups++);
                         s.fileSegs.add(fs);
                     }
                     FileSeg fs = s.fileSegs.get(which);
@@ -1521,48 +1543,48 @@ class EvBufferModelProperties {
 
     Action<EvBufferModelState> callbackFlags() {
         return independent(Combinators.combine(buf(), Arbitraries.of(true, false))
-                .as((i, enable) -> step("b" + i + ".cb" + (enable ? "Set" : "Clear") + "Flags(ours, CB_ENABLED)", s -> {
+                .as((i, enable) -> step("b" + i + ".cb" + (enable ? "Set" : "Clear") + "Flags(ours, EVBUFFER_CB_ENABLED)", s -> {
                     if (enable) {
-                        s.bufs[i].cbSetFlags(s.entries[i], EvBuffer.CB_ENABLED);
+                        s.bufs[i].callbackSetFlags(s.entries[i], EvBuffer.EVBUFFER_CB_ENABLED);
                     } else {
-                        s.bufs[i].cbClearFlags(s.entries[i], EvBuffer.CB_ENABLED);
+                        s.bufs[i].callbackClearFlags(s.entries[i], EvBuffer.EVBUFFER_CB_ENABLED);
                     }
-                    ok(((s.entries[i].flags() & EvBuffer.CB_ENABLED) != 0) == enable, "entry flags " + s.entries[i].flags());
+                    ok(((s.entries[i].flags() & EvBuffer.EVBUFFER_CB_ENABLED) != 0) == enable, "entry flags " + s.entries[i].flags());
                     s.cbEnabled[i] = enable;
                 })));
     }
 
     Action<EvBufferModelState> callbackReRegister() {
         return independent(Combinators.combine(buf(), Arbitraries.integers().between(0, 2))
-                .as((i, v) -> step("b" + i + (v == 0 ? ".removeCb(ours) + addCb" : v == 1 ? ".removeCbEntry(ours) twice + addCb"
-                        : ".setCb(null) + addCb"), s -> {
+                .as((i, v) -> step("b" + i + (v == 0 ? ".removeCallback(ours) + addCallback" : v == 1 ? ".removeCallbackEntry(ours) twice + addCallback"
+                        : ".setCallback(null) + addCallback"), s -> {
                     EvBuffer b = s.bufs[i];
                     if (v == 0) {
-                        ok(b.removeCb(s.callbacks[i]), "removeCb of a registered callback returned false");
-                        ok(!b.removeCb(s.callbacks[i]), "removeCb of a removed callback returned true");
+                        ok(b.removeCallback(s.callbacks[i]), "removeCallback of a registered callback returned false");
+                        ok(!b.removeCallback(s.callbacks[i]), "removeCallback of a removed callback returned true");
                     } else if (v == 1) {
-                        b.removeCbEntry(s.entries[i]);
-                        expectThrows(IllegalArgumentException.class, "removeCbEntry of a removed entry",
-                                () -> b.removeCbEntry(s.entries[i]));
+                        b.removeCallbackEntry(s.entries[i]);
+                        expectThrows(IllegalArgumentException.class, "removeCallbackEntry of a removed entry",
+                                () -> b.removeCallbackEntry(s.entries[i]));
                     } else {
-                        b.setCb(null);
+                        b.setCallback(null);
                         s.oneShotArmed[i] = false;
                     }
-                    s.entries[i] = b.addCb(s.callbacks[i]);
+                    s.entries[i] = b.addCallback(s.callbacks[i]);
                     s.cbEnabled[i] = true;
                 })));
     }
 
     Action<EvBufferModelState> armOneShot() {
-        return independent(buf().map(i -> step("b" + i + ".addCb(self-removing)", s -> {
+        return independent(buf().map(i -> step("b" + i + ".addCallback(self-removing)", s -> {
             if (s.deferred[i] || s.oneShotArmed[i]) {
                 return;
             }
-            CbEntry[] self = new CbEntry[1];
+            CallbackEntry[] self = new CallbackEntry[1];
             List<long[]> log = s.oneShotLog[i];
-            self[0] = s.bufs[i].addCb((buf, info) -> {
+            self[0] = s.bufs[i].addCallback((buf, info) -> {
                 log.add(new long[] {info.origSize(), info.nAdded(), info.nDeleted(), buf.getLength()});
-                buf.removeCbEntry(self[0]);
+                buf.removeCallbackEntry(self[0]);
             });
             s.oneShotArmed[i] = true;
         })));

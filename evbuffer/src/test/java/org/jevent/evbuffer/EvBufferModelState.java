@@ -56,7 +56,7 @@ final class EvBufferModelState {
     final List<long[]>[] cbLog;
     /** Our callback on each buffer, its entry, and whether it is enabled. */
     final EvBufferCallback[] callbacks = new EvBufferCallback[N];
-    final CbEntry[] entries = new CbEntry[N];
+    final CallbackEntry[] entries = new CallbackEntry[N];
     final boolean[] cbEnabled = new boolean[N];
     /** Deferred callbacks: the executor's queue and what has piled up since the last run. */
     final List<Runnable>[] deferQueue;
@@ -76,7 +76,15 @@ final class EvBufferModelState {
     final List<String> errors = new ArrayList<>();
     final long poolBaseline;
     int nextTag = 1;
+    /**
+     * The reference each tag stands for: a reference's own tag, or an alias given to the view
+     * that one addBufferReference made of it. Views are told apart so that a removeBuffer cut
+     * between two of them (a segment boundary) is not mistaken for a cut inside one.
+     */
+    private int[] tagRoot = new int[16];
     int steps;
+    /** Counts every report of our callbacks across the three buffers, so that their order shows. */
+    long callSeq;
 
     enum Validity { VALID, STALE, EITHER }
 
@@ -125,9 +133,9 @@ final class EvBufferModelState {
         EvBuffer b = new EvBuffer();
         List<long[]> log = cbLog[i];
         callbacks[i] = (buf, info) -> {
-            log.add(new long[] {info.origSize(), info.nAdded(), info.nDeleted(), buf.getLength()});
+            log.add(new long[] {info.origSize(), info.nAdded(), info.nDeleted(), buf.getLength(), callSeq++});
         };
-        entries[i] = b.addCb(callbacks[i]);
+        entries[i] = b.addCallback(callbacks[i]);
         cbEnabled[i] = true;
         deferQueue[i].clear();
         deferred[i] = false;
@@ -212,13 +220,32 @@ final class EvBufferModelState {
         checkRefs(step);
     }
 
+    /** A tag for a new reference. */
+    int newTag() {
+        return tagFor(nextTag);
+    }
+
+    /** A new tag for another view of the memory that {@code tag} stands for. */
+    int aliasOf(int tag) {
+        return tagFor(tagRoot[tag]);
+    }
+
+    private int tagFor(int root) {
+        int t = nextTag++;
+        if (t == tagRoot.length) {
+            tagRoot = Arrays.copyOf(tagRoot, t * 2);
+        }
+        tagRoot[t] = root;
+        return t;
+    }
+
     void checkRefs(String step) {
         boolean[] live = new boolean[nextTag];
         for (ByteModel m : models) {
             for (int k = 0; k < m.length(); k++) {
                 int t = m.tag(k);
                 if (t > 0) {
-                    live[t] = true;
+                    live[tagRoot[t]] = true;
                 }
             }
         }
@@ -240,6 +267,20 @@ final class EvBufferModelState {
                             + " any more but its cleanup has not run");
                 }
             }
+        }
+    }
+
+    /**
+     * For a move between two buffers: when both buffers' callbacks reported at once (enabled,
+     * not deferred), {@code first}'s report came before {@code second}'s, the order libevent's
+     * buffer.c uses for the operation.
+     */
+    void expectReportedFirst(int first, int second, String what) {
+        List<long[]> a = cbLog[first];
+        List<long[]> b = cbLog[second];
+        if (!a.isEmpty() && !b.isEmpty() && a.get(0)[4] > b.get(0)[4]) {
+            throw new AssertionError(what + ": b" + second + "'s callback ran before b" + first + "'s; libevent runs b"
+                    + first + "'s first");
         }
     }
 
@@ -285,8 +326,8 @@ final class EvBufferModelState {
         long len = b.getLength();
         byte[] out = new byte[(int) len];
         int at = 0;
-        Segment last = b.lastData();
-        for (Segment s = b.head(); s != null && at < len; s = s.next) {
+        Segment last = b.chain().lastData;
+        for (Segment s = b.chain().head; s != null && at < len; s = s.next) {
             if (s.isFile()) {
                 ByteBuffer dst = ByteBuffer.wrap(out, at, (int) s.fileLength);
                 long p = s.fileOffset;

@@ -101,7 +101,7 @@ class RegressBufferFileTest {
             FileSegment seg = FileSegment.create(ch, 0, -1, 0);
             assertNotNull(seg);
             assertEquals(22, seg.length());
-            seg.addCleanupCb((segment, flags) -> calls.add(new Object[] {segment, flags, arg}));
+            seg.addCleanupCallback((segment, flags) -> calls.add(new Object[] {segment, flags, arg}));
 
             // C passes length -1; the Java contract takes the length itself
             evb.addFileSegment(seg, 0, seg.length());
@@ -138,7 +138,7 @@ class RegressBufferFileTest {
             pipe.source().configureBlocking(false);
             byte[] msg = b("ten bytes!");
             assertEquals(msg.length, pipe.sink().write(ByteBuffer.wrap(msg)));
-            // (EvBuffer.readFrom, r.add(s, s.capacity())) so the read gets an empty view
+            // (SegmentChain.reserve, r.add(s, s.capacity())) so the read gets an empty view
             int n = dst.readFrom(pipe.source(), 100_000);
             valid(dst);
             assertEquals(msg.length, n);

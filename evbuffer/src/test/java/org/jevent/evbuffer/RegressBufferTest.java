@@ -966,25 +966,25 @@ class RegressBufferTest {
         try {
             EvBufferCallback log1 = logChangeTo(bufOut1);
             EvBufferCallback log2 = logChangeTo(bufOut2);
-            CbEntry cb1 = buf.addCb(log1);
-            CbEntry cb2 = buf.addCb(log2);
+            CallbackEntry cb1 = buf.addCallback(log1);
+            CallbackEntry cb2 = buf.addCallback(log2);
 
             // size: 0 -> 36
             assertEquals(36, buf.addPrintf("The %d magic words are spotty pudding", 2));
             valid(buf);
-            buf.cbClearFlags(cb2, EvBuffer.CB_ENABLED);
+            buf.callbackClearFlags(cb2, EvBuffer.EVBUFFER_CB_ENABLED);
             buf.drain(10); // 36 -> 26
             valid(buf);
             buf.prepend(b("Hello")); // 26 -> 31
-            buf.cbSetFlags(cb2, EvBuffer.CB_ENABLED);
+            buf.callbackSetFlags(cb2, EvBuffer.EVBUFFER_CB_ENABLED);
             buf.addReference(b("Goodbye"), 0, 7, null); // 31 -> 38
-            buf.removeCbEntry(cb1);
+            buf.removeCallbackEntry(cb1);
             valid(buf);
             buf.drain(buf.getLength()); // 38 -> 0
             // C: evbuffer_remove_cb(buf, log_change_callback, NULL): same function, other argument
-            assertFalse(buf.removeCb(logChangeTo(null)));
+            assertFalse(buf.removeCallback(logChangeTo(null)));
             buf.add(b("X")); // 0 -> 1
-            assertTrue(buf.removeCb(log2));
+            assertTrue(buf.removeCallback(log2));
             valid(buf);
 
             assertEquals("0->36; 36->26; 26->31; 31->38; ", s(bufOut1.pullup(-1)));
@@ -993,14 +993,14 @@ class RegressBufferTest {
             bufOut2.drain(bufOut2.getLength());
 
             // the obsolete evbuffer_setcb replaces every callback
-            cb1 = buf.addCb(log1);
+            cb1 = buf.addCallback(log1);
             assertNotNull(cb1);
-            cb2 = buf.addCb(log2);
+            cb2 = buf.addCallback(log2);
             assertNotNull(cb2);
             buf.drain(buf.getLength());
             bufOut1.drain(bufOut1.getLength());
             bufOut2.drain(bufOut2.getLength());
-            buf.setCb((buffer, info) -> {
+            buf.setCallback((buffer, info) -> {
                 long oldLen = info.origSize();
                 long newLen = oldLen + info.nAdded() - info.nDeleted();
                 if (newLen > oldLen) {
@@ -1011,7 +1011,7 @@ class RegressBufferTest {
             assertEquals(0, buf.getLength());
             assertEquals(0, bufOut1.getLength());
             assertEquals(0, bufOut2.getLength());
-            buf.setCb(null);
+            buf.setCallback(null);
             buf.addPrintf("This will not.");
             assertEquals("This will not.", s(buf.pullup(-1)));
             valid(buf);
@@ -1077,9 +1077,9 @@ class RegressBufferTest {
             List<String> seen = new ArrayList<>();
             EvBufferCallback checkPrepend = (b, info) ->
                     seen.add(info.origSize() + "/" + info.nAdded() + "/" + info.nDeleted());
-            buf2.addCb(checkPrepend);
+            buf2.addCallback(checkPrepend);
             buf2.prepend(buffer);
-            assertTrue(buf2.removeCb(checkPrepend));
+            assertTrue(buf2.removeCallback(checkPrepend));
             valid(buf2);
             assertEquals(List.of("3/8096/0"), seen, "check_prepend: orig 3, added 8096, deleted 0");
             assertArrayEquals(buffer, RegressSupport.bytesOf(buf2.pullup(8096)));

@@ -143,11 +143,9 @@ class FaultSuiteTest {
     }
 
     /**
-     * With the JDK provider the TLS target holds today. With Conscrypt it needs the library fix
-     * in {@code ReadFromPoolTest}: each busy read of the TLS transport takes 64 KiB of direct
-     * memory outside the segment pool, freed only by a GC, and the RSS reached 3.2 MiB per
-     * stalled connection (0.66 MiB with the fix); {@link #stalledConscryptClientsAreBounded}
-     * checks what holds without it.
+     * The TLS target: 2 MiB of RSS per stalled connection. With Conscrypt it holds because a busy
+     * read of the transport stays in pooled segments ({@code ReadFromPoolTest}); before that fix
+     * each 64 KiB read took direct memory outside the pool and RSS reached 3.2 MiB per connection.
      */
     @Test
     @Timeout(value = 300, unit = TimeUnit.SECONDS)
@@ -158,16 +156,6 @@ class FaultSuiteTest {
     }
 
     @Test
-    @Timeout(value = 300, unit = TimeUnit.SECONDS)
-    void stalledConscryptClientsAreBounded() throws Exception {
-        // Bounded, not yet the target: independent of the 64 MiB each client sends (see above).
-        try (Server s = Server.start(List.of(), "echo-server", "--port", "0", "--tls")) {
-            stalled(s, TlsStepper.insecureClient(), 8 << 20);
-        }
-    }
-
-    @Test
-    @Disabled("needs EvBuffer.readFrom to stay in pooled segments (ReadFromPoolTest, issue 11 report)")
     @Timeout(value = 300, unit = TimeUnit.SECONDS)
     void stalledTlsClientsCostTheirWatermarkAndLittleMoreConscrypt() throws Exception {
         try (Server s = Server.start(List.of(), "echo-server", "--port", "0", "--tls")) {
