@@ -373,33 +373,36 @@ final class EchoServer {
                     return;
                 }
             }
-            end(EndReason.of(b, what, "shutdown"));
+            String reason = EndReason.of(b, what, "shutdown");
             if (b instanceof SslBufferevent s && (what & Bufferevent.BEV_EVENT_EOF) != 0
                     && (what & (Bufferevent.BEV_EVENT_ERROR | Bufferevent.BEV_EVENT_TIMEOUT)) == 0
                     && !s.isShuttingDown()) {
                 // The peer's close_notify: ours is queued as the answer; let it leave, then the
                 // EOF that shutdown reports frees the connection.
+                end(reason);
                 s.shutdown(Duration.ZERO);
                 return;
             }
-            close(null);
+            close(reason);
         }
 
-        /** Logs the end (unless already logged), frees the bufferevent and gives the slot back. Idempotent. */
+        /**
+         * Frees the bufferevent, gives the slot back, then logs the end (unless already logged):
+         * once the end of a closed connection is logged, its slot is free for a connection on any
+         * loop. Idempotent.
+         */
         void close(String reason) {
             if (closed) {
                 return;
             }
             closed = true;
-            if (reason != null) {
-                end(reason);
-            }
             if (handshake != null) {
                 handshake.cancel();
             }
             loop.conns.remove(this);
             cap.release();
             bev.free();
+            end(reason);
         }
 
         void end(String reason) {

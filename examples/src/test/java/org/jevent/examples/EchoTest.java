@@ -86,6 +86,7 @@ class EchoTest {
                 server.await(l -> l.contains("connection limit of 2 reached"), 5000);
                 int freed = held[0].getLocalPort();
                 held[0].close();
+                // Logged once its slot is free, so the next client may land on either loop.
                 server.await(l -> l.contains(":" + freed + " ended: EOF"), 5000);
                 held[0] = holdOn(server, port, 0, held);
 
