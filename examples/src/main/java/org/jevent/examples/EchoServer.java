@@ -12,7 +12,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.jevent.bufferevent.Bufferevent;
@@ -208,33 +208,17 @@ final class EchoServer {
     }
 
     /**
-     * Runs {@code action} on each of the group's listeners, on its own loop, and waits for all:
-     * a listener's settings belong to its loop's thread. Microseconds, so the wait is uninterruptible.
+     * Runs {@code action} on each of the group's listeners, on its own loop, and waits for all
+     * (uninterruptibly: it takes microseconds): a listener's settings belong to its loop's thread.
      */
     private static void onEachLoop(GroupListener listener, Consumer<EvConnListener> action) {
         List<EvConnListener> all = listener.listeners();
-        CountDownLatch done = new CountDownLatch(all.size());
-        for (EvConnListener l : all) {
-            l.getBase().execute(() -> {
-                try {
-                    action.accept(l);
-                } finally {
-                    done.countDown();
-                }
-            });
+        CompletableFuture<?>[] done = new CompletableFuture<?>[all.size()];
+        for (int i = 0; i < done.length; i++) {
+            EvConnListener l = all.get(i);
+            done[i] = CompletableFuture.runAsync(() -> action.accept(l), l.getBase()::execute);
         }
-        boolean interrupted = false;
-        while (true) {
-            try {
-                done.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        CompletableFuture.allOf(done).join();
     }
 
     /** On {@code loop}'s thread, once the listener is freed: no more accepts there; closes what is open. */
