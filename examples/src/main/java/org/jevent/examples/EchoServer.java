@@ -157,6 +157,8 @@ final class EchoServer {
                 out.println("echo-server: cannot listen on " + address + ": " + e);
                 return 1;
             }
+            // The listeners accept from here on; an accept failing in the microseconds before
+            // this is warned about by the listener itself, not rate-limited.
             onEachLoop(listener, l -> l.setErrorCallback(cap::acceptFailed));
             return serve(group, listener, n, backlog);
         } finally {
