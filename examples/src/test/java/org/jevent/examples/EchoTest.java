@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -58,6 +59,80 @@ class EchoTest {
             assertEquals(0, server.awaitExit(10_000), server.output());
             assertTrue(server.output().contains("SIGTERM: stopping 2 loop(s)"), server.output());
         }
+    }
+
+    /**
+     * {@code --loops 2} (an EventBaseGroup): connections are served on both loops (the DEBUG
+     * accept line names the loop, matched by the client's own port), the connection cap is one
+     * count for all loops (with one connection held on each loop and a cap of 2, a third is
+     * refused whichever loop takes it; a slot freed on one loop serves the next client), and
+     * SIGTERM with a connection open on each loop closes both as "server shutdown" and exits 0
+     * within the group's grace period.
+     */
+    @Test
+    @Timeout(60)
+    void twoLoopsServeOnBothShareTheCapAndStopWithConnectionsOpen() throws Exception {
+        try (Child server = Child.start(List.of("-Dorg.slf4j.simpleLogger.log.org.jevent.examples.EchoServer=debug"),
+                "echo-server", "--port", "0", "--loops", "2", "--max-connections", "2")) {
+            int port = server.awaitListeningPort();
+            server.await(l -> l.contains("2 loop(s), connections spread by "), 5000);
+            Socket[] held = new Socket[2];
+            try {
+                held[0] = holdOn(server, port, 0, held);
+                held[1] = holdOn(server, port, 1, held);
+                for (int i = 0; i < 4; i++) {
+                    assertTrue(FaultClients.refused(port, 5000), "the cap of 2 counts both loops' connections");
+                }
+                server.await(l -> l.contains("connection limit of 2 reached"), 5000);
+                int freed = held[0].getLocalPort();
+                held[0].close();
+                // Logged once its slot is free, so the next client may land on either loop.
+                server.await(l -> l.contains(":" + freed + " ended: EOF"), 5000);
+                held[0] = holdOn(server, port, 0, held);
+
+                server.signal("TERM");
+                assertEquals(0, server.awaitExit(20_000), server.output());
+                String out = server.output();
+                assertTrue(out.contains("SIGTERM: stopping 2 loop(s), 2 connection(s) open"), out);
+                for (Socket s : held) {
+                    assertTrue(out.contains(":" + s.getLocalPort() + " ended: server shutdown"), out);
+                    assertEquals(-1, s.getInputStream().read(), "the server closed the connection at its stop");
+                }
+                assertTrue(out.contains("echo-server: stopped"), out);
+                assertTrue(!out.contains("still had work"), "every loop finished within the grace period:\n" + out);
+            } finally {
+                for (Socket s : held) {
+                    if (s != null) {
+                        s.close();
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Opens connections until one is served on loop {@code loop} (the kernel picks the loop: at
+     * most 64 tries, each a coin toss), closing the others once the server has seen them end;
+     * {@code held} are the connections kept open meanwhile (they count against the cap).
+     */
+    private static Socket holdOn(Child server, int port, int loop, Socket[] held) throws Exception {
+        for (int attempt = 0; attempt < 64; attempt++) {
+            Socket s = new Socket("127.0.0.1", port);
+            s.setSoTimeout(10_000);
+            byte[] line = ("hello " + attempt + "\n").getBytes(StandardCharsets.US_ASCII);
+            s.getOutputStream().write(line);
+            assertEquals(new String(line, StandardCharsets.US_ASCII),
+                    new String(s.getInputStream().readNBytes(line.length), StandardCharsets.US_ASCII), "echoed");
+            int local = s.getLocalPort();
+            String accepted = server.await(l -> l.contains(":" + local + " on loop "), 5000);
+            if (accepted.endsWith(" on loop " + loop)) {
+                return s;
+            }
+            s.close();
+            server.await(l -> l.contains(":" + local + " ended: EOF"), 5000);
+        }
+        throw new AssertionError("64 connections, none served on loop " + loop + "; held " + java.util.Arrays.toString(held)
+                + "; " + server.describe());
     }
 
     @Test

@@ -24,6 +24,10 @@ final class ProcStats {
         this.pid = pid;
     }
 
+    long pid() {
+        return pid;
+    }
+
     /** Resident set size in bytes. */
     long rssBytes() {
         for (String l : lines("status")) {

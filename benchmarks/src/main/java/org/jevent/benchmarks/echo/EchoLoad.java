@@ -14,7 +14,7 @@ import java.util.Set;
  * with ratios against the peers (Netty, plain NIO, libevent), including per server CPU-second.
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar org.jevent.benchmarks.echo.EchoLoad
- *     [--tls] [--servers a,b,c|plain|tls|issue14] [--workloads small,large,hs,idle] [--seconds 10]
+ *     [--tls] [--servers a,b,c|plain|tls|issue14|loops] [--workloads small,large,hs,idle] [--seconds 10]
  *     [--warmup 3] [--hs-warmup S] [--rounds 1] [--idle N] [--idle-tls N] [--pin CPUS] [--hs-client java|openssl]
  *     [--hs-parallel 8] [--hs-threads 2] [--server-heap 2g] [--server-young 32m]</pre>
  *
@@ -24,7 +24,9 @@ import java.util.Set;
  * ({@link HandshakeLoad}); {@code idle} server memory per idle connection, on a fresh server
  * process ({@link IdleLoad}). Each server speaks TLS or not by its name, so one run can hold
  * both. {@code -Djevent.echo.serverJvmArgs="..."} adds JVM options to every Java server process,
- * {@code -Djevent.echo.exampleJvmArgs="..."} to the example's only.
+ * {@code -Djevent.echo.exampleJvmArgs="..."} to the example's only. A Netty server or the example
+ * named {@code NAME:N} runs N event loops; {@code --servers loops} prints the 1&rarr;2 loop curve
+ * ({@link LoopCurve}).
  */
 public final class EchoLoad {
     /** The options of one run. */
@@ -80,9 +82,11 @@ public final class EchoLoad {
                 System.out.println("=== round " + round + " of " + o.rounds);
             }
             Report.print(rows, o);
+            LoopCurve.printRound(rows);
             rounds.add(rows);
         }
         IssueTable.print(rounds);
+        LoopCurve.printSummary(rounds);
     }
     /**
      * The default idle count: 10,000, or fewer where {@code ulimit -n} cannot hold them in one

@@ -26,7 +26,8 @@ import org.jevent.bufferevent.ssl.SslProvider;
  * {@code netty-tls-openssl} (Netty's {@code SslHandler} on netty-tcnative BoringSSL, Netty's
  * fastest TLS; Linux x86-64 only, the one native build the benchmarks depend on);
  * {@code jevent-tls-tcnative} ({@link SslBufferevent} over netty-tcnative's BoringSSL
- * {@code SSLEngine}, without Netty's pipeline).
+ * {@code SSLEngine}, without Netty's pipeline). A Netty server's name may end in {@code :N}:
+ * N worker threads (default 1).
  */
 public final class EchoServer {
     /** What every server implementation offers the driver. */
@@ -45,14 +46,18 @@ public final class EchoServer {
 
     public static void main(String[] args) throws Exception {
         if (args.length != 1 && args.length != 3) {
-            System.err.println("usage: EchoServer jevent|netty|nio");
+            System.err.println("usage: EchoServer jevent|netty[:N]|nio");
             System.err.println("       EchoServer jevent-tls-conscrypt|jevent-tls-jdk|jevent-tls-tcnative|netty-tls-jdk"
-                    + "|netty-tls-conscrypt|netty-tls-openssl CERT_PEM KEY_PEM");
+                    + "|netty-tls-conscrypt|netty-tls-openssl[:N] CERT_PEM KEY_PEM");
             System.exit(2);
         }
-        Impl impl = switch (args[0]) {
+        int loops = Servers.loops(args[0]); // netty:N, N worker threads
+        if (loops != 1 && !args[0].startsWith("netty")) {
+            throw new IllegalArgumentException("only the Netty servers take a loop count: " + args[0]);
+        }
+        Impl impl = switch (Servers.base(args[0])) {
             case "jevent" -> new JeventEchoServer(null);
-            case "netty" -> new NettyEchoServer(null);
+            case "netty" -> new NettyEchoServer(null, loops);
             case "nio" -> new NioEchoServer();
             case "jevent-tls-conscrypt" -> new JeventEchoServer(
                     SslContexts.forServer(Path.of(args[1]), Path.of(args[2])).provider(SslProvider.CONSCRYPT)
@@ -61,13 +66,13 @@ public final class EchoServer {
                     SslContexts.forServer(Path.of(args[1]), Path.of(args[2])).provider(SslProvider.JDK)
                             .build()::newServerEngine);
             case "jevent-tls-tcnative" -> jeventTcnative(args);
-            case "netty-tls-jdk" -> nettyTls(args, io.netty.handler.ssl.SslProvider.JDK);
-            case "netty-tls-openssl" -> nettyTls(args, io.netty.handler.ssl.SslProvider.OPENSSL);
-            case "netty-tls-conscrypt" -> nettyConscrypt(args);
+            case "netty-tls-jdk" -> nettyTls(args, io.netty.handler.ssl.SslProvider.JDK, loops);
+            case "netty-tls-openssl" -> nettyTls(args, io.netty.handler.ssl.SslProvider.OPENSSL, loops);
+            case "netty-tls-conscrypt" -> nettyConscrypt(args, loops);
             case "netty-tls-conscrypt-bare" -> {
                 SslContexts contexts = SslContexts.forServer(Path.of(args[1]), Path.of(args[2]))
                         .provider(SslProvider.CONSCRYPT).build();
-                yield new NettyEchoServer(ch -> new io.netty.handler.ssl.SslHandler(contexts.newServerEngine()));
+                yield new NettyEchoServer(ch -> new io.netty.handler.ssl.SslHandler(contexts.newServerEngine()), loops);
             }
             default -> throw new IllegalArgumentException("unknown server " + args[0]);
         };
@@ -114,10 +119,10 @@ public final class EchoServer {
     }
 
     /** Netty's own {@code SslContext} for {@code provider}, one handler per connection. */
-    private static Impl nettyTls(String[] args, io.netty.handler.ssl.SslProvider provider) throws Exception {
+    private static Impl nettyTls(String[] args, io.netty.handler.ssl.SslProvider provider, int loops) throws Exception {
         io.netty.handler.ssl.SslContext ctx = io.netty.handler.ssl.SslContextBuilder
                 .forServer(Path.of(args[1]).toFile(), Path.of(args[2]).toFile()).sslProvider(provider).build();
-        return new NettyEchoServer(ch -> ctx.newHandler(ch.alloc()));
+        return new NettyEchoServer(ch -> ctx.newHandler(ch.alloc()), loops);
     }
 
     /**
@@ -128,7 +133,7 @@ public final class EchoServer {
      * moving data with 64 KiB messages ({@code netty-tls-conscrypt-bare}: 0 MB/s, the loop
      * spinning at 100% CPU). The load client sends no ALPN; the server then goes on without it.
      */
-    private static Impl nettyConscrypt(String[] args) throws Exception {
+    private static Impl nettyConscrypt(String[] args, int loops) throws Exception {
         io.netty.handler.ssl.SslContext ctx = io.netty.handler.ssl.SslContextBuilder
                 .forServer(Path.of(args[1]).toFile(), Path.of(args[2]).toFile())
                 .sslProvider(io.netty.handler.ssl.SslProvider.JDK)
@@ -139,7 +144,7 @@ public final class EchoServer {
                         io.netty.handler.ssl.ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
                         "http/1.1"))
                 .build();
-        return new NettyEchoServer(ch -> ctx.newHandler(ch.alloc()));
+        return new NettyEchoServer(ch -> ctx.newHandler(ch.alloc()), loops);
     }
 
     /**

@@ -59,9 +59,12 @@ final class ExternalServerProcess extends ServerProcess {
             cmd.addAll(extra);
             cmd.addAll(List.of("-jar", Servers.examplesJar().toString(), "echo-server", "--host", "127.0.0.1",
                     "--port", "0"));
+            if (Servers.hasLoops(impl)) {
+                cmd.addAll(List.of("--loops", Integer.toString(Servers.loops(impl))));
+            }
             if (tls != null) {
                 cmd.addAll(List.of("--tls", "--cert", tls.cert.toString(), "--key", tls.key.toString()));
-                if (impl.endsWith("-jdk")) {
+                if (Servers.base(impl).endsWith("-jdk")) {
                     cmd.addAll(List.of("--provider", "jdk"));
                 }
             }
@@ -74,7 +77,7 @@ final class ExternalServerProcess extends ServerProcess {
         }
         Path logs = Path.of(System.getProperty("jevent.echo.logDir", "/tmp/jevent-echo-logs"));
         Files.createDirectories(logs);
-        File log = Files.createTempFile(logs, impl + "-", ".log").toFile();
+        File log = Files.createTempFile(logs, impl.replace(':', '-') + "-", ".log").toFile();
         Process p = new ProcessBuilder(cmd).redirectError(log).start();
         System.err.printf(Locale.ROOT, "  %s: pid %d, log %s%n", impl, p.pid(), log);
         return new ExternalServerProcess(impl, p,

@@ -11,24 +11,32 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
- * Netty 4.1's echo server as its own example writes it: one boss thread, one worker thread;
- * behind an SslHandler when {@code ssl} is given.
+ * Netty 4.1's echo server as its own example writes it: one boss thread, one worker thread (or
+ * {@code workers}: Netty spreads the accepted channels over them in turn); behind an SslHandler
+ * when {@code ssl} is given. Threads are named {@code netty-boss-*} and {@code netty-loop-*}, so
+ * that the load run can read each event loop's CPU time ({@link ProcFs#loopThreadCpuNanos}).
  */
 final class NettyEchoServer implements EchoServer.Impl {
     private final Function<SocketChannel, ChannelHandler> ssl;
+    private final int workers;
     private final AtomicInteger connections = new AtomicInteger();
     private EventLoopGroup boss;
     private EventLoopGroup worker;
     private Channel server;
 
-    /** @param ssl makes each connection's SslHandler, or null for plain TCP */
-    NettyEchoServer(Function<SocketChannel, ChannelHandler> ssl) {
+    /**
+     * {@code workers} worker threads (event loops) beside the boss; {@code ssl} makes each
+     * connection's SslHandler, or is null for plain TCP.
+     */
+    NettyEchoServer(Function<SocketChannel, ChannelHandler> ssl, int workers) {
         this.ssl = ssl;
+        this.workers = workers;
     }
 
     @ChannelHandler.Sharable
@@ -67,8 +75,8 @@ final class NettyEchoServer implements EchoServer.Impl {
 
     @Override
     public int start() throws Exception {
-        boss = new NioEventLoopGroup(1);
-        worker = new NioEventLoopGroup(1);
+        boss = new NioEventLoopGroup(1, new DefaultThreadFactory("netty-boss"));
+        worker = new NioEventLoopGroup(workers, new DefaultThreadFactory("netty-loop"));
         Echo echo = new Echo();
         server = new ServerBootstrap()
                 .group(boss, worker)

@@ -39,11 +39,7 @@ final class ProcFs {
      * nanoseconds, at clock-tick resolution (10 ms: 0.1% of an 8 s window on one core).
      */
     static long cpuNanos(long pid) throws IOException {
-        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-        // The command name (field 2) may hold spaces; the fields after its ')' are fixed.
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime: fields 14 and 15
-        return ticks * 1_000_000_000L / TICKS;
+        return ticksNanos(Files.readString(Path.of("/proc", Long.toString(pid), "stat")));
     }
 
     /**
@@ -54,6 +50,35 @@ final class ProcFs {
      */
     static java.util.Map<String, Long> threadCpuNanos(long pid) throws IOException {
         java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        for (ThreadCpu t : threads(pid)) {
+            out.merge(kind(t.comm()), t.nanos(), Long::sum);
+        }
+        return out;
+    }
+
+    /**
+     * CPU time of each event-loop thread, nanoseconds, keyed {@code comm/tid}: threads whose name
+     * holds {@code -loop-} (an {@code EventBaseGroup}'s {@code jevent-loop-G-i}, the benchmark's
+     * Netty {@code netty-loop-P-i}; Linux keeps the first 15 characters of a name). Netty's boss,
+     * the example's main thread (it only waits for signals), JIT and GC threads are not loops.
+     */
+    static java.util.Map<String, Long> loopThreadCpuNanos(long pid) throws IOException {
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        for (ThreadCpu t : threads(pid)) {
+            if (t.comm().contains("-loop-")) {
+                out.put(t.comm() + "/" + t.tid(), t.nanos());
+            }
+        }
+        return out;
+    }
+
+    /** One live thread of a process: its name as Linux keeps it, its id, its CPU time so far. */
+    private record ThreadCpu(String comm, String tid, long nanos) {
+    }
+
+    /** Every thread of the process that is alive while {@code /proc/PID/task} is read. */
+    private static List<ThreadCpu> threads(long pid) throws IOException {
+        List<ThreadCpu> out = new java.util.ArrayList<>();
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
             for (Path t : tasks) {
                 String stat;
@@ -62,13 +87,18 @@ final class ProcFs {
                 } catch (IOException ended) {
                     continue;
                 }
-                String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                long ns = (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1_000_000_000L / TICKS;
-                out.merge(kind(comm), ns, Long::sum);
+                out.add(new ThreadCpu(stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+                        t.getFileName().toString(), ticksNanos(stat)));
             }
         }
         return out;
+    }
+
+    /** utime + stime of one {@code stat} line, nanoseconds. */
+    private static long ticksNanos(String stat) {
+        // The command name (field 2) may hold spaces; the fields after its ')' are fixed.
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1_000_000_000L / TICKS; // fields 14 and 15
     }
 
     private static String kind(String comm) {

@@ -20,8 +20,16 @@ final class Report {
     private Report() {
     }
 
-    /** The Netty server using the same TLS provider (or none), or null. */
+    /**
+     * The Netty server using the same TLS provider (or none), or null; with the same loop count
+     * when the name has one ({@code jevent-example:2} is compared with {@code netty:2}).
+     */
     static String samePeer(String server) {
+        String peer = samePeerOf(Servers.base(server));
+        return peer == null || !Servers.hasLoops(server) ? peer : peer + ":" + Servers.loops(server);
+    }
+
+    private static String samePeerOf(String server) {
         return switch (server) {
             case "jevent" -> "netty";
             case "jevent-tls-conscrypt" -> "netty-tls-conscrypt";

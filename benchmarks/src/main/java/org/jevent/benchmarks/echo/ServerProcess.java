@@ -82,6 +82,11 @@ abstract class ServerProcess implements AutoCloseable {
         return ProcFs.threadCpuNanos(process.pid());
     }
 
+    /** CPU time of each event-loop thread ({@link ProcFs#loopThreadCpuNanos}). */
+    java.util.Map<String, Long> loopThreadCpuNanos() throws IOException {
+        return ProcFs.loopThreadCpuNanos(process.pid());
+    }
+
     /** Whether the server is a JVM ({@code jcmd} can look inside it). */
     abstract boolean isJvm();
 

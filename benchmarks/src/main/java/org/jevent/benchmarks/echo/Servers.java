@@ -18,6 +18,11 @@ import java.util.Set;
  * (libevent 2.1's bufferevents, {@code bufferevent_openssl_socket_new} for TLS; built from
  * {@code benchmarks/c/libevent-echo.c} by {@code benchmarks/build-libevent-echo.sh}). A name
  * with {@code tls} in it is a TLS server.
+ *
+ * <p>A Netty server or the example may carry an event-loop count, {@code NAME:N}: the example
+ * then runs with {@code --loops N} (an {@code EventBaseGroup}), Netty with N worker threads
+ * beside its boss. Without it: one loop, as before. {@code --servers loops} is the 1&rarr;2 loop
+ * curve ({@link LoopCurve}).
  */
 final class Servers {
     static final List<String> PLAIN = List.of("jevent", "netty", "nio");
@@ -31,6 +36,11 @@ final class Servers {
     static final List<String> ISSUE14 = List.of("jevent-example", "jevent", "netty", "nio", "libevent",
             "jevent-example-tls", "jevent-tls-conscrypt", "netty-tls-jdk", "netty-tls-conscrypt", "netty-tls-openssl",
             "libevent-tls");
+    /**
+     * {@code --servers loops}: the example on 1 and 2 loops, Netty on 1 and 2 worker threads;
+     * each pair next to each other, so that the two runs of a ratio shared the machine's load.
+     */
+    static final List<String> LOOPS = List.of("jevent-example:1", "jevent-example:2", "netty:1", "netty:2");
     private static final Set<String> KNOWN = Set.of("jevent", "netty", "nio", "jevent-tls-conscrypt",
             "jevent-tls-jdk", "jevent-tls-tcnative", "netty-tls-jdk", "netty-tls-openssl", "netty-tls-conscrypt",
             "netty-tls-conscrypt-bare", "jevent-example", "jevent-example-tls", "jevent-example-tls-jdk", "libevent",
@@ -39,7 +49,10 @@ final class Servers {
     private Servers() {
     }
 
-    /** {@code --servers} value: names, or {@code plain}, {@code tls}, {@code issue14} for those lists. */
+    /**
+     * {@code --servers} value: names (with {@code :N} for the event loops of Netty and the
+     * example), or {@code plain}, {@code tls}, {@code issue14}, {@code loops} for those lists.
+     */
     static List<String> parse(String list) {
         List<String> out = new ArrayList<>();
         for (String s : list.split(",")) {
@@ -47,15 +60,50 @@ final class Servers {
                 case "plain" -> out.addAll(PLAIN);
                 case "tls" -> out.addAll(TLS);
                 case "issue14" -> out.addAll(ISSUE14);
+                case "loops" -> out.addAll(LOOPS);
                 default -> {
-                    if (!KNOWN.contains(s)) {
+                    if (!KNOWN.contains(base(s))) {
                         throw new IllegalArgumentException("unknown server " + s + "; known: " + KNOWN);
                     }
+                    if (!base(s).equals(s) && !(isExample(s) || s.startsWith("netty"))) {
+                        throw new IllegalArgumentException(s + ": only Netty and the example run on several loops"
+                                + " (NAME:N)");
+                    }
+                    loops(s); // a count that is no number, or below 1, fails here
                     out.add(s);
                 }
             }
         }
         return out;
+    }
+
+    /** The name without its loop count: {@code netty:2} is {@code netty}. */
+    static String base(String server) {
+        int colon = server.indexOf(':');
+        return colon < 0 ? server : server.substring(0, colon);
+    }
+
+    /** The N of {@code NAME:N}, or 1 without a count. */
+    static int loops(String server) {
+        int colon = server.indexOf(':');
+        if (colon < 0) {
+            return 1;
+        }
+        int n;
+        try {
+            n = Integer.parseInt(server.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(server + ": the loop count after ':' is not a number");
+        }
+        if (n < 1) {
+            throw new IllegalArgumentException(server + ": at least one loop");
+        }
+        return n;
+    }
+
+    /** True when the name carries a loop count ({@code NAME:N}). */
+    static boolean hasLoops(String server) {
+        return server.indexOf(':') >= 0;
     }
 
     static boolean isTls(String server) {

@@ -19,14 +19,22 @@ import java.util.List;
 final class StreamLoad {
     /**
      * What one timed window measured; {@code threads}: the server's CPU time in it by kind of
-     * thread (event loop and other application threads, JIT compilers, GC), {@link ProcFs}.
+     * thread (event loop and other application threads, JIT compilers, GC), {@link ProcFs};
+     * {@code loopThreads}: seconds of each of its event-loop threads ({@link ProcFs#loopThreadCpuNanos});
+     * {@code clientCpuSeconds}: the load client's own thread (near the window's length: the
+     * client, not the server, set the rate).
      */
-    record Run(long bytes, double seconds, double serverCpuSeconds, java.util.Map<String, Double> threads) {
+    record Run(long bytes, double seconds, double serverCpuSeconds, java.util.Map<String, Double> threads,
+            java.util.Map<String, Double> loopThreads, double clientCpuSeconds) {
         /** Server CPU-seconds of its application threads (event loop, Netty's threads), JIT and GC left out. */
         double appCpuSeconds() {
             return threads.getOrDefault("app", serverCpuSeconds);
         }
     }
+
+    /** The load client is the thread that calls {@link #run}; its CPU time comes from here. */
+    private static final java.lang.management.ThreadMXBean CLIENT_CPU =
+            java.lang.management.ManagementFactory.getThreadMXBean();
 
     private StreamLoad() {
     }
@@ -50,11 +58,15 @@ final class StreamLoad {
             long cpu0 = 0;
             long t0 = 0;
             java.util.Map<String, Long> threads0 = null;
+            java.util.Map<String, Long> loops0 = null;
+            long client0 = 0;
             while (true) {
                 long now = System.nanoTime();
                 if (startBytes < 0 && now >= warmEnd) {
                     startBytes = received(all);
                     threads0 = server.threadCpuNanos();
+                    loops0 = server.loopThreadCpuNanos();
+                    client0 = CLIENT_CPU.getCurrentThreadCpuTime();
                     cpu0 = server.cpuNanos();
                     t0 = System.nanoTime();
                 }
@@ -71,7 +83,9 @@ final class StreamLoad {
                 }, 10);
             }
             Run r = new Run(received(all) - startBytes, (System.nanoTime() - t0) / 1e9,
-                    (server.cpuNanos() - cpu0) / 1e9, ProcFs.diff(threads0, server.threadCpuNanos()));
+                    (server.cpuNanos() - cpu0) / 1e9, ProcFs.diff(threads0, server.threadCpuNanos()),
+                    ProcFs.diff(loops0, server.loopThreadCpuNanos()),
+                    (CLIENT_CPU.getCurrentThreadCpuTime() - client0) / 1e9);
             for (ClientConn c : all) {
                 if (c instanceof TlsClientConn t) {
                     t.close();
