@@ -6,6 +6,8 @@ import java.util.Objects;
 import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
 import org.jevent.evbuffer.EvBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * libevent's {@code struct bufferevent}: an input and an output {@link EvBuffer} tied to some
@@ -47,6 +49,13 @@ import org.jevent.evbuffer.EvBuffer;
  * {@code Watermarks}, {@code Directions}, {@code RateLimiter}.
  */
 public abstract class Bufferevent implements AutoCloseable {
+    /**
+     * Lifecycle of every bufferevent at DEBUG: the events that end or connect it (with the error
+     * behind an ERROR) and its free. Each variant logs its own transport on its own logger; all
+     * are under {@code org.jevent.bufferevent}.
+     */
+    static final Logger LOG = LoggerFactory.getLogger(Bufferevent.class);
+
     /** Event flag: the event happened while reading. */
     public static final int BEV_EVENT_READING = 0x01;
     /** Event flag: the event happened while writing. */
@@ -538,6 +547,10 @@ public abstract class Bufferevent implements AutoCloseable {
         if (freed) {
             return;
         }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: freed, {} bytes unread, {} bytes not yet written dropped", logName(), input.getLength(),
+                    output.getLength());
+        }
         freed = true;
         callbacks.clear();
         timeouts.cancel();
@@ -603,6 +616,26 @@ public abstract class Bufferevent implements AutoCloseable {
         byte[] copy = new byte[src.remaining()];
         src.get(copy);
         return copy;
+    }
+
+    // ------------------------------------------------------------------ logging
+
+    /**
+     * How log lines name this bufferevent: its class and identity, and what a variant adds (a
+     * socket's addresses, a layer's transport). Called only when a line is logged.
+     */
+    String logName() {
+        return getClass().getSimpleName() + "@" + Integer.toHexString(System.identityHashCode(this));
+    }
+
+    /** An event that connects or ends the connection was raised: one DEBUG line (the caller checked the level). */
+    final void logEvent(int what) {
+        Throwable error = (what & BEV_EVENT_ERROR) != 0 ? lastError : null;
+        if (error != null) {
+            LOG.debug("{}: event {}: {}", logName(), CallbackDispatch.flagNames(what), error.toString());
+        } else {
+            LOG.debug("{}: event {}", logName(), CallbackDispatch.flagNames(what));
+        }
     }
 
     @Override

@@ -205,6 +205,23 @@ public abstract class LayeredBufferevent extends Bufferevent {
         super.checkNotFreed();
     }
 
+    // ------------------------------------------------------------------ logging
+
+    /**
+     * How log lines name this bufferevent: {@link #layerLabel()}, then the name of the
+     * transport below (a socket's names its addresses). For a layer's own log lines; built only
+     * when a line is logged.
+     */
+    @Override
+    protected final String logName() {
+        return layerLabel() + " over " + transport.logName();
+    }
+
+    /** This layer's own part of {@link #logName()}: by default its class and identity. */
+    protected String layerLabel() {
+        return getClass().getSimpleName() + "@" + Integer.toHexString(System.identityHashCode(this));
+    }
+
     // ------------------------------------------------------------------ the delivery loop
 
     /**

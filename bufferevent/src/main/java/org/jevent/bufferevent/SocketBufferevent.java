@@ -17,6 +17,8 @@ import java.util.concurrent.Executors;
 import org.jevent.eventbase.DeferredCallback;
 import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A bufferevent over a {@link SocketChannel}: libevent's {@code bufferevent_sock.c}.
@@ -35,6 +37,9 @@ import org.jevent.eventbase.EventBase;
  * ({@code WRITING|TIMEOUT}), as in libevent.
  */
 public final class SocketBufferevent extends Bufferevent {
+    /** Connects, name lookups and the channel at DEBUG; every read and write at TRACE. */
+    private static final Logger LOG = LoggerFactory.getLogger(SocketBufferevent.class);
+
     /** Name lookups run here, off the loop thread; their results hop back onto it. */
     private static final ExecutorService RESOLVER = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "jevent-resolver");
@@ -92,6 +97,9 @@ public final class SocketBufferevent extends Bufferevent {
         // Not connected yet (connect() comes next, or is under way): no I/O until it finishes.
         boolean pending = channel.isConnectionPending();
         this.connecting = pending || !channel.isConnected();
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: over {} channel", logName(), pending ? "a connecting" : connecting ? "an unconnected" : "a connected");
+        }
         if (pending) {
             writeEv.add();
         } else if (!connecting) {
@@ -119,6 +127,11 @@ public final class SocketBufferevent extends Bufferevent {
         Objects.requireNonNull(address, "address");
         checkLoopThread();
         checkNotFreed();
+        connectStarted = System.nanoTime();
+        connectingTo = address;
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: connecting to {}", logName(), address);
+        }
         try {
             if (channel == null) {
                 SocketChannel ch = SocketChannel.open();
@@ -127,6 +140,7 @@ public final class SocketBufferevent extends Bufferevent {
             }
             if (channel.connect(address)) {
                 connecting = false;
+                logConnected();
                 callbacks.runEvent(BEV_EVENT_CONNECTED, BEV_OPT_DEFER_CALLBACKS);
                 if (directions.readingActive()) {
                     startReading();
@@ -141,8 +155,27 @@ public final class SocketBufferevent extends Bufferevent {
             }
         } catch (IOException | RuntimeException e) {
             connecting = false;
+            logConnectFailed(e);
             setLastError(e);
             callbacks.runEvent(BEV_EVENT_ERROR, BEV_OPT_DEFER_CALLBACKS);
+        }
+    }
+
+    /** When the last connect started ({@code System.nanoTime()}), for the logs. */
+    private long connectStarted;
+    /** Where the last connect went, for the logs. */
+    private SocketAddress connectingTo;
+
+    private void logConnected() {
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: connected in {} us", logName(), (System.nanoTime() - connectStarted) / 1000);
+        }
+    }
+
+    private void logConnectFailed(Throwable e) {
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: connect to {} failed after {} us: {}", logName(), connectingTo,
+                    (System.nanoTime() - connectStarted) / 1000, e.toString());
         }
     }
 
@@ -160,6 +193,9 @@ public final class SocketBufferevent extends Bufferevent {
         checkLoopThread();
         checkNotFreed();
         dnsError = null;
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: resolving {} ({})", logName(), host, family == null ? "any family" : family);
+        }
         directions.suspendRead(SUSPEND_LOOKUP);
         directions.suspendWrite(SUSPEND_LOOKUP);
         RESOLVER.execute(() -> {
@@ -198,6 +234,9 @@ public final class SocketBufferevent extends Bufferevent {
         directions.unsuspendRead(SUSPEND_LOOKUP);
         directions.unsuspendWrite(SUSPEND_LOOKUP);
         if (error != null) {
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("{}: name lookup failed: {}", logName(), error.toString());
+            }
             dnsError = error;
             setLastError(error);
             callbacks.runEvent(BEV_EVENT_ERROR, 0);
@@ -302,6 +341,9 @@ public final class SocketBufferevent extends Bufferevent {
         if (n == 0) {
             return;
         }
+        if (LOG.isTraceEnabled()) {
+            LOG.trace("{}: read {} bytes (asked {}), input {}", logName(), n, howmuch, input.getLength());
+        }
         adaptReadGuess(n, howmuch);
         rateLimiter.chargeRead(n);
         timeouts.readProgress();
@@ -328,6 +370,7 @@ public final class SocketBufferevent extends Bufferevent {
             }
         } catch (IOException | RuntimeException e) {
             connecting = false;
+            logConnectFailed(e);
             writeSoon.cancel();
             writeEv.del();
             readEv.del();
@@ -336,6 +379,7 @@ public final class SocketBufferevent extends Bufferevent {
             return;
         }
         connecting = false;
+        logConnected();
         timeouts.writeProgress(); // the connect was progress: restart the write timer, or stop it if idle
         if (!directions.writingActive() || output.getLength() == 0) {
             writeEv.del();
@@ -391,6 +435,9 @@ public final class SocketBufferevent extends Bufferevent {
         if (n > 0) {
             rateLimiter.chargeWrite(n);
         }
+        if (LOG.isTraceEnabled()) {
+            LOG.trace("{}: wrote {} bytes (allowed {}), {} left", logName(), n, howmuch, output.getLength());
+        }
         if (freed) {
             return;
         }
@@ -433,10 +480,33 @@ public final class SocketBufferevent extends Bufferevent {
         }
     }
 
+    /** The class and identity, then the channel's local and remote address, as far as known. */
+    @Override
+    String logName() {
+        SocketChannel ch = channel;
+        if (ch == null) {
+            return super.logName() + " [no channel]";
+        }
+        return super.logName() + " [" + address(ch, true) + " -> " + address(ch, false) + "]";
+    }
+
+    private static String address(SocketChannel ch, boolean local) {
+        try {
+            SocketAddress a = local ? ch.getLocalAddress() : ch.getRemoteAddress();
+            return a == null ? "?" : a.toString();
+        } catch (IOException | RuntimeException closed) {
+            return "closed";
+        }
+    }
+
     @Override
     void onFree() {
         writeSoon.cancel();
         dropEvents();
+        if (LOG.isDebugEnabled() && channel != null) {
+            LOG.debug("{}: {}", logName(), ownChannel || (options & BEV_OPT_CLOSE_ON_FREE) != 0
+                    ? "closing the channel" : "the channel stays open (no BEV_OPT_CLOSE_ON_FREE)");
+        }
         if (channel != null && (ownChannel || (options & BEV_OPT_CLOSE_ON_FREE) != 0)) {
             try {
                 channel.close();

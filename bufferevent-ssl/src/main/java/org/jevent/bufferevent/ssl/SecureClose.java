@@ -5,6 +5,8 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import org.jevent.bufferevent.Bufferevent;
 import org.jevent.eventbase.Event;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How one {@link SslBufferevent} ends: our close_notify ({@link SslBufferevent#shutdown}), the
@@ -19,6 +21,9 @@ import org.jevent.eventbase.Event;
  * from {@code shutdown} until then, so that no shutdown waits forever.
  */
 final class SecureClose {
+    /** Each close_notify sent and received, what an end of stream meant, and the shutdown's end, at DEBUG. */
+    private static final Logger LOG = LoggerFactory.getLogger(SecureClose.class);
+
     /** Named bit: {@code shutdown} was called. */
     private static final int SHUTTING_DOWN = 0x01;
     /** Named bit: our close_notify is queued in the engine (its outbound side is closed). */
@@ -70,6 +75,10 @@ final class SecureClose {
     void start(Duration waitForPeer) {
         state |= SHUTTING_DOWN;
         wait = waitForPeer == null || waitForPeer.isZero() ? null : waitForPeer;
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: shutdown: close_notify once the output is written, {}", session.name(),
+                    wait == null ? "not waiting for the peer's" : "waiting up to " + wait + " for the peer's");
+        }
         timer = Event.timer(session.getBase(), (ev, what) -> timedOut());
         timer.add(wait != null ? wait : SslBufferevent.SHUTDOWN_FLUSH_LIMIT);
     }
@@ -84,6 +93,9 @@ final class SecureClose {
         }
         engine.closeOutbound();
         state |= OURS_QUEUED;
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: sending close_notify", session.name());
+        }
         return true;
     }
 
@@ -95,6 +107,10 @@ final class SecureClose {
      */
     void peerSentCloseNotify() {
         state |= PEERS_RECEIVED;
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: close_notify received{}", session.name(), engine.isOutboundDone() || oursQueued()
+                    ? "" : ", answering with ours");
+        }
         if (!engine.isOutboundDone()) {
             engine.closeOutbound();
             state |= OURS_QUEUED;
@@ -135,6 +151,13 @@ final class SecureClose {
             engine.closeInbound();
         } catch (SSLException expected) {
             // The JDK complains of the missing close_notify; we decide that ourselves below.
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: end of stream without close_notify: {}", session.name(),
+                    !connectedOnce ? "the handshake did not complete"
+                    : (state & SHUTDOWN_DONE) != 0 ? "after our shutdown, nothing to report"
+                    : session.getAllowDirtyShutdown() ? "truncation, reported as EOF (dirty shutdown allowed)"
+                    : "truncation");
         }
         if (!connectedOnce) {
             session.failWith(new SSLException("the connection closed during the TLS handshake"),
@@ -184,6 +207,11 @@ final class SecureClose {
     }
 
     private void finish(boolean timedOut) {
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: shutdown done{}", session.name(), timedOut ? " (timed out: " + (wait == null
+                    || (state & PEERS_RECEIVED) != 0 ? "close_notify not flushed)" : "no close_notify from the peer)")
+                    : (state & PEERS_RECEIVED) != 0 ? ", close_notify exchanged" : "");
+        }
         state |= SHUTDOWN_DONE | EOF_REPORTED;
         session.cancelTimers();
         session.endTransport();

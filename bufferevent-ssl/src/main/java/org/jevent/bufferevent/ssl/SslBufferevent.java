@@ -15,6 +15,8 @@ import org.jevent.bufferevent.LayeredBufferevent;
 import org.jevent.bufferevent.SocketBufferevent;
 import org.jevent.eventbase.EventBase;
 import org.jevent.evbuffer.EvBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * TLS over another bufferevent, through an {@link SSLEngine}: libevent's
@@ -61,6 +63,12 @@ import org.jevent.evbuffer.EvBuffer;
  * wrapped or unwrapped any more ({@link TlsPump#canPump()} is the one guard).
  */
 public final class SslBufferevent extends LayeredBufferevent {
+    /**
+     * Handshakes (start; finish with protocol, suite, duration, resumption), failures and the
+     * secure close at DEBUG; {@link TlsPump} logs every record at TRACE on its own logger.
+     */
+    static final Logger LOG = LoggerFactory.getLogger(SslBufferevent.class);
+
     /** Flag: an EOF without close_notify is reported as EOF, not ERROR (libevent 2.2's macro of this name). */
     public static final int BUFFEREVENT_SSL_DIRTY_SHUTDOWN = 0x01;
     /**
@@ -104,6 +112,9 @@ public final class SslBufferevent extends LayeredBufferevent {
     private final SessionState state = new SessionState();
 
     private final SslErrorQueue errors = new SslErrorQueue();
+
+    /** When the running handshake started, for the logs and the JFR event. */
+    private final HandshakeTiming handshake = new HandshakeTiming();
 
     private SslBufferevent(Bufferevent underlying, boolean ownTransport, SSLEngine engine,
             SslState initial, int options) {
@@ -190,6 +201,9 @@ public final class SslBufferevent extends LayeredBufferevent {
             SSLException refusal = new SSLException(stray + " bytes arrived in plaintext before the TLS layer was"
                     + " added and were not consumed (" + TlsRecordHeader.hex(head) + (stray > 16 ? " ..." : "")
                     + "); refusing them: they are neither handshake nor application data");
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("{}: {}", logName(), refusal.getMessage());
+            }
             fail(new SslError(refusal, null, false), false);
             // Reported from the deferred queue: the caller sets the callbacks after this
             // constructor returns, and an event with no callback yet would be dropped.
@@ -223,6 +237,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         if (!state.startHandshake()) {
             return;
         }
+        handshakeStarted("initial");
         try {
             engine.beginHandshake();
         } catch (SSLException e) {
@@ -322,7 +337,11 @@ public final class SslBufferevent extends LayeredBufferevent {
             recordError(SslError.of(e));
             return false;
         }
-        state.renegotiating(engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING);
+        boolean running = engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING;
+        state.renegotiating(running);
+        if (running) {
+            handshakeStarted("local");
+        }
         pump.run();
         return true;
     }
@@ -471,10 +490,29 @@ public final class SslBufferevent extends LayeredBufferevent {
         return high > 0 ? high : TRANSPORT_WRITE_BOUND;
     }
 
+    /** A handshake starts: timed from now, and logged. {@code by}: "initial", "local" or "peer". */
+    void handshakeStarted(String by) {
+        if (handshake.running()) {
+            return;
+        }
+        handshake.started(by);
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: TLS handshake started ({}, {}, peer {})", logName(), by,
+                    engine.getUseClientMode() ? "client" : "server", HandshakeTiming.peer(engine));
+        }
+    }
+
     void handshakeFinished() {
         if (state.failed()) {
             return; // final: a delegated task that ends after a failure changes nothing
         }
+        if (LOG.isDebugEnabled()) {
+            javax.net.ssl.SSLSession session = engine.getSession();
+            LOG.debug("{}: TLS handshake finished in {} us ({}): {} {}, {} session, peer {}", logName(),
+                    handshake.elapsedNanos() / 1000, handshake.startedBy(), session.getProtocol(),
+                    session.getCipherSuite(), resumed(session) ? "resumed" : "new", HandshakeTiming.peer(engine));
+        }
+        handshake.stop();
         boolean report = state.handshakeFinished();
         updateTransportReading();
         endHandshakeTimeout(true); // the timeouts run per direction from now
@@ -594,6 +632,12 @@ public final class SslBufferevent extends LayeredBufferevent {
         if (!state.fail()) {
             return false;
         }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: TLS session failed{}: {}", logName(),
+                    handshake.running() ? " in the handshake after " + handshake.elapsedNanos() / 1000 + " us" : "",
+                    error == null ? "the transport failed" : error.describe());
+        }
+        handshake.stop();
         cancelTimers();
         if (sendAlert) {
             pump.flushAlert();
@@ -657,6 +701,22 @@ public final class SslBufferevent extends LayeredBufferevent {
         if (!t.isFreed() && closesTransport() && t.getOutput().getLength() > 0) {
             t.flush(EV_WRITE, FlushMode.FLUSH);
         }
+    }
+
+    /** The client or server role, then the class and identity: this layer's part of its log name. */
+    @Override
+    protected String layerLabel() {
+        return (engine.getUseClientMode() ? "TLS client " : "TLS server ") + super.layerLabel();
+    }
+
+    /** True if the handshake that just finished resumed an earlier session ({@link HandshakeTiming#resumed}). */
+    private boolean resumed(javax.net.ssl.SSLSession session) {
+        return handshake.resumed(session, provider == SslProvider.CONSCRYPT);
+    }
+
+    /** {@link #logName()} for the other classes of this package. */
+    String name() {
+        return logName();
     }
 
     @Override

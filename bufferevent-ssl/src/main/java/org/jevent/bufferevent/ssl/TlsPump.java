@@ -13,6 +13,8 @@ import org.jevent.bufferevent.Bufferevent;
 import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
 import org.jevent.evbuffer.EvBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The SSLEngine pump of one {@link SslBufferevent}: unwraps the ciphertext the transport read
@@ -27,6 +29,9 @@ import org.jevent.evbuffer.EvBuffer;
  * freed) and no delegated task holds the engine. Its own state is one int of named bits.
  */
 final class TlsPump {
+    /** Every record unwrapped or wrapped, at TRACE. */
+    private static final Logger LOG = LoggerFactory.getLogger(TlsPump.class);
+
     /** Delegated tasks (JDK) run here, off the loop thread, so that other connections go on. */
     private static final ExecutorService TASKS = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "jevent-tls-task");
@@ -160,6 +165,10 @@ final class TlsPump {
                 session.engineFailed(e, Bufferevent.BEV_EVENT_READING);
                 return true;
             }
+            if (LOG.isTraceEnabled()) {
+                LOG.trace("{}: unwrap of a {} byte record: {} consumed, {} plaintext bytes, {} {}", session.name(),
+                        recordLength, r.bytesConsumed(), r.bytesProduced(), r.getStatus(), r.getHandshakeStatus());
+            }
             boolean moved = r.bytesConsumed() > 0 || r.bytesProduced() > 0;
             progress |= moved;
             boolean held = r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW
@@ -224,6 +233,10 @@ final class TlsPump {
                 session.engineFailed(e, Bufferevent.BEV_EVENT_WRITING);
                 return true;
             }
+            if (LOG.isTraceEnabled()) {
+                LOG.trace("{}: wrap{}: {} plaintext bytes into {}, {} {}", session.name(), data ? "" : " (no data)",
+                        r.bytesConsumed(), r.bytesProduced(), r.getStatus(), r.getHandshakeStatus());
+            }
             if (r.bytesConsumed() > 0) {
                 plainOut.drain(r.bytesConsumed());
                 session.plaintextWritten();
@@ -252,7 +265,12 @@ final class TlsPump {
         switch (hs) {
             case FINISHED -> session.handshakeFinished();
             case NEED_TASK -> runDelegatedTasks();
-            case NEED_WRAP, NEED_UNWRAP, NEED_UNWRAP_AGAIN -> state.handshakeRunning(); // after OPEN: the peer renegotiates
+            case NEED_WRAP, NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
+                // After OPEN: the peer renegotiates (not the answer a close_notify asks for).
+                if (state.handshakeRunning() && !engine.isInboundDone() && !engine.isOutboundDone()) {
+                    session.handshakeStarted("peer");
+                }
+            }
             default -> {
             }
         }
