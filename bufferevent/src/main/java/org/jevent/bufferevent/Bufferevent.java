@@ -137,6 +137,8 @@ public abstract class Bufferevent implements AutoCloseable {
     /** The single-I/O caps and the rate limits. */
     final RateLimiter rateLimiter = new RateLimiter(this);
     private Throwable lastError;
+    /** Why the connection ended, as of the last EOF, ERROR or TIMEOUT this bufferevent raised; null before. */
+    private EndReason endReason;
 
     Bufferevent(EventBase base, int options) {
         this.base = Objects.requireNonNull(base, "base");
@@ -378,6 +380,11 @@ public abstract class Bufferevent implements AutoCloseable {
         return timeouts.write();
     }
 
+    /** True while a connect is under way (the socket variant); the write timeout then bounds it. */
+    boolean connectPending() {
+        return false;
+    }
+
     /** True while there is something to write; a variant writing elsewhere may say more. */
     boolean hasPendingOutput() {
         return output.getLength() > 0;
@@ -522,10 +529,69 @@ public abstract class Bufferevent implements AutoCloseable {
 
     // ------------------------------------------------------------------ callbacks
 
-    /** Reports an error: remembers it and runs the event callback with {@code what | ERROR}. */
+    /**
+     * Why the connection ended: the reason behind the last EOF, ERROR or TIMEOUT event this
+     * bufferevent raised (set before its callback runs, so the callback can read it), or
+     * {@link EndReason#FREED_LOCALLY} once freed without one; null while there was none, and for
+     * events the program raised itself with {@link #triggerEvent}. A timeout the program goes on
+     * after (re-enabling its direction) stays here until a later event replaces it.
+     */
+    public EndReason getEndReason() {
+        return endReason;
+    }
+
+    /**
+     * The BEV_EVENT_* flags in {@code what} by name, joined with '|': what happened first, then
+     * the direction ({@code "EOF|READING"}, {@code "ERROR|WRITING"}, {@code "CONNECTED"}); bits
+     * that are no flag in hex ({@code "EOF|0x100"}); {@code "0"} for none. libevent has no such
+     * call; this is for log lines and messages.
+     */
+    public static String describeEvents(int what) {
+        StringBuilder sb = new StringBuilder();
+        int rest = what;
+        for (int i = 0; i < EVENT_FLAGS.length; i++) {
+            if ((what & EVENT_FLAGS[i]) != 0) {
+                if (sb.length() > 0) {
+                    sb.append('|');
+                }
+                sb.append(EVENT_FLAG_NAMES[i]);
+                rest &= ~EVENT_FLAGS[i];
+            }
+        }
+        if (rest != 0) {
+            if (sb.length() > 0) {
+                sb.append('|');
+            }
+            sb.append("0x").append(Integer.toHexString(rest));
+        }
+        return sb.length() == 0 ? "0" : sb.toString();
+    }
+
+    /** The order {@link #describeEvents} names flags in: what happened first, then the direction it happened in. */
+    private static final int[] EVENT_FLAGS = {BEV_EVENT_CONNECTED, BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_TIMEOUT,
+        BEV_EVENT_READING, BEV_EVENT_WRITING};
+    private static final String[] EVENT_FLAG_NAMES = {"CONNECTED", "EOF", "ERROR", "TIMEOUT", "READING", "WRITING"};
+
+    /** Reports an I/O failure: remembers it and runs the event callback with {@code what | ERROR}; the reason from its type. */
     final void fail(int what, Throwable error) {
+        fail(what, error, EndReason.ofIoFailure(error));
+    }
+
+    /** Reports a failure for {@code reason}: remembers it and runs the event callback with {@code what | ERROR}. */
+    final void fail(int what, Throwable error, EndReason reason) {
         lastError = error;
-        callbacks.runEvent(what | BEV_EVENT_ERROR, 0);
+        end(what | BEV_EVENT_ERROR, reason, 0);
+    }
+
+    /**
+     * Raises {@code what} (an EOF, ERROR or TIMEOUT, with its direction) for {@code reason}: the
+     * reason is set first, so the event callback finds it in {@link #getEndReason()}.
+     */
+    final void end(int what, EndReason reason, int opts) {
+        if (!freed) {
+            endReason = reason;
+        }
+        callbacks.runEvent(what, opts);
     }
 
     void setLastError(Throwable error) {
@@ -552,6 +618,9 @@ public abstract class Bufferevent implements AutoCloseable {
                     output.getLength());
         }
         freed = true;
+        if (endReason == null) {
+            endReason = EndReason.FREED_LOCALLY;
+        }
         callbacks.clear();
         timeouts.cancel();
         rateLimiter.detach();
@@ -628,14 +697,18 @@ public abstract class Bufferevent implements AutoCloseable {
         return getClass().getSimpleName() + "@" + Integer.toHexString(System.identityHashCode(this));
     }
 
-    /** An event that connects or ends the connection was raised: one DEBUG line (the caller checked the level). */
+    /**
+     * An event that connects or ends the connection was raised: one DEBUG line with the end
+     * reason and the error behind an ERROR (the caller checked the level).
+     */
     final void logEvent(int what) {
-        Throwable error = (what & BEV_EVENT_ERROR) != 0 ? lastError : null;
-        if (error != null) {
-            LOG.debug("{}: event {}: {}", logName(), CallbackDispatch.flagNames(what), error.toString());
-        } else {
-            LOG.debug("{}: event {}", logName(), CallbackDispatch.flagNames(what));
+        if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) == 0) {
+            LOG.debug("{}: event {}", logName(), describeEvents(what));
+            return;
         }
+        Throwable error = (what & BEV_EVENT_ERROR) != 0 ? lastError : null;
+        LOG.debug("{}: event {}, end reason {}{}", logName(), describeEvents(what), endReason,
+                error == null ? "" : ": " + error);
     }
 
     @Override

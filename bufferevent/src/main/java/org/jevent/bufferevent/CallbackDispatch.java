@@ -195,32 +195,4 @@ final class CallbackDispatch {
             }
         }
     }
-
-    /** The BEV_EVENT_* names in {@code what}, joined by '|' ("EOF|READING"); unknown bits in hex. */
-    static String flagNames(int what) {
-        StringBuilder sb = new StringBuilder();
-        int rest = what;
-        for (int i = 0; i < FLAGS.length; i++) {
-            if ((what & FLAGS[i]) != 0) {
-                if (sb.length() > 0) {
-                    sb.append('|');
-                }
-                sb.append(FLAG_NAMES[i]);
-                rest &= ~FLAGS[i];
-            }
-        }
-        if (rest != 0) {
-            if (sb.length() > 0) {
-                sb.append('|');
-            }
-            sb.append("0x").append(Integer.toHexString(rest));
-        }
-        return sb.length() == 0 ? "0" : sb.toString();
-    }
-
-    /** The order names are printed in: what happened first, then the direction it happened in. */
-    private static final int[] FLAGS = {Bufferevent.BEV_EVENT_CONNECTED, Bufferevent.BEV_EVENT_EOF,
-        Bufferevent.BEV_EVENT_ERROR, Bufferevent.BEV_EVENT_TIMEOUT, Bufferevent.BEV_EVENT_READING,
-        Bufferevent.BEV_EVENT_WRITING};
-    private static final String[] FLAG_NAMES = {"CONNECTED", "EOF", "ERROR", "TIMEOUT", "READING", "WRITING"};
 }

@@ -89,7 +89,7 @@ public final class FilterBufferevent extends LayeredBufferevent {
                 }
                 if (r == FilterResult.ERROR) {
                     disable(EV_READ);
-                    fail(BEV_EVENT_READING, new IOException("input filter reported an error"));
+                    fail(BEV_EVENT_READING, new IOException("input filter reported an error"), EndReason.FILTER_ERROR);
                     return produced;
                 }
                 boolean progress = input.getLength() != before || src.getLength() != srcBefore;
@@ -149,7 +149,7 @@ public final class FilterBufferevent extends LayeredBufferevent {
                 }
                 if (r == FilterResult.ERROR) {
                     disable(EV_WRITE);
-                    fail(BEV_EVENT_WRITING, new IOException("output filter reported an error"));
+                    fail(BEV_EVENT_WRITING, new IOException("output filter reported an error"), EndReason.FILTER_ERROR);
                     return produced;
                 }
                 boolean progress = dst.getLength() != before || output.getLength() != srcBefore;
@@ -196,7 +196,7 @@ public final class FilterBufferevent extends LayeredBufferevent {
         if ((what & BEV_EVENT_ERROR) != 0) {
             setLastError(transport().getLastError());
         }
-        callbacks.runEvent(what, 0);
+        passOnTransportEvent(what);
     }
 
     // ------------------------------------------------------------------ flush and free

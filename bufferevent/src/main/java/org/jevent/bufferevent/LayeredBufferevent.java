@@ -205,6 +205,30 @@ public abstract class LayeredBufferevent extends Bufferevent {
         super.checkNotFreed();
     }
 
+    // ------------------------------------------------------------------ events
+
+    /**
+     * Raises {@code what} on this layer for {@code reason}, set first so that the event callback
+     * finds it in {@link #getEndReason()}: for the EOF, ERROR and TIMEOUT events a layer decides
+     * itself.
+     */
+    protected final void triggerEnd(int what, EndReason reason) {
+        checkLoopThread();
+        end(what, reason, 0);
+    }
+
+    /**
+     * Raises the transport's event {@code what} on this layer as it came, with the transport's
+     * end reason if it is an EOF, ERROR or TIMEOUT.
+     */
+    protected final void passOnTransportEvent(int what) {
+        if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) != 0) {
+            end(what, transport.getEndReason(), 0);
+        } else {
+            callbacks.runEvent(what, 0);
+        }
+    }
+
     // ------------------------------------------------------------------ logging
 
     /**

@@ -126,7 +126,7 @@ public final class PairBufferevent extends Bufferevent {
             if ((iotype & EV_WRITE) != 0) {
                 what |= BEV_EVENT_READING;
             }
-            partner.callbacks.runEvent(what, 0);
+            partner.end(what, EndReason.EOF, 0);
         }
         return moved > 0 ? 1 : 0; // libevent returns 0 here; 1 = bytes moved, as flush() documents
     }

@@ -157,7 +157,7 @@ public final class SocketBufferevent extends Bufferevent {
             connecting = false;
             logConnectFailed(e);
             setLastError(e);
-            callbacks.runEvent(BEV_EVENT_ERROR, BEV_OPT_DEFER_CALLBACKS);
+            end(BEV_EVENT_ERROR, EndReason.ofIoFailure(e), BEV_OPT_DEFER_CALLBACKS);
         }
     }
 
@@ -239,7 +239,7 @@ public final class SocketBufferevent extends Bufferevent {
             }
             dnsError = error;
             setLastError(error);
-            callbacks.runEvent(BEV_EVENT_ERROR, 0);
+            end(BEV_EVENT_ERROR, EndReason.UNRESOLVED, 0);
             return;
         }
         connect(new InetSocketAddress(address, port));
@@ -335,7 +335,7 @@ public final class SocketBufferevent extends Bufferevent {
         }
         if (n < 0) {
             disable(EV_READ);
-            callbacks.runEvent(BEV_EVENT_READING | BEV_EVENT_EOF, 0);
+            end(BEV_EVENT_READING | BEV_EVENT_EOF, EndReason.EOF, 0);
             return;
         }
         if (n == 0) {
@@ -450,6 +450,11 @@ public final class SocketBufferevent extends Bufferevent {
         if (n > 0 && output.getLength() <= wm.writeLow) {
             callbacks.runWrite(0);
         }
+    }
+
+    @Override
+    boolean connectPending() {
+        return connecting && channel != null && channel.isConnectionPending();
     }
 
     /**

@@ -4,6 +4,7 @@ import java.time.Duration;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import org.jevent.bufferevent.Bufferevent;
+import org.jevent.bufferevent.EndReason;
 import org.jevent.eventbase.Event;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -124,7 +125,7 @@ final class SecureClose {
     void afterPump() {
         if ((state & EOF_PENDING) != 0 && !session.isFreed()) {
             state &= ~EOF_PENDING;
-            reportEof(Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF);
+            reportEof(Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF, EndReason.CLEAN_CLOSE_NOTIFY);
         }
         maybeFinish();
     }
@@ -144,7 +145,7 @@ final class SecureClose {
      */
     void transportEof(boolean connectedOnce) {
         if ((state & PEERS_RECEIVED) != 0) {
-            reportEof(Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF);
+            reportEof(Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF, EndReason.CLEAN_CLOSE_NOTIFY);
             return;
         }
         try {
@@ -161,24 +162,24 @@ final class SecureClose {
         }
         if (!connectedOnce) {
             session.failWith(new SSLException("the connection closed during the TLS handshake"),
-                    Bufferevent.BEV_EVENT_READING);
+                    Bufferevent.BEV_EVENT_READING, EndReason.HANDSHAKE_EOF);
         } else if ((state & SHUTDOWN_DONE) != 0) {
             return;
         } else if (session.getAllowDirtyShutdown()) {
-            reportEof(Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF);
+            reportEof(Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF, EndReason.TRUNCATED);
         } else {
             session.failWith(new SSLException("the connection closed without close_notify (truncation)"),
-                    Bufferevent.BEV_EVENT_READING);
+                    Bufferevent.BEV_EVENT_READING, EndReason.TRUNCATED);
         }
     }
 
-    private void reportEof(int what) {
+    private void reportEof(int what, EndReason reason) {
         if ((state & EOF_REPORTED) != 0) {
             return;
         }
         state |= EOF_REPORTED;
         session.cancelTimers();
-        session.triggerEvent(what, 0);
+        session.endOfStream(what, reason);
     }
 
     /** Ends the shutdown once our close_notify has left the transport and, if we wait, the peer's came. */
@@ -215,7 +216,8 @@ final class SecureClose {
         state |= SHUTDOWN_DONE | EOF_REPORTED;
         session.cancelTimers();
         session.endTransport();
-        session.triggerEvent(Bufferevent.BEV_EVENT_EOF | (timedOut ? Bufferevent.BEV_EVENT_TIMEOUT : 0), 0);
+        session.endOfStream(Bufferevent.BEV_EVENT_EOF | (timedOut ? Bufferevent.BEV_EVENT_TIMEOUT : 0),
+                timedOut ? EndReason.SHUTDOWN_TIMEOUT : EndReason.SHUTDOWN);
     }
 
     void cancelTimer() {

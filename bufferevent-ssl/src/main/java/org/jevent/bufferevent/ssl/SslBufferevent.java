@@ -10,6 +10,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
 import org.jevent.bufferevent.Bufferevent;
+import org.jevent.bufferevent.EndReason;
 import org.jevent.bufferevent.FlushMode;
 import org.jevent.bufferevent.LayeredBufferevent;
 import org.jevent.bufferevent.SocketBufferevent;
@@ -209,7 +210,7 @@ public final class SslBufferevent extends LayeredBufferevent {
             // constructor returns, and an event with no callback yet would be dropped.
             getBase().deferredExecutor().execute(() -> {
                 if (!isFreed()) {
-                    report(BEV_EVENT_READING | BEV_EVENT_ERROR, refusal);
+                    report(BEV_EVENT_READING | BEV_EVENT_ERROR, refusal, EndReason.TLS_ERROR);
                 }
             });
             return;
@@ -241,7 +242,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         try {
             engine.beginHandshake();
         } catch (SSLException e) {
-            engineFailed(e, 0);
+            engineFailed(e, 0, false);
             return;
         }
         armHandshakeTimeout(); // the bound restarts now that the handshake itself starts
@@ -491,6 +492,11 @@ public final class SslBufferevent extends LayeredBufferevent {
     }
 
     /** A handshake starts: timed from now, and logged. {@code by}: "initial", "local" or "peer". */
+    /** SecureClose's way to report the end of stream it decided on. */
+    void endOfStream(int what, EndReason reason) {
+        triggerEnd(what, reason);
+    }
+
     void handshakeStarted(String by) {
         if (handshake.running()) {
             return;
@@ -557,7 +563,7 @@ public final class SslBufferevent extends LayeredBufferevent {
             setLastError(cause);
             fail(cause == null ? null : new SslError(cause, null, false), false);
         }
-        triggerEvent(what, 0);
+        passOnTransportEvent(what);
     }
 
     /** The transport reached end of stream: clean, dirty or truncated, by our own state ({@link SecureClose}). */
@@ -602,17 +608,25 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     // ------------------------------------------------------------------ failures and timers
 
-    /** The engine threw {@code e}: fail and report {@code direction|ERROR} (once). */
-    void engineFailed(Throwable e, int direction) {
-        if (fail(SslError.of(e), true)) {
-            report(direction | BEV_EVENT_ERROR, e);
+    /**
+     * The engine threw {@code e}: fail and report {@code direction|ERROR} (once). The end reason:
+     * {@link EndReason#TLS_ALERT_RECEIVED} if the record that failed to unwrap was an alert
+     * ({@code alertRecord}, from its header) or the engine names the peer's alert (TLS 1.3 sends
+     * alerts encrypted, so only the engine knows); else {@link EndReason#TLS_ALERT_SENT} if the
+     * engine produced an alert that went out; else {@link EndReason#TLS_ERROR}.
+     */
+    void engineFailed(Throwable e, int direction, boolean alertRecord) {
+        SslError error = SslError.of(e);
+        if (fail(error, true)) {
+            report(direction | BEV_EVENT_ERROR, e, alertRecord || error.remote() ? EndReason.TLS_ALERT_RECEIVED
+                    : alertFlushed ? EndReason.TLS_ALERT_SENT : EndReason.TLS_ERROR);
         }
     }
 
-    /** We found {@code e} ourselves (a truncation, a close in the handshake): as {@link #engineFailed}. */
-    void failWith(SSLException e, int direction) {
+    /** We found {@code e} ourselves (a truncation, a close in the handshake): as {@link #engineFailed}, for {@code reason}. */
+    void failWith(SSLException e, int direction, EndReason reason) {
         if (fail(new SslError(e, null, false), true)) {
-            report(direction | BEV_EVENT_ERROR, e);
+            report(direction | BEV_EVENT_ERROR, e, reason);
         }
     }
 
@@ -640,16 +654,19 @@ public final class SslBufferevent extends LayeredBufferevent {
         handshake.stop();
         cancelTimers();
         if (sendAlert) {
-            pump.flushAlert();
+            alertFlushed = pump.flushAlert();
         }
         updateTransportReading();
         return true;
     }
 
-    /** Runs the event callback with {@code what}, {@code cause} being {@link #getLastError()}. */
-    private void report(int what, Throwable cause) {
+    /** True once {@link #fail} sent an alert the failed engine produced. */
+    private boolean alertFlushed;
+
+    /** Runs the event callback with {@code what} for {@code reason}, {@code cause} being {@link #getLastError()}. */
+    private void report(int what, Throwable cause, EndReason reason) {
         setLastError(cause);
-        triggerEvent(what, 0);
+        triggerEnd(what, reason);
     }
 
     void recordError(SslError e) {
@@ -665,7 +682,7 @@ public final class SslBufferevent extends LayeredBufferevent {
     private void handshakeTimedOut(Duration bound) {
         if (state.handshaking() && !isFreed()
                 && fail(new SslError(new SSLException("TLS handshake timed out after " + bound), null, false), false)) {
-            triggerEvent(BEV_EVENT_TIMEOUT, 0);
+            triggerEnd(BEV_EVENT_TIMEOUT, EndReason.HANDSHAKE_TIMEOUT);
         }
     }
 

@@ -146,7 +146,7 @@ final class TlsPump {
                 try {
                     need = TlsRecordHeader.recordLength(header);
                 } catch (SSLException e) {
-                    session.engineFailed(e, Bufferevent.BEV_EVENT_READING);
+                    session.engineFailed(e, Bufferevent.BEV_EVENT_READING, false);
                     return true;
                 }
             }
@@ -162,7 +162,10 @@ final class TlsPump {
             try {
                 r = io.unwrap(engine, cipherIn, recordLength, plainIn);
             } catch (SSLException | RuntimeException e) {
-                session.engineFailed(e, Bufferevent.BEV_EVENT_READING);
+                // The header of the record that failed says whether the peer sent an alert (in
+                // the clear: TLS 1.2, or before TLS 1.3's handshake keys).
+                session.engineFailed(e, Bufferevent.BEV_EVENT_READING,
+                        recordLength > 0 && header[0] == TlsRecordHeader.CONTENT_ALERT);
                 return true;
             }
             if (LOG.isTraceEnabled()) {
@@ -230,7 +233,7 @@ final class TlsPump {
             try {
                 r = io.wrap(engine, data ? plainOut : null, cipherOut);
             } catch (SSLException | RuntimeException e) {
-                session.engineFailed(e, Bufferevent.BEV_EVENT_WRITING);
+                session.engineFailed(e, Bufferevent.BEV_EVENT_WRITING, false);
                 return true;
             }
             if (LOG.isTraceEnabled()) {
@@ -320,9 +323,11 @@ final class TlsPump {
      * After a failure the engine may hold an alert for the peer: send it if it can be had. The
      * first wrap is made whatever the handshake status says: Conscrypt holds its alert (a
      * certificate it rejected, a bad record) without reporting NEED_WRAP, and without the alert
-     * a peer on a transport nobody closes would wait forever.
+     * a peer on a transport nobody closes would wait forever. Returns true if an alert was
+     * produced for the transport.
      */
-    void flushAlert() {
+    boolean flushAlert() {
+        boolean produced = false;
         for (int i = 0; i < 4 && !transport.isFreed(); i++) {
             if (i > 0 && engine.getHandshakeStatus() != HandshakeStatus.NEED_WRAP) {
                 break;
@@ -331,12 +336,14 @@ final class TlsPump {
             try {
                 r = io.wrap(engine, null, cipherOut);
             } catch (SSLException | RuntimeException ignored) {
-                return; // the alert is a courtesy; the failure itself is already recorded
+                return produced; // the alert is a courtesy; the failure itself is already recorded
             }
             if (r.bytesProduced() == 0) {
                 break;
             }
+            produced = true;
         }
+        return produced;
     }
 
     /**
