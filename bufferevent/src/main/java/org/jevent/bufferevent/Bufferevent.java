@@ -41,6 +41,38 @@ import org.slf4j.LoggerFactory;
  * {@link IllegalStateException}, except, with {@link #BEV_OPT_THREADSAFE}, the writes and
  * enable/disable, which hop onto the loop in call order.
  *
+ * <h2>Use after free, and a transport that is gone</h2>
+ * One rule for every variant (socket, pair, filter, TLS) and every public method:
+ * <ol>
+ * <li><b>After {@link #free()}</b> (or {@link #close()}) the bufferevent is dead, as a freed
+ * pointer is in C. Every method that would act on it (enable, disable, the writes and reads,
+ * {@link #getInput()}/{@link #getOutput()}, the setters, flush, trigger, the rate-limit calls,
+ * a socket's connect and setChannel, a TLS bufferevent's shutdown, renegotiate, connect and
+ * flag setters) throws {@link IllegalStateException} ("this SocketBufferevent was freed ..."), at
+ * once and on the loop thread: a programming error, like a write after a TLS
+ * {@code shutdown}. {@code free()} and {@code close()} again do nothing; what happened stays
+ * readable: {@link #isFreed()}, {@link #getEndReason()} ({@link EndReason#FREED_LOCALLY} if
+ * nothing ended it first), {@link #getLastError()}, {@link #getEnabled()}, the callback,
+ * watermark, timeout and limit getters, a TLS bufferevent's error queue. A call that hops from
+ * another thread ({@link #BEV_OPT_THREADSAFE}) and reaches the loop after the free is dropped:
+ * the caller could not have known.</li>
+ * <li><b>A transport that is gone while the bufferevent lives</b> (its channel closed by someone
+ * else, the underlying bufferevent of a filter or TLS layer freed, a pair's partner freed without
+ * first finishing its stream with {@code flush(EV_WRITE, FINISHED)}, whose EOF ends it) is an
+ * I/O failure, not a programming error: {@link #enable} and the writes return normally, the
+ * direction that needed the transport (reading for EV_READ; writing when there are bytes to
+ * write) is disabled, and the event callback gets {@code READING|ERROR} or
+ * {@code WRITING|ERROR} with a {@link java.nio.channels.ClosedChannelException} in
+ * {@link #getLastError()} and {@link EndReason#TRANSPORT_CLOSED}, once per direction, from the
+ * deferred queue: never from inside the call. {@code flush} says -1. A TLS layer that ended its
+ * transport itself (a completed {@code shutdown}) has lost nothing.</li>
+ * </ol>
+ * libevent as the guide: its socket variant reports a failed write on a closed descriptor as
+ * {@code WRITING|ERROR} from the write callback, which rule 2 keeps; its
+ * {@code bufferevent_enable} returns -1 instead (no return value here: the event says it), and a
+ * pair half whose partner is gone buffers writes silently there (here: rule 2). Using a freed
+ * {@code struct bufferevent} is undefined behaviour in C; rule 1 makes it a clear exception.
+ *
  * <h2>Invariant</h2>
  * The transport reads exactly while EV_READ is enabled, no reason suspends reading (the
  * {@code Directions} of this bufferevent) and the bufferevent is not freed (likewise for writing,
@@ -183,12 +215,14 @@ public abstract class Bufferevent implements AutoCloseable {
     /** {@code bufferevent_get_input}: the bytes read and not yet consumed. */
     public EvBuffer getInput() {
         checkLoopThread();
+        checkNotFreed();
         return input;
     }
 
     /** {@code bufferevent_get_output}: the bytes waiting to be written. */
     public EvBuffer getOutput() {
         checkLoopThread();
+        checkNotFreed();
         return output;
     }
 
@@ -205,6 +239,7 @@ public abstract class Bufferevent implements AutoCloseable {
      */
     public void setCallbacks(DataCb readcb, DataCb writecb, EventCb eventcb) {
         checkLoopThread();
+        checkNotFreed();
         callbacks.set(readcb, writecb, eventcb);
     }
 
@@ -234,6 +269,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
         checkNotFreed();
         directions.enable(events);
+        reportTransportLost(events);
     }
 
     /** {@code bufferevent_disable}. With THREADSAFE it may be called from any thread. */
@@ -242,9 +278,8 @@ public abstract class Bufferevent implements AutoCloseable {
         if (!base.isInLoopThread() && hopIfForeign(() -> disable(events))) {
             return;
         }
-        if (!freed) {
-            directions.disable(events);
-        }
+        checkNotFreed();
+        directions.disable(events);
     }
 
     /** {@code bufferevent_get_enabled}. */
@@ -292,6 +327,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
         checkNotFreed();
         output.add(data, off, len);
+        reportTransportLost(EV_WRITE);
     }
 
     /** Appends a copy of {@code src}'s remaining bytes. THREADSAFE: any thread. */
@@ -302,6 +338,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
         checkNotFreed();
         output.add(src);
+        reportTransportLost(EV_WRITE);
     }
 
     /**
@@ -315,6 +352,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
         checkNotFreed();
         output.addBuffer(src);
+        reportTransportLost(EV_WRITE);
     }
 
     /**
@@ -348,6 +386,7 @@ public abstract class Bufferevent implements AutoCloseable {
     public void setWatermark(int events, long low, long high) {
         checkDirections(events);
         checkLoopThread();
+        checkNotFreed();
         wm.set(events, low, high);
     }
 
@@ -394,14 +433,13 @@ public abstract class Bufferevent implements AutoCloseable {
 
     /**
      * {@code bufferevent_flush(bev, iotype, mode)}: pushes data along as far as the variant can.
-     * Returns -1 on failure, 0 if nothing was produced, 1 if something was.
+     * Returns -1 on failure (nothing to flush to: a pair half without partner), 0 if nothing
+     * was produced, 1 if something was.
      */
     public int flush(int iotype, FlushMode mode) {
         Objects.requireNonNull(mode, "mode");
         checkLoopThread();
-        if (freed) {
-            return -1;
-        }
+        checkNotFreed();
         return onFlush(iotype, mode);
     }
 
@@ -416,26 +454,28 @@ public abstract class Bufferevent implements AutoCloseable {
      */
     public void trigger(int iotype, int options) {
         checkLoopThread();
+        checkNotFreed();
         callbacks.trigger(iotype, options);
     }
 
     /** {@code bufferevent_trigger_event}: runs the event callback with {@code what}. */
     public void triggerEvent(int what, int options) {
         checkLoopThread();
-        if (!freed) {
-            callbacks.runEvent(what, options);
-        }
+        checkNotFreed();
+        callbacks.runEvent(what, options);
     }
 
     /** {@code bufferevent_set_max_single_read}: 0 restores the default, {@link #DEFAULT_MAX_SINGLE_IO}. */
     public void setMaxSingleRead(int size) {
         checkLoopThread();
+        checkNotFreed();
         rateLimiter.setMaxSingleRead(size);
     }
 
     /** {@code bufferevent_set_max_single_write}: 0 restores the default, {@link #DEFAULT_MAX_SINGLE_IO}. */
     public void setMaxSingleWrite(int size) {
         checkLoopThread();
+        checkNotFreed();
         rateLimiter.setMaxSingleWrite(size);
     }
 
@@ -480,6 +520,7 @@ public abstract class Bufferevent implements AutoCloseable {
     /** {@code bufferevent_remove_from_rate_limit_group}. */
     public void removeFromRateLimitGroup() {
         checkLoopThread();
+        checkNotFreed();
         rateLimiter.leaveGroup();
     }
 
@@ -504,12 +545,14 @@ public abstract class Bufferevent implements AutoCloseable {
     /** {@code bufferevent_decrement_read_limit}: takes tokens by hand; may go negative. */
     public void decrementReadLimit(long n) {
         checkLoopThread();
+        checkNotFreed();
         rateLimiter.decrementRead(n);
     }
 
     /** {@code bufferevent_decrement_write_limit}. */
     public void decrementWriteLimit(long n) {
         checkLoopThread();
+        checkNotFreed();
         rateLimiter.decrementWrite(n);
     }
 
@@ -651,10 +694,62 @@ public abstract class Bufferevent implements AutoCloseable {
         base.checkInLoopThread();
     }
 
+    /** The first rule of the class comment: a freed bufferevent takes no more calls. */
     void checkNotFreed() {
         if (freed) {
-            throw new IllegalStateException("the bufferevent was freed");
+            throw new IllegalStateException("this " + getClass().getSimpleName()
+                    + " was freed: after free() only the getters of what happened answer");
         }
+    }
+
+    /** The directions (BEV_EVENT_READING, _WRITING) already reported as having lost their transport. */
+    private int transportLossReported;
+
+    /** True while what this bufferevent reads and writes through is there (or not yet given). */
+    boolean transportAlive() {
+        return true;
+    }
+
+    /** A new transport (a socket's new channel): its loss will be reported afresh. */
+    final void transportLossReset() {
+        transportLossReported = 0;
+    }
+
+    /**
+     * After a public call that needs the transport in {@code events}' directions (reading for
+     * EV_READ, writing for EV_WRITE when there is output): reports the loss if it is gone.
+     */
+    final void reportTransportLost(int events) {
+        if (transportAlive()) {
+            return;
+        }
+        if ((events & EV_READ) != 0) {
+            transportLost(BEV_EVENT_READING, "the transport is gone (" + getClass().getSimpleName() + ")");
+        }
+        if ((events & EV_WRITE) != 0 && output.getLength() > 0) {
+            transportLost(BEV_EVENT_WRITING, "the transport is gone (" + getClass().getSimpleName() + ")");
+        }
+    }
+
+    /**
+     * The second rule of the class comment: what this bufferevent reads and writes through is
+     * gone while it lives (its channel closed by someone else, its underlying bufferevent or its
+     * pair's partner freed), and {@code direction} (BEV_EVENT_READING or _WRITING) needed it. An
+     * I/O failure, reported like one: that direction is disabled, and {@code direction|ERROR}
+     * with a {@link java.nio.channels.ClosedChannelException} and
+     * {@link EndReason#TRANSPORT_CLOSED} comes from the deferred queue, never from inside the
+     * call that found it; once per direction.
+     */
+    final void transportLost(int direction, String what) {
+        if (freed || (transportLossReported & direction) != 0) {
+            return;
+        }
+        transportLossReported |= direction;
+        java.nio.channels.ClosedChannelException e = new java.nio.channels.ClosedChannelException();
+        e.initCause(new IllegalStateException(what));
+        directions.disable(direction == BEV_EVENT_READING ? EV_READ : EV_WRITE);
+        lastError = e;
+        end(direction | BEV_EVENT_ERROR, EndReason.TRANSPORT_CLOSED, BEV_OPT_DEFER_CALLBACKS);
     }
 
     /**

@@ -40,6 +40,8 @@ public abstract class LayeredBufferevent extends Bufferevent {
     private boolean inReadcb;
     /** Set when more input was asked for from inside that callback. */
     private boolean moreInput;
+    /** Set by {@link #finishWithTransport()}: the layer itself ended its transport. */
+    private boolean transportFinished;
 
     /**
      * A layer over {@code transport}, on the transport's base. The transport is not touched until
@@ -101,6 +103,29 @@ public abstract class LayeredBufferevent extends Bufferevent {
     /** Whether the layer wants the transport's bytes now; by default exactly while this layer reads. */
     protected boolean wantsTransportRead() {
         return readingActive();
+    }
+
+    /** Bytes waiting in the transport's output; 0 once the transport is freed. */
+    protected final long transportOutputLength() {
+        return transport.output.getLength();
+    }
+
+    /**
+     * The layer is done with its transport (a secure close that completed): frees it if the
+     * layer closes it ({@link #closesTransport()}), otherwise stops reading it. A transport freed
+     * this way is no loss: the rule for a transport freed under a live layer (see
+     * {@link Bufferevent}'s class comment) does not apply to it.
+     */
+    protected final void finishWithTransport() {
+        transportFinished = true;
+        if (transport.freed) {
+            return;
+        }
+        if (closesTransport()) {
+            transport.free();
+        } else {
+            transport.disable(EV_READ);
+        }
     }
 
     /** The transport's write high watermark (0: none), without the record {@link #getWatermark} allocates. */
@@ -289,8 +314,20 @@ public abstract class LayeredBufferevent extends Bufferevent {
 
     // ------------------------------------------------------------------ Bufferevent's transport hooks
 
+    /**
+     * The transport is there and has its own (a socket variant's channel is open), or was ended
+     * by this layer itself ({@link #finishWithTransport()}).
+     */
+    @Override
+    final boolean transportAlive() {
+        return transportFinished || (!transport.freed && transport.transportAlive());
+    }
+
     @Override
     final void startReading() {
+        if (transport.freed) {
+            return; // nothing to read from; the public call that got here reports it (transportAlive)
+        }
         updateTransportReading();
         moveInput();
     }
@@ -302,7 +339,9 @@ public abstract class LayeredBufferevent extends Bufferevent {
 
     @Override
     final void startWriting() {
-        moveOutput();
+        if (!transport.freed) {
+            moveOutput();
+        }
     }
 
     @Override
@@ -312,7 +351,9 @@ public abstract class LayeredBufferevent extends Bufferevent {
 
     @Override
     final void outputAdded() {
-        moveOutput();
+        if (!transport.freed) {
+            moveOutput();
+        }
     }
 
     /**

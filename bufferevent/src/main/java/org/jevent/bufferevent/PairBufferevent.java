@@ -21,6 +21,8 @@ import org.jevent.eventbase.EventBase;
  */
 public final class PairBufferevent extends Bufferevent {
     private PairBufferevent partner;
+    /** The partner ended its stream to us (flush with FINISHED): its going away later is that EOF, not a loss. */
+    private boolean partnerFinished;
 
     private PairBufferevent(EventBase base, int options) {
         super(base, options | BEV_OPT_DEFER_CALLBACKS);
@@ -79,6 +81,16 @@ public final class PairBufferevent extends Bufferevent {
         return n;
     }
 
+    /**
+     * The partner lives, or it finished its stream before it was freed (that end is the EOF it
+     * sent). A partner freed without finishing is a transport gone (see {@link Bufferevent}'s
+     * class comment).
+     */
+    @Override
+    boolean transportAlive() {
+        return partner != null || partnerFinished;
+    }
+
     @Override
     void startReading() {
         if (partner != null && wantsToTalk(partner, this)) {
@@ -119,6 +131,7 @@ public final class PairBufferevent extends Bufferevent {
             moved += transfer(this, partner, true);
         }
         if (mode == FlushMode.FINISHED) {
+            partner.partnerFinished = true;
             int what = BEV_EVENT_EOF;
             if ((iotype & EV_READ) != 0) {
                 what |= BEV_EVENT_WRITING;

@@ -92,6 +92,7 @@ public final class SocketBufferevent extends Bufferevent {
             throw new UncheckedIOException("cannot make the channel non-blocking", e);
         }
         this.channel = channel;
+        transportLossReset();
         this.readEv = new Event(base, channel, Event.EV_READ | Event.EV_PERSIST, (ev, what) -> onReadable());
         this.writeEv = new Event(base, channel, Event.EV_WRITE | Event.EV_PERSIST, (ev, what) -> onWritable());
         // Not connected yet (connect() comes next, or is under way): no I/O until it finishes.
@@ -254,9 +255,16 @@ public final class SocketBufferevent extends Bufferevent {
 
     @Override
     void startReading() {
-        if (readEv != null && !connecting) {
+        // A channel closed under us cannot be registered; the public call reports it (transportAlive).
+        if (readEv != null && !connecting && channel.isOpen()) {
             readEv.add();
         }
+    }
+
+    /** No channel yet, or an open one; a channel closed by someone else is a transport gone. */
+    @Override
+    boolean transportAlive() {
+        return channel == null || channel.isOpen();
     }
 
     @Override
@@ -268,7 +276,8 @@ public final class SocketBufferevent extends Bufferevent {
 
     @Override
     void startWriting() {
-        if (writeEv != null && !connecting && output.getLength() > 0) {
+        // A channel closed under us is not written; the public call reports it (transportAlive).
+        if (writeEv != null && !connecting && output.getLength() > 0 && channel.isOpen()) {
             writeSoon.schedule();
         }
     }
@@ -402,6 +411,10 @@ public final class SocketBufferevent extends Bufferevent {
     int onFlush(int iotype, FlushMode mode) {
         if ((iotype & EV_WRITE) == 0 || mode == FlushMode.NORMAL || output.getLength() == 0) {
             return 0;
+        }
+        if (!transportAlive()) {
+            reportTransportLost(EV_WRITE);
+            return -1;
         }
         long before = output.getLength();
         writeNow();

@@ -41,17 +41,15 @@ final class SecureClose {
     private final SslBufferevent session;
     private final SessionState sessionState;
     private final SSLEngine engine;
-    private final Bufferevent transport;
     private int state;
     /** How long a shutdown waits for the peer's close_notify; null: it does not wait. */
     private Duration wait;
     private Event timer;
 
-    SecureClose(SslBufferevent session, SessionState sessionState, SSLEngine engine, Bufferevent transport) {
+    SecureClose(SslBufferevent session, SessionState sessionState, SSLEngine engine) {
         this.session = session;
         this.sessionState = sessionState;
         this.engine = engine;
-        this.transport = transport;
     }
 
     boolean isShuttingDown() {
@@ -187,7 +185,7 @@ final class SecureClose {
         if (!isShuttingDown() || (state & SHUTDOWN_DONE) != 0 || session.isFreed() || !oursQueued()) {
             return;
         }
-        if (!engine.isOutboundDone() || transport.getOutput().getLength() > 0) {
+        if (!engine.isOutboundDone() || session.transportPending() > 0) {
             return; // close_notify not yet out of the transport
         }
         if (wait != null && (state & PEERS_RECEIVED) == 0 && !sessionState.failed()) {

@@ -124,7 +124,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         this.engine = engine;
         this.provider = SslProvider.of(engine);
         this.initialState = initial;
-        this.close = new SecureClose(this, state, engine, underlying);
+        this.close = new SecureClose(this, state, engine);
         this.plainIn = getInput();
         this.plainOut = getOutput();
         this.pump = new TlsPump(this, state, close, engine, EngineIo.forProvider(provider), plainIn, plainOut,
@@ -288,6 +288,7 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     /** {@code bufferevent_ssl_set_flags}: adds flags; returns the new set. */
     public int setFlags(int f) {
+        checkNotFreed();
         checkFlags(f);
         flags |= f;
         return flags;
@@ -295,6 +296,7 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     /** {@code bufferevent_ssl_clear_flags}: removes flags; returns the new set. */
     public int clearFlags(int f) {
+        checkNotFreed();
         checkFlags(f);
         flags &= ~f;
         return flags;
@@ -313,6 +315,7 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     /** {@code bufferevent_openssl_set_allow_dirty_shutdown}. */
     public void setAllowDirtyShutdown(boolean allow) {
+        checkNotFreed();
         if (allow) {
             flags |= BUFFEREVENT_SSL_DIRTY_SHUTDOWN;
         } else {
@@ -329,7 +332,8 @@ public final class SslBufferevent extends LayeredBufferevent {
      */
     public boolean renegotiate() {
         checkLoopThread();
-        if (!provider.renegotiates || !state.isOpen() || close.isShuttingDown() || isFreed()) {
+        checkNotFreed();
+        if (!provider.renegotiates || !state.isOpen() || close.isShuttingDown()) {
             return false;
         }
         try {
@@ -385,6 +389,7 @@ public final class SslBufferevent extends LayeredBufferevent {
      */
     public void connect(SocketAddress address) {
         checkLoopThread();
+        checkNotFreed();
         if (!ownTransport) {
             throw new IllegalStateException("connect the underlying bufferevent of a TLS filter instead");
         }
@@ -424,6 +429,9 @@ public final class SslBufferevent extends LayeredBufferevent {
     }
 
     private void refuseIfClosing() {
+        if (isFreed() && getBase().isInLoopThread()) {
+            checkNotFreed(); // a freed bufferevent says so first, whatever it was doing
+        }
         if (close.isShuttingDown() && getBase().isInLoopThread()) {
             throw new IllegalStateException("the TLS bufferevent is shut down: no more writes");
         }
@@ -536,7 +544,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         if (isFreed()) {
             return;
         }
-        if (transport().getOutput().getLength() == 0 && state.connectedOnce() && !close.isShuttingDown()) {
+        if (transportOutputLength() == 0 && state.connectedOnce() && !close.isShuttingDown()) {
             trigger(EV_WRITE, 0); // runs the write callback if the output is at its low watermark
         }
         close.maybeFinish();
@@ -585,14 +593,12 @@ public final class SslBufferevent extends LayeredBufferevent {
      * or a filter's with CLOSE_ON_FREE); otherwise stops reading it.
      */
     void endTransport() {
-        if (transport().isFreed()) {
-            return;
-        }
-        if (closesTransport()) {
-            transport().free();
-        } else {
-            transport().disable(EV_READ);
-        }
+        finishWithTransport();
+    }
+
+    /** Ciphertext still waiting in the transport's output (0 once it is freed), for {@link SecureClose}. */
+    long transportPending() {
+        return transportOutputLength();
     }
 
     @Override
@@ -601,9 +607,9 @@ public final class SslBufferevent extends LayeredBufferevent {
             shutdown(null);
             return 1;
         }
-        long before = transport().getOutput().getLength();
+        long before = transportOutputLength();
         pump.run();
-        return transport().getOutput().getLength() > before ? 1 : 0;
+        return transportOutputLength() > before ? 1 : 0;
     }
 
     // ------------------------------------------------------------------ failures and timers

@@ -46,7 +46,7 @@ class DebugLoggingTest {
         for (String expected : List.of(
                 "DEBUG org.jevent.bufferevent.SocketBufferevent - SocketBufferevent@\\S+ \\[no channel\\]: connecting to /127.0.0.1:\\d+",
                 "SocketBufferevent - .*connect to /127.0.0.1:\\d+ failed after \\d+ us: java.net.ConnectException",
-                "DEBUG org.jevent.bufferevent.Bufferevent - SocketBufferevent@\\S+ .*: event ERROR: java.net.ConnectException",
+                "DEBUG org.jevent.bufferevent.Bufferevent - SocketBufferevent@\\S+ .*: event ERROR, end reason REFUSED: java.net.ConnectException",
                 "SocketBufferevent - .*connected in \\d+ us",
                 "SslBufferevent - TLS client SslBufferevent@\\S+ over SocketBufferevent@\\S+ \\[/127.0.0.1:\\d+ -> /127.0.0.1:\\d+\\]:"
                         + " TLS handshake started \\(initial, client, peer localhost:\\d+\\)",
@@ -61,9 +61,9 @@ class DebugLoggingTest {
                 "SecureClose - TLS client .*: shutdown: close_notify once the output is written, waiting up to PT2S",
                 "SecureClose - TLS client .*: sending close_notify",
                 "SecureClose - TLS server .*: close_notify received, answering with ours",
-                "Bufferevent - TLS server .*: event EOF\\|READING",
+                "Bufferevent - TLS server .*: event EOF\\|READING, end reason CLEAN_CLOSE_NOTIFY",
                 "SecureClose - TLS client .*: shutdown done, close_notify exchanged",
-                "Bufferevent - TLS client .*: event EOF",
+                "Bufferevent - TLS client .*: event EOF, end reason SHUTDOWN",
                 "SocketBufferevent - .*: closing the channel",
                 "Bufferevent - TLS client .*: freed, 0 bytes unread, 0 bytes not yet written dropped")) {
             assertTrue(Pattern.compile(expected).matcher(out).find(), "no line matching \"" + expected + "\" in:\n" + out);
