@@ -171,6 +171,11 @@ public abstract class Bufferevent implements AutoCloseable {
     private Throwable lastError;
     /** Why the connection ended, as of the last EOF, ERROR or TIMEOUT this bufferevent raised; null before. */
     private EndReason endReason;
+    /** Bytes that arrived in the input, and that left the output, so far (each variant counts its own). */
+    long bytesRead;
+    long bytesWritten;
+    /** The base's monotonic time when this was made (the cached time: no clock read), for its lifetime. */
+    private final long createdNanos;
 
     Bufferevent(EventBase base, int options) {
         this.base = Objects.requireNonNull(base, "base");
@@ -182,6 +187,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
         base.checkInLoopThread();
         this.options = options;
+        this.createdNanos = base.gettimeMonotonic();
         input.setMaxRead(DEFAULT_MAX_SINGLE_IO);
         // The one output callback of every variant: what the user adds is moved on at once.
         output.cbSetFlags(output.addCb((buf, info) -> {
@@ -584,6 +590,20 @@ public abstract class Bufferevent implements AutoCloseable {
     }
 
     /**
+     * Bytes that arrived in this bufferevent's input so far: read from its socket, moved from
+     * its pair's partner, produced by its input filter, or (TLS) decrypted. A Java addition, like
+     * {@link #getBytesWritten()}; also in the JFR event {@code org.jevent.ConnectionClose}.
+     */
+    public long getBytesRead() {
+        return bytesRead;
+    }
+
+    /** Bytes that left this bufferevent's output so far: written to its socket, moved to its partner, taken by its output filter, or (TLS) encrypted. */
+    public long getBytesWritten() {
+        return bytesWritten;
+    }
+
+    /**
      * The BEV_EVENT_* flags in {@code what} by name, joined with '|': what happened first, then
      * the direction ({@code "EOF|READING"}, {@code "ERROR|WRITING"}, {@code "CONNECTED"}); bits
      * that are no flag in hex ({@code "EOF|0x100"}); {@code "0"} for none. libevent has no such
@@ -664,6 +684,7 @@ public abstract class Bufferevent implements AutoCloseable {
         if (endReason == null) {
             endReason = EndReason.FREED_LOCALLY;
         }
+        ConnectionRecorder.closed(this, base.gettimeMonotonic() - createdNanos);
         callbacks.clear();
         timeouts.cancel();
         rateLimiter.detach();

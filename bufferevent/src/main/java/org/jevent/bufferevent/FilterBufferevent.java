@@ -94,6 +94,7 @@ public final class FilterBufferevent extends LayeredBufferevent {
                 }
                 boolean progress = input.getLength() != before || src.getLength() != srcBefore;
                 produced |= input.getLength() > before;
+                bytesRead += Math.max(0, input.getLength() - before);
                 if (r != FilterResult.OK || !progress || src.getLength() == 0) {
                     break;
                 }
@@ -154,6 +155,7 @@ public final class FilterBufferevent extends LayeredBufferevent {
                 }
                 boolean progress = dst.getLength() != before || output.getLength() != srcBefore;
                 produced |= dst.getLength() > before;
+                bytesWritten += Math.max(0, srcBefore - output.getLength());
                 if (r != FilterResult.OK || !progress) {
                     break;
                 }

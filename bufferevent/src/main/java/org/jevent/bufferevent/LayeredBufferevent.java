@@ -207,6 +207,16 @@ public abstract class LayeredBufferevent extends Bufferevent {
         return wm.readRoom();
     }
 
+    /** Counts {@code n} bytes that arrived in this layer's input ({@link #getBytesRead()}). */
+    protected final void countRead(long n) {
+        bytesRead += n;
+    }
+
+    /** Counts {@code n} bytes that left this layer's output ({@link #getBytesWritten()}). */
+    protected final void countWritten(long n) {
+        bytesWritten += n;
+    }
+
     /** Restarts (or, with nothing left to write, stops) the write timer: output was taken. */
     protected final void writeProgress() {
         timeouts.writeProgress();

@@ -68,6 +68,8 @@ public final class PairBufferevent extends Bufferevent {
             return 0;
         }
         src.output.removeBuffer(dst.input, n);
+        dst.bytesRead += n;
+        src.bytesWritten += n;
         dst.rateLimiter.chargeRead(n);
         src.rateLimiter.chargeWrite(n);
         dst.timeouts.readProgress();

@@ -101,6 +101,9 @@ public final class SocketBufferevent extends Bufferevent {
         if (LOG.isDebugEnabled()) {
             LOG.debug("{}: over {} channel", logName(), pending ? "a connecting" : connecting ? "an unconnected" : "a connected");
         }
+        if (!connecting) {
+            ConnectionRecorder.opened(this, 0);
+        }
         if (pending) {
             writeEv.add();
         } else if (!connecting) {
@@ -141,7 +144,7 @@ public final class SocketBufferevent extends Bufferevent {
             }
             if (channel.connect(address)) {
                 connecting = false;
-                logConnected();
+                connected();
                 callbacks.runEvent(BEV_EVENT_CONNECTED, BEV_OPT_DEFER_CALLBACKS);
                 if (directions.readingActive()) {
                     startReading();
@@ -167,10 +170,13 @@ public final class SocketBufferevent extends Bufferevent {
     /** Where the last connect went, for the logs. */
     private SocketAddress connectingTo;
 
-    private void logConnected() {
+    /** The connect finished: logged, and the JFR event if a recording wants it. */
+    private void connected() {
+        long took = System.nanoTime() - connectStarted;
         if (LOG.isDebugEnabled()) {
-            LOG.debug("{}: connected in {} us", logName(), (System.nanoTime() - connectStarted) / 1000);
+            LOG.debug("{}: connected in {} us", logName(), took / 1000);
         }
+        ConnectionRecorder.opened(this, took);
     }
 
     private void logConnectFailed(Throwable e) {
@@ -353,6 +359,7 @@ public final class SocketBufferevent extends Bufferevent {
         if (LOG.isTraceEnabled()) {
             LOG.trace("{}: read {} bytes (asked {}), input {}", logName(), n, howmuch, input.getLength());
         }
+        bytesRead += n;
         adaptReadGuess(n, howmuch);
         rateLimiter.chargeRead(n);
         timeouts.readProgress();
@@ -388,7 +395,7 @@ public final class SocketBufferevent extends Bufferevent {
             return;
         }
         connecting = false;
-        logConnected();
+        connected();
         timeouts.writeProgress(); // the connect was progress: restart the write timer, or stop it if idle
         if (!directions.writingActive() || output.getLength() == 0) {
             writeEv.del();
@@ -446,6 +453,7 @@ public final class SocketBufferevent extends Bufferevent {
             output.freeze(true);
         }
         if (n > 0) {
+            bytesWritten += n;
             rateLimiter.chargeWrite(n);
         }
         if (LOG.isTraceEnabled()) {
@@ -506,6 +514,11 @@ public final class SocketBufferevent extends Bufferevent {
             return super.logName() + " [no channel]";
         }
         return super.logName() + " [" + address(ch, true) + " -> " + address(ch, false) + "]";
+    }
+
+    /** The channel's local or remote address as text, as far as known (for the JFR event). */
+    String addressText(boolean local) {
+        return channel == null ? null : address(channel, local);
     }
 
     private static String address(SocketChannel ch, boolean local) {

@@ -13,7 +13,7 @@ import javax.net.ssl.SSLSession;
  * it is new. The JDK keeps that time in milliseconds (a resumption within the millisecond of
  * the first handshake reads as new); Conscrypt in whole seconds (BoringSSL's session time), so
  * there a session must be older than a second to read as resumed. Checked for both providers,
- * in {@code HandshakeResumptionTest}.
+ * in {@code JfrEventsTest}.
  *
  * <p>Invariant: {@code startNanos} is 0 exactly while no handshake is timed; one clock read per
  * handshake start and end, nothing per record.

@@ -485,9 +485,15 @@ public final class SslBufferevent extends LayeredBufferevent {
         return writingActive();
     }
 
-    /** The pump took plaintext from the output: restart the write timer. */
-    void plaintextWritten() {
+    /** The pump took {@code n} plaintext bytes from the output: counted, and the write timer restarts. */
+    void plaintextWritten(long n) {
+        countWritten(n);
         writeProgress();
+    }
+
+    /** The pump put {@code n} plaintext bytes (maybe 0) in the input: counted. */
+    void plaintextRead(long n) {
+        countRead(n);
     }
 
     /**
@@ -525,6 +531,9 @@ public final class SslBufferevent extends LayeredBufferevent {
             LOG.debug("{}: TLS handshake finished in {} us ({}): {} {}, {} session, peer {}", logName(),
                     handshake.elapsedNanos() / 1000, handshake.startedBy(), session.getProtocol(),
                     session.getCipherSuite(), resumed(session) ? "resumed" : "new", HandshakeTiming.peer(engine));
+        }
+        if (handshake.running()) {
+            TlsRecorder.handshakeEnded(this, handshake, null);
         }
         handshake.stop();
         boolean report = state.handshakeFinished();
@@ -657,6 +666,9 @@ public final class SslBufferevent extends LayeredBufferevent {
                     handshake.running() ? " in the handshake after " + handshake.elapsedNanos() / 1000 + " us" : "",
                     error == null ? "the transport failed" : error.describe());
         }
+        if (handshake.running()) {
+            TlsRecorder.handshakeEnded(this, handshake, error == null ? "the transport failed" : error.describe());
+        }
         handshake.stop();
         cancelTimers();
         if (sendAlert) {
@@ -733,7 +745,7 @@ public final class SslBufferevent extends LayeredBufferevent {
     }
 
     /** True if the handshake that just finished resumed an earlier session ({@link HandshakeTiming#resumed}). */
-    private boolean resumed(javax.net.ssl.SSLSession session) {
+    boolean resumed(javax.net.ssl.SSLSession session) {
         return handshake.resumed(session, provider == SslProvider.CONSCRYPT);
     }
 

@@ -172,6 +172,7 @@ final class TlsPump {
                 LOG.trace("{}: unwrap of a {} byte record: {} consumed, {} plaintext bytes, {} {}", session.name(),
                         recordLength, r.bytesConsumed(), r.bytesProduced(), r.getStatus(), r.getHandshakeStatus());
             }
+            session.plaintextRead(r.bytesProduced());
             boolean moved = r.bytesConsumed() > 0 || r.bytesProduced() > 0;
             progress |= moved;
             boolean held = r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW
@@ -242,7 +243,7 @@ final class TlsPump {
             }
             if (r.bytesConsumed() > 0) {
                 plainOut.drain(r.bytesConsumed());
-                session.plaintextWritten();
+                session.plaintextWritten(r.bytesConsumed());
             }
             boolean moved = r.bytesConsumed() > 0 || r.bytesProduced() > 0;
             progress |= moved;
