@@ -1,5 +1,6 @@
 package org.jevent.bufferevent.ssl;
 
+import java.net.ProtocolFamily;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -397,6 +398,63 @@ public final class SslBufferevent extends LayeredBufferevent {
         noDelay(getChannel());
     }
 
+    /**
+     * {@code bufferevent_socket_connect_hostname(bev, NULL, family, host, port)} for the socket
+     * variant, as libevent's {@code sample/https-client.c} uses it: {@code host} is resolved off
+     * the loop thread (see {@link SocketBufferevent#connectHostname}), then connected to; the
+     * handshake of a CONNECTING bufferevent starts once connected. The name is also what the
+     * handshake presents and checks, as https-client.c sets by hand: SNI is set to {@code host}
+     * (not for an IP literal or a name SNI cannot carry) unless the engine names a server
+     * already, and the host name check ({@code "HTTPS"} endpoint identification, against that
+     * name) is turned on unless the engine has an endpoint identification algorithm already or
+     * was made for a peer host (an engine from {@link SslContexts#newClientEngine(String, int)}
+     * keeps what its context decided, {@code hostnameVerification(false)} included; setting SNI
+     * on a Conscrypt engine also gives it a peer host). A failed lookup is a bare {@code ERROR}
+     * with {@link EndReason#UNRESOLVED}; {@link #getDnsError()} says why.
+     *
+     * @throws IllegalStateException for the filter variant (connect its underlying bufferevent),
+     *     or for an engine in server mode
+     */
+    public void connectHostname(ProtocolFamily family, String host, int port) {
+        Objects.requireNonNull(host, "host");
+        checkLoopThread();
+        checkNotFreed();
+        if (!ownTransport) {
+            throw new IllegalStateException("connect the underlying bufferevent of a TLS filter instead");
+        }
+        if (!engine.getUseClientMode()) {
+            throw new IllegalStateException("connectHostname needs a client engine (SslState.CONNECTING)");
+        }
+        nameTheServer(host);
+        ((SocketBufferevent) transport()).connectHostname(family, host, port);
+    }
+
+    /** SNI and the host name check from the name connected to (see {@link #connectHostname}). */
+    private void nameTheServer(String host) {
+        javax.net.ssl.SSLParameters p = engine.getSSLParameters();
+        boolean changed = false;
+        if ((p.getServerNames() == null || p.getServerNames().isEmpty()) && !EngineSettings.isIpLiteral(host)) {
+            try {
+                p.setServerNames(List.of(new javax.net.ssl.SNIHostName(host)));
+                changed = true;
+            } catch (IllegalArgumentException notAnSniName) {
+                // A name SNI cannot carry (an '_', a trailing dot) still resolves: no SNI.
+            }
+        }
+        if (p.getEndpointIdentificationAlgorithm() == null && engine.getPeerHost() == null) {
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            changed = true;
+        }
+        if (changed) {
+            engine.setSSLParameters(p);
+        }
+    }
+
+    /** {@code bufferevent_socket_get_dns_error} for the socket variant: why its last lookup failed, or null. */
+    public Throwable getDnsError() {
+        return ownTransport ? ((SocketBufferevent) transport()).getDnsError() : null;
+    }
+
     /** The channel of the socket variant (null before connect); null for the filter variant. */
     public SocketChannel getChannel() {
         return ownTransport ? ((SocketBufferevent) transport()).getChannel() : null;
@@ -562,6 +620,9 @@ public final class SslBufferevent extends LayeredBufferevent {
     @Override
     protected void transportEvent(int what) {
         if ((what & BEV_EVENT_CONNECTED) != 0) {
+            if (ownTransport) {
+                noDelay(getChannel()); // a channel opened after a name lookup gets it here
+            }
             startHandshake(); // only a WAITING session starts one
             what &= ~BEV_EVENT_CONNECTED;
             if (what == 0) {
