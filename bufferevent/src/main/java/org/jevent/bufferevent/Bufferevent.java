@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
  * libevent's {@code struct bufferevent}: an input and an output {@link EvBuffer} tied to some
  * transport, with callbacks for data read, output drained and events. Subclasses supply the
  * transport: {@link SocketBufferevent} (a socket), {@link PairBufferevent} (the other half of a
- * pair), {@link FilterBufferevent} (another bufferevent, through filters); the TLS bufferevents
+ * pair), {@link FilterBufferevent} (another bufferevent, through filters),
+ * {@link StreamBufferevent} (blocking streams: stdin, FIFOs, pipes, on threads); the TLS bufferevents
  * of {@code bufferevent-ssl} are layered the same way, on {@link LayeredBufferevent}.
  *
  * <h2>Semantics kept from libevent</h2>
@@ -208,6 +209,15 @@ public abstract class Bufferevent implements AutoCloseable {
     /** {@code bufferevent_pair_new}: two connected bufferevents, see {@link PairBufferevent#create}. */
     public static PairBufferevent[] pair(EventBase base, int options) {
         return PairBufferevent.create(base, options);
+    }
+
+    /**
+     * {@code bufferevent_socket_new(base, fd, options)} for stdin, a FIFO, a pipe or a child
+     * process (a descriptor Java cannot select on): see {@link StreamBufferevent#create}.
+     */
+    public static StreamBufferevent stream(EventBase base, java.io.InputStream in, java.io.OutputStream out,
+            int options) {
+        return StreamBufferevent.create(base, in, out, options);
     }
 
     /** {@code bufferevent_filter_new}: see {@link FilterBufferevent#create}. */
