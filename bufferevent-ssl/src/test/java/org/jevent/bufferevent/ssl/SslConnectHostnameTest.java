@@ -24,8 +24,6 @@ import javax.net.ssl.SSLParameters;
 import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.EndReason;
 import org.jevent.bufferevent.PairBufferevent;
-import org.jevent.eventbase.EventBase;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -38,17 +36,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * otherwise; a failed lookup is UNRESOLVED.
  */
 @Timeout(60)
-class SslConnectHostnameTest {
-    private final EventBase base = new EventBase();
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+class SslConnectHostnameTest extends SslLoopTestBase {
 
-    @AfterEach
-    void free() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
-        base.free();
-    }
 
     /** A client engine made without a peer host, trusting the test certificate: connectHostname names the server. */
     private static SSLEngine bareClientEngine(SslProvider provider) throws Exception {
@@ -65,11 +54,11 @@ class SslConnectHostnameTest {
 
     private SslBufferevent[] connectByName(SslProvider provider, SSLEngine clientEngine, String host) throws Exception {
         ServerSocketChannel listener = ServerSocketChannel.open();
-        toClose.add(listener);
+        closeLater(listener);
         listener.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
         int port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
         SslBufferevent client = SslBufferevent.socket(base, null, clientEngine, SslState.CONNECTING, 0);
-        toClose.add(client);
+        closeLater(client);
         client.setCallbacks(null, null, (b, what) -> clientEvents.add(Bufferevent.describeEvents(what)));
         client.enable(EV_READ);
         client.connectHostname(StandardProtocolFamily.INET, host, port);
@@ -83,7 +72,7 @@ class SslConnectHostnameTest {
                     if (ch != null) {
                         server[0] = SslBufferevent.socket(base, ch, TlsTestSupport.engine(provider, false, "TLSv1.3"),
                                 SslState.ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-                        toClose.add(server[0]);
+                        closeLater(server[0]);
                         server[0].setCallbacks(null, null, (b, what) -> serverEvents.add(Bufferevent.describeEvents(what)));
                         server[0].enable(EV_READ);
                     }
@@ -150,7 +139,7 @@ class SslConnectHostnameTest {
     void aFailedLookupIsUnresolved() throws Exception {
         SslBufferevent client = SslBufferevent.socket(base, null, bareClientEngine(SslProvider.CONSCRYPT),
                 SslState.CONNECTING, 0);
-        toClose.add(client);
+        closeLater(client);
         client.setCallbacks(null, null, (b, what) -> clientEvents.add(Bufferevent.describeEvents(what)));
         client.connectHostname(StandardProtocolFamily.INET6, "127.0.0.1", 9); // no IPv6 address: no DNS asked
         TlsHarness.runUntil(base, () -> !clientEvents.isEmpty(), Duration.ofSeconds(20));
@@ -162,15 +151,15 @@ class SslConnectHostnameTest {
     @Test
     void theFilterVariantAndAServerEngineRefuse() throws Exception {
         PairBufferevent[] pair = Bufferevent.pair(base, 0);
-        toClose.add(pair[1]);
+        closeLater(pair[1]);
         SslBufferevent filter = SslBufferevent.filter(base, pair[0], bareClientEngine(SslProvider.JDK),
                 SslState.CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-        toClose.add(filter);
+        closeLater(filter);
         filter.setCallbacks(null, null, (b, what) -> clientEvents.add(Bufferevent.describeEvents(what)));
         assertThrows(IllegalStateException.class, () -> filter.connectHostname(null, "localhost", 443));
         SslBufferevent server = SslBufferevent.socket(base, null, TlsTestSupport.engine(SslProvider.JDK, false, "TLSv1.3"),
                 SslState.ACCEPTING, 0);
-        toClose.add(server);
+        closeLater(server);
         server.setCallbacks(null, null, (b, what) -> clientEvents.add(Bufferevent.describeEvents(what)));
         assertThrows(IllegalStateException.class, () -> server.connectHostname(null, "localhost", 443));
         assertNull(server.getChannel(), "nothing was connected");

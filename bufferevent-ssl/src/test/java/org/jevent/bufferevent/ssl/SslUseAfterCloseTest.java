@@ -21,8 +21,6 @@ import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.EndReason;
 import org.jevent.bufferevent.FlushMode;
 import org.jevent.bufferevent.PairBufferevent;
-import org.jevent.eventbase.EventBase;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -33,17 +31,8 @@ import org.junit.jupiter.api.Timeout;
  * what happened answer; a transport that is gone is an ERROR event, TRANSPORT_CLOSED, deferred.
  */
 @Timeout(30)
-class SslUseAfterCloseTest {
-    private final EventBase base = new EventBase();
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+class SslUseAfterCloseTest extends SslLoopTestBase {
 
-    @AfterEach
-    void free() throws Exception {
-        for (AutoCloseable c : toClose) {
-            c.close();
-        }
-        base.free();
-    }
 
     private static Map<String, Consumer<SslBufferevent>> actingCalls() {
         Map<String, Consumer<SslBufferevent>> m = new LinkedHashMap<>();
@@ -103,7 +92,7 @@ class SslUseAfterCloseTest {
     @Test
     void filterVariantFreedWhileShuttingDown() throws Exception {
         PairBufferevent[] p = Bufferevent.pair(base, 0);
-        toClose.add(p[1]);
+        closeLater(p[1]);
         SslBufferevent b = SslBufferevent.filter(base, p[0], TlsTestSupport.engine(SslProvider.JDK, true, "TLSv1.2"),
                 SslState.OPEN, BEV_OPT_CLOSE_ON_FREE);
         b.shutdown(Duration.ofSeconds(5));
@@ -128,10 +117,10 @@ class SslUseAfterCloseTest {
     @Test
     void filterWhoseUnderlyingWasFreed() throws Exception {
         PairBufferevent[] p = Bufferevent.pair(base, 0);
-        toClose.add(p[1]);
+        closeLater(p[1]);
         SslBufferevent b = SslBufferevent.filter(base, p[0], TlsTestSupport.engine(SslProvider.CONSCRYPT, true, "TLSv1.3"),
                 SslState.CONNECTING, 0);
-        toClose.add(b);
+        closeLater(b);
         p[0].free();
         useTheLostTransport(b);
     }
@@ -139,10 +128,10 @@ class SslUseAfterCloseTest {
     @Test
     void socketVariantWhoseChannelWasClosed() throws Exception {
         SocketChannel[] ch = TlsHarness.loopbackPair();
-        toClose.add(ch[1]);
+        closeLater(ch[1]);
         SslBufferevent b = SslBufferevent.socket(base, ch[0], TlsTestSupport.engine(SslProvider.JDK, false, "TLSv1.3"),
                 SslState.ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-        toClose.add(b);
+        closeLater(b);
         ch[0].close();
         useTheLostTransport(b);
     }
