@@ -299,6 +299,45 @@ class RateLimitTest extends LoopTestBase {
         group.free();
     }
 
+    /**
+     * A member paused twice over, by its read high watermark and by the group's empty bucket:
+     * draining lifts only the watermark's pause, the group's tick lifts its own, and every byte
+     * arrives. (The hypotheses behind a stalled property sample: a refill that does not resume a
+     * reader whose watermark was lifted meanwhile, or a watermark re-check missed on the way.)
+     */
+    @Test
+    void groupTickResumesAReaderWhoseHighWatermarkWasLiftedWhileTheGroupWasEmpty() {
+        RateLimitGroup group = RateLimitGroup.create(base, TokenBucketCfg.create(1000, 1000, 1 << 20, 1 << 20,
+                Duration.ofMillis(20)));
+        PairBufferevent[] pair = Bufferevent.pair(base, 0);
+        closeLater(pair[0]);
+        closeLater(pair[1]);
+        pair[1].addToRateLimitGroup(group);
+        pair[1].setWatermark(EV_READ, 0, 600);
+        pair[1].enable(EV_READ);
+        pair[0].write(new byte[5000]);
+        assertEquals(600, pair[1].getInput().getLength(), "stopped at the high watermark");
+        assertEquals(Bufferevent.SUSPEND_WM, pair[1].directions.readSuspended);
+        pair[1].getInput().drain(600); // the watermark lifts; the group has 400 tokens left
+        assertEquals(400, pair[1].getInput().getLength());
+        assertEquals(Bufferevent.SUSPEND_BW_GROUP, pair[1].directions.readSuspended, "now only the group pauses it");
+        long[] received = {600};
+        pair[1].setCallbacks(b -> {
+            received[0] += b.getInput().getLength();
+            b.getInput().drain(b.getInput().getLength());
+            if (received[0] == 5000) {
+                base.loopBreak();
+            }
+        }, null, null);
+        pair[1].getInput().drain(400);
+        received[0] += 400;
+        BevTestSupport.dispatchBounded(base, 10_000);
+        assertEquals(5000, received[0]);
+        assertEquals(0, pair[0].getOutput().getLength());
+        pair[1].removeFromRateLimitGroup();
+        group.free();
+    }
+
     /** A bucket decremented by hand below zero holds reading back until the ticks have paid it off. */
     @Test
     void manualDecrementPausesAFlowForTheTicksItOwes() {
