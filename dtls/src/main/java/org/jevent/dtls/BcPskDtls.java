@@ -24,19 +24,27 @@ import org.bouncycastle.tls.TlsPSKIdentityManager;
 import org.bouncycastle.tls.TlsUtils;
 import org.bouncycastle.tls.crypto.TlsCrypto;
 import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
-import org.jevent.eventbase.EventBase;
+import org.jevent.bufferevent.ssl.SslContexts;
 
 /**
- * {@link DtlsEngineFactory} for pre-shared keys over bctls: DTLS 1.2 with PSK and ECDHE-PSK
- * suites, the server's identity hint, and a {@link PskKeyCallback} that picks the key from the
- * client's identity (Qt's {@code pskRequired}). Defaults follow the Qt DTLS example: hint
- * {@value #QT_EXAMPLE_HINT}, key {@code 1a2b3c4d5e6f}.
+ * Pre-shared keys over BouncyCastle's bctls: DTLS 1.2 with PSK and ECDHE-PSK suites, the server's
+ * identity hint, and a {@link PskKeyCallback} that picks the key from the client's identity (Qt's
+ * {@code pskRequired}). Defaults follow the Qt DTLS example: hint {@value #QT_EXAMPLE_HINT}, key
+ * {@code 1a2b3c4d5e6f}.
  *
- * <p>Handshakes run on this factory's pool ({@link Builder#handshakeThreads}, default 4) with a
- * bounded backlog; each is bounded by {@link Builder#handshakeTimeoutMillis} (default 10 s), after
- * which its thread is free again. With P threads and deadline D, peers that stall on purpose can
- * hold back other handshakes for at most D, and cannot take more than P threads: the pool never
- * grows. Close the factory to stop its threads.
+ * <pre>{@code
+ * BcPskDtls server = BcPskDtls.server().keys(identity -> keyFor(identity)).build();
+ * BcPskDtls client = BcPskDtls.client("Qt DTLS example client", BcPskDtls.QT_EXAMPLE_KEY).build();
+ * }</pre>
+ *
+ * <p>bctls' DTLS handshake blocks a thread. Handshakes run on this factory's pool ({@link
+ * Builder#handshakeThreads}, default {@value #DEFAULT_HANDSHAKE_THREADS}, daemon threads that end
+ * after 30 s idle) with a bounded backlog; each is bounded by the session's handshake timeout,
+ * counted from the moment a thread takes it up, after which its thread is free again. With P
+ * threads and timeout D, peers that stall on purpose hold at most P threads for at most D each:
+ * the pool never grows, and a handshake that waited for a thread still gets its whole D. Size P
+ * as the handshakes in flight you expect (rate x duration). Established sessions hold no thread.
+ * Close the factory to stop its threads at once.
  *
  * <p>Cookies: {@link HmacCookieScheme}, our address-bound HMAC. bctls' server accepts a verified
  * ClientHello only as a {@code DTLSRequest}, which only its {@code DTLSVerifier} can make; that
@@ -44,11 +52,15 @@ import org.jevent.eventbase.EventBase;
  * so {@link BcDtlsServerHandoff} gives it our current or previous secret and our client id, and
  * it re-verifies and returns the request: no bctls cookie ever reaches the wire.
  */
-public final class BcPskDtls implements DtlsEngineFactory, AutoCloseable {
+public final class BcPskDtls extends DtlsEngineFactory implements AutoCloseable {
     /** The identity hint of Qt's DTLS server example. */
     public static final String QT_EXAMPLE_HINT = "Qt DTLS example server";
-    /** The key of Qt's DTLS examples, hex 1a2b3c4d5e6f. */
-    public static final byte[] QT_EXAMPLE_KEY = {0x1a, 0x2b, 0x3c, 0x4d, 0x5e, 0x6f};
+    /** The key of Qt's DTLS examples; {@link #qtExampleKey()} hands out copies. */
+    private static final byte[] QT_KEY = {0x1a, 0x2b, 0x3c, 0x4d, 0x5e, 0x6f};
+    /** Handshake threads unless {@link Builder#handshakeThreads} says otherwise. */
+    public static final int DEFAULT_HANDSHAKE_THREADS = 4;
+    /** Handshakes that may wait for a thread unless {@link Builder#backlog} says otherwise. */
+    public static final int DEFAULT_BACKLOG = 4096;
 
     /** PSK and ECDHE-PSK suites, AEAD first; CCM_8 and CBC for CoAP peers (RFC 7252 mandates PSK_AES_128_CCM_8). */
     static final int[] SUITES = {
@@ -63,17 +75,25 @@ public final class BcPskDtls implements DtlsEngineFactory, AutoCloseable {
         CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256,
     };
 
+    /**
+     * The pre-shared key of Qt's DTLS examples, hex {@code 1a2b3c4d5e6f}.
+     *
+     * @return a new copy (bctls zeroes a key once it has used it)
+     */
+    public static byte[] qtExampleKey() {
+        return QT_KEY.clone();
+    }
+
     /** Settings. */
     public static final class Builder {
         private final boolean server;
         private String hint = QT_EXAMPLE_HINT;
-        private PskKeyCallback keys = id -> QT_EXAMPLE_KEY.clone();
+        private PskKeyCallback keys = id -> QT_KEY.clone();
         private byte[] identity;
         private byte[] key;
-        private int handshakeThreads = 4;
-        private int backlog = 4096;
-        private int handshakeTimeoutMillis = 10_000;
-        private int maxDatagramSize = UdpEndpoint.DEFAULT_MAX_DATAGRAM_SIZE;
+        private int handshakeThreads = DEFAULT_HANDSHAKE_THREADS;
+        private int backlog = DEFAULT_BACKLOG;
+        private int maxDatagramSize = SslContexts.DEFAULT_DTLS_MAX_PACKET_SIZE;
         private int queueCapacity = 32;
         private int[] suites = SUITES;
 
@@ -81,19 +101,43 @@ public final class BcPskDtls implements DtlsEngineFactory, AutoCloseable {
             this.server = server;
         }
 
-        /** @param hint the server's identity hint, or null for none @return this */
+        /**
+         * Server: the identity hint sent to clients ({@value #QT_EXAMPLE_HINT} by default).
+         *
+         * @param hint the hint, or null for none
+         * @return this builder
+         */
         public Builder identityHint(String hint) {
+            requireServer("identityHint");
             this.hint = hint;
             return this;
         }
 
-        /** @param keys server: key by client identity @return this */
+        /**
+         * Server: the key for each client identity (Qt's {@code pskRequired}); by default every
+         * identity gets {@link #qtExampleKey()}. Called on a handshake thread: see {@link PskKeyCallback}.
+         *
+         * @param keys the lookup
+         * @return this builder
+         */
         public Builder keys(PskKeyCallback keys) {
+            requireServer("keys");
             this.keys = Objects.requireNonNull(keys, "keys");
             return this;
         }
 
-        /** @param threads handshake threads, at least 1 @return this */
+        private void requireServer(String setting) {
+            if (!server) {
+                throw new IllegalStateException(setting + " is a server setting; a client sends the identity and key of client(identity, key)");
+            }
+        }
+
+        /**
+         * Threads that run handshakes, at most this many at once.
+         *
+         * @param threads at least 1
+         * @return this builder
+         */
         public Builder handshakeThreads(int threads) {
             if (threads < 1) {
                 throw new IllegalArgumentException("handshakeThreads must be >= 1");
@@ -102,7 +146,12 @@ public final class BcPskDtls implements DtlsEngineFactory, AutoCloseable {
             return this;
         }
 
-        /** @param handshakes handshakes that may wait for a thread; more fail at once @return this */
+        /**
+         * Handshakes that may wait for a thread; more fail at once ({@code BEV_EVENT_ERROR}).
+         *
+         * @param handshakes at least 1
+         * @return this builder
+         */
         public Builder backlog(int handshakes) {
             if (handshakes < 1) {
                 throw new IllegalArgumentException("backlog must be >= 1");
@@ -111,28 +160,39 @@ public final class BcPskDtls implements DtlsEngineFactory, AutoCloseable {
             return this;
         }
 
-        /** @param millis handshake deadline @return this */
-        public Builder handshakeTimeoutMillis(int millis) {
-            if (millis < 1) {
-                throw new IllegalArgumentException("handshakeTimeoutMillis must be >= 1");
-            }
-            handshakeTimeoutMillis = millis;
-            return this;
-        }
-
-        /** @param bytes the largest datagram (path MTU) @return this */
+        /**
+         * The largest datagram written and read, {@link SslContexts#DEFAULT_DTLS_MAX_PACKET_SIZE}
+         * by default (1,500-byte Ethernet minus IPv6 and UDP headers): bctls fragments handshake
+         * messages to it.
+         *
+         * @param bytes {@value SslContexts#MIN_DTLS_PACKET_SIZE} to {@value SslContexts#MAX_DTLS_PACKET_SIZE}
+         * @return this builder
+         */
         public Builder maxDatagramSize(int bytes) {
+            if (bytes < SslContexts.MIN_DTLS_PACKET_SIZE || bytes > SslContexts.MAX_DTLS_PACKET_SIZE) {
+                throw new IllegalArgumentException("maxDatagramSize must be " + SslContexts.MIN_DTLS_PACKET_SIZE + ".."
+                        + SslContexts.MAX_DTLS_PACKET_SIZE + ": " + bytes);
+            }
             maxDatagramSize = bytes;
             return this;
         }
 
-        /** @param suites IANA suite numbers from {@link CipherSuite} @return this */
+        /**
+         * The suites to offer or accept, most preferred first; bctls' PSK and ECDHE-PSK suites
+         * (AEAD first, then CCM_8 and CBC for CoAP peers) by default.
+         *
+         * @param suites IANA suite numbers from {@link CipherSuite}
+         * @return this builder
+         */
         public Builder cipherSuites(int... suites) {
+            if (suites.length == 0) {
+                throw new IllegalArgumentException("no cipher suites");
+            }
             this.suites = suites.clone();
             return this;
         }
 
-        /** @return the factory, with its handshake pool started lazily */
+        /** @return the factory; its handshake threads start with the first handshake */
         public BcPskDtls build() {
             if (!server && (identity == null || key == null)) {
                 throw new IllegalStateException("a PSK client needs an identity and a key");
@@ -172,6 +232,9 @@ public final class BcPskDtls implements DtlsEngineFactory, AutoCloseable {
     private final TlsCrypto crypto = new BcTlsCrypto(new SecureRandom());
 
     private BcPskDtls(Builder b) {
+        if (b.server && b.identity != null) {
+            throw new IllegalStateException("a server has no identity of its own");
+        }
         this.settings = b;
         AtomicInteger n = new AtomicInteger();
         ThreadFactory tf = r -> {
@@ -187,7 +250,17 @@ public final class BcPskDtls implements DtlsEngineFactory, AutoCloseable {
     }
 
     @Override
-    public HmacCookieScheme cookieScheme() {
+    public int maxDatagramSize() {
+        return settings.maxDatagramSize;
+    }
+
+    @Override
+    public boolean isServer() {
+        return settings.server;
+    }
+
+    @Override
+    HmacCookieScheme cookieScheme() {
         if (cookies == null) {
             throw new IllegalStateException("a client factory has no cookie scheme");
         }
@@ -195,56 +268,41 @@ public final class BcPskDtls implements DtlsEngineFactory, AutoCloseable {
     }
 
     @Override
-    public DtlsEngine newServerEngine(ClientHelloView verifiedHello, InetSocketAddress peer, DtlsEngine.Listener listener) {
+    DtlsEngine newServerEngine(SessionSettings session, ClientHelloView verifiedHello, InetSocketAddress peer,
+            DtlsEngine.Listener listener) {
         if (!settings.server) {
             throw new IllegalStateException("a client factory makes client engines");
         }
         DTLSRequest request = handoff.request(verifiedHello, peer);
-        ServerPeer tlsServer = new ServerPeer(crypto, settings);
-        return new BcDtlsEngine(loopBase(), listener, pool, settings.maxDatagramSize, settings.queueCapacity,
-                deadline(), tlsServer.state, t -> new DTLSServerProtocol().accept(tlsServer, t, request));
+        ServerPeer tlsServer = new ServerPeer(crypto, settings, session);
+        return new BcDtlsEngine(session.base, listener, pool, settings.maxDatagramSize, settings.queueCapacity,
+                session.handshakeTimeoutNanos(), tlsServer.state, t -> new DTLSServerProtocol().accept(tlsServer, t, request));
     }
 
     @Override
-    public DtlsEngine newClientEngine(InetSocketAddress server, DtlsEngine.Listener listener) {
-        if (settings.server) {
-            throw new IllegalStateException("a server factory makes server engines");
-        }
-        ClientPeer tlsClient = new ClientPeer(crypto, settings);
-        return new BcDtlsEngine(loopBase(), listener, pool, settings.maxDatagramSize, settings.queueCapacity,
-                deadline(), tlsClient.state, t -> new DTLSClientProtocol().connect(tlsClient, t));
+    DtlsEngine newClientEngine(SessionSettings session, InetSocketAddress server, DtlsEngine.Listener listener) {
+        checkClient();
+        ClientPeer tlsClient = new ClientPeer(crypto, settings, session);
+        return new BcDtlsEngine(session.base, listener, pool, settings.maxDatagramSize, settings.queueCapacity,
+                session.handshakeTimeoutNanos(), tlsClient.state, t -> new DTLSClientProtocol().connect(tlsClient, t));
     }
-
-    private long deadline() {
-        return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.handshakeTimeoutMillis);
-    }
-
-    /** Engines live on the loop the factory is bound to; making one elsewhere fails fast. */
-    private EventBase loopBase() {
-        EventBase b = boundBase;
-        if (b == null) {
-            throw new IllegalStateException("bind(base) the factory to its loop before making engines");
-        }
-        b.checkInLoopThread();
-        return b;
-    }
-
-    private volatile EventBase boundBase;
 
     /**
-     * Ties the factory to the loop its engines run on (one factory per loop).
+     * Threads alive in the handshake pool now.
      *
-     * @param base the loop
-     * @return this
+     * @return at most {@link Builder#handshakeThreads}
      */
-    public BcPskDtls bind(EventBase base) {
-        this.boundBase = Objects.requireNonNull(base, "base");
-        return this;
-    }
-
-    /** @return threads currently alive in the handshake pool */
     public int handshakeThreadsAlive() {
         return pool.getPoolSize();
+    }
+
+    /**
+     * Handshakes running on a thread now.
+     *
+     * @return at most {@link Builder#handshakeThreads}
+     */
+    public int handshakesRunning() {
+        return pool.getActiveCount();
     }
 
     /** Stops the handshake threads; handshakes in progress fail. */
@@ -262,10 +320,14 @@ public final class BcPskDtls implements DtlsEngineFactory, AutoCloseable {
     private static final class ServerPeer extends PSKTlsServer {
         final Peer state = new Peer();
         final Builder settings;
+        final int timeoutMillis;
+        final int resendMillis;
 
-        ServerPeer(TlsCrypto crypto, Builder settings) {
+        ServerPeer(TlsCrypto crypto, Builder settings, SessionSettings session) {
             super(crypto, new IdentityManager(settings));
             this.settings = settings;
+            this.timeoutMillis = (int) Math.min(Integer.MAX_VALUE, session.handshakeTimeout.toMillis());
+            this.resendMillis = (int) session.retransmitInitial.toMillis();
         }
 
         @Override
@@ -280,7 +342,12 @@ public final class BcPskDtls implements DtlsEngineFactory, AutoCloseable {
 
         @Override
         public int getHandshakeTimeoutMillis() {
-            return settings.handshakeTimeoutMillis;
+            return timeoutMillis;
+        }
+
+        @Override
+        public int getHandshakeResendTimeMillis() {
+            return resendMillis;
         }
 
         @Override
@@ -300,10 +367,14 @@ public final class BcPskDtls implements DtlsEngineFactory, AutoCloseable {
     private static final class ClientPeer extends PSKTlsClient {
         final Peer state = new Peer();
         final Builder settings;
+        final int timeoutMillis;
+        final int resendMillis;
 
-        ClientPeer(TlsCrypto crypto, Builder settings) {
+        ClientPeer(TlsCrypto crypto, Builder settings, SessionSettings session) {
             super(crypto, new BasicTlsPSKIdentity(settings.identity, settings.key));
             this.settings = settings;
+            this.timeoutMillis = (int) Math.min(Integer.MAX_VALUE, session.handshakeTimeout.toMillis());
+            this.resendMillis = (int) session.retransmitInitial.toMillis();
         }
 
         @Override
@@ -318,7 +389,12 @@ public final class BcPskDtls implements DtlsEngineFactory, AutoCloseable {
 
         @Override
         public int getHandshakeTimeoutMillis() {
-            return settings.handshakeTimeoutMillis;
+            return timeoutMillis;
+        }
+
+        @Override
+        public int getHandshakeResendTimeMillis() {
+            return resendMillis;
         }
 
         @Override
@@ -358,7 +434,10 @@ public final class BcPskDtls implements DtlsEngineFactory, AutoCloseable {
 
         @Override
         public byte[] getPSK(byte[] identity) {
-            return keys.keyFor(identity);
+            // A copy: bctls zeroes the array once the key is derived, and the callback may hand
+            // out an array it keeps (measured: a shared key array came back as zeros).
+            byte[] key = keys.keyFor(identity.clone());
+            return key == null ? null : key.clone();
         }
     }
 }

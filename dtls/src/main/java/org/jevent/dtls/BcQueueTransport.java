@@ -3,6 +3,7 @@ package org.jevent.dtls;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.bouncycastle.tls.AlertDescription;
@@ -11,30 +12,44 @@ import org.bouncycastle.tls.TlsFatalAlert;
 import org.jevent.eventbase.EventBase;
 
 /**
- * The {@link DatagramTransport} under one bctls session: the loop thread {@link #offer}s the
- * peer's datagrams into a bounded queue, and bctls reads them with {@link #receive}.
+ * The {@link DatagramTransport} under one bctls session.
  *
- * <p>Two modes. While the handshake runs on a pool thread, {@code receive} waits on the queue for
- * at most bctls' own wait and never past the handshake deadline, and fails at once once the
- * session is closed, so a stalled or vanished peer frees its thread by the deadline. After the
- * handshake the loop thread calls bctls itself; then {@code receive} never waits: on an empty
- * queue it throws {@link #WOULD_BLOCK}, an {@link InterruptedIOException} that bctls'
- * {@code DTLSTransport.receive} passes through without failing the connection (any other
- * exception, and bctls' own "0 means wait forever", would fail or block). Sends from the loop
- * thread go straight to the listener; sends from the handshake thread are copied and hopped onto
- * the loop.
+ * <p>Two modes. While the handshake runs on a pool thread, the loop thread {@link #offer}s the
+ * peer's datagrams (copies) into a bounded queue and {@code receive} waits on it for at most
+ * bctls' own wait and never past the handshake deadline. The deadline starts when the handshake
+ * thread calls {@link #begin()}, not when the session was made: time spent waiting for a pool
+ * thread does not eat into the handshake. Once past the deadline, or once the session is
+ * {@link #close()}d (which wakes a waiting thread at once), {@code receive} throws, so a stalled
+ * or vanished peer frees its thread by the deadline whatever bctls' own timers say.
  *
- * <p>Invariant: the queue holds at most {@code capacity} datagrams (more are dropped, as the
- * network may); after {@link #close()} nothing is delivered either way.
+ * <p>After the handshake the loop thread calls bctls itself ({@link #switchToLoop()}): it
+ * {@link #feed}s one record at a time and {@code receive} hands it over once, then throws
+ * {@link #WOULD_BLOCK}, an {@link InterruptedIOException} that bctls' {@code DTLSTransport.receive}
+ * passes through without failing the connection (any other exception, and bctls' own "0 means
+ * wait forever", would fail or block). Nothing is copied or queued in this mode.
+ *
+ * <p>Sends from the loop thread go straight to the sink; sends from the handshake thread are
+ * copied and hopped onto the loop, decided at the call (bctls closes us right after queueing a
+ * fatal alert, and that alert must still go out).
+ *
+ * <p>Invariant: {@code inbound} holds at most its capacity (more are dropped, as the network
+ * may) and is null in loop mode; {@code current} is non-null only in loop mode, between a
+ * {@code feed} and the {@code receive} that takes it; after {@code close()} nothing is delivered
+ * either way.
  */
 final class BcQueueTransport implements DatagramTransport {
-    /** Thrown by a non-blocking receive on an empty queue; shared, without a stack trace. */
+    /** Thrown by a loop-mode receive with nothing fed; shared, without a stack trace. */
     static final InterruptedIOException WOULD_BLOCK = new InterruptedIOException("no datagram queued") {
+        private static final long serialVersionUID = 1L;
+
         @Override
         public synchronized Throwable fillInStackTrace() {
             return this;
         }
     };
+
+    /** Put into the queue by close(): wakes a handshake thread waiting in receive. */
+    private static final byte[] CLOSED_MARK = new byte[0];
 
     /** Where datagrams for the peer go, on the loop thread. */
     interface Sink {
@@ -43,35 +58,67 @@ final class BcQueueTransport implements DatagramTransport {
 
     private final EventBase base;
     private final Sink sink;
-    private final ArrayBlockingQueue<byte[]> inbound;
     private final int mtu;
-    private final long deadlineNanos;
+    private final long timeoutNanos;
+    private volatile ArrayBlockingQueue<byte[]> inbound;
+    private volatile long deadlineNanos;
+    private volatile boolean begun;
     private volatile boolean loopMode;
     private volatile boolean closed;
+    private ByteBuffer current;
     private long dropped;
 
-    BcQueueTransport(EventBase base, Sink sink, int capacity, int mtu, long deadlineNanos) {
+    BcQueueTransport(EventBase base, Sink sink, int capacity, int mtu, long timeoutNanos) {
         this.base = base;
         this.sink = sink;
         this.inbound = new ArrayBlockingQueue<>(capacity);
         this.mtu = mtu;
-        this.deadlineNanos = deadlineNanos;
+        this.timeoutNanos = timeoutNanos;
     }
 
-    /** Loop thread: queues a copy of the datagram; false if the queue was full. */
+    /** Handshake thread, before bctls starts: the deadline runs from now. */
+    void begin() {
+        deadlineNanos = System.nanoTime() + timeoutNanos;
+        begun = true;
+    }
+
+    /** @return whether {@link #close()} was called */
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** Loop thread, during the handshake: queues a copy of the datagram; false if dropped. */
     boolean offer(ByteBuffer datagram) {
+        ArrayBlockingQueue<byte[]> q = inbound;
         byte[] copy = new byte[datagram.remaining()];
         datagram.get(copy);
-        if (closed || !inbound.offer(copy)) {
+        if (closed || q == null || !q.offer(copy)) {
             dropped++;
             return false;
         }
         return true;
     }
 
-    /** From now on the loop thread calls bctls: receive never waits. */
-    void switchToLoop() {
+    /**
+     * Loop thread, once the handshake returned: from now on receive never waits. Returns what
+     * the queue still held (datagrams that arrived while the handshake thread handed over), in
+     * order, and releases the queue.
+     */
+    byte[][] switchToLoop() {
         loopMode = true;
+        ArrayBlockingQueue<byte[]> q = inbound;
+        inbound = null;
+        if (q == null) {
+            return new byte[0][];
+        }
+        byte[][] left = q.toArray(new byte[0][]);
+        q.clear();
+        return left;
+    }
+
+    /** Loop mode: the next receive returns {@code record}'s bytes (position..limit), once. */
+    void feed(ByteBuffer record) {
+        current = record;
     }
 
     long dropped() {
@@ -90,40 +137,58 @@ final class BcQueueTransport implements DatagramTransport {
 
     @Override
     public int receive(byte[] buf, int off, int len, int waitMillis) throws IOException {
-        byte[] d;
         if (loopMode) {
-            // Closed or empty alike: nothing to read now, and bctls must not fail the session for it
-            // (after the peer's close_notify bctls closes us and then reads once more).
-            d = inbound.poll();
-            if (d == null) {
+            // Closed or nothing fed alike: nothing to read now, and bctls must not fail the session
+            // for it (after the peer's close_notify bctls closes us and then reads once more).
+            ByteBuffer d = current;
+            if (d == null || closed) {
                 throw WOULD_BLOCK;
             }
-        } else {
-            if (closed) {
-                throw new TlsFatalAlert(AlertDescription.internal_error, "session closed");
+            current = null;
+            int n = Math.min(len, d.remaining());
+            d.get(d.position(), buf, off, n);
+            return n;
+        }
+        return receiveDuringHandshake(buf, off, len, waitMillis);
+    }
+
+    private int receiveDuringHandshake(byte[] buf, int off, int len, int waitMillis) throws IOException {
+        ArrayBlockingQueue<byte[]> q = inbound;
+        if (closed || q == null) {
+            throw new TlsFatalAlert(AlertDescription.user_canceled, "session closed");
+        }
+        if (!begun) {
+            throw new IllegalStateException("receive before begin(): the deadline would not run");
+        }
+        long left = deadlineNanos - System.nanoTime();
+        if (left <= 0) {
+            throw deadlinePassed();
+        }
+        long wait = waitMillis <= 0 ? left : Math.min(left, TimeUnit.MILLISECONDS.toNanos(waitMillis));
+        byte[] d;
+        try {
+            d = q.poll(wait, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TlsFatalAlert(AlertDescription.internal_error, "handshake thread interrupted");
+        }
+        if (d == CLOSED_MARK || closed) {
+            throw new TlsFatalAlert(AlertDescription.user_canceled, "session closed");
+        }
+        if (d == null) {
+            if (System.nanoTime() - deadlineNanos >= 0) {
+                throw deadlinePassed();
             }
-            long left = deadlineNanos - System.nanoTime();
-            if (left <= 0) {
-                throw new TlsFatalAlert(AlertDescription.internal_error, "handshake deadline passed");
-            }
-            long wait = waitMillis <= 0 ? left : Math.min(left, TimeUnit.MILLISECONDS.toNanos(waitMillis));
-            try {
-                d = inbound.poll(wait, TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new TlsFatalAlert(AlertDescription.internal_error, "handshake thread interrupted");
-            }
-            if (d == null) {
-                if (closed || System.nanoTime() - deadlineNanos >= 0) {
-                    throw new TlsFatalAlert(AlertDescription.internal_error,
-                            closed ? "session closed" : "handshake deadline passed");
-                }
-                return -1; // bctls' retransmission timer: it resends its flight and waits again
-            }
+            return -1; // bctls' retransmission timer: it resends its flight and waits again
         }
         int n = Math.min(len, d.length);
         System.arraycopy(d, 0, buf, off, n);
         return n;
+    }
+
+    private DtlsHandshakeTimeoutException deadlinePassed() {
+        return new DtlsHandshakeTimeoutException("DTLS handshake did not complete within "
+                + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms of starting");
     }
 
     @Override
@@ -134,9 +199,7 @@ final class BcQueueTransport implements DatagramTransport {
         if (base.isInLoopThread()) {
             sink.send(ByteBuffer.wrap(buf, off, len));
         } else {
-            // Decided now, not when the task runs: bctls closes us right after queueing a fatal
-            // alert, and that alert must still go out.
-            ByteBuffer copy = ByteBuffer.wrap(java.util.Arrays.copyOfRange(buf, off, off + len));
+            ByteBuffer copy = ByteBuffer.wrap(Arrays.copyOfRange(buf, off, off + len));
             post(base, () -> sink.send(copy));
         }
     }
@@ -150,9 +213,15 @@ final class BcQueueTransport implements DatagramTransport {
         }
     }
 
+    /** Any thread: nothing more in or out; a handshake thread waiting in receive wakes and fails now. */
     @Override
     public void close() {
         closed = true;
-        inbound.clear();
+        current = null;
+        ArrayBlockingQueue<byte[]> q = inbound;
+        if (q != null) {
+            q.clear();
+            q.offer(CLOSED_MARK);
+        }
     }
 }

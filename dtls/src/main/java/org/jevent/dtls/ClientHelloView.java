@@ -20,7 +20,7 @@ import java.nio.ByteBuffer;
  * returned false, no accessor but {@link #rejection()} is meaningful. The view keeps a reference
  * to the buffer, not a copy: it is valid only while the caller keeps the bytes unchanged.
  */
-public final class ClientHelloView {
+final class ClientHelloView {
     /** Record header: type(1) version(2) epoch(2) sequence_number(6) length(2). */
     public static final int RECORD_HEADER_LENGTH = 13;
     /** Handshake header: msg_type(1) length(3) message_seq(2) fragment_offset(3) fragment_length(3). */
@@ -216,6 +216,11 @@ public final class ClientHelloView {
     /** @return the body's length */
     public int bodyLength() {
         return bodyLength;
+    }
+
+    /** @return absolute index of the datagram's first byte (the record header) in {@link #buffer()} */
+    public int datagramStart() {
+        return start;
     }
 
     /** @return the datagram's length */

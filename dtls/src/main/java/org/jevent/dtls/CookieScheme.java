@@ -7,7 +7,7 @@ import java.net.InetSocketAddress;
  * stateless per peer: the cookie must be checkable from the ClientHello and the sender's address
  * alone. Implementations are used by one loop thread and need not be thread-safe.
  */
-public interface CookieScheme {
+interface CookieScheme {
     /** The DTLS 1.2 limit on a cookie's length (RFC 6347 §4.2.1). */
     int MAX_COOKIE_LENGTH = 255;
 
@@ -29,4 +29,18 @@ public interface CookieScheme {
      * @return the cookie's length, 1..255
      */
     int mint(ClientHelloView hello, InetSocketAddress peer, byte[] out);
+
+    /**
+     * Whether checking a cookie costs about as much as minting one (the JDK's: an engine per
+     * check), so that checks must share the HelloVerifyRequest budget; false for a MAC.
+     *
+     * @return true if {@link #verify} is expensive
+     */
+    default boolean verificationIsCostly() {
+        return false;
+    }
+
+    /** A fresh secret, the previous one still accepted; schemes without a reachable secret ignore it. */
+    default void rotate() {
+    }
 }

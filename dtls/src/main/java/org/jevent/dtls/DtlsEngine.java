@@ -3,11 +3,11 @@ package org.jevent.dtls;
 import java.nio.ByteBuffer;
 
 /**
- * The one seam in front of every DTLS implementation: a session drives it with datagrams in, and
- * gets datagrams out, decrypted messages, a handshake-completed signal and an end, all through
- * its {@link Listener}. Server and client code see only this; {@link JdkDtlsEngine} (certificates,
- * the JDK's {@code SSLContext.getInstance("DTLS")}) and {@link BcDtlsEngine} (PSK through
- * bctls) sit behind it.
+ * The one seam in front of every DTLS implementation: a {@link DtlsSession} drives it with
+ * datagrams in, and gets datagrams out, decrypted messages, handshake start and completion and
+ * an end, all through its {@link Listener}. Session, server and client code see only this;
+ * {@link JdkDtlsEngine} (certificates, the JDK's {@code SSLContext.getInstance("DTLS")}) and
+ * {@link BcDtlsEngine} (PSK through bctls) sit behind it.
  *
  * <p>Threading: every method is called on the session's loop thread, and every listener call
  * arrives on it, whatever threads the implementation uses inside (bctls handshakes on a bounded
@@ -15,16 +15,17 @@ import java.nio.ByteBuffer;
  *
  * <p>Datagrams: one {@link #send} is one datagram on the wire, never more; a message that does
  * not fit {@link #maxPlaintext()} is refused. Buffers passed to the listener are valid only during
- * the call.
+ * the call. Records that fail authentication or repeat one already received are dropped without
+ * ending the engine, and counted ({@link #replaysDropped()}, {@link #unauthenticatedDropped()}).
  */
-public interface DtlsEngine {
+interface DtlsEngine {
     /** Where an engine is in its life. */
     enum Status {
         /** Handshake in progress (also before the first datagram). */
         HANDSHAKING,
         /** Application data flows both ways. */
         ESTABLISHED,
-        /** close_notify sent or received; no more data. */
+        /** close_notify sent or received, or freed; no more data. */
         CLOSED,
         /** A fatal error; see {@link #failure()}. */
         FAILED
@@ -40,6 +41,12 @@ public interface DtlsEngine {
         void sendDatagram(ByteBuffer datagram);
 
         /**
+         * The handshake's clock starts: at {@link #start()} for engines that run on the loop, when
+         * a handshake thread takes the handshake up for engines that wait for one. Called once.
+         */
+        void handshakeStarted();
+
+        /**
          * One decrypted application datagram.
          *
          * @param plaintext position..limit, valid during the call
@@ -51,9 +58,11 @@ public interface DtlsEngine {
 
         /**
          * The engine ended: the peer's close_notify ({@code error == null}) or a fatal error
-         * (then {@link #failure()} holds it too). Called once.
+         * (then {@link #failure()} holds it too; a {@link DtlsHandshakeTimeoutException} when the
+         * handshake ran out of time). Called at most once, and never for {@link #close()} or
+         * {@link #free()}.
          *
-         * @param error null for an orderly close
+         * @param error null for the peer's orderly close
          */
         void closed(Throwable error);
     }
@@ -64,7 +73,7 @@ public interface DtlsEngine {
     /**
      * One datagram from the peer.
      *
-     * @param datagram position..limit; consumed
+     * @param datagram position..limit, writable (the JDK decrypts in place); consumed
      */
     void receive(ByteBuffer datagram);
 
@@ -72,7 +81,8 @@ public interface DtlsEngine {
      * Encrypts one message into one datagram.
      *
      * @param plaintext position..limit; consumed if sent
-     * @return true if sent, false if the engine is not {@link Status#ESTABLISHED}
+     * @return true if encrypted and handed to the listener, false if the engine is not
+     *     {@link Status#ESTABLISHED}
      * @throws IllegalArgumentException if longer than {@link #maxPlaintext()}
      */
     boolean send(ByteBuffer plaintext);
@@ -92,13 +102,19 @@ public interface DtlsEngine {
     /** @return the error that failed the engine, or null */
     Throwable failure();
 
-    /** @return the largest message {@link #send} accepts (depends on the MTU and the suite) */
+    /** @return the largest message {@link #send} accepts (depends on the MTU and the suite); 0 before the handshake */
     int maxPlaintext();
 
     /** @return the negotiated cipher suite's standard name, or null before the handshake ends */
     String cipherSuite();
 
-    /** Sends close_notify (if established) and ends the engine; idempotent. */
+    /** @return records dropped because they repeated one already received (RFC 6347 §4.1.2.6) */
+    long replaysDropped();
+
+    /** @return records dropped because they failed authentication or could not be parsed */
+    long unauthenticatedDropped();
+
+    /** Sends close_notify (if established) and ends the engine; idempotent; no listener call. */
     void close();
 
     /** Releases everything without sending anything (peer gone, server stopping hard); idempotent. */

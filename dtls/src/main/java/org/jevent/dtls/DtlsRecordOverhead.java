@@ -10,7 +10,7 @@ package org.jevent.dtls;
  * and a 16-byte tag (8 for CCM_8); ChaCha20-Poly1305 a 16-byte tag (RFC 7905, no explicit nonce);
  * CBC a 16-byte explicit IV, the MAC, and padding to the 16-byte block with its length byte.
  */
-public final class DtlsRecordOverhead {
+final class DtlsRecordOverhead {
     /** DTLS record header. */
     public static final int RECORD_HEADER = 13;
 

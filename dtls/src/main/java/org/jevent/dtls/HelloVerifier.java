@@ -13,14 +13,15 @@ import java.util.Objects;
  * costs CPU and (rate-limited) HelloVerifyRequests, never memory.
  *
  * <p>What is dropped: anything {@link ClientHelloView} rejects (not a ClientHello, malformed,
- * fragmented, trailing records), and HelloVerifyRequests beyond the {@link HvrRateLimiter}. The
+ * fragmented, trailing records), and HelloVerifyRequests beyond the {@link HvrRateLimiter}
+ * (and, for a scheme whose checks are expensive, cookie checks beyond it too). The
  * cookie itself comes from a {@link CookieScheme}: {@link HmacCookieScheme} (ours, bound to the
  * address) or {@link JdkCookieScheme} (the JDK engine's own, which the JDK insists on).
  *
  * <p>Invariant: after {@link #verify} returned {@link Verdict#VERIFIED}, {@link #hello()} views
  * that datagram until the next call. Counters only grow. One loop thread only.
  */
-public final class HelloVerifier {
+final class HelloVerifier {
     /** What to do with a datagram from an unknown peer. */
     public enum Verdict {
         /** A ClientHello with a valid cookie: create the peer's session with it. */
@@ -68,6 +69,12 @@ public final class HelloVerifier {
             return Verdict.DROPPED_MALFORMED;
         }
         if (hello.cookieLength() > 0) {
+            if (scheme.verificationIsCostly() && !limiter.tryAcquire(nowNanos)) {
+                // An expensive check (the JDK's: an engine per hello) spends the same budget as
+                // a HelloVerifyRequest, or a flood of forged cookies would cost unbounded CPU.
+                droppedRateLimited++;
+                return Verdict.DROPPED_RATE_LIMITED;
+            }
             if (scheme.verify(hello, peer)) {
                 verified++;
                 return Verdict.VERIFIED;

@@ -29,7 +29,7 @@ import javax.crypto.spec.SecretKeySpec;
  * after construction); {@code scratch} is large enough for any ClientHello body (the record length
  * field bounds it to 65,535). One loop thread only: {@link Mac} is not thread-safe.
  */
-public final class HmacCookieScheme implements CookieScheme {
+final class HmacCookieScheme implements CookieScheme {
     /** Bytes of an HMAC-SHA256 cookie. */
     public static final int COOKIE_LENGTH = 32;
     private static final int SECRET_LENGTH = 32;
@@ -64,6 +64,7 @@ public final class HmacCookieScheme implements CookieScheme {
     }
 
     /** Makes a new current secret; the old current one stays valid as previous. */
+    @Override
     public void rotate() {
         byte[] s = new byte[SECRET_LENGTH];
         random.nextBytes(s);

@@ -8,7 +8,7 @@ package org.jevent.dtls;
  *
  * <p>Invariant: 0 <= tokens <= burst, as a fixed-point count in 1/1,000,000 of a token.
  */
-public final class HvrRateLimiter {
+final class HvrRateLimiter {
     private static final long UNIT = 1_000_000L;
     private final long burstUnits;
     private final long perSecond;

@@ -36,7 +36,7 @@ import javax.net.ssl.SSLException;
  * that {@code primedFor} parsed as its {@code primedParse}-th; it is handed out at most once.
  * Loop thread only.
  */
-public final class JdkCookieScheme implements CookieScheme {
+final class JdkCookieScheme implements CookieScheme {
     private static final int CLAIM_SLOTS = 4096;
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
@@ -154,6 +154,20 @@ public final class JdkCookieScheme implements CookieScheme {
         claimCookie[slot] = c;
         claimPeer[slot] = p;
         return true;
+    }
+
+    /** An engine per check, as per mint: checks take from the HelloVerifyRequest budget too. */
+    @Override
+    public boolean verificationIsCostly() {
+        return true;
+    }
+
+    /**
+     * The secret lives inside the JDK's {@code SSLContext}, which rotates it itself every 2^24
+     * cookies (previous one still accepted); there is nothing for us to rotate.
+     */
+    @Override
+    public void rotate() {
     }
 
     /** @return verified cookies refused because another address presented them first */

@@ -3,110 +3,111 @@ package org.jevent.dtls;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.Objects;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLParameters;
+import org.jevent.bufferevent.ssl.SslContexts;
 
 /**
- * {@link DtlsEngineFactory} for the JDK's DTLS 1.2 engine (certificates). Every engine gets
- * protocol DTLSv1.2 and the maximum packet size (the path MTU for DTLS records), so that the JDK
- * fragments handshake messages to it.
+ * Certificates over the JDK's DTLS 1.2 engine ({@code SSLContext.getInstance("DTLS")} of
+ * SunJSSE, the only provider with DTLS), configured by a {@link SslContexts} built with
+ * {@code dtls()}: its key and trust, protocols, suites, host name check, and the maximum packet
+ * size, which is this factory's {@link #maxDatagramSize()}.
  *
- * <p>One factory per loop: its {@link JdkCookieScheme} hands the engine that verified a hello to
- * {@link #newServerEngine} within the same callback.
+ * <pre>{@code
+ * JdkDtls server = JdkDtls.server(SslContexts.forServer(chainPem, keyPem).dtls().build());
+ * JdkDtls client = JdkDtls.client(SslContexts.forClient().trustPem(caPem).dtls().build());
+ * }</pre>
+ *
+ * <p>Cookies: the JDK's engine accepts only a cookie it minted itself, and that cookie does not
+ * cover the client's address; {@link JdkCookieScheme} obtains it statelessly and adds a bounded
+ * first-claim check of the address (package documentation, "Cookies").
  */
-public final class JdkDtls implements DtlsEngineFactory {
-    private final SSLContext context;
-    private final int maxPacketSize;
-    private final boolean server;
+public final class JdkDtls extends DtlsEngineFactory {
+    private final SslContexts contexts;
     private final JdkCookieScheme cookies;
 
-    private JdkDtls(SSLContext context, int maxPacketSize, boolean server) {
-        if (!context.getProtocol().startsWith("DTLS")) {
-            throw new IllegalArgumentException("not a DTLS context: " + context.getProtocol());
+    private JdkDtls(SslContexts contexts) {
+        Objects.requireNonNull(contexts, "contexts");
+        if (!contexts.isDtls()) {
+            throw new IllegalArgumentException("not a DTLS configuration: build the SslContexts with dtls()");
         }
-        if (maxPacketSize < 256 || maxPacketSize > 16_717) {
-            throw new IllegalArgumentException("maxPacketSize must be 256..16717: " + maxPacketSize);
-        }
-        this.context = context;
-        this.maxPacketSize = maxPacketSize;
-        this.server = server;
-        this.cookies = server ? new JdkCookieScheme(this) : null;
+        this.contexts = contexts;
+        this.cookies = contexts.isServer() ? new JdkCookieScheme(this) : null;
     }
 
     /**
-     * @param context a server DTLS context ({@link JdkDtlsContexts#server})
-     * @param maxPacketSize the largest datagram, e.g. {@link UdpEndpoint#DEFAULT_MAX_DATAGRAM_SIZE}
-     * @return a server factory
+     * A server factory.
+     *
+     * @param contexts built by {@code SslContexts.forServer(...).dtls().build()}
+     * @return the factory, for one {@link DtlsServer}
+     * @throws IllegalArgumentException if {@code contexts} is not a DTLS server configuration
      */
-    public static JdkDtls server(SSLContext context, int maxPacketSize) {
-        return new JdkDtls(Objects.requireNonNull(context, "context"), maxPacketSize, true);
+    public static JdkDtls server(SslContexts contexts) {
+        JdkDtls f = new JdkDtls(contexts);
+        if (!contexts.isServer()) {
+            throw new IllegalArgumentException("a client configuration: build it with SslContexts.forServer(...)");
+        }
+        return f;
     }
 
     /**
-     * @param context a client DTLS context ({@link JdkDtlsContexts#client})
-     * @param maxPacketSize the largest datagram
-     * @return a client factory
+     * A client factory.
+     *
+     * @param contexts built by {@code SslContexts.forClient()...dtls().build()}
+     * @return the factory, for any number of {@link DtlsClient}s
+     * @throws IllegalArgumentException if {@code contexts} is not a DTLS client configuration
      */
-    public static JdkDtls client(SSLContext context, int maxPacketSize) {
-        return new JdkDtls(Objects.requireNonNull(context, "context"), maxPacketSize, false);
+    public static JdkDtls client(SslContexts contexts) {
+        JdkDtls f = new JdkDtls(contexts);
+        if (contexts.isServer()) {
+            throw new IllegalArgumentException("a server configuration: build it with SslContexts.forClient()");
+        }
+        return f;
     }
 
     @Override
-    public JdkCookieScheme cookieScheme() {
-        if (!server) {
+    public int maxDatagramSize() {
+        return contexts.maxPacketSize();
+    }
+
+    @Override
+    public boolean isServer() {
+        return contexts.isServer();
+    }
+
+    @Override
+    JdkCookieScheme cookieScheme() {
+        if (cookies == null) {
             throw new IllegalStateException("a client factory has no cookie scheme");
         }
         return cookies;
     }
 
     @Override
-    public DtlsEngine newServerEngine(ClientHelloView verifiedHello, InetSocketAddress peer, DtlsEngine.Listener listener) {
+    DtlsEngine newServerEngine(SessionSettings settings, ClientHelloView verifiedHello, InetSocketAddress peer,
+            DtlsEngine.Listener listener) {
         SSLEngine e = cookieScheme().takeVerifiedEngine(verifiedHello);
-        ByteBuffer b = verifiedHello.buffer();
+        // A copy: the engine decrypts in place, and the receive buffer is reused for the next datagram.
         ByteBuffer copy = ByteBuffer.allocate(verifiedHello.datagramLength());
-        int start = verifiedHello.bodyOffset() - ClientHelloView.HANDSHAKE_HEADER_LENGTH - ClientHelloView.RECORD_HEADER_LENGTH;
-        for (int i = 0; i < copy.capacity(); i++) {
-            copy.put(b.get(start + i));
-        }
-        copy.flip();
-        return new JdkDtlsEngine(e, listener, maxPacketSize, copy);
+        ByteBuffer b = verifiedHello.buffer();
+        int start = verifiedHello.datagramStart();
+        copy.put(b.duplicate().limit(start + copy.capacity()).position(start)).flip();
+        return new JdkDtlsEngine(e, listener, maxDatagramSize(), copy);
     }
 
     @Override
-    public DtlsEngine newClientEngine(InetSocketAddress serverAddress, DtlsEngine.Listener listener) {
-        if (server) {
-            throw new IllegalStateException("a server factory makes server engines");
-        }
-        SSLEngine e = newClientEngineRaw(serverAddress.getHostString(), serverAddress.getPort());
-        return new JdkDtlsEngine(e, listener, maxPacketSize, null);
+    DtlsEngine newClientEngine(SessionSettings settings, InetSocketAddress server, DtlsEngine.Listener listener) {
+        checkClient();
+        return new JdkDtlsEngine(newClientEngineRaw(server.getHostString(), server.getPort()), listener,
+                maxDatagramSize(), null);
     }
 
-    /** A client engine with our parameters, handshake not begun. */
+    /** A client engine with the configuration's settings, handshake not begun. */
     SSLEngine newClientEngineRaw(String host, int port) {
-        SSLEngine e = context.createSSLEngine(host, port);
-        e.setUseClientMode(true);
-        configure(e);
-        return e;
+        return contexts.newClientEngine(host, port);
     }
 
-    /** A server engine with our parameters, handshake not begun. */
+    /** A server engine with the configuration's settings, handshake not begun. */
     SSLEngine newConfiguredServerEngine() {
-        SSLEngine e = context.createSSLEngine();
-        e.setUseClientMode(false);
-        configure(e);
-        return e;
-    }
-
-    private void configure(SSLEngine e) {
-        SSLParameters p = e.getSSLParameters();
-        p.setProtocols(new String[] {"DTLSv1.2"});
-        p.setMaximumPacketSize(maxPacketSize);
-        e.setSSLParameters(p);
-    }
-
-    /** @return the largest datagram the engines produce */
-    public int maxPacketSize() {
-        return maxPacketSize;
+        return contexts.newServerEngine();
     }
 }

@@ -9,7 +9,8 @@ package org.jevent.dtls;
 public interface PskKeyCallback {
     /**
      * @param identity the identity the client sent (raw bytes; usually UTF-8 text)
-     * @return the key for it, or null to refuse the client (it gets an unknown_psk_identity alert)
+     * @return the key for it (copied before use), or null to refuse the client (it gets an
+     *     unknown_psk_identity alert)
      */
     byte[] keyFor(byte[] identity);
 }

@@ -8,6 +8,7 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.util.Objects;
+import org.jevent.bufferevent.ssl.SslContexts;
 import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
 import org.jevent.eventbase.EventCallback;
@@ -154,8 +155,11 @@ public final class UdpEndpoint implements AutoCloseable {
         }
     }
 
-    /** 1,500-byte Ethernet MTU minus IPv6 (40) and UDP (8) headers: fits IPv4 and IPv6 paths. */
-    public static final int DEFAULT_MAX_DATAGRAM_SIZE = 1452;
+    /**
+     * 1,500-byte Ethernet MTU minus IPv6 (40) and UDP (8) headers: fits IPv4 and IPv6 paths; the
+     * same as {@link SslContexts#DEFAULT_DTLS_MAX_PACKET_SIZE}.
+     */
+    public static final int DEFAULT_MAX_DATAGRAM_SIZE = SslContexts.DEFAULT_DTLS_MAX_PACKET_SIZE;
     /** libevent reads at most 16 packets per event in its own UDP code paths (evdns); so do we. */
     public static final int DEFAULT_MAX_DATAGRAMS_PER_EVENT = 16;
     /** Datagrams that may wait for a writable socket. */
@@ -174,6 +178,9 @@ public final class UdpEndpoint implements AutoCloseable {
     private int head;
     private int queued;
     private boolean closed;
+    /** {@link #closeAfterFlush} was called: no more reads or sends, close once the ring is empty. */
+    private boolean closing;
+    private Event flushLimit;
     private boolean paused;
 
     private long datagramsReceived;
@@ -261,8 +268,8 @@ public final class UdpEndpoint implements AutoCloseable {
      */
     public boolean send(ByteBuffer datagram, InetSocketAddress to) {
         base.checkInLoopThread();
-        if (closed) {
-            throw new IllegalStateException("endpoint closed");
+        if (closed || closing) {
+            throw new IllegalStateException(closed ? "endpoint closed" : "endpoint closing");
         }
         int len = datagram.remaining();
         if (len > maxDatagramSize) {
@@ -322,13 +329,16 @@ public final class UdpEndpoint implements AutoCloseable {
         } finally {
             if (queued == 0 && !closed) {
                 writeEvent.del();
+                if (closing) {
+                    close();
+                }
             }
         }
     }
 
     private void readReady() {
         int n = 0;
-        while (n < maxDatagramsPerEvent && !paused && !closed) {
+        while (n < maxDatagramsPerEvent && !paused && !closed && !closing) {
             receiveBuffer.clear();
             SocketAddress from;
             try {
@@ -437,9 +447,32 @@ public final class UdpEndpoint implements AutoCloseable {
         return queued;
     }
 
-    /** @return whether {@link #close()} was called */
+    /** @return whether {@link #close()} or {@link #closeAfterFlush} was called: nothing more can be sent */
     public boolean isClosed() {
-        return closed;
+        return closed || closing;
+    }
+
+    /**
+     * Stops reading and sending now, and closes once the datagrams waiting for a writable socket
+     * are out, or after {@code limit} at the latest (then the rest is dropped). For a last word,
+     * such as the close_notify a DTLS server sends every peer before it goes. Idempotent; on the
+     * loop thread.
+     *
+     * @param limit the longest wait for the send queue to drain
+     */
+    public void closeAfterFlush(java.time.Duration limit) {
+        base.checkInLoopThread();
+        if (closed || closing) {
+            return;
+        }
+        if (queued == 0) {
+            close();
+            return;
+        }
+        closing = true;
+        readEvent.del();
+        flushLimit = Event.timer(base, (ev, what) -> close());
+        flushLimit.add(limit);
     }
 
     /**
@@ -454,8 +487,12 @@ public final class UdpEndpoint implements AutoCloseable {
             return;
         }
         closed = true;
+        closing = false;
         readEvent.del();
         writeEvent.del();
+        if (flushLimit != null) {
+            flushLimit.del();
+        }
         for (int i = 0; i < targets.length; i++) {
             targets[i] = null;
         }

@@ -65,7 +65,7 @@ final class BcMemoryPair {
         BlockingQueue<byte[]> s2c = new ArrayBlockingQueue<>(64);
         Link clientLink = new Link(s2c, c2s);
         Link serverLink = new Link(c2s, s2c);
-        byte[] key = BcPskDtls.QT_EXAMPLE_KEY;
+        byte[] key = BcPskDtls.qtExampleKey();
         PSKTlsClient client = new PSKTlsClient(new BcTlsCrypto(new SecureRandom()), new BasicTlsPSKIdentity("c", key)) {
             @Override protected ProtocolVersion[] getSupportedVersions() { return ProtocolVersion.DTLSv12.only(); }
         };

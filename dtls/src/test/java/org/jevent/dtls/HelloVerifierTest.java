@@ -21,7 +21,7 @@ class HelloVerifierTest {
 
     /** A real first ClientHello from the JDK's client engine, and the engine for its second. */
     private static SSLEngine client() throws Exception {
-        SSLEngine c = JdkDtls.client(JdkDtlsLoopbackTest.clientContext(), 1400).newClientEngineRaw("localhost", 1);
+        SSLEngine c = LoopTest.jdkClient(1400).newClientEngineRaw("localhost", 1);
         c.beginHandshake();
         return c;
     }
@@ -128,6 +128,31 @@ class HelloVerifierTest {
         assertEquals(2, limited.droppedRateLimited());
     }
 
+    /** The JDK's cookie costs an engine per check: checks spend the HelloVerifyRequest budget too. */
+    @Test
+    void costlyCookieChecksAreRateLimitedLikeHelloVerifyRequests() throws Exception {
+        JdkDtls factory = LoopTest.jdkServer(1400);
+        HelloVerifier limited = new HelloVerifier(factory.cookieScheme(), new HvrRateLimiter(10, 2));
+        SSLEngine c = client();
+        ByteBuffer ch1 = MemoryDtls.drain(c).get(0);
+        long t = 1_000_000_000L;
+        assertEquals(Verdict.HELLO_VERIFY_REQUEST, limited.verify(ch1, PEER, t, hvr));
+        ByteBuffer ch2 = MemoryDtls.feed(c, hvr).get(0);
+        assertEquals(Verdict.VERIFIED, limited.verify(ch2, PEER, t, hvr), "the second token");
+        long primed = factory.cookieScheme().enginesPrimed();
+        assertEquals(Verdict.DROPPED_RATE_LIMITED, limited.verify(ch2, PEER, t, hvr), "no token left for a check");
+        assertEquals(primed, factory.cookieScheme().enginesPrimed(), "no engine made without a token");
+        // The HMAC scheme's checks are cheap and take no token.
+        HelloVerifier hmac = new HelloVerifier(cookies, new HvrRateLimiter(10, 1));
+        SSLEngine c2 = client();
+        ByteBuffer first = MemoryDtls.drain(c2).get(0);
+        assertEquals(Verdict.HELLO_VERIFY_REQUEST, hmac.verify(first, PEER, t, hvr));
+        ByteBuffer second = MemoryDtls.feed(c2, hvr).get(0);
+        for (int i = 0; i < 5; i++) {
+            assertEquals(Verdict.VERIFIED, hmac.verify(second, PEER, t, hvr));
+        }
+    }
+
     @Test
     void largeRatesAndLongIdleGapsDoNotOverflowTheBucket() {
         HvrRateLimiter big = new HvrRateLimiter(Integer.MAX_VALUE, Integer.MAX_VALUE);
@@ -150,7 +175,7 @@ class HelloVerifierTest {
     /** The same with the JDK's cookie: an engine per hello, created and dropped. */
     @Test
     void aFloodOfHellosKeepsNoStateWithTheJdkCookieEither() throws Exception {
-        JdkDtls factory = JdkDtls.server(JdkDtlsLoopbackTest.serverContext(), 1400);
+        JdkDtls factory = LoopTest.jdkServer(1400);
         flood("JDK", new HelloVerifier(factory.cookieScheme(), new HvrRateLimiter(1_000_000, 1_000_000)), 10_000);
         assertTrue(factory.cookieScheme().enginesPrimed() >= 10_000);
     }

@@ -8,7 +8,6 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
@@ -23,22 +22,22 @@ class JdkCookieInteropTest {
     private static final int HELLO_VERIFY_REQUEST = 3;
     private static final int SERVER_HELLO = 2;
 
-    private final SSLContext serverCtx;
-    private final SSLContext clientCtx;
+    private final JdkDtls servers;
+    private final JdkDtls clients;
 
     JdkCookieInteropTest() throws Exception {
-        serverCtx = JdkDtlsLoopbackTest.serverContext();
-        clientCtx = JdkDtlsLoopbackTest.clientContext();
+        servers = LoopTest.jdkServer(1400);
+        clients = LoopTest.jdkClient(1400);
     }
 
     private SSLEngine client() throws SSLException {
-        SSLEngine c = JdkDtls.client(clientCtx, 1400).newClientEngineRaw("localhost", 4433);
+        SSLEngine c = clients.newClientEngineRaw("localhost", 4433);
         c.beginHandshake();
         return c;
     }
 
     private SSLEngine server() throws SSLException {
-        SSLEngine s = JdkDtls.server(serverCtx, 1400).newConfiguredServerEngine();
+        SSLEngine s = servers.newConfiguredServerEngine();
         s.beginHandshake();
         return s;
     }
@@ -116,7 +115,7 @@ class JdkCookieInteropTest {
 
     @Test
     void jdkCookieSchemeMintsTheJdkCookieAndVerifiesItStatelessly() throws Exception {
-        JdkDtls factory = JdkDtls.server(serverCtx, 1400);
+        JdkDtls factory = LoopTest.jdkServer(1400);
         HelloVerifier front = new HelloVerifier(factory.cookieScheme(), new HvrRateLimiter(10, 10));
         SSLEngine client = client();
         ByteBuffer hvr = ByteBuffer.allocate(512);
