@@ -213,6 +213,23 @@ final class ClientHelloView {
         return bodyOffset;
     }
 
+    /**
+     * One 8-byte word of the client's 32-byte random: what tells a copy of a ClientHello (a
+     * retransmission, a duplicate, the second hello after a HelloVerifyRequest, which repeats
+     * the first's random) from the ClientHello of a new association.
+     *
+     * @param index 0..3
+     * @return bytes {@code 8*index .. 8*index+8} of the random, big-endian
+     */
+    public long randomWord(int index) {
+        int at = bodyOffset + 2 + 8 * index;
+        long w = 0;
+        for (int i = 0; i < 8; i++) {
+            w = (w << 8) | u8(at + i);
+        }
+        return w;
+    }
+
     /** @return the body's length */
     public int bodyLength() {
         return bodyLength;

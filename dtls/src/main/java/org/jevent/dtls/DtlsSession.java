@@ -115,6 +115,9 @@ public final class DtlsSession {
     private long lastHeardNanos;
     private boolean writing;
     private boolean lastSendTaken;
+    /** Server side: two words of the random of the ClientHello that began this association. */
+    private long helloRandom1;
+    private long helloRandom3;
 
     DtlsSession(SessionSettings settings, UdpEndpoint endpoint, InetSocketAddress peer, Owner owner, boolean client) {
         this.settings = settings;
@@ -144,6 +147,17 @@ public final class DtlsSession {
         if (phase == HANDSHAKING && sentInCall > 0) {
             armRetransmit(0);
         }
+    }
+
+    /** Server side: remembers the ClientHello that began this association. */
+    void beganWith(ClientHelloView hello) {
+        helloRandom1 = hello.randomWord(1);
+        helloRandom3 = hello.randomWord(3);
+    }
+
+    /** Server side: whether {@code hello} is a copy of the ClientHello that began this association. */
+    boolean beganWithSameHello(ClientHelloView hello) {
+        return hello.randomWord(1) == helloRandom1 && hello.randomWord(3) == helloRandom3;
     }
 
     /** A datagram from the peer. */
@@ -324,6 +338,11 @@ public final class DtlsSession {
     public long getRetransmissions() {
         checkLoopThread();
         return retransmittedFlights;
+    }
+
+    /** The engine, for tests. */
+    DtlsEngine engine() {
+        return engine;
     }
 
     /** The socket the session sends through, for tests that speak from the peer's address. */

@@ -64,10 +64,35 @@ final class HelloVerifier {
      * @return the verdict
      */
     public Verdict verify(ByteBuffer datagram, InetSocketAddress peer, long nowNanos, ByteBuffer hvrOut) {
-        if (!hello.parse(datagram)) {
-            droppedMalformed++;
+        if (!parse(datagram)) {
             return Verdict.DROPPED_MALFORMED;
         }
+        return verifyParsed(peer, nowNanos, hvrOut);
+    }
+
+    /**
+     * Parses a datagram into {@link #hello()} without deciding anything; a malformed one is counted.
+     *
+     * @param datagram the datagram; neither its position nor its limit changes
+     * @return true if it is one well-formed, unfragmented ClientHello
+     */
+    public boolean parse(ByteBuffer datagram) {
+        if (!hello.parse(datagram)) {
+            droppedMalformed++;
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * {@link #verify} of the datagram the last successful {@link #parse} looked at.
+     *
+     * @param peer its sender
+     * @param nowNanos monotonic time, for the rate limit
+     * @param hvrOut as for {@link #verify}
+     * @return the verdict, never {@link Verdict#DROPPED_MALFORMED}
+     */
+    public Verdict verifyParsed(InetSocketAddress peer, long nowNanos, ByteBuffer hvrOut) {
         if (hello.cookieLength() > 0) {
             if (scheme.verificationIsCostly() && !limiter.tryAcquire(nowNanos)) {
                 // An expensive check (the JDK's: an engine per hello) spends the same budget as

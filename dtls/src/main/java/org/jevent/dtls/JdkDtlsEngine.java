@@ -5,6 +5,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
 
 /**
  * {@link DtlsEngine} over the JDK's DTLS {@link SSLEngine} (DTLS 1.2, certificates), driven
@@ -24,6 +25,16 @@ import javax.net.ssl.SSLException;
  * after the handshake each application record passes our {@link ReplayWindow} first and is
  * marked only once the engine produced its plaintext. An application record that yields nothing
  * failed authentication (the JDK drops such records silently, RFC 6347 §4.1.2.7) and is counted.
+ *
+ * <p>A JDK client drops copies of server flights it has answered, and holds back the server's
+ * ChangeCipherSpec and Finished until an announced NewSessionTicket has arrived ({@link
+ * JdkClientGuard}: the JDK fails the handshake otherwise in both cases), and
+ * after its handshake drops the server's handshake records (a copy of its final flight: the JDK
+ * server may send that flight twice in one go, and the JDK client would take the copy for a new
+ * handshake). A JDK server, once established, does not answer a client that retransmits its
+ * final flight because ours was lost (measured; RFC 6347 §4.2.4 says it must): this engine keeps
+ * a copy of that flight until the client's first application record arrives, and sends it again
+ * for each retransmitted Finished (at most {@value #MAX_FINAL_FLIGHT_RESENDS} times).
  *
  * <p>Buffers: heap (the JDK's faster path, reference 1.3), per thread, shared by every engine on
  * that thread: an idle session holds no I/O buffer of its own.
@@ -50,6 +61,18 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
     private final int maxPacketSize;
     private ByteBuffer firstDatagram;
     private ReplayWindow replay;
+    private long staleHandshakeRecords;
+    /** Client only, during the handshake: see {@link JdkClientGuard}. */
+    private JdkClientGuard clientGuard;
+    private int emittedInCall;
+    /** Server, handshaking: the datagrams of the flight being sent, and whether to keep copying. */
+    private byte[][] flight;
+    private int flightLength;
+    private boolean recordingFlight;
+    /** Server, established: our final flight, until the client's first data shows it got it. */
+    private byte[][] finalFlight;
+    private int finalFlightResends;
+    private static final int MAX_FINAL_FLIGHT_RESENDS = 8;
 
     /**
      * @param engine a configured engine (role, protocols, maximum packet size); for a server,
@@ -63,6 +86,7 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
         this.engine = engine;
         this.maxPacketSize = maxPacketSize;
         this.firstDatagram = firstDatagram;
+        this.clientGuard = engine.getUseClientMode() ? new JdkClientGuard() : null;
     }
 
     @Override
@@ -91,8 +115,23 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
         try {
             if (status == Status.ESTABLISHED) {
                 receiveRecords(datagram);
-            } else {
+            } else if (clientGuard == null || clientGuard.admit(datagram)) {
+                newFlight();
+                emittedInCall = 0;
                 unwrapWhole(datagram);
+                ByteBuffer held;
+                while (clientGuard != null && status == Status.HANDSHAKING && (held = clientGuard.release()) != null) {
+                    pump();
+                    unwrapWhole(held);
+                }
+                pump();
+                if (clientGuard != null && emittedInCall > 0) {
+                    clientGuard.answered();
+                }
+                return;
+            } else {
+                datagram.position(datagram.limit()); // stale, or held until the ticket arrives
+                return;
             }
             pump();
         } catch (SSLException e) {
@@ -141,13 +180,29 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
                     SSLEngineResult r = unwrapRecord(datagram, p, next, end, s);
                     if (r.bytesProduced() > 0) {
                         replay.mark(epoch, seq);
+                        finalFlight = null; // the client's data proves it finished: ours arrived
                     } else if (r.getStatus() == SSLEngineResult.Status.OK) {
                         unauthenticatedDropped++; // the JDK drops a record that fails its MAC silently
                     }
                     afterUnwrap(r, s);
                 }
+            } else if (type == DtlsRecords.ALERT) {
+                afterUnwrap(unwrapRecord(datagram, p, next, end, s), s); // close_notify, fatal alerts
             } else {
-                afterUnwrap(unwrapRecord(datagram, p, next, end, s), s);
+                // The handshake is over, and the JDK has no DTLS renegotiation. A client sees a
+                // copy of the server's final flight (the JDK server may send it twice in one go):
+                // the JDK client would take it for a new handshake and fail it ("The Finished
+                // message cannot be verified", measured under load). A server sees the client's
+                // final flight again: the client lost ours and waits for it; the JDK server
+                // ignores that (measured), so the flight we kept goes out again, once per
+                // retransmitted Finished (the epoch-1 record that ends the client's flight).
+                staleHandshakeRecords++;
+                if (finalFlight != null && DtlsRecords.epoch(datagram, p) > 0 && finalFlightResends < MAX_FINAL_FLIGHT_RESENDS) {
+                    finalFlightResends++;
+                    for (byte[] d : finalFlight) {
+                        listener.sendDatagram(ByteBuffer.wrap(d));
+                    }
+                }
             }
             p = next;
         }
@@ -222,7 +277,38 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
     private void emit(ByteBuffer net) {
         net.flip();
         if (net.hasRemaining()) {
+            emittedInCall++;
+            if (recordingFlight) {
+                keepForFinalFlight(net);
+            }
             listener.sendDatagram(net);
+        }
+    }
+
+    /**
+     * Server: copies the datagrams of the flight being sent, up to and including the first one
+     * of epoch 1 (the Finished; the JDK may send the whole flight a second time right after it).
+     */
+    private void keepForFinalFlight(ByteBuffer net) {
+        byte[] copy = new byte[net.remaining()];
+        net.get(net.position(), copy);
+        if (flight == null) {
+            flight = new byte[4][];
+        }
+        if (flightLength == flight.length) {
+            flight = java.util.Arrays.copyOf(flight, flightLength * 2);
+        }
+        flight[flightLength++] = copy;
+        if (DtlsRecords.epoch(net, net.position()) > 0) {
+            recordingFlight = false;
+        }
+    }
+
+    /** Server, handshaking: a datagram from the client; what we send next is a new flight. */
+    private void newFlight() {
+        if (!engine.getUseClientMode()) {
+            recordingFlight = true;
+            flightLength = 0;
         }
     }
 
@@ -232,10 +318,29 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
         }
         status = Status.ESTABLISHED;
         replay = new ReplayWindow();
+        clientGuard = null;
+        if (!engine.getUseClientMode() && flightLength > 0) {
+            finalFlight = java.util.Arrays.copyOf(flight, flightLength);
+        }
+        flight = null;
+        recordingFlight = false;
         // The JDK's session reports only the 16 KiB record limit, and its wrap would split a
         // longer message into several records: the room in one datagram comes from the suite.
         maxPlaintext = DtlsRecordOverhead.maxPlaintext(engine.getSession().getCipherSuite(), maxPacketSize);
+        restorePacketSize();
         listener.handshakeCompleted();
+    }
+
+    /**
+     * Sets the maximum packet size again. The JDK shrinks its packet size on every handshake
+     * retransmission (path MTU back-off) and keeps the smaller one afterwards, while {@code
+     * getSSLParameters()} still reports the configured size (measured: after three retransmitted
+     * flights a 1,300-byte message went out as a 689-byte record, the rest left unsent).
+     */
+    private void restorePacketSize() {
+        SSLParameters p = engine.getSSLParameters();
+        p.setMaximumPacketSize(maxPacketSize);
+        engine.setSSLParameters(p);
     }
 
     @Override
@@ -243,11 +348,25 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
         if (status != Status.ESTABLISHED) {
             return false;
         }
-        checkFits(plaintext.remaining());
+        int length = plaintext.remaining();
+        checkFits(length);
+        int start = plaintext.position();
         Scratch s = SCRATCH.get();
-        s.net.clear();
         try {
-            engine.wrap(plaintext, s.net);
+            for (int attempt = 0; ; attempt++) {
+                s.net.clear();
+                SSLEngineResult r = engine.wrap(plaintext, s.net);
+                if (r.bytesConsumed() == length) {
+                    break;
+                }
+                // Cut short: never send a part of a message as if it were the whole. The record
+                // made is dropped (a gap in sequence numbers is harmless) and the message wrapped again.
+                plaintext.position(start);
+                if (attempt == 1) {
+                    throw new SSLException("the DTLS engine would split a message of " + length + " bytes");
+                }
+                restorePacketSize();
+            }
         } catch (SSLException e) {
             fail(e);
             return false;
@@ -266,6 +385,7 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
         // on regardless would relaunch the flight again on every call (measured: 93,000
         // datagrams in 60 s).
         Scratch s = SCRATCH.get();
+        newFlight();
         try {
             s.net.clear();
             engine.wrap(EMPTY, s.net);
@@ -274,6 +394,11 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
         } catch (SSLException e) {
             fail(e);
         }
+    }
+
+    /** @return handshake records a client dropped after its handshake completed */
+    long staleHandshakeRecords() {
+        return staleHandshakeRecords;
     }
 
     @Override
@@ -321,6 +446,9 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
             status = Status.CLOSED;
         }
         firstDatagram = null;
+        clientGuard = null;
+        flight = null;
+        finalFlight = null;
         engine.closeOutbound();
         try {
             engine.closeInbound();
@@ -341,6 +469,9 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
 
     @Override
     public String toString() {
+        if (replay != null) {
+            return "JdkDtlsEngine[" + (engine.getUseClientMode() ? "client" : "server") + ", " + status + ", " + replay + "]";
+        }
         return "JdkDtlsEngine[" + (engine.getUseClientMode() ? "client" : "server") + ", " + status + "]";
     }
 }

@@ -34,6 +34,11 @@ final class ReplayWindow {
         return behind >= SIZE || (seen & (1L << behind)) != 0;
     }
 
+    @Override
+    public String toString() {
+        return "ReplayWindow[epoch " + epoch + ", highest " + highest + ", seen " + Long.toBinaryString(seen) + "]";
+    }
+
     /** Records an authenticated record. */
     void mark(int recordEpoch, long sequence) {
         if (recordEpoch > epoch) {
