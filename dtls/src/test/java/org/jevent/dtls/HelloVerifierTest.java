@@ -3,7 +3,6 @@ package org.jevent.dtls;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -190,22 +189,15 @@ class HelloVerifierTest {
         for (int i = 0; i < 1000; i++) {
             front.verify(ch1, ports[i], 0, out); // warm-up
         }
-        long before = retainedHeap();
+        long before = Heap.retained();
         long t0 = System.nanoTime();
         for (InetSocketAddress p : ports) {
             assertEquals(Verdict.HELLO_VERIFY_REQUEST, front.verify(ch1, p, 0, out));
         }
         long micros = (System.nanoTime() - t0) / 1000 / count;
-        long grown = retainedHeap() - before;
+        long grown = Heap.retained() - before;
         System.out.printf("HelloVerifier (%s cookie): %d spoofed ClientHellos, retained heap change %d B, ~%d us each (busy machine)%n",
                 name, count, grown, micros);
         assertTrue(grown < 256 * 1024, "retained " + grown + " B after " + count + " hellos");
-    }
-
-    private static long retainedHeap() {
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-        }
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 }

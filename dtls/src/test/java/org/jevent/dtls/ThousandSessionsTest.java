@@ -40,7 +40,7 @@ class ThousandSessionsTest extends LoopTest {
         int threadsBefore = threads.getThreadCount();
         EchoServer server = echoServer(DtlsServer.builder(base, serverFactory).helloVerifyRate(100_000, 10_000)
                 .receiveBufferBytes(4 << 20));
-        long heapBefore = usedHeap();
+        long heapBefore = Heap.retained();
         List<TestClient> clients = new ArrayList<>();
         int peakThreads = 0;
         long t0 = System.nanoTime();
@@ -65,13 +65,13 @@ class ThousandSessionsTest extends LoopTest {
             assertEquals("to PEER: ACK n" + i, clients.get(i).received.get(0));
         }
         int threadsEstablished = threads.getThreadCount();
-        long heapBoth = usedHeap();
+        long heapBoth = Heap.retained();
         for (TestClient c : clients) {
             c.session.free();
         }
         base.loop(EventBase.EVLOOP_ONCE | EventBase.EVLOOP_NONBLOCK);
         clients.clear();
-        long heapServer = usedHeap();
+        long heapServer = Heap.retained();
         System.out.printf("%s: %d sessions in %d ms (batches of %d); threads before %d, peak %d (pools %d), established %d;"
                         + " heap per idle server session %d B, per client session (with its socket) %d B%n",
                 name, SESSIONS, handshakeMillis, BATCH, threadsBefore, peakThreads, poolThreads.getAsInt(), threadsEstablished,
@@ -79,12 +79,5 @@ class ThousandSessionsTest extends LoopTest {
         assertEquals(SESSIONS, server.server.getSessionCount(), "server sessions outlive their silent clients");
         assertTrue(peakThreads - threadsBefore <= 2 * BcPskDtls.DEFAULT_HANDSHAKE_THREADS,
                 "threads grew by " + (peakThreads - threadsBefore));
-    }
-
-    static long usedHeap() {
-        for (int i = 0; i < 4; i++) {
-            System.gc();
-        }
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 }
