@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.bouncycastle.tls.AlertDescription;
 import org.bouncycastle.tls.DatagramTransport;
 import org.bouncycastle.tls.TlsFatalAlert;
@@ -60,6 +61,8 @@ final class BcQueueTransport implements DatagramTransport {
     private final Sink sink;
     private final int mtu;
     private final long timeoutNanos;
+    /** {@code System::nanoTime}; a test's own clock makes the deadline exact. */
+    private final LongSupplier clock;
     private volatile ArrayBlockingQueue<byte[]> inbound;
     private volatile long deadlineNanos;
     private volatile boolean begun;
@@ -69,6 +72,11 @@ final class BcQueueTransport implements DatagramTransport {
     private long dropped;
 
     BcQueueTransport(EventBase base, Sink sink, int capacity, int mtu, long timeoutNanos) {
+        this(base, sink, capacity, mtu, timeoutNanos, System::nanoTime);
+    }
+
+    BcQueueTransport(EventBase base, Sink sink, int capacity, int mtu, long timeoutNanos, LongSupplier clock) {
+        this.clock = clock;
         this.base = base;
         this.sink = sink;
         this.inbound = new ArrayBlockingQueue<>(capacity);
@@ -78,7 +86,7 @@ final class BcQueueTransport implements DatagramTransport {
 
     /** Handshake thread, before bctls starts: the deadline runs from now. */
     void begin() {
-        deadlineNanos = System.nanoTime() + timeoutNanos;
+        deadlineNanos = clock.getAsLong() + timeoutNanos;
         begun = true;
     }
 
@@ -160,7 +168,7 @@ final class BcQueueTransport implements DatagramTransport {
         if (!begun) {
             throw new IllegalStateException("receive before begin(): the deadline would not run");
         }
-        long left = deadlineNanos - System.nanoTime();
+        long left = deadlineNanos - clock.getAsLong();
         if (left <= 0) {
             throw deadlinePassed();
         }
@@ -176,7 +184,7 @@ final class BcQueueTransport implements DatagramTransport {
             throw new TlsFatalAlert(AlertDescription.user_canceled, "session closed");
         }
         if (d == null) {
-            if (System.nanoTime() - deadlineNanos >= 0) {
+            if (clock.getAsLong() - deadlineNanos >= 0) {
                 throw deadlinePassed();
             }
             return -1; // bctls' retransmission timer: it resends its flight and waits again

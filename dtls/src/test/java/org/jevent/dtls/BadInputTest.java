@@ -208,12 +208,11 @@ class BadInputTest extends LoopTest {
         TestClient ghost = client(DtlsClient.builder(base, clientFactory(engine)).handshakeTimeout(Duration.ofSeconds(30)),
                 cut.address());
         runUntil(() -> server.server.getSessionCount() == 2, 20_000, server::describe);
-        long t0 = System.nanoTime();
         runUntil(() -> server.handshakeTimeouts == 1, 20_000, server::describe);
-        long waited = (System.nanoTime() - t0) / 1_000_000;
-        assertTrue(waited < HANDSHAKE_TIMEOUT.toMillis() * 4, "dropped after " + waited + " ms");
         assertEquals(1, server.server.getSessionCount());
-        assertTrue(server.lastError().cause().getMessage().contains("did not complete"), String.valueOf(server.lastError()));
+        // The server's handshake timeout dropped it, not the ghost's own (30 s) nor anything else.
+        String why = server.lastError().cause().getMessage();
+        assertTrue(why.contains("did not complete within " + HANDSHAKE_TIMEOUT.toMillis() + " ms"), why);
         assertFalse(ghost.connected);
         assertStillHealthy();
     }

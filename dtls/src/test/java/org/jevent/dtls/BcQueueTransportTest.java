@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.bouncycastle.tls.TlsFatalAlert;
 import org.jevent.eventbase.EventBase;
 import org.junit.jupiter.api.AfterEach;
@@ -36,14 +37,19 @@ class BcQueueTransportTest {
 
     @Test
     void theDeadlineRunsFromBeginNotFromCreation() throws Exception {
-        BcQueueTransport t = transport();
-        Thread.sleep(2 * TimeUnit.NANOSECONDS.toMillis(TIMEOUT_NANOS)); // waiting for a pool thread
+        AtomicLong now = new AtomicLong();
+        BcQueueTransport t = new BcQueueTransport(base, d -> { }, 8, 1452, TIMEOUT_NANOS, now::get);
+        now.addAndGet(10 * TIMEOUT_NANOS); // waiting for a pool thread
         t.begin();
         assertEquals(-1, t.receive(new byte[100], 0, 100, 10), "time spent before begin() does not count");
         t.offer(ByteBuffer.wrap(new byte[] {1, 2, 3}));
         byte[] buf = new byte[100];
         assertEquals(3, t.receive(buf, 0, 100, 10));
         assertArrayEquals(new byte[] {1, 2, 3}, java.util.Arrays.copyOf(buf, 3));
+        now.addAndGet(TIMEOUT_NANOS - 1);
+        assertEquals(-1, t.receive(new byte[100], 0, 100, 10), "1 ns before the deadline");
+        now.addAndGet(1);
+        assertThrows(DtlsHandshakeTimeoutException.class, () -> t.receive(new byte[100], 0, 100, 10), "at the deadline");
     }
 
     @Test
