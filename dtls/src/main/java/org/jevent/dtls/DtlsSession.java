@@ -72,6 +72,14 @@ public final class DtlsSession {
     /** libevent's {@code bufferevent_event_cb}: {@code what} combines {@code Bufferevent.BEV_EVENT_*} flags. */
     @FunctionalInterface
     public interface EventCb {
+        /**
+         * One event; every one but {@code BEV_EVENT_CONNECTED} is the session's last.
+         *
+         * @param session the session
+         * @param what {@code BEV_EVENT_CONNECTED}; {@code BEV_EVENT_READING | BEV_EVENT_EOF};
+         *     {@code BEV_EVENT_READING} or {@code BEV_EVENT_WRITING} with {@code BEV_EVENT_ERROR};
+         *     {@code BEV_EVENT_TIMEOUT}, with {@code BEV_EVENT_READING} for the idle timeout
+         */
         void call(DtlsSession session, int what);
     }
 

@@ -19,7 +19,7 @@ import org.jevent.bufferevent.ssl.SslContexts;
  *
  * <p>Cookies: the JDK's engine accepts only a cookie it minted itself, and that cookie does not
  * cover the client's address; {@link JdkCookieScheme} obtains it statelessly and adds a bounded
- * first-claim check of the address (package documentation, "Cookies").
+ * first-claim check of the address (package documentation, "The stateless front").
  */
 public final class JdkDtls extends DtlsEngineFactory {
     private final SslContexts contexts;
