@@ -5,6 +5,7 @@ import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.bouncycastle.tls.DTLSRecordCallback;
 import org.bouncycastle.tls.DTLSTransport;
 import org.bouncycastle.tls.TlsTimeoutException;
@@ -59,6 +60,7 @@ final class BcDtlsEngine extends AbstractDtlsEngine implements DTLSRecordCallbac
     private final Executor pool;
     private final Handshake handshake;
     private final BcPskDtls.Peer peer;
+    private final long timeoutMillis;
     private DTLSTransport transport;
     private ReplayWindow shadow;
     private boolean accepted;
@@ -71,6 +73,7 @@ final class BcDtlsEngine extends AbstractDtlsEngine implements DTLSRecordCallbac
         this.pool = pool;
         this.peer = peer;
         this.handshake = handshake;
+        this.timeoutMillis = TimeUnit.NANOSECONDS.toMillis(timeoutNanos);
         this.queue = new BcQueueTransport(base, d -> {
             if (!freed) {
                 listener.sendDatagram(d);
@@ -102,7 +105,7 @@ final class BcDtlsEngine extends AbstractDtlsEngine implements DTLSRecordCallbac
             outcome = () -> handshakeDone(t);
         } catch (Throwable e) {
             Throwable reported = e instanceof TlsTimeoutException
-                    ? new DtlsHandshakeTimeoutException("bctls: " + e.getMessage()) : e;
+                    ? DtlsHandshakeTimeoutException.after(timeoutMillis, "bctls: " + e.getMessage()) : e;
             outcome = () -> fail(reported);
         }
         BcQueueTransport.post(base, outcome);

@@ -276,7 +276,7 @@ public final class BcPskDtls extends DtlsEngineFactory implements AutoCloseable 
         DTLSRequest request = handoff.request(verifiedHello, peer);
         ServerPeer tlsServer = new ServerPeer(crypto, settings, session);
         return new BcDtlsEngine(session.base, listener, pool, settings.maxDatagramSize, settings.queueCapacity,
-                session.handshakeTimeoutNanos(), tlsServer.state, t -> new DTLSServerProtocol().accept(tlsServer, t, request));
+                session.handshakeTimeoutNanos(), tlsServer.policy.state, t -> new DTLSServerProtocol().accept(tlsServer, t, request));
     }
 
     @Override
@@ -284,7 +284,7 @@ public final class BcPskDtls extends DtlsEngineFactory implements AutoCloseable 
         checkClient();
         ClientPeer tlsClient = new ClientPeer(crypto, settings, session);
         return new BcDtlsEngine(session.base, listener, pool, settings.maxDatagramSize, settings.queueCapacity,
-                session.handshakeTimeoutNanos(), tlsClient.state, t -> new DTLSClientProtocol().connect(tlsClient, t));
+                session.handshakeTimeoutNanos(), tlsClient.policy.state, t -> new DTLSClientProtocol().connect(tlsClient, t));
     }
 
     /**
@@ -317,64 +317,43 @@ public final class BcPskDtls extends DtlsEngineFactory implements AutoCloseable 
         volatile String cipherSuiteName;
     }
 
-    private static final class ServerPeer extends PSKTlsServer {
+    /**
+     * What the server and client peers answer alike (bctls gives them no common class to put it
+     * in): DTLS 1.2 only, the configured suites, the session's timers, and what the loop reads.
+     */
+    private static final class PeerPolicy {
         final Peer state = new Peer();
-        final Builder settings;
+        final int[] suites;
         final int timeoutMillis;
         final int resendMillis;
 
-        ServerPeer(TlsCrypto crypto, Builder settings, SessionSettings session) {
-            super(crypto, new IdentityManager(settings));
-            this.settings = settings;
+        PeerPolicy(Builder settings, SessionSettings session) {
+            this.suites = settings.suites;
             this.timeoutMillis = (int) Math.min(Integer.MAX_VALUE, session.handshakeTimeout.toMillis());
             this.resendMillis = (int) session.retransmitInitial.toMillis();
         }
 
-        @Override
-        protected ProtocolVersion[] getSupportedVersions() {
-            return ProtocolVersion.DTLSv12.only();
+        int[] supportedSuites(TlsCrypto crypto) {
+            return TlsUtils.getSupportedCipherSuites(crypto, suites);
         }
 
-        @Override
-        protected int[] getSupportedCipherSuites() {
-            return TlsUtils.getSupportedCipherSuites(getCrypto(), settings.suites);
-        }
-
-        @Override
-        public int getHandshakeTimeoutMillis() {
-            return timeoutMillis;
-        }
-
-        @Override
-        public int getHandshakeResendTimeMillis() {
-            return resendMillis;
-        }
-
-        @Override
-        public void notifyAlertReceived(short level, short description) {
+        void alertReceived(short description) {
             if (description == AlertDescription.close_notify) {
                 state.closeNotifyReceived = true;
             }
         }
 
-        @Override
-        public void notifyHandshakeComplete() throws IOException {
-            super.notifyHandshakeComplete();
+        void handshakeComplete(TlsContext context) {
             state.cipherSuiteName = suiteName(context);
         }
     }
 
-    private static final class ClientPeer extends PSKTlsClient {
-        final Peer state = new Peer();
-        final Builder settings;
-        final int timeoutMillis;
-        final int resendMillis;
+    private static final class ServerPeer extends PSKTlsServer {
+        final PeerPolicy policy;
 
-        ClientPeer(TlsCrypto crypto, Builder settings, SessionSettings session) {
-            super(crypto, new BasicTlsPSKIdentity(settings.identity, settings.key));
-            this.settings = settings;
-            this.timeoutMillis = (int) Math.min(Integer.MAX_VALUE, session.handshakeTimeout.toMillis());
-            this.resendMillis = (int) session.retransmitInitial.toMillis();
+        ServerPeer(TlsCrypto crypto, Builder settings, SessionSettings session) {
+            super(crypto, new IdentityManager(settings));
+            this.policy = new PeerPolicy(settings, session);
         }
 
         @Override
@@ -384,30 +363,68 @@ public final class BcPskDtls extends DtlsEngineFactory implements AutoCloseable 
 
         @Override
         protected int[] getSupportedCipherSuites() {
-            return TlsUtils.getSupportedCipherSuites(getCrypto(), settings.suites);
+            return policy.supportedSuites(getCrypto());
         }
 
         @Override
         public int getHandshakeTimeoutMillis() {
-            return timeoutMillis;
+            return policy.timeoutMillis;
         }
 
         @Override
         public int getHandshakeResendTimeMillis() {
-            return resendMillis;
+            return policy.resendMillis;
         }
 
         @Override
         public void notifyAlertReceived(short level, short description) {
-            if (description == AlertDescription.close_notify) {
-                state.closeNotifyReceived = true;
-            }
+            policy.alertReceived(description);
         }
 
         @Override
         public void notifyHandshakeComplete() throws IOException {
             super.notifyHandshakeComplete();
-            state.cipherSuiteName = suiteName(context);
+            policy.handshakeComplete(context);
+        }
+    }
+
+    private static final class ClientPeer extends PSKTlsClient {
+        final PeerPolicy policy;
+
+        ClientPeer(TlsCrypto crypto, Builder settings, SessionSettings session) {
+            super(crypto, new BasicTlsPSKIdentity(settings.identity, settings.key));
+            this.policy = new PeerPolicy(settings, session);
+        }
+
+        @Override
+        protected ProtocolVersion[] getSupportedVersions() {
+            return ProtocolVersion.DTLSv12.only();
+        }
+
+        @Override
+        protected int[] getSupportedCipherSuites() {
+            return policy.supportedSuites(getCrypto());
+        }
+
+        @Override
+        public int getHandshakeTimeoutMillis() {
+            return policy.timeoutMillis;
+        }
+
+        @Override
+        public int getHandshakeResendTimeMillis() {
+            return policy.resendMillis;
+        }
+
+        @Override
+        public void notifyAlertReceived(short level, short description) {
+            policy.alertReceived(description);
+        }
+
+        @Override
+        public void notifyHandshakeComplete() throws IOException {
+            super.notifyHandshakeComplete();
+            policy.handshakeComplete(context);
         }
     }
 

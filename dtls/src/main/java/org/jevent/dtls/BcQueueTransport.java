@@ -195,8 +195,7 @@ final class BcQueueTransport implements DatagramTransport {
     }
 
     private DtlsHandshakeTimeoutException deadlinePassed() {
-        return new DtlsHandshakeTimeoutException("DTLS handshake did not complete within "
-                + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms of starting");
+        return DtlsHandshakeTimeoutException.after(TimeUnit.NANOSECONDS.toMillis(timeoutNanos), "handshake thread deadline");
     }
 
     @Override

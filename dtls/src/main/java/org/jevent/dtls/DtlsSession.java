@@ -409,8 +409,7 @@ public final class DtlsSession {
     }
 
     private void timedOut() {
-        errors.add(DtlsErrors.of(new DtlsHandshakeTimeoutException("the DTLS handshake did not complete within "
-                + settings.handshakeTimeout.toMillis() + " ms")));
+        errors.add(DtlsErrors.of(DtlsHandshakeTimeoutException.after(settings.handshakeTimeout.toMillis(), "")));
         finish(BEV_EVENT_TIMEOUT);
     }
 
