@@ -43,6 +43,7 @@ class ThousandSessionsTest extends LoopTest {
         long heapBefore = Heap.retained();
         List<TestClient> clients = new ArrayList<>();
         int peakThreads = 0;
+        int peakPool = 0;
         long t0 = System.nanoTime();
         for (int b = 0; b < SESSIONS; b += BATCH) {
             for (int i = 0; i < BATCH; i++) {
@@ -52,6 +53,7 @@ class ThousandSessionsTest extends LoopTest {
             runUntil(() -> server.connected >= target && clients.stream().filter(c -> c.connected).count() >= target,
                     60_000, () -> name + ": " + target + " sessions; " + server.describe());
             peakThreads = Math.max(peakThreads, threads.getThreadCount());
+            peakPool = Math.max(peakPool, poolThreads.getAsInt());
         }
         long handshakeMillis = (System.nanoTime() - t0) / 1_000_000;
         assertEquals(SESSIONS, server.server.getSessionCount());
@@ -77,7 +79,10 @@ class ThousandSessionsTest extends LoopTest {
                 name, SESSIONS, handshakeMillis, BATCH, threadsBefore, peakThreads, poolThreads.getAsInt(), threadsEstablished,
                 (heapServer - heapBefore) / SESSIONS, (heapBoth - heapServer) / SESSIONS);
         assertEquals(SESSIONS, server.server.getSessionCount(), "server sessions outlive their silent clients");
-        assertTrue(peakThreads - threadsBefore <= 2 * BcPskDtls.DEFAULT_HANDSHAKE_THREADS,
+        // The handshake pools never grow past their size; the JVM's own threads (compiler, cleaner)
+        // come and go, hence some slack: the point is no thread per session.
+        assertTrue(peakPool <= 2 * BcPskDtls.DEFAULT_HANDSHAKE_THREADS, "handshake pools grew to " + peakPool);
+        assertTrue(peakThreads - threadsBefore <= 2 * BcPskDtls.DEFAULT_HANDSHAKE_THREADS + 8,
                 "threads grew by " + (peakThreads - threadsBefore));
     }
 }
