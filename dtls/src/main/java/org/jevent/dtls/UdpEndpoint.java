@@ -27,8 +27,9 @@ import org.jevent.eventbase.EventCallback;
  * limit, so truncation by the kernel is detected instead of delivering a cut datagram).
  *
  * <p>Writing: {@link #send} tries the socket at once; when the socket would block (or older
- * datagrams still wait) the datagram is copied into a bounded ring of preallocated direct
- * buffers and written when the socket becomes writable, in order. A full ring drops the datagram
+ * datagrams still wait) the datagram is copied into a bounded ring of direct buffers (one slab,
+ * made the first time a datagram has to wait) and written when the socket becomes writable, in
+ * order. A full ring drops the datagram
  * and counts it: UDP may lose datagrams anyway, and an unbounded queue would turn a slow kernel
  * buffer into unbounded memory.
  *
@@ -40,7 +41,8 @@ import org.jevent.eventbase.EventCallback;
  * one small address object per datagram whose sender differs from the previous one; that is the
  * residual allocation of the unconnected-socket design.
  *
- * <p>Invariant: {@code queued} datagrams sit in {@code ring[head .. head+queued)} (mod length),
+ * <p>Invariant: the ring's slots are all null (nothing ever waited) or all made; {@code queued}
+ * datagrams sit in {@code ring[head .. head+queued)} (mod length),
  * each flipped (position 0, limit its length) with its target in {@code targets}; the write event
  * is pending iff {@code queued > 0}; the read event is pending iff the endpoint is open and not
  * paused. All of it is touched only on the base's loop thread.
@@ -201,12 +203,6 @@ public final class UdpEndpoint implements AutoCloseable {
         this.receiveBuffer = ByteBuffer.allocateDirect(maxDatagramSize + 1);
         this.ring = new ByteBuffer[options.sendQueueCapacity];
         this.targets = new InetSocketAddress[options.sendQueueCapacity];
-        // One slab, cut into slots: one allocation, and the slots stay adjacent in memory.
-        ByteBuffer slab = ByteBuffer.allocateDirect(options.sendQueueCapacity * maxDatagramSize);
-        for (int i = 0; i < ring.length; i++) {
-            slab.limit((i + 1) * maxDatagramSize).position(i * maxDatagramSize);
-            ring[i] = slab.slice();
-        }
         EventCallback onRead = (ev, what) -> readReady();
         EventCallback onWrite = (ev, what) -> writeReady();
         this.readEvent = new Event(base, channel, Event.EV_READ | Event.EV_PERSIST, onRead);
@@ -290,6 +286,9 @@ public final class UdpEndpoint implements AutoCloseable {
             datagram.position(datagram.limit());
             return false;
         }
+        if (ring[0] == null) {
+            allocateRing();
+        }
         int slot = (head + queued) % ring.length;
         ByteBuffer copy = ring[slot];
         copy.clear();
@@ -299,6 +298,20 @@ public final class UdpEndpoint implements AutoCloseable {
             writeEvent.add();
         }
         return true;
+    }
+
+    /**
+     * The send ring's memory, made the first time a datagram must wait: a UDP send seldom
+     * blocks (on loopback never), and each client session has an endpoint of its own, so an
+     * endpoint that never waits never pays for it (256 slots of 1,452 bytes are 372 KB). One
+     * slab, cut into slots: one allocation, and the slots stay adjacent in memory.
+     */
+    private void allocateRing() {
+        ByteBuffer slab = ByteBuffer.allocateDirect(ring.length * maxDatagramSize);
+        for (int i = 0; i < ring.length; i++) {
+            slab.limit((i + 1) * maxDatagramSize).position(i * maxDatagramSize);
+            ring[i] = slab.slice();
+        }
     }
 
     private boolean sendFailed(ByteBuffer datagram, IOException e) {
