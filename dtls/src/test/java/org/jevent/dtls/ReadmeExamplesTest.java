@@ -34,7 +34,11 @@ class ReadmeExamplesTest extends LoopTest {
         DtlsServer server = DtlsServer.bind(base, local, psk, (srv, session) ->
                 session.setCallbacks(
                         (s, message) -> s.write(ByteBuffer.wrap(("to PEER: ACK " + UTF_8.decode(message)).getBytes(UTF_8))),
-                        (s, what) -> System.out.println(s.getPeer() + " ended: " + s.getSslError())));
+                        (s, what) -> {
+                            if ((what & BEV_EVENT_CONNECTED) == 0) {                 // EOF, ERROR or TIMEOUT: the end
+                                System.out.println(s.getPeer() + " ended: " + s.getSslError());
+                            }
+                        }));
         // README end
         track(psk);
         return server;
