@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -103,8 +104,13 @@ class DtlsExamplesTest {
     private record Run(int rc, String out) {
     }
 
+    /**
+     * dtls-client in this JVM. Its own bounds are raised to 30 s unless {@code args} set them
+     * (a later option wins), so that a loaded machine cannot fail a run that is only slow.
+     */
     private static Run client(int port, String... args) {
-        List<String> all = new ArrayList<>(List.of("dtls-client", "--port", Integer.toString(port)));
+        List<String> all = new ArrayList<>(List.of("dtls-client", "--port", Integer.toString(port), "--handshake-timeout",
+                "30", "--ack-timeout", "30"));
         all.addAll(List.of(args));
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         int rc = Main.run(all.toArray(new String[0]), new PrintStream(bytes, true, StandardCharsets.UTF_8));
@@ -213,7 +219,7 @@ class DtlsExamplesTest {
     @Test
     @Timeout(90)
     void aWrongKeyOrIdentityFailsClearlyAndTheServerGoesOn() throws Exception {
-        try (InProcessServer server = new InProcessServer("--handshake-timeout", "2", "--psk-identity",
+        try (InProcessServer server = new InProcessServer("--handshake-timeout", "4", "--psk-identity",
                 DtlsSupport.QT_CLIENT_IDENTITY)) {
             // A wrong key: DTLS drops the Finished it cannot authenticate, so the client's handshake times out.
             Run wrongKey = client(server.port, "--psk", "0badc0ffee", "--handshake-timeout", "2", "--count", "1");
@@ -316,6 +322,67 @@ class DtlsExamplesTest {
             assertEquals(0, server.exit.get(), server.output());
             assertTrue(server.output().contains("sending close_notify to 2 peer(s), then closing the socket"),
                     server.output());
+        }
+    }
+
+    /**
+     * A library client (PSK, Qt's identity and key) that connects and says nothing; {@code
+     * whenConnected} runs in its CONNECTED callback. Runs its own loop until the session ends
+     * (or 60 s pass); returns the event that ended it, 0 if none did.
+     */
+    private static int silentClient(int port, Consumer<DtlsSession> whenConnected) throws Exception {
+        EventBase base = new EventBase();
+        BcPskDtls psk = BcPskDtls.client(DtlsSupport.QT_CLIENT_IDENTITY, BcPskDtls.qtExampleKey()).build();
+        AtomicInteger end = new AtomicInteger();
+        DtlsSession session = DtlsClient.connect(base, new InetSocketAddress("127.0.0.1", port), psk, null, (s, what) -> {
+            if ((what & BEV_EVENT_CONNECTED) != 0) {
+                whenConnected.accept(s);
+                return;
+            }
+            end.set(what);
+            base.loopExit();
+        });
+        Event bound = Event.timer(base, (ev, what) -> base.loopExit());
+        bound.add(Duration.ofSeconds(60));
+        base.dispatch();
+        bound.free();
+        session.free();
+        psk.close();
+        base.free();
+        return end.get();
+    }
+
+    /** At --max-sessions a new peer is not served (its handshake times out) until a session ends. */
+    @Test
+    @Timeout(90)
+    void sessionLimit() throws Exception {
+        try (InProcessServer server = new InProcessServer("--max-sessions", "1")) {
+            AtomicReference<Run> refused = new AtomicReference<>();
+            silentClient(server.port, s -> {
+                // Established: the only session the server may hold; a second client gets no answer.
+                refused.set(client(server.port, "--count", "1", "--handshake-timeout", "1"));
+                s.shutdown();
+                s.getBase().loopExit();
+            });
+            Run r = refused.get();
+            assertEquals(1, r.rc, r.out);
+            assertTrue(r.out.contains("FAILED: handshake timeout - "), r.out);
+            server.await(l -> l.endsWith(": the peer closed the connection (close_notify)"));
+            Run c = client(server.port, "--count", "1"); // the slot is free again
+            assertEquals(0, c.rc, c.out);
+            assertEquals(0, server.stop());
+        }
+    }
+
+    /** --idle-timeout: a silent peer is closed with close_notify. */
+    @Test
+    @Timeout(90)
+    void idleTimeoutClosesASilentPeerWithCloseNotify() throws Exception {
+        try (InProcessServer server = new InProcessServer("--idle-timeout", "1")) {
+            assertEquals(BEV_EVENT_READING | BEV_EVENT_EOF, silentClient(server.port, s -> { }),
+                    "the silent client saw the server's close_notify\n" + server.output());
+            server.await(l -> l.endsWith(": silent for the idle timeout, closed with close_notify"));
+            assertEquals(0, server.stop());
         }
     }
 
