@@ -292,7 +292,18 @@ class DtlsExamplesTest {
             DtlsSession.EventCb events = (s, what) -> {
                 if ((what & BEV_EVENT_CONNECTED) != 0) {
                     if (connected.incrementAndGet() == 2) {
-                        server.example.stop(); // both established: the server shuts down
+                        // Both established here; once the server says so too (its side may finish
+                        // later), it shuts down. Waiting must not hold this loop: a helper thread waits.
+                        Thread stopper = new Thread(() -> {
+                            try {
+                                server.await(l -> server.output().split(": encrypted, DTLS 1.2", -1).length == 3);
+                                server.example.stop();
+                            } catch (InterruptedException | AssertionError e) {
+                                base.loopExit();
+                            }
+                        }, "stopper");
+                        stopper.setDaemon(true);
+                        stopper.start();
                     }
                     return;
                 }
