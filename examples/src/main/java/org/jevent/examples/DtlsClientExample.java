@@ -211,7 +211,9 @@ final class DtlsClientExample {
             return;
         }
         String text = "I am " + name + ", message " + sent + " of " + count;
-        session.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.ISO_8859_1)));
+        if (!session.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.ISO_8859_1)))) {
+            log.warning(name + ": message " + sent + " was not sent (socket send queue full or send error)");
+        }
         sent++;
         if (sent < count) {
             sendTimer.add(interval);

@@ -153,9 +153,9 @@ final class DtlsServerExample {
             log.info(signal + ": shutting down");
             b.loopExit();
         });
+        base = b; // before the line that tells a waiting caller it may stop() us
         ServerSupport.printListening(out, bound);
         log.info("serving DTLS 1.2 on " + DtlsSupport.peerInfo(bound) + " with " + mode);
-        base = b;
         b.dispatch();
 
         // Qt's shutdown(): close_notify to every established peer, then the socket.
