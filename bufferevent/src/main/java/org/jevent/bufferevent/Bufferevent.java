@@ -6,12 +6,15 @@ import java.util.Objects;
 import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
 import org.jevent.evbuffer.EvBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * libevent's {@code struct bufferevent}: an input and an output {@link EvBuffer} tied to some
  * transport, with callbacks for data read, output drained and events. Subclasses supply the
  * transport: {@link SocketBufferevent} (a socket), {@link PairBufferevent} (the other half of a
- * pair), {@link FilterBufferevent} (another bufferevent, through filters); the TLS bufferevents
+ * pair), {@link FilterBufferevent} (another bufferevent, through filters),
+ * {@link StreamBufferevent} (blocking streams: stdin, FIFOs, pipes, on threads); the TLS bufferevents
  * of {@code bufferevent-ssl} are layered the same way, on {@link LayeredBufferevent}.
  *
  * <h2>Semantics kept from libevent</h2>
@@ -39,6 +42,38 @@ import org.jevent.evbuffer.EvBuffer;
  * {@link IllegalStateException}, except, with {@link #BEV_OPT_THREADSAFE}, the writes and
  * enable/disable, which hop onto the loop in call order.
  *
+ * <h2>Use after free, and a transport that is gone</h2>
+ * One rule for every variant (socket, pair, filter, TLS) and every public method:
+ * <ol>
+ * <li><b>After {@link #free()}</b> (or {@link #close()}) the bufferevent is dead, as a freed
+ * pointer is in C. Every method that would act on it (enable, disable, the writes and reads,
+ * {@link #getInput()}/{@link #getOutput()}, the setters, flush, trigger, the rate-limit calls,
+ * a socket's connect and setChannel, a TLS bufferevent's shutdown, renegotiate, connect and
+ * flag setters) throws {@link IllegalStateException} ("this SocketBufferevent was freed ..."), at
+ * once and on the loop thread: a programming error, like a write after a TLS
+ * {@code shutdown}. {@code free()} and {@code close()} again do nothing; what happened stays
+ * readable: {@link #isFreed()}, {@link #getEndReason()} ({@link EndReason#FREED_LOCALLY} if
+ * nothing ended it first), {@link #getLastError()}, {@link #getEnabled()}, the callback,
+ * watermark, timeout and limit getters, a TLS bufferevent's error queue. A call that hops from
+ * another thread ({@link #BEV_OPT_THREADSAFE}) and reaches the loop after the free is dropped:
+ * the caller could not have known.</li>
+ * <li><b>A transport that is gone while the bufferevent lives</b> (its channel closed by someone
+ * else, the underlying bufferevent of a filter or TLS layer freed, a pair's partner freed without
+ * first finishing its stream with {@code flush(EV_WRITE, FINISHED)}, whose EOF ends it) is an
+ * I/O failure, not a programming error: {@link #enable} and the writes return normally, the
+ * direction that needed the transport (reading for EV_READ; writing when there are bytes to
+ * write) is disabled, and the event callback gets {@code READING|ERROR} or
+ * {@code WRITING|ERROR} with a {@link java.nio.channels.ClosedChannelException} in
+ * {@link #getLastError()} and {@link EndReason#TRANSPORT_CLOSED}, once per direction, from the
+ * deferred queue: never from inside the call. {@code flush} says -1. A TLS layer that ended its
+ * transport itself (a completed {@code shutdown}) has lost nothing.</li>
+ * </ol>
+ * libevent as the guide: its socket variant reports a failed write on a closed descriptor as
+ * {@code WRITING|ERROR} from the write callback, which rule 2 keeps; its
+ * {@code bufferevent_enable} returns -1 instead (no return value here: the event says it), and a
+ * pair half whose partner is gone buffers writes silently there (here: rule 2). Using a freed
+ * {@code struct bufferevent} is undefined behaviour in C; rule 1 makes it a clear exception.
+ *
  * <h2>Invariant</h2>
  * The transport reads exactly while EV_READ is enabled, no reason suspends reading (the
  * {@code Directions} of this bufferevent) and the bufferevent is not freed (likewise for writing,
@@ -47,6 +82,13 @@ import org.jevent.evbuffer.EvBuffer;
  * {@code Watermarks}, {@code Directions}, {@code RateLimiter}.
  */
 public abstract class Bufferevent implements AutoCloseable {
+    /**
+     * Lifecycle of every bufferevent at DEBUG: the events that end or connect it (with the error
+     * behind an ERROR) and its free. Each variant logs its own transport on its own logger; all
+     * are under {@code org.jevent.bufferevent}.
+     */
+    static final Logger LOG = LoggerFactory.getLogger(Bufferevent.class);
+
     /** Event flag: the event happened while reading. */
     public static final int BEV_EVENT_READING = 0x01;
     /** Event flag: the event happened while writing. */
@@ -128,6 +170,13 @@ public abstract class Bufferevent implements AutoCloseable {
     /** The single-I/O caps and the rate limits. */
     final RateLimiter rateLimiter = new RateLimiter(this);
     private Throwable lastError;
+    /** Why the connection ended, as of the last EOF, ERROR or TIMEOUT this bufferevent raised; null before. */
+    private EndReason endReason;
+    /** Bytes that arrived in the input, and that left the output, so far (each variant counts its own). */
+    long bytesRead;
+    long bytesWritten;
+    /** The base's monotonic time when this was made (the cached time: no clock read), for its lifetime. */
+    private final long createdNanos;
 
     Bufferevent(EventBase base, int options) {
         this.base = Objects.requireNonNull(base, "base");
@@ -139,6 +188,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
         base.checkInLoopThread();
         this.options = options;
+        this.createdNanos = base.gettimeMonotonic();
         input.setMaxRead(DEFAULT_MAX_SINGLE_IO);
         // The one output callback of every variant: what the user adds is moved on at once.
         output.callbackSetFlags(output.addCallback((buf, info) -> {
@@ -161,6 +211,15 @@ public abstract class Bufferevent implements AutoCloseable {
         return PairBufferevent.create(base, options);
     }
 
+    /**
+     * {@code bufferevent_socket_new(base, fd, options)} for stdin, a FIFO, a pipe or a child
+     * process (a descriptor Java cannot select on): see {@link StreamBufferevent#create}.
+     */
+    public static StreamBufferevent stream(EventBase base, java.io.InputStream in, java.io.OutputStream out,
+            int options) {
+        return StreamBufferevent.create(base, in, out, options);
+    }
+
     /** {@code bufferevent_filter_new}: see {@link FilterBufferevent#create}. */
     public static FilterBufferevent filter(Bufferevent underlying, BuffereventFilter inputFilter,
             BuffereventFilter outputFilter, int options) {
@@ -172,12 +231,14 @@ public abstract class Bufferevent implements AutoCloseable {
     /** {@code bufferevent_get_input}: the bytes read and not yet consumed. */
     public EvBuffer getInput() {
         checkLoopThread();
+        checkNotFreed();
         return input;
     }
 
     /** {@code bufferevent_get_output}: the bytes waiting to be written. */
     public EvBuffer getOutput() {
         checkLoopThread();
+        checkNotFreed();
         return output;
     }
 
@@ -194,6 +255,7 @@ public abstract class Bufferevent implements AutoCloseable {
      */
     public void setCallbacks(DataCb readcb, DataCb writecb, EventCb eventcb) {
         checkLoopThread();
+        checkNotFreed();
         callbacks.set(readcb, writecb, eventcb);
     }
 
@@ -223,6 +285,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
         checkNotFreed();
         directions.enable(events);
+        reportTransportLost(events);
     }
 
     /** {@code bufferevent_disable}. With THREADSAFE it may be called from any thread. */
@@ -231,9 +294,8 @@ public abstract class Bufferevent implements AutoCloseable {
         if (!base.isInLoopThread() && hopIfForeign(() -> disable(events))) {
             return;
         }
-        if (!freed) {
-            directions.disable(events);
-        }
+        checkNotFreed();
+        directions.disable(events);
     }
 
     /** {@code bufferevent_get_enabled}. */
@@ -281,6 +343,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
         checkNotFreed();
         output.add(data, off, len);
+        reportTransportLost(EV_WRITE);
     }
 
     /** Appends a copy of {@code src}'s remaining bytes. THREADSAFE: any thread. */
@@ -291,6 +354,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
         checkNotFreed();
         output.add(src);
+        reportTransportLost(EV_WRITE);
     }
 
     /**
@@ -304,6 +368,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
         checkNotFreed();
         output.addBuffer(src);
+        reportTransportLost(EV_WRITE);
     }
 
     /**
@@ -337,6 +402,7 @@ public abstract class Bufferevent implements AutoCloseable {
     public void setWatermark(int events, long low, long high) {
         checkDirections(events);
         checkLoopThread();
+        checkNotFreed();
         wm.set(events, low, high);
     }
 
@@ -369,6 +435,11 @@ public abstract class Bufferevent implements AutoCloseable {
         return timeouts.write();
     }
 
+    /** True while a connect is under way (the socket variant); the write timeout then bounds it. */
+    boolean connectPending() {
+        return false;
+    }
+
     /** True while there is something to write; a variant writing elsewhere may say more. */
     boolean hasPendingOutput() {
         return output.getLength() > 0;
@@ -378,14 +449,13 @@ public abstract class Bufferevent implements AutoCloseable {
 
     /**
      * {@code bufferevent_flush(bev, iotype, mode)}: pushes data along as far as the variant can.
-     * Returns -1 on failure, 0 if nothing was produced, 1 if something was.
+     * Returns -1 on failure (nothing to flush to: a pair half without partner), 0 if nothing
+     * was produced, 1 if something was.
      */
     public int flush(int iotype, FlushMode mode) {
         Objects.requireNonNull(mode, "mode");
         checkLoopThread();
-        if (freed) {
-            return -1;
-        }
+        checkNotFreed();
         return onFlush(iotype, mode);
     }
 
@@ -400,26 +470,28 @@ public abstract class Bufferevent implements AutoCloseable {
      */
     public void trigger(int iotype, int options) {
         checkLoopThread();
+        checkNotFreed();
         callbacks.trigger(iotype, options);
     }
 
     /** {@code bufferevent_trigger_event}: runs the event callback with {@code what}. */
     public void triggerEvent(int what, int options) {
         checkLoopThread();
-        if (!freed) {
-            callbacks.runEvent(what, options);
-        }
+        checkNotFreed();
+        callbacks.runEvent(what, options);
     }
 
     /** {@code bufferevent_set_max_single_read}: 0 restores the default, {@link #DEFAULT_MAX_SINGLE_IO}. */
     public void setMaxSingleRead(int size) {
         checkLoopThread();
+        checkNotFreed();
         rateLimiter.setMaxSingleRead(size);
     }
 
     /** {@code bufferevent_set_max_single_write}: 0 restores the default, {@link #DEFAULT_MAX_SINGLE_IO}. */
     public void setMaxSingleWrite(int size) {
         checkLoopThread();
+        checkNotFreed();
         rateLimiter.setMaxSingleWrite(size);
     }
 
@@ -464,6 +536,7 @@ public abstract class Bufferevent implements AutoCloseable {
     /** {@code bufferevent_remove_from_rate_limit_group}. */
     public void removeFromRateLimitGroup() {
         checkLoopThread();
+        checkNotFreed();
         rateLimiter.leaveGroup();
     }
 
@@ -488,12 +561,14 @@ public abstract class Bufferevent implements AutoCloseable {
     /** {@code bufferevent_decrement_read_limit}: takes tokens by hand; may go negative. */
     public void decrementReadLimit(long n) {
         checkLoopThread();
+        checkNotFreed();
         rateLimiter.decrementRead(n);
     }
 
     /** {@code bufferevent_decrement_write_limit}. */
     public void decrementWriteLimit(long n) {
         checkLoopThread();
+        checkNotFreed();
         rateLimiter.decrementWrite(n);
     }
 
@@ -513,10 +588,83 @@ public abstract class Bufferevent implements AutoCloseable {
 
     // ------------------------------------------------------------------ callbacks
 
-    /** Reports an error: remembers it and runs the event callback with {@code what | ERROR}. */
+    /**
+     * Why the connection ended: the reason behind the last EOF, ERROR or TIMEOUT event this
+     * bufferevent raised (set before its callback runs, so the callback can read it), or
+     * {@link EndReason#FREED_LOCALLY} once freed without one; null while there was none, and for
+     * events the program raised itself with {@link #triggerEvent}. A timeout the program goes on
+     * after (re-enabling its direction) stays here until a later event replaces it.
+     */
+    public EndReason getEndReason() {
+        return endReason;
+    }
+
+    /**
+     * Bytes that arrived in this bufferevent's input so far: read from its socket, moved from
+     * its pair's partner, produced by its input filter, or (TLS) decrypted. A Java addition, like
+     * {@link #getBytesWritten()}; also in the JFR event {@code org.jevent.ConnectionClose}.
+     */
+    public long getBytesRead() {
+        return bytesRead;
+    }
+
+    /** Bytes that left this bufferevent's output so far: written to its socket, moved to its partner, taken by its output filter, or (TLS) encrypted. */
+    public long getBytesWritten() {
+        return bytesWritten;
+    }
+
+    /**
+     * The BEV_EVENT_* flags in {@code what} by name, joined with '|': what happened first, then
+     * the direction ({@code "EOF|READING"}, {@code "ERROR|WRITING"}, {@code "CONNECTED"}); bits
+     * that are no flag in hex ({@code "EOF|0x100"}); {@code "0"} for none. libevent has no such
+     * call; this is for log lines and messages.
+     */
+    public static String describeEvents(int what) {
+        StringBuilder sb = new StringBuilder();
+        int rest = what;
+        for (int i = 0; i < EVENT_FLAGS.length; i++) {
+            if ((what & EVENT_FLAGS[i]) != 0) {
+                if (sb.length() > 0) {
+                    sb.append('|');
+                }
+                sb.append(EVENT_FLAG_NAMES[i]);
+                rest &= ~EVENT_FLAGS[i];
+            }
+        }
+        if (rest != 0) {
+            if (sb.length() > 0) {
+                sb.append('|');
+            }
+            sb.append("0x").append(Integer.toHexString(rest));
+        }
+        return sb.length() == 0 ? "0" : sb.toString();
+    }
+
+    /** The order {@link #describeEvents} names flags in: what happened first, then the direction it happened in. */
+    private static final int[] EVENT_FLAGS = {BEV_EVENT_CONNECTED, BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_TIMEOUT,
+        BEV_EVENT_READING, BEV_EVENT_WRITING};
+    private static final String[] EVENT_FLAG_NAMES = {"CONNECTED", "EOF", "ERROR", "TIMEOUT", "READING", "WRITING"};
+
+    /** Reports an I/O failure: remembers it and runs the event callback with {@code what | ERROR}; the reason from its type. */
     final void fail(int what, Throwable error) {
+        fail(what, error, EndReason.ofIoFailure(error));
+    }
+
+    /** Reports a failure for {@code reason}: remembers it and runs the event callback with {@code what | ERROR}. */
+    final void fail(int what, Throwable error, EndReason reason) {
         lastError = error;
-        callbacks.runEvent(what | BEV_EVENT_ERROR, 0);
+        end(what | BEV_EVENT_ERROR, reason, 0);
+    }
+
+    /**
+     * Raises {@code what} (an EOF, ERROR or TIMEOUT, with its direction) for {@code reason}: the
+     * reason is set first, so the event callback finds it in {@link #getEndReason()}.
+     */
+    final void end(int what, EndReason reason, int opts) {
+        if (!freed) {
+            endReason = reason;
+        }
+        callbacks.runEvent(what, opts);
     }
 
     void setLastError(Throwable error) {
@@ -538,7 +686,15 @@ public abstract class Bufferevent implements AutoCloseable {
         if (freed) {
             return;
         }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: freed, {} bytes unread, {} bytes not yet written dropped", logName(), input.getLength(),
+                    output.getLength());
+        }
         freed = true;
+        if (endReason == null) {
+            endReason = EndReason.FREED_LOCALLY;
+        }
+        ConnectionRecorder.closed(this, base.gettimeMonotonic() - createdNanos);
         callbacks.clear();
         timeouts.cancel();
         rateLimiter.detach();
@@ -569,10 +725,62 @@ public abstract class Bufferevent implements AutoCloseable {
         base.checkInLoopThread();
     }
 
+    /** The first rule of the class comment: a freed bufferevent takes no more calls. */
     void checkNotFreed() {
         if (freed) {
-            throw new IllegalStateException("the bufferevent was freed");
+            throw new IllegalStateException("this " + getClass().getSimpleName()
+                    + " was freed: after free() only the getters of what happened answer");
         }
+    }
+
+    /** The directions (BEV_EVENT_READING, _WRITING) already reported as having lost their transport. */
+    private int transportLossReported;
+
+    /** True while what this bufferevent reads and writes through is there (or not yet given). */
+    boolean transportAlive() {
+        return true;
+    }
+
+    /** A new transport (a socket's new channel): its loss will be reported afresh. */
+    final void transportLossReset() {
+        transportLossReported = 0;
+    }
+
+    /**
+     * After a public call that needs the transport in {@code events}' directions (reading for
+     * EV_READ, writing for EV_WRITE when there is output): reports the loss if it is gone.
+     */
+    final void reportTransportLost(int events) {
+        if (transportAlive()) {
+            return;
+        }
+        if ((events & EV_READ) != 0) {
+            transportLost(BEV_EVENT_READING, "the transport is gone (" + getClass().getSimpleName() + ")");
+        }
+        if ((events & EV_WRITE) != 0 && output.getLength() > 0) {
+            transportLost(BEV_EVENT_WRITING, "the transport is gone (" + getClass().getSimpleName() + ")");
+        }
+    }
+
+    /**
+     * The second rule of the class comment: what this bufferevent reads and writes through is
+     * gone while it lives (its channel closed by someone else, its underlying bufferevent or its
+     * pair's partner freed), and {@code direction} (BEV_EVENT_READING or _WRITING) needed it. An
+     * I/O failure, reported like one: that direction is disabled, and {@code direction|ERROR}
+     * with a {@link java.nio.channels.ClosedChannelException} and
+     * {@link EndReason#TRANSPORT_CLOSED} comes from the deferred queue, never from inside the
+     * call that found it; once per direction.
+     */
+    final void transportLost(int direction, String what) {
+        if (freed || (transportLossReported & direction) != 0) {
+            return;
+        }
+        transportLossReported |= direction;
+        java.nio.channels.ClosedChannelException e = new java.nio.channels.ClosedChannelException();
+        e.initCause(new IllegalStateException(what));
+        directions.disable(direction == BEV_EVENT_READING ? EV_READ : EV_WRITE);
+        lastError = e;
+        end(direction | BEV_EVENT_ERROR, EndReason.TRANSPORT_CLOSED, BEV_OPT_DEFER_CALLBACKS);
     }
 
     /**
@@ -603,6 +811,30 @@ public abstract class Bufferevent implements AutoCloseable {
         byte[] copy = new byte[src.remaining()];
         src.get(copy);
         return copy;
+    }
+
+    // ------------------------------------------------------------------ logging
+
+    /**
+     * How log lines name this bufferevent: its class and identity, and what a variant adds (a
+     * socket's addresses, a layer's transport). Called only when a line is logged.
+     */
+    String logName() {
+        return getClass().getSimpleName() + "@" + Integer.toHexString(System.identityHashCode(this));
+    }
+
+    /**
+     * An event that connects or ends the connection was raised: one DEBUG line with the end
+     * reason and the error behind an ERROR (the caller checked the level).
+     */
+    final void logEvent(int what) {
+        if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) == 0) {
+            LOG.debug("{}: event {}", logName(), describeEvents(what));
+            return;
+        }
+        Throwable error = (what & BEV_EVENT_ERROR) != 0 ? lastError : null;
+        LOG.debug("{}: event {}, end reason {}{}", logName(), describeEvents(what), endReason,
+                error == null ? "" : ": " + error);
     }
 
     @Override

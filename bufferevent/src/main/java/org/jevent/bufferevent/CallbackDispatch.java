@@ -30,6 +30,10 @@ final class CallbackDispatch {
     private boolean writePending;
     private int eventsPending;
 
+    /** The events logged at DEBUG when raised: those that connect or end a connection. */
+    private static final int LOGGED_EVENTS = Bufferevent.BEV_EVENT_EOF | Bufferevent.BEV_EVENT_ERROR
+            | Bufferevent.BEV_EVENT_TIMEOUT | Bufferevent.BEV_EVENT_CONNECTED;
+
     CallbackDispatch(Bufferevent bev) {
         this.bev = bev;
     }
@@ -86,7 +90,13 @@ final class CallbackDispatch {
     }
 
     void runEvent(int what, int opts) {
-        if (eventcb == null || bev.freed) {
+        if (bev.freed) {
+            return;
+        }
+        if ((what & LOGGED_EVENTS) != 0 && Bufferevent.LOG.isDebugEnabled()) {
+            bev.logEvent(what);
+        }
+        if (eventcb == null) {
             return;
         }
         if (deferring(opts)) {

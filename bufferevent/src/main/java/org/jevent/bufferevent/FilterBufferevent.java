@@ -89,11 +89,12 @@ public final class FilterBufferevent extends LayeredBufferevent {
                 }
                 if (r == FilterResult.ERROR) {
                     disable(EV_READ);
-                    fail(BEV_EVENT_READING, new IOException("input filter reported an error"));
+                    fail(BEV_EVENT_READING, new IOException("input filter reported an error"), EndReason.FILTER_ERROR);
                     return produced;
                 }
                 boolean progress = input.getLength() != before || src.getLength() != srcBefore;
                 produced |= input.getLength() > before;
+                bytesRead += Math.max(0, input.getLength() - before);
                 if (r != FilterResult.OK || !progress || src.getLength() == 0) {
                     break;
                 }
@@ -149,11 +150,12 @@ public final class FilterBufferevent extends LayeredBufferevent {
                 }
                 if (r == FilterResult.ERROR) {
                     disable(EV_WRITE);
-                    fail(BEV_EVENT_WRITING, new IOException("output filter reported an error"));
+                    fail(BEV_EVENT_WRITING, new IOException("output filter reported an error"), EndReason.FILTER_ERROR);
                     return produced;
                 }
                 boolean progress = dst.getLength() != before || output.getLength() != srcBefore;
                 produced |= dst.getLength() > before;
+                bytesWritten += Math.max(0, srcBefore - output.getLength());
                 if (r != FilterResult.OK || !progress) {
                     break;
                 }
@@ -196,7 +198,7 @@ public final class FilterBufferevent extends LayeredBufferevent {
         if ((what & BEV_EVENT_ERROR) != 0) {
             setLastError(transport().getLastError());
         }
-        callbacks.runEvent(what, 0);
+        passOnTransportEvent(what);
     }
 
     // ------------------------------------------------------------------ flush and free

@@ -152,9 +152,11 @@ final class IoTimeouts {
         if (bev.freed) {
             return;
         }
+        EndReason reason = direction == Bufferevent.EV_READ ? EndReason.TIMEOUT_READ
+                : bev.connectPending() ? EndReason.CONNECT_TIMEOUT : EndReason.TIMEOUT_WRITE;
         bev.disable(direction);
-        bev.callbacks.runEvent((direction == Bufferevent.EV_READ ? Bufferevent.BEV_EVENT_READING : Bufferevent.BEV_EVENT_WRITING)
-                | Bufferevent.BEV_EVENT_TIMEOUT, 0);
+        bev.end((direction == Bufferevent.EV_READ ? Bufferevent.BEV_EVENT_READING : Bufferevent.BEV_EVENT_WRITING)
+                | Bufferevent.BEV_EVENT_TIMEOUT, reason, 0);
     }
 
     // ------------------------------------------------------------------ handshake-bound mode

@@ -40,6 +40,8 @@ public abstract class LayeredBufferevent extends Bufferevent {
     private boolean inReadcb;
     /** Set when more input was asked for from inside that callback. */
     private boolean moreInput;
+    /** Set by {@link #finishWithTransport()}: the layer itself ended its transport. */
+    private boolean transportFinished;
 
     /**
      * A layer over {@code transport}, on the transport's base. The transport is not touched until
@@ -101,6 +103,29 @@ public abstract class LayeredBufferevent extends Bufferevent {
     /** Whether the layer wants the transport's bytes now; by default exactly while this layer reads. */
     protected boolean wantsTransportRead() {
         return readingActive();
+    }
+
+    /** Bytes waiting in the transport's output; 0 once the transport is freed. */
+    protected final long transportOutputLength() {
+        return transport.output.getLength();
+    }
+
+    /**
+     * The layer is done with its transport (a secure close that completed): frees it if the
+     * layer closes it ({@link #closesTransport()}), otherwise stops reading it. A transport freed
+     * this way is no loss: the rule for a transport freed under a live layer (see
+     * {@link Bufferevent}'s class comment) does not apply to it.
+     */
+    protected final void finishWithTransport() {
+        transportFinished = true;
+        if (transport.freed) {
+            return;
+        }
+        if (closesTransport()) {
+            transport.free();
+        } else {
+            transport.disable(EV_READ);
+        }
     }
 
     /** The transport's write high watermark (0: none), without the record {@link #getWatermark} allocates. */
@@ -182,6 +207,16 @@ public abstract class LayeredBufferevent extends Bufferevent {
         return wm.readRoom();
     }
 
+    /** Counts {@code n} bytes that arrived in this layer's input ({@link #getBytesRead()}). */
+    protected final void countRead(long n) {
+        bytesRead += n;
+    }
+
+    /** Counts {@code n} bytes that left this layer's output ({@link #getBytesWritten()}). */
+    protected final void countWritten(long n) {
+        bytesWritten += n;
+    }
+
     /** Restarts (or, with nothing left to write, stops) the write timer: output was taken. */
     protected final void writeProgress() {
         timeouts.writeProgress();
@@ -203,6 +238,47 @@ public abstract class LayeredBufferevent extends Bufferevent {
     @Override
     protected final void checkNotFreed() {
         super.checkNotFreed();
+    }
+
+    // ------------------------------------------------------------------ events
+
+    /**
+     * Raises {@code what} on this layer for {@code reason}, set first so that the event callback
+     * finds it in {@link #getEndReason()}: for the EOF, ERROR and TIMEOUT events a layer decides
+     * itself.
+     */
+    protected final void triggerEnd(int what, EndReason reason) {
+        checkLoopThread();
+        end(what, reason, 0);
+    }
+
+    /**
+     * Raises the transport's event {@code what} on this layer as it came, with the transport's
+     * end reason if it is an EOF, ERROR or TIMEOUT.
+     */
+    protected final void passOnTransportEvent(int what) {
+        if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) != 0) {
+            end(what, transport.getEndReason(), 0);
+        } else {
+            callbacks.runEvent(what, 0);
+        }
+    }
+
+    // ------------------------------------------------------------------ logging
+
+    /**
+     * How log lines name this bufferevent: {@link #layerLabel()}, then the name of the
+     * transport below (a socket's names its addresses). For a layer's own log lines; built only
+     * when a line is logged.
+     */
+    @Override
+    protected final String logName() {
+        return layerLabel() + " over " + transport.logName();
+    }
+
+    /** This layer's own part of {@link #logName()}: by default its class and identity. */
+    protected String layerLabel() {
+        return getClass().getSimpleName() + "@" + Integer.toHexString(System.identityHashCode(this));
     }
 
     // ------------------------------------------------------------------ the delivery loop
@@ -248,8 +324,20 @@ public abstract class LayeredBufferevent extends Bufferevent {
 
     // ------------------------------------------------------------------ Bufferevent's transport hooks
 
+    /**
+     * The transport is there and has its own (a socket variant's channel is open), or was ended
+     * by this layer itself ({@link #finishWithTransport()}).
+     */
+    @Override
+    final boolean transportAlive() {
+        return transportFinished || (!transport.freed && transport.transportAlive());
+    }
+
     @Override
     final void startReading() {
+        if (transport.freed) {
+            return; // nothing to read from; the public call that got here reports it (transportAlive)
+        }
         updateTransportReading();
         moveInput();
     }
@@ -261,7 +349,9 @@ public abstract class LayeredBufferevent extends Bufferevent {
 
     @Override
     final void startWriting() {
-        moveOutput();
+        if (!transport.freed) {
+            moveOutput();
+        }
     }
 
     @Override
@@ -271,7 +361,9 @@ public abstract class LayeredBufferevent extends Bufferevent {
 
     @Override
     final void outputAdded() {
-        moveOutput();
+        if (!transport.freed) {
+            moveOutput();
+        }
     }
 
     /**

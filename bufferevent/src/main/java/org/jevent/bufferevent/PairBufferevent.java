@@ -21,6 +21,8 @@ import org.jevent.eventbase.EventBase;
  */
 public final class PairBufferevent extends Bufferevent {
     private PairBufferevent partner;
+    /** The partner ended its stream to us (flush with FINISHED): its going away later is that EOF, not a loss. */
+    private boolean partnerFinished;
 
     private PairBufferevent(EventBase base, int options) {
         super(base, options | BEV_OPT_DEFER_CALLBACKS);
@@ -66,6 +68,8 @@ public final class PairBufferevent extends Bufferevent {
             return 0;
         }
         src.output.removeBuffer(dst.input, n);
+        dst.bytesRead += n;
+        src.bytesWritten += n;
         dst.rateLimiter.chargeRead(n);
         src.rateLimiter.chargeWrite(n);
         dst.timeouts.readProgress();
@@ -77,6 +81,16 @@ public final class PairBufferevent extends Bufferevent {
             src.callbacks.runWrite(0);
         }
         return n;
+    }
+
+    /**
+     * The partner lives, or it finished its stream before it was freed (that end is the EOF it
+     * sent). A partner freed without finishing is a transport gone (see {@link Bufferevent}'s
+     * class comment).
+     */
+    @Override
+    boolean transportAlive() {
+        return partner != null || partnerFinished;
     }
 
     @Override
@@ -119,6 +133,7 @@ public final class PairBufferevent extends Bufferevent {
             moved += transfer(this, partner, true);
         }
         if (mode == FlushMode.FINISHED) {
+            partner.partnerFinished = true;
             int what = BEV_EVENT_EOF;
             if ((iotype & EV_READ) != 0) {
                 what |= BEV_EVENT_WRITING;
@@ -126,7 +141,7 @@ public final class PairBufferevent extends Bufferevent {
             if ((iotype & EV_WRITE) != 0) {
                 what |= BEV_EVENT_READING;
             }
-            partner.callbacks.runEvent(what, 0);
+            partner.end(what, EndReason.EOF, 0);
         }
         return moved > 0 ? 1 : 0; // libevent returns 0 here; 1 = bytes moved, as flush() documents
     }

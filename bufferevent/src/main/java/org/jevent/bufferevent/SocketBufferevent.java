@@ -17,6 +17,8 @@ import java.util.concurrent.Executors;
 import org.jevent.eventbase.DeferredCallback;
 import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A bufferevent over a {@link SocketChannel}: libevent's {@code bufferevent_sock.c}.
@@ -35,6 +37,9 @@ import org.jevent.eventbase.EventBase;
  * ({@code WRITING|TIMEOUT}), as in libevent.
  */
 public final class SocketBufferevent extends Bufferevent {
+    /** Connects, name lookups and the channel at DEBUG; every read and write at TRACE. */
+    private static final Logger LOG = LoggerFactory.getLogger(SocketBufferevent.class);
+
     /** Name lookups run here, off the loop thread; their results hop back onto it. */
     private static final ExecutorService RESOLVER = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "jevent-resolver");
@@ -87,11 +92,18 @@ public final class SocketBufferevent extends Bufferevent {
             throw new UncheckedIOException("cannot make the channel non-blocking", e);
         }
         this.channel = channel;
+        transportLossReset();
         this.readEv = new Event(base, channel, Event.EV_READ | Event.EV_PERSIST, (ev, what) -> onReadable());
         this.writeEv = new Event(base, channel, Event.EV_WRITE | Event.EV_PERSIST, (ev, what) -> onWritable());
         // Not connected yet (connect() comes next, or is under way): no I/O until it finishes.
         boolean pending = channel.isConnectionPending();
         this.connecting = pending || !channel.isConnected();
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: over {} channel", logName(), pending ? "a connecting" : connecting ? "an unconnected" : "a connected");
+        }
+        if (!connecting) {
+            ConnectionRecorder.opened(this, 0);
+        }
         if (pending) {
             writeEv.add();
         } else if (!connecting) {
@@ -119,6 +131,11 @@ public final class SocketBufferevent extends Bufferevent {
         Objects.requireNonNull(address, "address");
         checkLoopThread();
         checkNotFreed();
+        connectStarted = System.nanoTime();
+        connectingTo = address;
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: connecting to {}", logName(), address);
+        }
         try {
             if (channel == null) {
                 SocketChannel ch = SocketChannel.open();
@@ -127,6 +144,7 @@ public final class SocketBufferevent extends Bufferevent {
             }
             if (channel.connect(address)) {
                 connecting = false;
+                connected();
                 callbacks.runEvent(BEV_EVENT_CONNECTED, BEV_OPT_DEFER_CALLBACKS);
                 if (directions.readingActive()) {
                     startReading();
@@ -141,8 +159,30 @@ public final class SocketBufferevent extends Bufferevent {
             }
         } catch (IOException | RuntimeException e) {
             connecting = false;
+            logConnectFailed(e);
             setLastError(e);
-            callbacks.runEvent(BEV_EVENT_ERROR, BEV_OPT_DEFER_CALLBACKS);
+            end(BEV_EVENT_ERROR, EndReason.ofIoFailure(e), BEV_OPT_DEFER_CALLBACKS);
+        }
+    }
+
+    /** When the last connect started ({@code System.nanoTime()}), for the logs. */
+    private long connectStarted;
+    /** Where the last connect went, for the logs. */
+    private SocketAddress connectingTo;
+
+    /** The connect finished: logged, and the JFR event if a recording wants it. */
+    private void connected() {
+        long took = System.nanoTime() - connectStarted;
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: connected in {} us", logName(), took / 1000);
+        }
+        ConnectionRecorder.opened(this, took);
+    }
+
+    private void logConnectFailed(Throwable e) {
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: connect to {} failed after {} us: {}", logName(), connectingTo,
+                    (System.nanoTime() - connectStarted) / 1000, e.toString());
         }
     }
 
@@ -160,6 +200,9 @@ public final class SocketBufferevent extends Bufferevent {
         checkLoopThread();
         checkNotFreed();
         dnsError = null;
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: resolving {} ({})", logName(), host, family == null ? "any family" : family);
+        }
         directions.suspendRead(SUSPEND_LOOKUP);
         directions.suspendWrite(SUSPEND_LOOKUP);
         RESOLVER.execute(() -> {
@@ -198,9 +241,12 @@ public final class SocketBufferevent extends Bufferevent {
         directions.unsuspendRead(SUSPEND_LOOKUP);
         directions.unsuspendWrite(SUSPEND_LOOKUP);
         if (error != null) {
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("{}: name lookup failed: {}", logName(), error.toString());
+            }
             dnsError = error;
             setLastError(error);
-            callbacks.runEvent(BEV_EVENT_ERROR, 0);
+            end(BEV_EVENT_ERROR, EndReason.UNRESOLVED, 0);
             return;
         }
         connect(new InetSocketAddress(address, port));
@@ -215,9 +261,16 @@ public final class SocketBufferevent extends Bufferevent {
 
     @Override
     void startReading() {
-        if (readEv != null && !connecting) {
+        // A channel closed under us cannot be registered; the public call reports it (transportAlive).
+        if (readEv != null && !connecting && channel.isOpen()) {
             readEv.add();
         }
+    }
+
+    /** No channel yet, or an open one; a channel closed by someone else is a transport gone. */
+    @Override
+    boolean transportAlive() {
+        return channel == null || channel.isOpen();
     }
 
     @Override
@@ -229,7 +282,8 @@ public final class SocketBufferevent extends Bufferevent {
 
     @Override
     void startWriting() {
-        if (writeEv != null && !connecting && output.getLength() > 0) {
+        // A channel closed under us is not written; the public call reports it (transportAlive).
+        if (writeEv != null && !connecting && output.getLength() > 0 && channel.isOpen()) {
             writeSoon.schedule();
         }
     }
@@ -296,12 +350,16 @@ public final class SocketBufferevent extends Bufferevent {
         }
         if (n < 0) {
             disable(EV_READ);
-            callbacks.runEvent(BEV_EVENT_READING | BEV_EVENT_EOF, 0);
+            end(BEV_EVENT_READING | BEV_EVENT_EOF, EndReason.EOF, 0);
             return;
         }
         if (n == 0) {
             return;
         }
+        if (LOG.isTraceEnabled()) {
+            LOG.trace("{}: read {} bytes (asked {}), input {}", logName(), n, howmuch, input.getLength());
+        }
+        bytesRead += n;
         adaptReadGuess(n, howmuch);
         rateLimiter.chargeRead(n);
         timeouts.readProgress();
@@ -328,6 +386,7 @@ public final class SocketBufferevent extends Bufferevent {
             }
         } catch (IOException | RuntimeException e) {
             connecting = false;
+            logConnectFailed(e);
             writeSoon.cancel();
             writeEv.del();
             readEv.del();
@@ -336,6 +395,7 @@ public final class SocketBufferevent extends Bufferevent {
             return;
         }
         connecting = false;
+        connected();
         timeouts.writeProgress(); // the connect was progress: restart the write timer, or stop it if idle
         if (!directions.writingActive() || output.getLength() == 0) {
             writeEv.del();
@@ -358,6 +418,10 @@ public final class SocketBufferevent extends Bufferevent {
     int onFlush(int iotype, FlushMode mode) {
         if ((iotype & EV_WRITE) == 0 || mode == FlushMode.NORMAL || output.getLength() == 0) {
             return 0;
+        }
+        if (!transportAlive()) {
+            reportTransportLost(EV_WRITE);
+            return -1;
         }
         long before = output.getLength();
         writeNow();
@@ -389,7 +453,11 @@ public final class SocketBufferevent extends Bufferevent {
             output.freeze(true);
         }
         if (n > 0) {
+            bytesWritten += n;
             rateLimiter.chargeWrite(n);
+        }
+        if (LOG.isTraceEnabled()) {
+            LOG.trace("{}: wrote {} bytes (allowed {}), {} left", logName(), n, howmuch, output.getLength());
         }
         if (freed) {
             return;
@@ -403,6 +471,11 @@ public final class SocketBufferevent extends Bufferevent {
         if (n > 0 && output.getLength() <= wm.writeLow) {
             callbacks.runWrite(0);
         }
+    }
+
+    @Override
+    boolean connectPending() {
+        return connecting && channel != null && channel.isConnectionPending();
     }
 
     /**
@@ -433,10 +506,38 @@ public final class SocketBufferevent extends Bufferevent {
         }
     }
 
+    /** The class and identity, then the channel's local and remote address, as far as known. */
+    @Override
+    String logName() {
+        SocketChannel ch = channel;
+        if (ch == null) {
+            return super.logName() + " [no channel]";
+        }
+        return super.logName() + " [" + address(ch, true) + " -> " + address(ch, false) + "]";
+    }
+
+    /** The channel's local or remote address as text, as far as known (for the JFR event). */
+    String addressText(boolean local) {
+        return channel == null ? null : address(channel, local);
+    }
+
+    private static String address(SocketChannel ch, boolean local) {
+        try {
+            SocketAddress a = local ? ch.getLocalAddress() : ch.getRemoteAddress();
+            return a == null ? "?" : a.toString();
+        } catch (IOException | RuntimeException closed) {
+            return "closed";
+        }
+    }
+
     @Override
     void onFree() {
         writeSoon.cancel();
         dropEvents();
+        if (LOG.isDebugEnabled() && channel != null) {
+            LOG.debug("{}: {}", logName(), ownChannel || (options & BEV_OPT_CLOSE_ON_FREE) != 0
+                    ? "closing the channel" : "the channel stays open (no BEV_OPT_CLOSE_ON_FREE)");
+        }
         if (channel != null && (ownChannel || (options & BEV_OPT_CLOSE_ON_FREE) != 0)) {
             try {
                 channel.close();

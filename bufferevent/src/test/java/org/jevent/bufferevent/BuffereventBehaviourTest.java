@@ -186,6 +186,7 @@ class BuffereventBehaviourTest extends LoopTestBase {
         org.junit.jupiter.api.Assumptions.assumeTrue(events.isEmpty() || events.get(0) != BEV_EVENT_CONNECTED,
                 "this kernel completed the connect despite the full accept queue");
         assertEquals(List.of(BEV_EVENT_WRITING | BEV_EVENT_TIMEOUT), events);
+        assertEquals(EndReason.CONNECT_TIMEOUT, c.getEndReason(), "the write timeout ran out while connecting");
         long ms = (at[0] - start) / 1_000_000;
         assertTrue(ms >= 199, "connect timed out after " + ms + " ms");
     }

@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import org.jevent.eventbase.EventBase;
+import org.jevent.eventbase.EventConfig;
+import org.jevent.eventbase.ManualClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -297,6 +299,57 @@ class RateLimitTest extends LoopTestBase {
         pair[1].removeFromRateLimitGroup();
         assertEquals(5000, pair[1].getInput().getLength(), "out of the group: no limit, the rest moves");
         group.free();
+    }
+
+    /**
+     * A member paused twice over, by its read high watermark and by the group's empty bucket:
+     * draining lifts only the watermark's pause, the group's tick lifts its own, and every byte
+     * arrives. (The hypotheses behind a stalled property sample: a refill that does not resume a
+     * reader whose watermark was lifted meanwhile, or a watermark re-check missed on the way.)
+     */
+    @Test
+    void groupTickResumesAReaderWhoseHighWatermarkWasLiftedWhileTheGroupWasEmpty() {
+        // On a manual clock: a tick boundary passing between two statements on a busy machine
+        // refilled the group early and let the reader take 600 where the test expects 400.
+        ManualClock clock = new ManualClock();
+        EventBase manual = new EventBase(new EventConfig().clock(clock));
+        try {
+            RateLimitGroup group = RateLimitGroup.create(manual, TokenBucketCfg.create(1000, 1000, 1 << 20,
+                    1 << 20, Duration.ofMillis(20)));
+            PairBufferevent[] pair = Bufferevent.pair(manual, 0);
+            pair[1].addToRateLimitGroup(group);
+            pair[1].setWatermark(EV_READ, 0, 600);
+            pair[1].enable(EV_READ);
+            pair[0].write(new byte[5000]);
+            assertEquals(600, pair[1].getInput().getLength(), "stopped at the high watermark");
+            assertEquals(Bufferevent.SUSPEND_WM, pair[1].directions.readSuspended);
+            pair[1].getInput().drain(600); // the watermark lifts; the group has 400 tokens left
+            assertEquals(400, pair[1].getInput().getLength());
+            assertEquals(Bufferevent.SUSPEND_BW_GROUP, pair[1].directions.readSuspended,
+                    "now only the group pauses it");
+            long[] received = {600};
+            pair[1].setCallbacks(b -> {
+                received[0] += b.getInput().getLength();
+                b.getInput().drain(b.getInput().getLength());
+            }, null, null);
+            pair[1].getInput().drain(400);
+            received[0] += 400;
+            manual.loop(EventBase.EVLOOP_NONBLOCK);
+            assertEquals(1000, received[0], "nothing more before the next tick");
+            // 4,000 bytes left at 1,000 a tick: four ticks, each delivering the group's whole share.
+            for (int tick = 1; tick <= 4; tick++) {
+                clock.advance(Duration.ofMillis(20));
+                manual.loop(EventBase.EVLOOP_NONBLOCK);
+                assertEquals(1000 + 1000L * tick, received[0], "after tick " + tick);
+            }
+            assertEquals(0, pair[0].getOutput().getLength());
+            pair[1].removeFromRateLimitGroup();
+            group.free();
+            pair[0].free();
+            pair[1].free();
+        } finally {
+            manual.free();
+        }
     }
 
     /** A bucket decremented by hand below zero holds reading back until the ticks have paid it off. */

@@ -56,6 +56,10 @@ final class ChannelTransfer {
         if (n > 0) {
             r.takeRead(n);
             r.commit(chain, r.count);
+            // Room the read asked for and did not use goes back to the pool now: a connection
+            // that goes quiet after a large read would otherwise keep up to three empty
+            // segments. The commit has already ended any reservation of the caller's.
+            chain.releaseTrailingEmpty();
         } else {
             r.clear();
         }

@@ -2,6 +2,7 @@ package org.jevent.evbuffer;
 
 import static org.jevent.evbuffer.RegressSupport.contentOf;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -67,5 +68,21 @@ class ReadFromPoolTest {
         // What a TLS transport's input looks like between reads: most of a segment taken by the
         // start of a record, a few bytes of room left at its end.
         readAndCheck(random(SegmentPool.LARGE_SIZE - 10, 1), 64 * 1024);
+    }
+
+    @Test
+    void roomAShortReadDidNotUseGoesBackToThePool() throws IOException {
+        // A busy connection asks for 64 KiB; when only a little comes, the extra segments taken
+        // for the request must not stay on an idle connection.
+        EvBuffer buf = new EvBuffer();
+        try {
+            buf.add(random(SegmentPool.LARGE_SIZE - 10, 1));
+            EvBufferModelState.MemChannel ch = new EvBufferModelState.MemChannel(random(100, 3), false, Integer.MAX_VALUE);
+            assertEquals(100, buf.readFrom(ch, 64 * 1024));
+            assertEquals(2, buf.segmentCount(), "the data segment and the one the read landed in, nothing after");
+            buf.checkInvariants();
+        } finally {
+            buf.free();
+        }
     }
 }

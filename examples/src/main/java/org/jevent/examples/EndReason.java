@@ -11,6 +11,8 @@ import org.jevent.bufferevent.ssl.SslError;
  * close_notify), {@code timeout (reading|writing)}, or {@code error: message}. The C samples
  * print {@code bufferevent_get_openssl_error} codes and {@code perror} instead; this is the same
  * information, readable in one line. pg-tls-proxy words it its own way ({@link #withDirection}).
+ * Which end it was comes from the library ({@link Bufferevent#getEndReason()}); this class only
+ * words it.
  */
 final class EndReason {
     private EndReason() {
@@ -30,19 +32,15 @@ final class EndReason {
         if ((what & Bufferevent.BEV_EVENT_TIMEOUT) != 0) {
             return "timeout (" + dir + ")";
         }
+        if (b.getEndReason() == org.jevent.bufferevent.EndReason.TRUNCATED) {
+            return "truncated (EOF without close_notify)";
+        }
         if ((what & Bufferevent.BEV_EVENT_ERROR) != 0) {
-            if (b instanceof SslBufferevent s) {
-                for (SslError e : s.getSslErrors()) {
-                    if (String.valueOf(e.cause().getMessage()).contains("truncation")) {
-                        return "truncated (EOF without close_notify)";
-                    }
-                }
-            }
             String tls = firstSslError(b);
             return "error: " + (tls != null ? tls : lastError(b));
         }
         if ((what & Bufferevent.BEV_EVENT_EOF) != 0) {
-            return b instanceof SslBufferevent ? "clean close_notify" : "EOF";
+            return closeNotify(b) ? "clean close_notify" : "EOF";
         }
         return other(what);
     }
@@ -62,9 +60,15 @@ final class EndReason {
             return tls != null ? "TLS error (" + dir + "): " + tls : "error (" + dir + "): " + lastError(b);
         }
         if ((what & Bufferevent.BEV_EVENT_EOF) != 0) {
-            return b instanceof SslBufferevent ? "closed (close_notify)" : "closed (EOF)";
+            return closeNotify(b) ? "closed (close_notify)" : "closed (EOF)";
         }
         return other(what);
+    }
+
+    /** The TLS session ended with close_notify: the peer's, or ours at the end of a shutdown. */
+    private static boolean closeNotify(Bufferevent b) {
+        org.jevent.bufferevent.EndReason r = b.getEndReason();
+        return r == org.jevent.bufferevent.EndReason.CLEAN_CLOSE_NOTIFY || r == org.jevent.bufferevent.EndReason.SHUTDOWN;
     }
 
     /** True for the events that end a connection: EOF, ERROR, TIMEOUT. */
@@ -95,6 +99,6 @@ final class EndReason {
     }
 
     private static String other(int what) {
-        return "event 0x" + Integer.toHexString(what);
+        return "event " + Bufferevent.describeEvents(what);
     }
 }

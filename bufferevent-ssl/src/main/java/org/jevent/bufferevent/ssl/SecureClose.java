@@ -4,7 +4,10 @@ import java.time.Duration;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import org.jevent.bufferevent.Bufferevent;
+import org.jevent.bufferevent.EndReason;
 import org.jevent.eventbase.Event;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How one {@link SslBufferevent} ends: our close_notify ({@link SslBufferevent#shutdown}), the
@@ -19,6 +22,9 @@ import org.jevent.eventbase.Event;
  * from {@code shutdown} until then, so that no shutdown waits forever.
  */
 final class SecureClose {
+    /** Each close_notify sent and received, what an end of stream meant, and the shutdown's end, at DEBUG. */
+    private static final Logger LOG = LoggerFactory.getLogger(SecureClose.class);
+
     /** Named bit: {@code shutdown} was called. */
     private static final int SHUTTING_DOWN = 0x01;
     /** Named bit: our close_notify is queued in the engine (its outbound side is closed). */
@@ -35,17 +41,15 @@ final class SecureClose {
     private final SslBufferevent session;
     private final SessionState sessionState;
     private final SSLEngine engine;
-    private final Bufferevent transport;
     private int state;
     /** How long a shutdown waits for the peer's close_notify; null: it does not wait. */
     private Duration wait;
     private Event timer;
 
-    SecureClose(SslBufferevent session, SessionState sessionState, SSLEngine engine, Bufferevent transport) {
+    SecureClose(SslBufferevent session, SessionState sessionState, SSLEngine engine) {
         this.session = session;
         this.sessionState = sessionState;
         this.engine = engine;
-        this.transport = transport;
     }
 
     boolean isShuttingDown() {
@@ -70,6 +74,10 @@ final class SecureClose {
     void start(Duration waitForPeer) {
         state |= SHUTTING_DOWN;
         wait = waitForPeer == null || waitForPeer.isZero() ? null : waitForPeer;
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: shutdown: close_notify once the output is written, {}", session.name(),
+                    wait == null ? "not waiting for the peer's" : "waiting up to " + wait + " for the peer's");
+        }
         timer = Event.timer(session.getBase(), (ev, what) -> timedOut());
         timer.add(wait != null ? wait : SslBufferevent.SHUTDOWN_FLUSH_LIMIT);
     }
@@ -84,6 +92,9 @@ final class SecureClose {
         }
         engine.closeOutbound();
         state |= OURS_QUEUED;
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: sending close_notify", session.name());
+        }
         return true;
     }
 
@@ -95,6 +106,10 @@ final class SecureClose {
      */
     void peerSentCloseNotify() {
         state |= PEERS_RECEIVED;
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: close_notify received{}", session.name(), engine.isOutboundDone() || oursQueued()
+                    ? "" : ", answering with ours");
+        }
         if (!engine.isOutboundDone()) {
             engine.closeOutbound();
             state |= OURS_QUEUED;
@@ -108,7 +123,7 @@ final class SecureClose {
     void afterPump() {
         if ((state & EOF_PENDING) != 0 && !session.isFreed()) {
             state &= ~EOF_PENDING;
-            reportEof(Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF);
+            reportEof(Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF, EndReason.CLEAN_CLOSE_NOTIFY);
         }
         maybeFinish();
     }
@@ -128,7 +143,7 @@ final class SecureClose {
      */
     void transportEof(boolean connectedOnce) {
         if ((state & PEERS_RECEIVED) != 0) {
-            reportEof(Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF);
+            reportEof(Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF, EndReason.CLEAN_CLOSE_NOTIFY);
             return;
         }
         try {
@@ -136,26 +151,33 @@ final class SecureClose {
         } catch (SSLException expected) {
             // The JDK complains of the missing close_notify; we decide that ourselves below.
         }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: end of stream without close_notify: {}", session.name(),
+                    !connectedOnce ? "the handshake did not complete"
+                    : (state & SHUTDOWN_DONE) != 0 ? "after our shutdown, nothing to report"
+                    : session.getAllowDirtyShutdown() ? "truncation, reported as EOF (dirty shutdown allowed)"
+                    : "truncation");
+        }
         if (!connectedOnce) {
             session.failWith(new SSLException("the connection closed during the TLS handshake"),
-                    Bufferevent.BEV_EVENT_READING);
+                    Bufferevent.BEV_EVENT_READING, EndReason.HANDSHAKE_EOF);
         } else if ((state & SHUTDOWN_DONE) != 0) {
             return;
         } else if (session.getAllowDirtyShutdown()) {
-            reportEof(Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF);
+            reportEof(Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF, EndReason.TRUNCATED);
         } else {
             session.failWith(new SSLException("the connection closed without close_notify (truncation)"),
-                    Bufferevent.BEV_EVENT_READING);
+                    Bufferevent.BEV_EVENT_READING, EndReason.TRUNCATED);
         }
     }
 
-    private void reportEof(int what) {
+    private void reportEof(int what, EndReason reason) {
         if ((state & EOF_REPORTED) != 0) {
             return;
         }
         state |= EOF_REPORTED;
         session.cancelTimers();
-        session.triggerEvent(what, 0);
+        session.endOfStream(what, reason);
     }
 
     /** Ends the shutdown once our close_notify has left the transport and, if we wait, the peer's came. */
@@ -163,7 +185,7 @@ final class SecureClose {
         if (!isShuttingDown() || (state & SHUTDOWN_DONE) != 0 || session.isFreed() || !oursQueued()) {
             return;
         }
-        if (!engine.isOutboundDone() || transport.getOutput().getLength() > 0) {
+        if (!engine.isOutboundDone() || session.transportPending() > 0) {
             return; // close_notify not yet out of the transport
         }
         if (wait != null && (state & PEERS_RECEIVED) == 0 && !sessionState.failed()) {
@@ -184,10 +206,16 @@ final class SecureClose {
     }
 
     private void finish(boolean timedOut) {
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: shutdown done{}", session.name(), timedOut ? " (timed out: " + (wait == null
+                    || (state & PEERS_RECEIVED) != 0 ? "close_notify not flushed)" : "no close_notify from the peer)")
+                    : (state & PEERS_RECEIVED) != 0 ? ", close_notify exchanged" : "");
+        }
         state |= SHUTDOWN_DONE | EOF_REPORTED;
         session.cancelTimers();
         session.endTransport();
-        session.triggerEvent(Bufferevent.BEV_EVENT_EOF | (timedOut ? Bufferevent.BEV_EVENT_TIMEOUT : 0), 0);
+        session.endOfStream(Bufferevent.BEV_EVENT_EOF | (timedOut ? Bufferevent.BEV_EVENT_TIMEOUT : 0),
+                timedOut ? EndReason.SHUTDOWN_TIMEOUT : EndReason.SHUTDOWN);
     }
 
     void cancelTimer() {

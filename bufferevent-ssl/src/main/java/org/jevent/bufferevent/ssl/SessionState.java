@@ -64,11 +64,13 @@ final class SessionState {
         return (bits & CONNECTED_ONCE) != 0;
     }
 
-    /** The engine is in a handshake: after OPEN that is a new one (the peer renegotiates). */
-    void handshakeRunning() {
+    /** The engine is in a handshake: after OPEN that is a new one (the peer renegotiates); true if it is. */
+    boolean handshakeRunning() {
         if (phase == Phase.OPEN) {
             phase = Phase.HANDSHAKING;
+            return true;
         }
+        return false;
     }
 
     /** We started a handshake from OPEN; {@code running}: the engine says it runs (it may be done at once). */

@@ -1,5 +1,6 @@
 package org.jevent.bufferevent.ssl;
 
+import java.net.ProtocolFamily;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -10,11 +11,14 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
 import org.jevent.bufferevent.Bufferevent;
+import org.jevent.bufferevent.EndReason;
 import org.jevent.bufferevent.FlushMode;
 import org.jevent.bufferevent.LayeredBufferevent;
 import org.jevent.bufferevent.SocketBufferevent;
 import org.jevent.eventbase.EventBase;
 import org.jevent.evbuffer.EvBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * TLS over another bufferevent, through an {@link SSLEngine}: libevent's
@@ -61,6 +65,12 @@ import org.jevent.evbuffer.EvBuffer;
  * wrapped or unwrapped any more ({@link TlsPump#canPump()} is the one guard).
  */
 public final class SslBufferevent extends LayeredBufferevent {
+    /**
+     * Handshakes (start; finish with protocol, suite, duration, resumption), failures and the
+     * secure close at DEBUG; {@link TlsPump} logs every record at TRACE on its own logger.
+     */
+    static final Logger LOG = LoggerFactory.getLogger(SslBufferevent.class);
+
     /** Flag: an EOF without close_notify is reported as EOF, not ERROR (libevent 2.2's macro of this name). */
     public static final int BUFFEREVENT_SSL_DIRTY_SHUTDOWN = 0x01;
     /**
@@ -105,6 +115,9 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     private final SslErrorQueue errors = new SslErrorQueue();
 
+    /** When the running handshake started, for the logs and the JFR event. */
+    private final HandshakeTiming handshake = new HandshakeTiming();
+
     private SslBufferevent(Bufferevent underlying, boolean ownTransport, SSLEngine engine,
             SslState initial, int options) {
         super(underlying, options, ownTransport);
@@ -112,7 +125,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         this.engine = engine;
         this.provider = SslProvider.of(engine);
         this.initialState = initial;
-        this.close = new SecureClose(this, state, engine, underlying);
+        this.close = new SecureClose(this, state, engine);
         this.plainIn = getInput();
         this.plainOut = getOutput();
         this.pump = new TlsPump(this, state, close, engine, EngineIo.forProvider(provider), plainIn, plainOut,
@@ -190,12 +203,15 @@ public final class SslBufferevent extends LayeredBufferevent {
             SSLException refusal = new SSLException(stray + " bytes arrived in plaintext before the TLS layer was"
                     + " added and were not consumed (" + TlsRecordHeader.hex(head) + (stray > 16 ? " ..." : "")
                     + "); refusing them: they are neither handshake nor application data");
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("{}: {}", logName(), refusal.getMessage());
+            }
             fail(new SslError(refusal, null, false), false);
             // Reported from the deferred queue: the caller sets the callbacks after this
             // constructor returns, and an event with no callback yet would be dropped.
             getBase().deferredExecutor().execute(() -> {
                 if (!isFreed()) {
-                    report(BEV_EVENT_READING | BEV_EVENT_ERROR, refusal);
+                    report(BEV_EVENT_READING | BEV_EVENT_ERROR, refusal, EndReason.TLS_ERROR);
                 }
             });
             return;
@@ -223,10 +239,11 @@ public final class SslBufferevent extends LayeredBufferevent {
         if (!state.startHandshake()) {
             return;
         }
+        handshakeStarted("initial");
         try {
             engine.beginHandshake();
         } catch (SSLException e) {
-            engineFailed(e, 0);
+            engineFailed(e, 0, false);
             return;
         }
         armHandshakeTimeout(); // the bound restarts now that the handshake itself starts
@@ -272,6 +289,7 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     /** {@code bufferevent_ssl_set_flags}: adds flags; returns the new set. */
     public int setFlags(int f) {
+        checkNotFreed();
         checkFlags(f);
         flags |= f;
         return flags;
@@ -279,6 +297,7 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     /** {@code bufferevent_ssl_clear_flags}: removes flags; returns the new set. */
     public int clearFlags(int f) {
+        checkNotFreed();
         checkFlags(f);
         flags &= ~f;
         return flags;
@@ -297,6 +316,7 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     /** {@code bufferevent_openssl_set_allow_dirty_shutdown}. */
     public void setAllowDirtyShutdown(boolean allow) {
+        checkNotFreed();
         if (allow) {
             flags |= BUFFEREVENT_SSL_DIRTY_SHUTDOWN;
         } else {
@@ -313,7 +333,8 @@ public final class SslBufferevent extends LayeredBufferevent {
      */
     public boolean renegotiate() {
         checkLoopThread();
-        if (!provider.renegotiates || !state.isOpen() || close.isShuttingDown() || isFreed()) {
+        checkNotFreed();
+        if (!provider.renegotiates || !state.isOpen() || close.isShuttingDown()) {
             return false;
         }
         try {
@@ -322,7 +343,11 @@ public final class SslBufferevent extends LayeredBufferevent {
             recordError(SslError.of(e));
             return false;
         }
-        state.renegotiating(engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING);
+        boolean running = engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING;
+        state.renegotiating(running);
+        if (running) {
+            handshakeStarted("local");
+        }
         pump.run();
         return true;
     }
@@ -365,11 +390,69 @@ public final class SslBufferevent extends LayeredBufferevent {
      */
     public void connect(SocketAddress address) {
         checkLoopThread();
+        checkNotFreed();
         if (!ownTransport) {
             throw new IllegalStateException("connect the underlying bufferevent of a TLS filter instead");
         }
         ((SocketBufferevent) transport()).connect(address);
         noDelay(getChannel());
+    }
+
+    /**
+     * {@code bufferevent_socket_connect_hostname(bev, NULL, family, host, port)} for the socket
+     * variant, as libevent's {@code sample/https-client.c} uses it: {@code host} is resolved off
+     * the loop thread (see {@link SocketBufferevent#connectHostname}), then connected to; the
+     * handshake of a CONNECTING bufferevent starts once connected. The name is also what the
+     * handshake presents and checks, as https-client.c sets by hand: SNI is set to {@code host}
+     * (not for an IP literal or a name SNI cannot carry) unless the engine names a server
+     * already, and the host name check ({@code "HTTPS"} endpoint identification, against that
+     * name) is turned on unless the engine has an endpoint identification algorithm already or
+     * was made for a peer host (an engine from {@link SslContexts#newClientEngine(String, int)}
+     * keeps what its context decided, {@code hostnameVerification(false)} included; setting SNI
+     * on a Conscrypt engine also gives it a peer host). A failed lookup is a bare {@code ERROR}
+     * with {@link EndReason#UNRESOLVED}; {@link #getDnsError()} says why.
+     *
+     * @throws IllegalStateException for the filter variant (connect its underlying bufferevent),
+     *     or for an engine in server mode
+     */
+    public void connectHostname(ProtocolFamily family, String host, int port) {
+        Objects.requireNonNull(host, "host");
+        checkLoopThread();
+        checkNotFreed();
+        if (!ownTransport) {
+            throw new IllegalStateException("connect the underlying bufferevent of a TLS filter instead");
+        }
+        if (!engine.getUseClientMode()) {
+            throw new IllegalStateException("connectHostname needs a client engine (SslState.CONNECTING)");
+        }
+        nameTheServer(host);
+        ((SocketBufferevent) transport()).connectHostname(family, host, port);
+    }
+
+    /** SNI and the host name check from the name connected to (see {@link #connectHostname}). */
+    private void nameTheServer(String host) {
+        javax.net.ssl.SSLParameters p = engine.getSSLParameters();
+        boolean changed = false;
+        if ((p.getServerNames() == null || p.getServerNames().isEmpty()) && !EngineSettings.isIpLiteral(host)) {
+            try {
+                p.setServerNames(List.of(new javax.net.ssl.SNIHostName(host)));
+                changed = true;
+            } catch (IllegalArgumentException notAnSniName) {
+                // A name SNI cannot carry (an '_', a trailing dot) still resolves: no SNI.
+            }
+        }
+        if (p.getEndpointIdentificationAlgorithm() == null && engine.getPeerHost() == null) {
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            changed = true;
+        }
+        if (changed) {
+            engine.setSSLParameters(p);
+        }
+    }
+
+    /** {@code bufferevent_socket_get_dns_error} for the socket variant: why its last lookup failed, or null. */
+    public Throwable getDnsError() {
+        return ownTransport ? ((SocketBufferevent) transport()).getDnsError() : null;
     }
 
     /** The channel of the socket variant (null before connect); null for the filter variant. */
@@ -404,6 +487,9 @@ public final class SslBufferevent extends LayeredBufferevent {
     }
 
     private void refuseIfClosing() {
+        if (isFreed() && getBase().isInLoopThread()) {
+            checkNotFreed(); // a freed bufferevent says so first, whatever it was doing
+        }
         if (close.isShuttingDown() && getBase().isInLoopThread()) {
             throw new IllegalStateException("the TLS bufferevent is shut down: no more writes");
         }
@@ -457,9 +543,15 @@ public final class SslBufferevent extends LayeredBufferevent {
         return writingActive();
     }
 
-    /** The pump took plaintext from the output: restart the write timer. */
-    void plaintextWritten() {
+    /** The pump took {@code n} plaintext bytes from the output: counted, and the write timer restarts. */
+    void plaintextWritten(long n) {
+        countWritten(n);
         writeProgress();
+    }
+
+    /** The pump put {@code n} plaintext bytes (maybe 0) in the input: counted. */
+    void plaintextRead(long n) {
+        countRead(n);
     }
 
     /**
@@ -471,10 +563,37 @@ public final class SslBufferevent extends LayeredBufferevent {
         return high > 0 ? high : TRANSPORT_WRITE_BOUND;
     }
 
+    /** A handshake starts: timed from now, and logged. {@code by}: "initial", "local" or "peer". */
+    /** SecureClose's way to report the end of stream it decided on. */
+    void endOfStream(int what, EndReason reason) {
+        triggerEnd(what, reason);
+    }
+
+    void handshakeStarted(String by) {
+        if (handshake.running()) {
+            return;
+        }
+        handshake.started(by);
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: TLS handshake started ({}, {}, peer {})", logName(), by,
+                    engine.getUseClientMode() ? "client" : "server", HandshakeTiming.peer(engine));
+        }
+    }
+
     void handshakeFinished() {
         if (state.failed()) {
             return; // final: a delegated task that ends after a failure changes nothing
         }
+        if (LOG.isDebugEnabled()) {
+            javax.net.ssl.SSLSession session = engine.getSession();
+            LOG.debug("{}: TLS handshake finished in {} us ({}): {} {}, {} session, peer {}", logName(),
+                    handshake.elapsedNanos() / 1000, handshake.startedBy(), session.getProtocol(),
+                    session.getCipherSuite(), resumed(session) ? "resumed" : "new", HandshakeTiming.peer(engine));
+        }
+        if (handshake.running()) {
+            TlsRecorder.handshakeEnded(this, handshake, null);
+        }
+        handshake.stop();
         boolean report = state.handshakeFinished();
         updateTransportReading();
         endHandshakeTimeout(true); // the timeouts run per direction from now
@@ -492,7 +611,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         if (isFreed()) {
             return;
         }
-        if (transport().getOutput().getLength() == 0 && state.connectedOnce() && !close.isShuttingDown()) {
+        if (transportOutputLength() == 0 && state.connectedOnce() && !close.isShuttingDown()) {
             trigger(EV_WRITE, 0); // runs the write callback if the output is at its low watermark
         }
         close.maybeFinish();
@@ -501,6 +620,9 @@ public final class SslBufferevent extends LayeredBufferevent {
     @Override
     protected void transportEvent(int what) {
         if ((what & BEV_EVENT_CONNECTED) != 0) {
+            if (ownTransport) {
+                noDelay(getChannel()); // a channel opened after a name lookup gets it here
+            }
             startHandshake(); // only a WAITING session starts one
             what &= ~BEV_EVENT_CONNECTED;
             if (what == 0) {
@@ -519,7 +641,7 @@ public final class SslBufferevent extends LayeredBufferevent {
             setLastError(cause);
             fail(cause == null ? null : new SslError(cause, null, false), false);
         }
-        triggerEvent(what, 0);
+        passOnTransportEvent(what);
     }
 
     /** The transport reached end of stream: clean, dirty or truncated, by our own state ({@link SecureClose}). */
@@ -541,14 +663,12 @@ public final class SslBufferevent extends LayeredBufferevent {
      * or a filter's with CLOSE_ON_FREE); otherwise stops reading it.
      */
     void endTransport() {
-        if (transport().isFreed()) {
-            return;
-        }
-        if (closesTransport()) {
-            transport().free();
-        } else {
-            transport().disable(EV_READ);
-        }
+        finishWithTransport();
+    }
+
+    /** Ciphertext still waiting in the transport's output (0 once it is freed), for {@link SecureClose}. */
+    long transportPending() {
+        return transportOutputLength();
     }
 
     @Override
@@ -557,24 +677,32 @@ public final class SslBufferevent extends LayeredBufferevent {
             shutdown(null);
             return 1;
         }
-        long before = transport().getOutput().getLength();
+        long before = transportOutputLength();
         pump.run();
-        return transport().getOutput().getLength() > before ? 1 : 0;
+        return transportOutputLength() > before ? 1 : 0;
     }
 
     // ------------------------------------------------------------------ failures and timers
 
-    /** The engine threw {@code e}: fail and report {@code direction|ERROR} (once). */
-    void engineFailed(Throwable e, int direction) {
-        if (fail(SslError.of(e), true)) {
-            report(direction | BEV_EVENT_ERROR, e);
+    /**
+     * The engine threw {@code e}: fail and report {@code direction|ERROR} (once). The end reason:
+     * {@link EndReason#TLS_ALERT_RECEIVED} if the record that failed to unwrap was an alert
+     * ({@code alertRecord}, from its header) or the engine names the peer's alert (TLS 1.3 sends
+     * alerts encrypted, so only the engine knows); else {@link EndReason#TLS_ALERT_SENT} if the
+     * engine produced an alert that went out; else {@link EndReason#TLS_ERROR}.
+     */
+    void engineFailed(Throwable e, int direction, boolean alertRecord) {
+        SslError error = SslError.of(e);
+        if (fail(error, true)) {
+            report(direction | BEV_EVENT_ERROR, e, alertRecord || error.remote() ? EndReason.TLS_ALERT_RECEIVED
+                    : alertFlushed ? EndReason.TLS_ALERT_SENT : EndReason.TLS_ERROR);
         }
     }
 
-    /** We found {@code e} ourselves (a truncation, a close in the handshake): as {@link #engineFailed}. */
-    void failWith(SSLException e, int direction) {
+    /** We found {@code e} ourselves (a truncation, a close in the handshake): as {@link #engineFailed}, for {@code reason}. */
+    void failWith(SSLException e, int direction, EndReason reason) {
         if (fail(new SslError(e, null, false), true)) {
-            report(direction | BEV_EVENT_ERROR, e);
+            report(direction | BEV_EVENT_ERROR, e, reason);
         }
     }
 
@@ -594,18 +722,30 @@ public final class SslBufferevent extends LayeredBufferevent {
         if (!state.fail()) {
             return false;
         }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: TLS session failed{}: {}", logName(),
+                    handshake.running() ? " in the handshake after " + handshake.elapsedNanos() / 1000 + " us" : "",
+                    error == null ? "the transport failed" : error.describe());
+        }
+        if (handshake.running()) {
+            TlsRecorder.handshakeEnded(this, handshake, error == null ? "the transport failed" : error.describe());
+        }
+        handshake.stop();
         cancelTimers();
         if (sendAlert) {
-            pump.flushAlert();
+            alertFlushed = pump.flushAlert();
         }
         updateTransportReading();
         return true;
     }
 
-    /** Runs the event callback with {@code what}, {@code cause} being {@link #getLastError()}. */
-    private void report(int what, Throwable cause) {
+    /** True once {@link #fail} sent an alert the failed engine produced. */
+    private boolean alertFlushed;
+
+    /** Runs the event callback with {@code what} for {@code reason}, {@code cause} being {@link #getLastError()}. */
+    private void report(int what, Throwable cause, EndReason reason) {
         setLastError(cause);
-        triggerEvent(what, 0);
+        triggerEnd(what, reason);
     }
 
     void recordError(SslError e) {
@@ -621,7 +761,7 @@ public final class SslBufferevent extends LayeredBufferevent {
     private void handshakeTimedOut(Duration bound) {
         if (state.handshaking() && !isFreed()
                 && fail(new SslError(new SSLException("TLS handshake timed out after " + bound), null, false), false)) {
-            triggerEvent(BEV_EVENT_TIMEOUT, 0);
+            triggerEnd(BEV_EVENT_TIMEOUT, EndReason.HANDSHAKE_TIMEOUT);
         }
     }
 
@@ -657,6 +797,22 @@ public final class SslBufferevent extends LayeredBufferevent {
         if (!t.isFreed() && closesTransport() && t.getOutput().getLength() > 0) {
             t.flush(EV_WRITE, FlushMode.FLUSH);
         }
+    }
+
+    /** The client or server role, then the class and identity: this layer's part of its log name. */
+    @Override
+    protected String layerLabel() {
+        return (engine.getUseClientMode() ? "TLS client " : "TLS server ") + super.layerLabel();
+    }
+
+    /** True if the handshake that just finished resumed an earlier session ({@link HandshakeTiming#resumed}). */
+    boolean resumed(javax.net.ssl.SSLSession session) {
+        return handshake.resumed(session, provider == SslProvider.CONSCRYPT);
+    }
+
+    /** {@link #logName()} for the other classes of this package. */
+    String name() {
+        return logName();
     }
 
     @Override

@@ -13,6 +13,8 @@ import org.jevent.bufferevent.Bufferevent;
 import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
 import org.jevent.evbuffer.EvBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The SSLEngine pump of one {@link SslBufferevent}: unwraps the ciphertext the transport read
@@ -27,6 +29,9 @@ import org.jevent.evbuffer.EvBuffer;
  * freed) and no delegated task holds the engine. Its own state is one int of named bits.
  */
 final class TlsPump {
+    /** Every record unwrapped or wrapped, at TRACE. */
+    private static final Logger LOG = LoggerFactory.getLogger(TlsPump.class);
+
     /** Delegated tasks (JDK) run here, off the loop thread, so that other connections go on. */
     private static final ExecutorService TASKS = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "jevent-tls-task");
@@ -141,7 +146,7 @@ final class TlsPump {
                 try {
                     need = TlsRecordHeader.recordLength(header);
                 } catch (SSLException e) {
-                    session.engineFailed(e, Bufferevent.BEV_EVENT_READING);
+                    session.engineFailed(e, Bufferevent.BEV_EVENT_READING, false);
                     return true;
                 }
             }
@@ -157,9 +162,17 @@ final class TlsPump {
             try {
                 r = io.unwrap(engine, cipherIn, recordLength, plainIn);
             } catch (SSLException | RuntimeException e) {
-                session.engineFailed(e, Bufferevent.BEV_EVENT_READING);
+                // The header of the record that failed says whether the peer sent an alert (in
+                // the clear: TLS 1.2, or before TLS 1.3's handshake keys).
+                session.engineFailed(e, Bufferevent.BEV_EVENT_READING,
+                        recordLength > 0 && header[0] == TlsRecordHeader.CONTENT_ALERT);
                 return true;
             }
+            if (LOG.isTraceEnabled()) {
+                LOG.trace("{}: unwrap of a {} byte record: {} consumed, {} plaintext bytes, {} {}", session.name(),
+                        recordLength, r.bytesConsumed(), r.bytesProduced(), r.getStatus(), r.getHandshakeStatus());
+            }
+            session.plaintextRead(r.bytesProduced());
             boolean moved = r.bytesConsumed() > 0 || r.bytesProduced() > 0;
             progress |= moved;
             boolean held = r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW
@@ -221,12 +234,16 @@ final class TlsPump {
             try {
                 r = io.wrap(engine, data ? plainOut : null, cipherOut);
             } catch (SSLException | RuntimeException e) {
-                session.engineFailed(e, Bufferevent.BEV_EVENT_WRITING);
+                session.engineFailed(e, Bufferevent.BEV_EVENT_WRITING, false);
                 return true;
+            }
+            if (LOG.isTraceEnabled()) {
+                LOG.trace("{}: wrap{}: {} plaintext bytes into {}, {} {}", session.name(), data ? "" : " (no data)",
+                        r.bytesConsumed(), r.bytesProduced(), r.getStatus(), r.getHandshakeStatus());
             }
             if (r.bytesConsumed() > 0) {
                 plainOut.drain(r.bytesConsumed());
-                session.plaintextWritten();
+                session.plaintextWritten(r.bytesConsumed());
             }
             boolean moved = r.bytesConsumed() > 0 || r.bytesProduced() > 0;
             progress |= moved;
@@ -252,7 +269,12 @@ final class TlsPump {
         switch (hs) {
             case FINISHED -> session.handshakeFinished();
             case NEED_TASK -> runDelegatedTasks();
-            case NEED_WRAP, NEED_UNWRAP, NEED_UNWRAP_AGAIN -> state.handshakeRunning(); // after OPEN: the peer renegotiates
+            case NEED_WRAP, NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
+                // After OPEN: the peer renegotiates (not the answer a close_notify asks for).
+                if (state.handshakeRunning() && !engine.isInboundDone() && !engine.isOutboundDone()) {
+                    session.handshakeStarted("peer");
+                }
+            }
             default -> {
             }
         }
@@ -302,9 +324,11 @@ final class TlsPump {
      * After a failure the engine may hold an alert for the peer: send it if it can be had. The
      * first wrap is made whatever the handshake status says: Conscrypt holds its alert (a
      * certificate it rejected, a bad record) without reporting NEED_WRAP, and without the alert
-     * a peer on a transport nobody closes would wait forever.
+     * a peer on a transport nobody closes would wait forever. Returns true if an alert was
+     * produced for the transport.
      */
-    void flushAlert() {
+    boolean flushAlert() {
+        boolean produced = false;
         for (int i = 0; i < 4 && !transport.isFreed(); i++) {
             if (i > 0 && engine.getHandshakeStatus() != HandshakeStatus.NEED_WRAP) {
                 break;
@@ -313,12 +337,14 @@ final class TlsPump {
             try {
                 r = io.wrap(engine, null, cipherOut);
             } catch (SSLException | RuntimeException ignored) {
-                return; // the alert is a courtesy; the failure itself is already recorded
+                return produced; // the alert is a courtesy; the failure itself is already recorded
             }
             if (r.bytesProduced() == 0) {
                 break;
             }
+            produced = true;
         }
+        return produced;
     }
 
     /**

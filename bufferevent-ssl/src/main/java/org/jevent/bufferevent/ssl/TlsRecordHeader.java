@@ -10,6 +10,8 @@ import javax.net.ssl.SSLException;
  */
 final class TlsRecordHeader {
     static final int LENGTH = 5;
+    /** The content type of an alert record. */
+    static final int CONTENT_ALERT = 21;
     /** RFC 8446 5.2: a TLSCiphertext fragment is at most 2^14 + 256 bytes; TLS 1.2 allows 2^14 + 2048. */
     static final int MAX_FRAGMENT = 16384 + 2048;
 

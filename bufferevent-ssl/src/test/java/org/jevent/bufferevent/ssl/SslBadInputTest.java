@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.jevent.bufferevent.Bufferevent;
+import org.jevent.bufferevent.EndReason;
 import org.jevent.eventbase.EvConnListener;
 import org.jevent.eventbase.EventBase;
 import org.junit.jupiter.api.AfterEach;
@@ -123,6 +124,13 @@ class SslBadInputTest {
             case RANDOM -> "";
         };
         assertTrue(badConn.reason.contains(expected), badConn.reason);
+        // A stream ending mid-handshake, or bytes that are not TLS (no alert either way).
+        EndReason why = badConn.bev.getEndReason();
+        if (bad == Bad.TRUNCATED) {
+            assertEquals(EndReason.HANDSHAKE_EOF, why);
+        } else {
+            assertEquals(EndReason.TLS_ERROR, why, "the record header was refused before the engine saw it");
+        }
         System.out.println(impl + " " + protocol + " " + bad + ": " + badConn.events + " " + badConn.reason);
         client.free();
         for (Conn c : conns) {

@@ -29,6 +29,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import org.jevent.bufferevent.Bufferevent;
+import org.jevent.bufferevent.EndReason;
 import org.jevent.bufferevent.ssl.TlsHarness.Variant;
 import org.jevent.eventbase.EventBase;
 import org.jevent.evbuffer.EolStyle;
@@ -306,6 +307,7 @@ class SslConformanceMatrixTest {
                 TlsHarness.runUntil(base, () -> !ps.events.isEmpty(), LIMIT);
                 String where = (clientCloses ? "client closes" : "server closes") + (allow ? ", dirty allowed" : "");
                 assertEquals(List.of(allow ? "READING|EOF" : "READING|ERROR"), ps.events, where);
+                assertEquals(EndReason.TRUNCATED, peer.getEndReason(), where + ": from the close state, both ways");
                 if (!allow) {
                     SslError e = peer.getSslError();
                     assertNotNull(e, where);
@@ -364,6 +366,8 @@ class SslConformanceMatrixTest {
         TlsHarness.runUntil(base, () -> !ss.events.isEmpty() && !cs.events.isEmpty(), LIMIT);
         assertEquals(List.of("READING|EOF"), ss.events);
         assertEquals(List.of("EOF"), cs.events);
+        assertEquals(EndReason.CLEAN_CLOSE_NOTIFY, bevs[1].getEndReason());
+        assertEquals(EndReason.SHUTDOWN, bevs[0].getEndReason());
         byte[] first = new byte[big.length];
         assertEquals(big.length, got.remove(first));
         assertArrayEquals(big, first);
@@ -389,6 +393,8 @@ class SslConformanceMatrixTest {
         TlsHarness.runUntil(base, () -> !ss.events.isEmpty() && !cs.events.isEmpty(), LIMIT);
         assertEquals(List.of("READING|EOF"), ss.events);
         assertEquals(List.of("EOF"), cs.events);
+        assertEquals(EndReason.CLEAN_CLOSE_NOTIFY, bevs[1].getEndReason());
+        assertEquals(EndReason.SHUTDOWN, bevs[0].getEndReason());
         assertEquals(List.of(), bevs[1].getSslErrors());
         bevs[0].free();
         bevs[1].free();
@@ -412,6 +418,8 @@ class SslConformanceMatrixTest {
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertEquals(List.of("EOF"), cs.events);
         assertEquals(List.of("READING|EOF"), ss.events);
+        assertEquals(EndReason.SHUTDOWN, bevs[0].getEndReason());
+        assertEquals(EndReason.CLEAN_CLOSE_NOTIFY, bevs[1].getEndReason());
         assertTrue(ms < 5000, "took " + ms + " ms");
         assertEquals(List.of(), bevs[0].getSslErrors());
         bevs[0].free();
@@ -436,6 +444,7 @@ class SslConformanceMatrixTest {
         TlsHarness.runUntil(base, () -> !cs.events.isEmpty(), LIMIT);
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertEquals(List.of("EOF|TIMEOUT"), cs.events);
+        assertEquals(EndReason.SHUTDOWN_TIMEOUT, bevs[0].getEndReason());
         assertTrue(ms >= 290, "took " + ms + " ms");
         SslError e = bevs[0].getSslError();
         assertNotNull(e);
@@ -463,11 +472,13 @@ class SslConformanceMatrixTest {
             // A pair half that does not read takes nothing: the close_notify cannot even be
             // flushed, and the flush bound ends the shutdown.
             assertEquals(List.of("EOF|TIMEOUT"), cs.events);
+            assertEquals(EndReason.SHUTDOWN_TIMEOUT, bevs[0].getEndReason());
             assertTrue(ms >= SslBufferevent.SHUTDOWN_FLUSH_LIMIT.toMillis() - 10, "took " + ms + " ms");
             assertTrue(bevs[0].getSslError().describe().contains("flushed"));
         } else {
             // The kernel takes the close_notify at once: no wait at all.
             assertEquals(List.of("EOF"), cs.events);
+            assertEquals(EndReason.SHUTDOWN, bevs[0].getEndReason());
             assertTrue(ms < SslBufferevent.SHUTDOWN_FLUSH_LIMIT.toMillis(), "took " + ms + " ms");
         }
         assertThrows(IllegalStateException.class, () -> bevs[0].write(new byte[1]));
@@ -524,6 +535,7 @@ class SslConformanceMatrixTest {
         assertEquals(0, cs.connected, cs::toString);
         assertEquals(1, cs.events.size(), cs::toString);
         assertEquals("TIMEOUT", cs.events.get(0), "a bare TIMEOUT, as libevent's socket variant");
+        assertEquals(EndReason.HANDSHAKE_TIMEOUT, client.getEndReason());
         assertTrue(client.getSslError().describe().contains("timed out"));
         client.free();
         if (silent != null) {
@@ -552,6 +564,7 @@ class SslConformanceMatrixTest {
         client.write("held".getBytes(StandardCharsets.US_ASCII));
         TlsHarness.runFor(base, Duration.ofMillis(800));
         assertEquals(List.of("TIMEOUT"), cs.events);
+        assertEquals(EndReason.HANDSHAKE_TIMEOUT, client.getEndReason());
         client.free();
     }
 

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.SSLEngine;
+import org.jevent.bufferevent.EndReason;
 import org.jevent.bufferevent.ssl.TlsHarness.Variant;
 import org.jevent.eventbase.EventBase;
 import org.junit.jupiter.api.AfterEach;
@@ -55,6 +56,10 @@ class SslErrorQueueTest {
         assertEquals(1, se1.size(), se1::toString);
         assertTrue(se1.get(0).contains("ERROR"), se1::toString);
         assertFalse(ce1.contains("CONNECTED"));
+        // The end reasons: the client's engine rejected the certificate and sent its alert; the
+        // server unwrapped that alert.
+        assertEquals(EndReason.TLS_ALERT_SENT, b[0].getEndReason());
+        assertEquals(EndReason.TLS_ALERT_RECEIVED, b[1].getEndReason());
 
         List<SslError> clientErrors = b[0].getSslErrors();
         assertEquals(clientErrors, b[0].getSslErrors(), "getSslErrors does not consume");

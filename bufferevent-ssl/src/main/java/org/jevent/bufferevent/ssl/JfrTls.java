@@ -1,0 +1,55 @@
+package org.jevent.bufferevent.ssl;
+
+import javax.net.ssl.SSLSession;
+import jdk.jfr.FlightRecorder;
+
+/**
+ * The {@code jdk.jfr} side of {@link TlsRecorder}; loaded only when the {@code jdk.jfr} module
+ * is present, and doing anything only once JFR has started in this JVM.
+ *
+ * <p>Invariant: the event type is registered once; an event object is made only when JFR is
+ * initialized, and filled and committed only when a recording has it enabled.
+ */
+final class JfrTls {
+    private static volatile boolean registered;
+
+    private JfrTls() {
+    }
+
+    /** True once JFR runs in this JVM (a static read); registers the event type the first time. */
+    static boolean started() {
+        if (!FlightRecorder.isInitialized()) {
+            return false;
+        }
+        if (!registered) {
+            register();
+        }
+        return true;
+    }
+
+    private static synchronized void register() {
+        if (!registered) {
+            FlightRecorder.register(TlsHandshakeEvent.class);
+            registered = true;
+        }
+    }
+
+    static void handshake(SslBufferevent b, HandshakeTiming timing, String failure) {
+        TlsHandshakeEvent e = new TlsHandshakeEvent();
+        if (!e.isEnabled()) {
+            return;
+        }
+        SSLSession session = b.getEngine().getSession();
+        e.loopThread = Thread.currentThread();
+        e.bufferevent = b.name();
+        e.role = b.getEngine().getUseClientMode() ? "client" : "server";
+        e.startedBy = timing.startedBy();
+        e.peer = HandshakeTiming.peer(b.getEngine());
+        e.protocol = session.getProtocol();
+        e.cipherSuite = session.getCipherSuite();
+        e.handshakeTime = timing.elapsedNanos();
+        e.resumed = failure == null && b.resumed(session);
+        e.failure = failure;
+        e.commit();
+    }
+}
