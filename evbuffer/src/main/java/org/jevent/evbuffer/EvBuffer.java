@@ -512,7 +512,7 @@ public final class EvBuffer implements AutoCloseable {
         }
         Reservation r = reservation;
         if (r == null) {
-            throw new IllegalStateException(Reservation.STALE);
+            throw new IllegalStateException(Reservation.NONE);
         }
         r.takeWritten(chain, vec, n);
         long total = r.commit(chain, n);

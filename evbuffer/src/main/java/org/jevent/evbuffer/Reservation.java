@@ -14,8 +14,10 @@ import java.nio.ByteBuffer;
  * set just before a commit, never exceeds its extent.
  */
 final class Reservation {
-    /** Why a commit without a valid reservation fails. */
+    /** Why a commit of a reservation the buffer changed under fails. */
     static final String STALE = "the buffer changed since the space was reserved";
+    /** Why a commit with no reservation pending fails (none made, or it was committed or freed). */
+    static final String NONE = "no space is reserved: reserveSpace was not called, or its space was committed since";
 
     /** The most extents a reservation uses; libevent only ever uses two in practice. */
     static final int MAX_VECTORS = 16;

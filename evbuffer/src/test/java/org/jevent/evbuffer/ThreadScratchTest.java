@@ -130,10 +130,113 @@ class ThreadScratchTest {
         buf.add(b("data"));
         ByteBuffer[] v = {ByteBuffer.allocateDirect(8)};
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> buf.commitSpace(v, 1));
-        assertEquals(Reservation.STALE, e.getMessage());
+        assertEquals(Reservation.NONE, e.getMessage());
         assertEquals("data", text(buf));
         buf.commitSpace(v, 0); // as in libevent: committing nothing is fine
         buf.free();
+    }
+
+    @Test
+    void views_reserved_on_one_buffer_are_refused_by_another_and_neither_changes() {
+        EvBuffer a = new EvBuffer();
+        EvBuffer c = new EvBuffer();
+        a.add(b("a:"));
+        c.add(b("c:"));
+        ByteBuffer[] av = new ByteBuffer[1];
+        ByteBuffer[] cv = new ByteBuffer[1];
+        a.reserveSpace(16, av);
+        c.reserveSpace(16, cv);
+        write(av, 1, "for a");
+        write(cv, 1, "for c");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> c.commitSpace(av, 1));
+        assertTrue(e.getMessage().contains("not the view reserveSpace returned"), e.getMessage());
+        assertEquals("c:", text(c));
+        assertEquals("a:", text(a));
+        // Both reservations are still pending and still their own.
+        c.commitSpace(cv, 1);
+        a.commitSpace(av, 1);
+        assertEquals("a:for a", text(a));
+        assertEquals("c:for c", text(c));
+        a.checkInvariants();
+        c.checkInvariants();
+        a.free();
+        c.free();
+    }
+
+    @Test
+    void a_second_commit_is_refused_and_leaves_the_buffer_that_now_holds_the_reservation_alone() {
+        EvBuffer first = new EvBuffer();
+        ByteBuffer[] fv = new ByteBuffer[1];
+        first.reserveSpace(16, fv);
+        write(fv, 1, "once");
+        first.commitSpace(fv, 1);
+        // The reservation object went back to the thread's pool; the next buffer borrows it.
+        EvBuffer next = new EvBuffer();
+        ByteBuffer[] nv = new ByteBuffer[1];
+        next.reserveSpace(16, nv);
+        write(nv, 1, "next");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> first.commitSpace(fv, 1));
+        assertEquals(Reservation.NONE, e.getMessage());
+        assertEquals("once", text(first));
+        assertEquals(0, next.getLength(), "nothing of next's pending space became data");
+        next.commitSpace(nv, 1);
+        assertEquals("next", text(next));
+        first.free();
+        next.free();
+    }
+
+    @Test
+    void a_commit_on_a_thread_with_reservations_of_its_own_pending_keeps_them_apart() throws Exception {
+        EvBuffer travelling = new EvBuffer();
+        ByteBuffer[] tv = new ByteBuffer[1];
+        travelling.reserveSpace(32, tv);
+        write(tv, 1, "from main");
+        List<String> seen = new ArrayList<>();
+        CompletableFuture.runAsync(() -> {
+            // This thread's own buffers hold reservations from its pool while the travelling
+            // buffer's comes back into that pool.
+            EvBuffer[] own = {new EvBuffer(), new EvBuffer()};
+            ByteBuffer[][] ov = {new ByteBuffer[1], new ByteBuffer[1]};
+            for (int i = 0; i < own.length; i++) {
+                own[i].reserveSpace(16, ov[i]);
+                write(ov[i], 1, "own" + i);
+            }
+            travelling.commitSpace(tv, 1);
+            EvBuffer after = new EvBuffer();
+            ByteBuffer[] av = new ByteBuffer[1];
+            after.reserveSpace(16, av);
+            write(av, 1, "after");
+            after.commitSpace(av, 1);
+            for (int i = own.length - 1; i >= 0; i--) {
+                own[i].commitSpace(ov[i], 1);
+                seen.add(text(own[i]));
+                own[i].free();
+            }
+            seen.add(text(after));
+            after.free();
+        }, r -> new Thread(r, "committing").start()).get(10, TimeUnit.SECONDS);
+        assertEquals(List.of("own1", "own0", "after"), seen);
+        assertEquals("from main", text(travelling));
+        // Back on this thread, the buffer reserves from this thread's pool again.
+        travelling.reserveSpace(8, tv);
+        write(tv, 1, "!");
+        travelling.commitSpace(tv, 1);
+        assertEquals("from main!", text(travelling));
+        travelling.checkInvariants();
+        travelling.free();
+    }
+
+    @Test
+    void a_buffer_freed_on_another_thread_with_a_reservation_pending_refuses_the_commit() throws Exception {
+        EvBuffer buf = new EvBuffer();
+        ByteBuffer[] v = new ByteBuffer[1];
+        buf.reserveSpace(16, v);
+        write(v, 1, "lost");
+        CompletableFuture.runAsync(buf::free, r -> new Thread(r, "freeing").start()).get(10, TimeUnit.SECONDS);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> buf.commitSpace(v, 1));
+        assertEquals("the buffer was freed", e.getMessage());
+        assertThrows(IllegalStateException.class, () -> buf.reserveSpace(16, v));
+        assertEquals(0, buf.getLength());
     }
 
     @Test

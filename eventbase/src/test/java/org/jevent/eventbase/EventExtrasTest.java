@@ -83,6 +83,51 @@ class EventExtrasTest {
         base.checkInvariants();
     }
 
+    /**
+     * A signal event with a timeout keeps both in one extras: the timeout re-arms from the
+     * deadline that passed, a delivered signal re-arms from now, a common timeout replaces the
+     * heap one, and del drops the signal and the timer together (SIGWINCH: ignored by default).
+     */
+    @Test
+    void a_signal_event_with_a_persistent_timeout_keeps_signal_and_timer_apart() {
+        List<Integer> what = new ArrayList<>();
+        Event ev = Event.signal(base, "WINCH", (e, w) -> what.add(w));
+        long start = clock.monotonicNanos();
+        ev.add(Duration.ofMillis(100));
+        clock.advance(Duration.ofMillis(100));
+        base.loop(EVLOOP_ONCE);
+        assertEquals(List.of(EV_TIMEOUT), what);
+        assertEquals(start + 200_000_000L, ev.pendingDeadlineNanos().getAsLong(), "from the deadline that passed");
+        assertEquals(Event.EV_SIGNAL, ev.pending(Event.EV_SIGNAL));
+        clock.advance(Duration.ofMillis(30));
+        sun.misc.Signal.raise(new sun.misc.Signal("WINCH"));
+        // The signal reaches the loop through the JVM's signal thread: wait for it by events.
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (what.size() < 2 && System.nanoTime() - deadline < 0) {
+            base.loop(EventBase.EVLOOP_NONBLOCK);
+            Thread.onSpinWait();
+        }
+        assertEquals(List.of(EV_TIMEOUT, Event.EV_SIGNAL), what);
+        assertEquals(clock.monotonicNanos() + 100_000_000L, ev.pendingDeadlineNanos().getAsLong(), "from now");
+        CommonTimeout ct = base.initCommonTimeout(Duration.ofMillis(40));
+        ev.add(ct);
+        assertEquals(1, ct.size());
+        assertEquals(clock.monotonicNanos() + 40_000_000L, ev.pendingDeadlineNanos().getAsLong());
+        base.checkInvariants();
+        clock.advance(Duration.ofMillis(40));
+        base.loop(EVLOOP_ONCE);
+        assertEquals(List.of(EV_TIMEOUT, Event.EV_SIGNAL, EV_TIMEOUT), what);
+        assertEquals(1, ct.size(), "re-armed in its common queue");
+        ev.del();
+        assertEquals(0, ct.size());
+        assertEquals(0, ev.pending(Event.EV_SIGNAL | EV_TIMEOUT));
+        assertEquals("WINCH", ev.getSignal());
+        base.checkInvariants();
+        ev.add();
+        assertEquals(Event.EV_SIGNAL, ev.pending(Event.EV_SIGNAL | EV_TIMEOUT), "re-added without a timer");
+        ev.del();
+    }
+
     @Test
     void reassigning_a_signal_event_forgets_the_signal() {
         Event ev = Event.signal(base, "USR2", (e, w) -> { });
