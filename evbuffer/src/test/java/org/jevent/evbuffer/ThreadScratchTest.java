@@ -38,6 +38,19 @@ class ThreadScratchTest {
         }
     }
 
+    /** Reserves room for {@code s} in one view of {@code buf} and writes it there, uncommitted. */
+    private static ByteBuffer[] reserveWriting(EvBuffer buf, String s) {
+        ByteBuffer[] v = new ByteBuffer[1];
+        buf.reserveSpace(Math.max(16, s.length()), v);
+        write(v, 1, s);
+        return v;
+    }
+
+    /** Runs {@code action} on a thread of its own and waits for it (bounded). */
+    private static void onOtherThread(String name, Runnable action) throws Exception {
+        CompletableFuture.runAsync(action, r -> new Thread(r, name).start()).get(10, TimeUnit.SECONDS);
+    }
+
     @Test
     void reservations_pending_on_more_buffers_than_the_pool_keeps_spare_stay_independent() {
         int n = 7; // more than the pool's spare reservations
@@ -96,13 +109,9 @@ class ThreadScratchTest {
     @Test
     void a_reservation_made_on_one_thread_is_committed_on_another() throws Exception {
         EvBuffer buf = new EvBuffer();
-        ByteBuffer[] v = new ByteBuffer[1];
-        CompletableFuture<Void> reserved = CompletableFuture.runAsync(() -> {
-            buf.reserveSpace(32, v);
-            write(v, 1, "across threads");
-        }, r -> new Thread(r, "reserving").start());
-        reserved.get(10, TimeUnit.SECONDS);
-        buf.commitSpace(v, 1);
+        ByteBuffer[][] v = new ByteBuffer[1][];
+        onOtherThread("reserving", () -> v[0] = reserveWriting(buf, "across threads"));
+        buf.commitSpace(v[0], 1);
         assertEquals("across threads", text(buf));
         buf.checkInvariants();
         buf.free();
@@ -142,12 +151,8 @@ class ThreadScratchTest {
         EvBuffer c = new EvBuffer();
         a.add(b("a:"));
         c.add(b("c:"));
-        ByteBuffer[] av = new ByteBuffer[1];
-        ByteBuffer[] cv = new ByteBuffer[1];
-        a.reserveSpace(16, av);
-        c.reserveSpace(16, cv);
-        write(av, 1, "for a");
-        write(cv, 1, "for c");
+        ByteBuffer[] av = reserveWriting(a, "for a");
+        ByteBuffer[] cv = reserveWriting(c, "for c");
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> c.commitSpace(av, 1));
         assertTrue(e.getMessage().contains("not the view reserveSpace returned"), e.getMessage());
         assertEquals("c:", text(c));
@@ -166,15 +171,11 @@ class ThreadScratchTest {
     @Test
     void a_second_commit_is_refused_and_leaves_the_buffer_that_now_holds_the_reservation_alone() {
         EvBuffer first = new EvBuffer();
-        ByteBuffer[] fv = new ByteBuffer[1];
-        first.reserveSpace(16, fv);
-        write(fv, 1, "once");
+        ByteBuffer[] fv = reserveWriting(first, "once");
         first.commitSpace(fv, 1);
         // The reservation object went back to the thread's pool; the next buffer borrows it.
         EvBuffer next = new EvBuffer();
-        ByteBuffer[] nv = new ByteBuffer[1];
-        next.reserveSpace(16, nv);
-        write(nv, 1, "next");
+        ByteBuffer[] nv = reserveWriting(next, "next");
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> first.commitSpace(fv, 1));
         assertEquals(Reservation.NONE, e.getMessage());
         assertEquals("once", text(first));
@@ -188,25 +189,19 @@ class ThreadScratchTest {
     @Test
     void a_commit_on_a_thread_with_reservations_of_its_own_pending_keeps_them_apart() throws Exception {
         EvBuffer travelling = new EvBuffer();
-        ByteBuffer[] tv = new ByteBuffer[1];
-        travelling.reserveSpace(32, tv);
-        write(tv, 1, "from main");
+        ByteBuffer[] tv = reserveWriting(travelling, "from main");
         List<String> seen = new ArrayList<>();
-        CompletableFuture.runAsync(() -> {
+        onOtherThread("committing", () -> {
             // This thread's own buffers hold reservations from its pool while the travelling
             // buffer's comes back into that pool.
             EvBuffer[] own = {new EvBuffer(), new EvBuffer()};
-            ByteBuffer[][] ov = {new ByteBuffer[1], new ByteBuffer[1]};
+            ByteBuffer[][] ov = new ByteBuffer[own.length][];
             for (int i = 0; i < own.length; i++) {
-                own[i].reserveSpace(16, ov[i]);
-                write(ov[i], 1, "own" + i);
+                ov[i] = reserveWriting(own[i], "own" + i);
             }
             travelling.commitSpace(tv, 1);
             EvBuffer after = new EvBuffer();
-            ByteBuffer[] av = new ByteBuffer[1];
-            after.reserveSpace(16, av);
-            write(av, 1, "after");
-            after.commitSpace(av, 1);
+            after.commitSpace(reserveWriting(after, "after"), 1);
             for (int i = own.length - 1; i >= 0; i--) {
                 own[i].commitSpace(ov[i], 1);
                 seen.add(text(own[i]));
@@ -214,13 +209,11 @@ class ThreadScratchTest {
             }
             seen.add(text(after));
             after.free();
-        }, r -> new Thread(r, "committing").start()).get(10, TimeUnit.SECONDS);
+        });
         assertEquals(List.of("own1", "own0", "after"), seen);
         assertEquals("from main", text(travelling));
         // Back on this thread, the buffer reserves from this thread's pool again.
-        travelling.reserveSpace(8, tv);
-        write(tv, 1, "!");
-        travelling.commitSpace(tv, 1);
+        travelling.commitSpace(reserveWriting(travelling, "!"), 1);
         assertEquals("from main!", text(travelling));
         travelling.checkInvariants();
         travelling.free();
@@ -229,10 +222,8 @@ class ThreadScratchTest {
     @Test
     void a_buffer_freed_on_another_thread_with_a_reservation_pending_refuses_the_commit() throws Exception {
         EvBuffer buf = new EvBuffer();
-        ByteBuffer[] v = new ByteBuffer[1];
-        buf.reserveSpace(16, v);
-        write(v, 1, "lost");
-        CompletableFuture.runAsync(buf::free, r -> new Thread(r, "freeing").start()).get(10, TimeUnit.SECONDS);
+        ByteBuffer[] v = reserveWriting(buf, "lost");
+        onOtherThread("freeing", buf::free);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> buf.commitSpace(v, 1));
         assertEquals("the buffer was freed", e.getMessage());
         assertThrows(IllegalStateException.class, () -> buf.reserveSpace(16, v));
