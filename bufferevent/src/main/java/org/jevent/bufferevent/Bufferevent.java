@@ -167,8 +167,11 @@ public abstract class Bufferevent implements AutoCloseable {
     final Directions directions = new Directions(this);
     boolean freed;
 
-    /** The single-I/O caps and the rate limits. */
-    final RateLimiter rateLimiter = new RateLimiter(this);
+    /**
+     * The single-I/O caps and the rate limits, made by the first call that sets one: a
+     * bufferevent on the defaults (most connections) keeps none, 40 bytes less each.
+     */
+    private RateLimiter rateLimiter;
     private Throwable lastError;
     /** Why the connection ended, as of the last EOF, ERROR or TIMEOUT this bufferevent raised; null before. */
     private EndReason endReason;
@@ -485,32 +488,73 @@ public abstract class Bufferevent implements AutoCloseable {
     public void setMaxSingleRead(int size) {
         checkLoopThread();
         checkNotFreed();
-        rateLimiter.setMaxSingleRead(size);
+        rateLimiter().setMaxSingleRead(size);
     }
 
     /** {@code bufferevent_set_max_single_write}: 0 restores the default, {@link #DEFAULT_MAX_SINGLE_IO}. */
     public void setMaxSingleWrite(int size) {
         checkLoopThread();
         checkNotFreed();
-        rateLimiter.setMaxSingleWrite(size);
+        rateLimiter().setMaxSingleWrite(size);
     }
 
     public int getMaxSingleRead() {
-        return rateLimiter.maxSingleRead;
+        RateLimiter r = rateLimiter;
+        return r == null ? DEFAULT_MAX_SINGLE_IO : r.maxSingleRead;
     }
 
     public int getMaxSingleWrite() {
-        return rateLimiter.maxSingleWrite;
+        RateLimiter r = rateLimiter;
+        return r == null ? DEFAULT_MAX_SINGLE_IO : r.maxSingleWrite;
     }
 
     /** {@code bufferevent_get_max_to_read}: what one read may take now (single cap and rate limits). */
     public long getMaxToRead() {
-        return rateLimiter.maxToRead();
+        RateLimiter r = rateLimiter;
+        return r == null ? DEFAULT_MAX_SINGLE_IO : r.maxToRead();
     }
 
     /** {@code bufferevent_get_max_to_write}. */
     public long getMaxToWrite() {
-        return rateLimiter.maxToWrite();
+        RateLimiter r = rateLimiter;
+        return r == null ? DEFAULT_MAX_SINGLE_IO : r.maxToWrite();
+    }
+
+    /** The rate limiter, made now if none was needed before. */
+    private RateLimiter rateLimiter() {
+        RateLimiter r = rateLimiter;
+        if (r == null) {
+            r = rateLimiter = new RateLimiter(this);
+        }
+        return r;
+    }
+
+    /** All the read tokens of the own bucket and the group now ({@link RateLimiter#tokensToRead}). */
+    long tokensToRead() {
+        RateLimiter r = rateLimiter;
+        return r == null ? Long.MAX_VALUE : r.tokensToRead();
+    }
+
+    /** As {@link #tokensToRead()}, for writing. */
+    long tokensToWrite() {
+        RateLimiter r = rateLimiter;
+        return r == null ? Long.MAX_VALUE : r.tokensToWrite();
+    }
+
+    /** Charges {@code n} bytes read to the own bucket and the group, if limited. */
+    void chargeRead(long n) {
+        RateLimiter r = rateLimiter;
+        if (r != null) {
+            r.chargeRead(n);
+        }
+    }
+
+    /** Charges {@code n} bytes written, as {@link #chargeRead}. */
+    void chargeWrite(long n) {
+        RateLimiter r = rateLimiter;
+        if (r != null) {
+            r.chargeWrite(n);
+        }
     }
 
     // ------------------------------------------------------------------ rate limits
@@ -522,7 +566,9 @@ public abstract class Bufferevent implements AutoCloseable {
     public void setRateLimit(TokenBucketCfg cfg) {
         checkLoopThread();
         checkNotFreed();
-        rateLimiter.setCfg(cfg);
+        if (cfg != null || rateLimiter != null) {
+            rateLimiter().setCfg(cfg);
+        }
     }
 
     /** {@code bufferevent_add_to_rate_limit_group}: leaves any other group first. */
@@ -530,46 +576,48 @@ public abstract class Bufferevent implements AutoCloseable {
         Objects.requireNonNull(group, "group");
         checkLoopThread();
         checkNotFreed();
-        rateLimiter.joinGroup(group);
+        rateLimiter().joinGroup(group);
     }
 
     /** {@code bufferevent_remove_from_rate_limit_group}. */
     public void removeFromRateLimitGroup() {
         checkLoopThread();
         checkNotFreed();
-        rateLimiter.leaveGroup();
+        if (rateLimiter != null) {
+            rateLimiter.leaveGroup();
+        }
     }
 
     /** {@code bufferevent_get_token_bucket_cfg}: the own bucket's configuration, or null. */
     public TokenBucketCfg getTokenBucketCfg() {
         checkLoopThread();
-        return rateLimiter.cfg();
+        return rateLimiter == null ? null : rateLimiter.cfg();
     }
 
     /** {@code bufferevent_get_read_limit}: tokens of the own bucket, {@code Long.MAX_VALUE} without one. */
     public long getReadLimit() {
         checkLoopThread();
-        return rateLimiter.ownReadLimit();
+        return rateLimiter == null ? Long.MAX_VALUE : rateLimiter.ownReadLimit();
     }
 
     /** {@code bufferevent_get_write_limit}. */
     public long getWriteLimit() {
         checkLoopThread();
-        return rateLimiter.ownWriteLimit();
+        return rateLimiter == null ? Long.MAX_VALUE : rateLimiter.ownWriteLimit();
     }
 
     /** {@code bufferevent_decrement_read_limit}: takes tokens by hand; may go negative. */
     public void decrementReadLimit(long n) {
         checkLoopThread();
         checkNotFreed();
-        rateLimiter.decrementRead(n);
+        rateLimiter().decrementRead(n);
     }
 
     /** {@code bufferevent_decrement_write_limit}. */
     public void decrementWriteLimit(long n) {
         checkLoopThread();
         checkNotFreed();
-        rateLimiter.decrementWrite(n);
+        rateLimiter().decrementWrite(n);
     }
 
     /**
@@ -697,7 +745,9 @@ public abstract class Bufferevent implements AutoCloseable {
         ConnectionRecorder.closed(this, base.gettimeMonotonic() - createdNanos);
         callbacks.clear();
         timeouts.cancel();
-        rateLimiter.detach();
+        if (rateLimiter != null) {
+            rateLimiter.detach();
+        }
         try {
             onFree();
         } finally {
