@@ -190,8 +190,11 @@ public abstract class Bufferevent implements AutoCloseable {
     final Directions directions = new Directions(this);
     boolean freed;
 
-    /** The single-I/O caps and the rate limits. */
-    final RateLimiter rateLimiter = new RateLimiter(this);
+    /**
+     * The single-I/O caps and the rate limits, made by the first call that sets one: a
+     * bufferevent on the defaults (most connections) keeps none, 40 bytes less each.
+     */
+    private RateLimiter rateLimiter;
     private Throwable lastError;
     /** Why the connection ended, as of the last EOF, ERROR or TIMEOUT this bufferevent raised; null before. */
     private EndReason endReason;
@@ -663,7 +666,7 @@ public abstract class Bufferevent implements AutoCloseable {
     public void setMaxSingleRead(int size) {
         checkLoopThread();
         checkNotFreed();
-        rateLimiter.setMaxSingleRead(size);
+        rateLimiter().setMaxSingleRead(size);
     }
 
     /**
@@ -677,17 +680,19 @@ public abstract class Bufferevent implements AutoCloseable {
     public void setMaxSingleWrite(int size) {
         checkLoopThread();
         checkNotFreed();
-        rateLimiter.setMaxSingleWrite(size);
+        rateLimiter().setMaxSingleWrite(size);
     }
 
     /** {@return the cap on one read, in bytes} ({@code bufferevent_get_max_single_read}) */
     public int getMaxSingleRead() {
-        return rateLimiter.maxSingleRead;
+        RateLimiter r = rateLimiter;
+        return r == null ? DEFAULT_MAX_SINGLE_IO : r.maxSingleRead;
     }
 
     /** {@return the cap on one write, in bytes} ({@code bufferevent_get_max_single_write}) */
     public int getMaxSingleWrite() {
-        return rateLimiter.maxSingleWrite;
+        RateLimiter r = rateLimiter;
+        return r == null ? DEFAULT_MAX_SINGLE_IO : r.maxSingleWrite;
     }
 
     /**
@@ -696,7 +701,8 @@ public abstract class Bufferevent implements AutoCloseable {
      * is exhausted.
      */
     public long getMaxToRead() {
-        return rateLimiter.maxToRead();
+        RateLimiter r = rateLimiter;
+        return r == null ? DEFAULT_MAX_SINGLE_IO : r.maxToRead();
     }
 
     /**
@@ -704,7 +710,45 @@ public abstract class Bufferevent implements AutoCloseable {
      * by the own and the group's rate limits ({@code bufferevent_get_max_to_write}).
      */
     public long getMaxToWrite() {
-        return rateLimiter.maxToWrite();
+        RateLimiter r = rateLimiter;
+        return r == null ? DEFAULT_MAX_SINGLE_IO : r.maxToWrite();
+    }
+
+    /** The rate limiter, made now if none was needed before. */
+    private RateLimiter rateLimiter() {
+        RateLimiter r = rateLimiter;
+        if (r == null) {
+            r = rateLimiter = new RateLimiter(this);
+        }
+        return r;
+    }
+
+    /** All the read tokens of the own bucket and the group now ({@link RateLimiter#tokensToRead}). */
+    long tokensToRead() {
+        RateLimiter r = rateLimiter;
+        return r == null ? Long.MAX_VALUE : r.tokensToRead();
+    }
+
+    /** As {@link #tokensToRead()}, for writing. */
+    long tokensToWrite() {
+        RateLimiter r = rateLimiter;
+        return r == null ? Long.MAX_VALUE : r.tokensToWrite();
+    }
+
+    /** Charges {@code n} bytes read to the own bucket and the group, if limited. */
+    void chargeRead(long n) {
+        RateLimiter r = rateLimiter;
+        if (r != null) {
+            r.chargeRead(n);
+        }
+    }
+
+    /** Charges {@code n} bytes written, as {@link #chargeRead}. */
+    void chargeWrite(long n) {
+        RateLimiter r = rateLimiter;
+        if (r != null) {
+            r.chargeWrite(n);
+        }
     }
 
     // ------------------------------------------------------------------ rate limits
@@ -720,7 +764,9 @@ public abstract class Bufferevent implements AutoCloseable {
     public void setRateLimit(TokenBucketCfg cfg) {
         checkLoopThread();
         checkNotFreed();
-        rateLimiter.setCfg(cfg);
+        if (cfg != null || rateLimiter != null) {
+            rateLimiter().setCfg(cfg);
+        }
     }
 
     /**
@@ -733,7 +779,7 @@ public abstract class Bufferevent implements AutoCloseable {
         Objects.requireNonNull(group, "group");
         checkLoopThread();
         checkNotFreed();
-        rateLimiter.joinGroup(group);
+        rateLimiter().joinGroup(group);
     }
 
     /**
@@ -745,13 +791,15 @@ public abstract class Bufferevent implements AutoCloseable {
     public void removeFromRateLimitGroup() {
         checkLoopThread();
         checkNotFreed();
-        rateLimiter.leaveGroup();
+        if (rateLimiter != null) {
+            rateLimiter.leaveGroup();
+        }
     }
 
     /** {@return the own bucket's configuration, or null without one} ({@code bufferevent_get_token_bucket_cfg}) */
     public TokenBucketCfg getTokenBucketCfg() {
         checkLoopThread();
-        return rateLimiter.cfg();
+        return rateLimiter == null ? null : rateLimiter.cfg();
     }
 
     /**
@@ -761,7 +809,7 @@ public abstract class Bufferevent implements AutoCloseable {
      */
     public long getReadLimit() {
         checkLoopThread();
-        return rateLimiter.ownReadLimit();
+        return rateLimiter == null ? Long.MAX_VALUE : rateLimiter.ownReadLimit();
     }
 
     /**
@@ -770,7 +818,7 @@ public abstract class Bufferevent implements AutoCloseable {
      */
     public long getWriteLimit() {
         checkLoopThread();
-        return rateLimiter.ownWriteLimit();
+        return rateLimiter == null ? Long.MAX_VALUE : rateLimiter.ownWriteLimit();
     }
 
     /**
@@ -784,7 +832,7 @@ public abstract class Bufferevent implements AutoCloseable {
     public void decrementReadLimit(long n) {
         checkLoopThread();
         checkNotFreed();
-        rateLimiter.decrementRead(n);
+        rateLimiter().decrementRead(n);
     }
 
     /**
@@ -798,7 +846,7 @@ public abstract class Bufferevent implements AutoCloseable {
     public void decrementWriteLimit(long n) {
         checkLoopThread();
         checkNotFreed();
-        rateLimiter.decrementWrite(n);
+        rateLimiter().decrementWrite(n);
     }
 
     /**
@@ -938,7 +986,9 @@ public abstract class Bufferevent implements AutoCloseable {
         ConnectionRecorder.closed(this, base.gettimeMonotonic() - createdNanos);
         callbacks.clear();
         timeouts.cancel();
-        rateLimiter.detach();
+        if (rateLimiter != null) {
+            rateLimiter.detach();
+        }
         try {
             onFree();
         } finally {

@@ -67,8 +67,8 @@ public final class PairBufferevent extends Bufferevent {
                 n = Math.min(n, room);
             }
             // Rate limits: never more than the tokens (see RateLimiter.tokensToRead).
-            n = Math.min(n, dst.rateLimiter.tokensToRead());
-            n = Math.min(n, src.rateLimiter.tokensToWrite());
+            n = Math.min(n, dst.tokensToRead());
+            n = Math.min(n, src.tokensToWrite());
         }
         if (n == 0) {
             return 0;
@@ -76,8 +76,8 @@ public final class PairBufferevent extends Bufferevent {
         src.output.removeBuffer(dst.input, n);
         dst.bytesRead += n;
         src.bytesWritten += n;
-        dst.rateLimiter.chargeRead(n);
-        src.rateLimiter.chargeWrite(n);
+        dst.chargeRead(n);
+        src.chargeWrite(n);
         dst.timeouts.readProgress();
         src.timeouts.writeProgress();
         if (ignoreWatermarks || dst.input.getLength() >= dst.wm.readLow) {

@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.jevent.eventbase.DeferredCallback;
 import org.jevent.eventbase.Event;
+import org.jevent.eventbase.EventCallback;
 import org.jevent.eventbase.EventBase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,11 +55,13 @@ public final class SocketBufferevent extends Bufferevent {
     private Event writeEv;
     private boolean connecting;
     private final DeferredCallback writeSoon;
+    /** The callback of both channel events and of the deferred write (one object, not three lambdas). */
+    private final Io io = new Io(this);
     private Throwable dnsError;
 
     private SocketBufferevent(EventBase base, int options) {
         super(base, options);
-        this.writeSoon = new DeferredCallback(base, this::writeNow);
+        this.writeSoon = new DeferredCallback(base, io);
         input.freeze(false);
         output.freeze(true);
     }
@@ -106,8 +109,8 @@ public final class SocketBufferevent extends Bufferevent {
         }
         this.channel = channel;
         transportLossReset();
-        this.readEv = new Event(base, channel, Event.EV_READ | Event.EV_PERSIST, (ev, what) -> onReadable());
-        this.writeEv = new Event(base, channel, Event.EV_WRITE | Event.EV_PERSIST, (ev, what) -> onWritable());
+        this.readEv = new Event(base, channel, Event.EV_READ | Event.EV_PERSIST, io);
+        this.writeEv = new Event(base, channel, Event.EV_WRITE | Event.EV_PERSIST, io);
         // Not connected yet (connect() comes next, or is under way): no I/O until it finishes.
         boolean pending = channel.isConnectionPending();
         this.connecting = pending || !channel.isConnected();
@@ -338,7 +341,7 @@ public final class SocketBufferevent extends Bufferevent {
 
     private void adaptReadGuess(int n, long asked) {
         if (n >= asked) {
-            readGuess = (int) Math.min((long) readGuess * 2, Math.max(rateLimiter.maxSingleRead, MIN_READ_GUESS));
+            readGuess = (int) Math.min((long) readGuess * 2, Math.max(getMaxSingleRead(), MIN_READ_GUESS));
             smallReads = 0;
         } else if (n < readGuess / 4 && readGuess > MIN_READ_GUESS) {
             if (++smallReads >= 2) {
@@ -389,7 +392,7 @@ public final class SocketBufferevent extends Bufferevent {
         }
         bytesRead += n;
         adaptReadGuess(n, howmuch);
-        rateLimiter.chargeRead(n);
+        chargeRead(n);
         timeouts.readProgress();
         if (input.getLength() >= wm.readLow) {
             callbacks.runRead(0);
@@ -482,7 +485,7 @@ public final class SocketBufferevent extends Bufferevent {
         }
         if (n > 0) {
             bytesWritten += n;
-            rateLimiter.chargeWrite(n);
+            chargeWrite(n);
         }
         if (LOG.isTraceEnabled()) {
             LOG.trace("{}: wrote {} bytes (allowed {}), {} left", logName(), n, howmuch, output.getLength());
@@ -572,6 +575,39 @@ public final class SocketBufferevent extends Bufferevent {
             } catch (IOException ignored) {
                 // Closing is all that is left to do; there is nobody to tell.
             }
+        }
+    }
+
+    /**
+     * What the loop calls for this bufferevent: the read event, the write event (told apart by
+     * the flags each was made with) and the deferred write. One object instead of three lambdas:
+     * 32 bytes less for every connection.
+     */
+    private static final class Io implements EventCallback, Runnable {
+        private final SocketBufferevent bev;
+
+        Io(SocketBufferevent bev) {
+            this.bev = bev;
+        }
+
+        @Override
+        public void call(Event ev, int what) {
+            if ((ev.getEvents() & Event.EV_READ) != 0) {
+                bev.onReadable();
+            } else {
+                bev.onWritable();
+            }
+        }
+
+        /** The deferred write ({@code writeSoon}). */
+        @Override
+        public void run() {
+            bev.writeNow();
+        }
+
+        @Override
+        public String toString() {
+            return bev.logName();
         }
     }
 }

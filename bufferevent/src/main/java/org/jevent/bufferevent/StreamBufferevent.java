@@ -219,7 +219,7 @@ public final class StreamBufferevent extends Bufferevent {
             return;
         }
         long room = wm.readRoom();
-        readSize = (int) Math.max(1, room < 0 ? rateLimiter.maxSingleRead : Math.min(room, rateLimiter.maxSingleRead));
+        readSize = (int) Math.max(1, room < 0 ? getMaxSingleRead() : Math.min(room, getMaxSingleRead()));
         readGranted = true;
         readPermit.release();
     }
@@ -293,7 +293,7 @@ public final class StreamBufferevent extends Bufferevent {
             return;
         }
         if (output.getLength() > 0 && directions.writingActive()) {
-            byte[] piece = new byte[(int) Math.min(output.getLength(), Math.max(1, rateLimiter.maxSingleWrite))];
+            byte[] piece = new byte[(int) Math.min(output.getLength(), Math.max(1, getMaxSingleWrite()))];
             output.remove(piece);
             toWrite.set(piece);
         } else if (finishOutput && output.getLength() == 0) {

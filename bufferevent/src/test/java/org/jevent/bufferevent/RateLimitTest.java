@@ -109,6 +109,46 @@ class RateLimitTest extends LoopTestBase {
 
     // ------------------------------------------------------------------ over loopback
 
+    /**
+     * A bufferevent on the defaults keeps no rate limiter (it is made on first use): it answers
+     * with the defaults, clearing what was never set is a no-op, and echo data moves as usual;
+     * once a cap is set and removed again, the answers are the same.
+     */
+    @Test
+    void aBuffereventWithoutCapsOrLimitsAnswersWithTheDefaults() throws Exception {
+        SocketBufferevent[] c = connection();
+        for (int round = 0; round < 2; round++) {
+            for (Bufferevent b : c) {
+                assertEquals(Bufferevent.DEFAULT_MAX_SINGLE_IO, b.getMaxSingleRead());
+                assertEquals(Bufferevent.DEFAULT_MAX_SINGLE_IO, b.getMaxSingleWrite());
+                assertEquals(Bufferevent.DEFAULT_MAX_SINGLE_IO, b.getMaxToRead());
+                assertEquals(Bufferevent.DEFAULT_MAX_SINGLE_IO, b.getMaxToWrite());
+                assertEquals(Long.MAX_VALUE, b.getReadLimit());
+                assertEquals(Long.MAX_VALUE, b.getWriteLimit());
+                assertEquals(null, b.getTokenBucketCfg());
+                b.setRateLimit(null);
+                b.removeFromRateLimitGroup();
+                assertThrows(IllegalStateException.class, () -> b.decrementReadLimit(1), "no bucket to take from");
+            }
+            byte[] data = new byte[200_000];
+            new java.util.Random(round).nextBytes(data);
+            java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+            c[1].setCallbacks(b -> got.writeBytes(BevTestSupport.drain(b.getInput())), null, null);
+            c[1].enable(EV_READ);
+            c[0].write(data);
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (got.size() < data.length && System.nanoTime() - deadline < 0) {
+                base.loop(EventBase.EVLOOP_ONCE);
+            }
+            assertArrayEquals(data, got.toByteArray());
+            // Round two: a cap set and restored made a limiter; it must answer the same.
+            c[0].setMaxSingleWrite(1024);
+            assertEquals(1024, c[0].getMaxToWrite());
+            c[0].setMaxSingleWrite(0);
+            c[1].setMaxSingleRead(0);
+        }
+    }
+
     @Test
     void perBuffereventReadLimitHolds() throws Exception {
         SocketBufferevent[] c = connection();

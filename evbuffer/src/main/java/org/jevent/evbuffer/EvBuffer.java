@@ -59,9 +59,11 @@ public final class EvBuffer implements AutoCloseable {
     private boolean frozenEnd;
     private boolean freed;
     private int maxRead = DEFAULT_MAX_READ;
-    /** The cursor readLine searches with, made on first use and reused. */
-    private EvBufferPtr lineCursor;
-    /** Made on first use: most buffers are never reserved into (an idle connection holds two). */
+    /**
+     * Borrowed from the thread's pool by {@link #reserveSpace} and given back by the
+     * {@link #commitSpace} that ends it (or by {@link #free}): a buffer holds one only while a
+     * caller's reservation is pending, not for the rest of its life.
+     */
     private Reservation reservation;
     /** Made on first use: a buffer nobody listens to keeps no counters at all. */
     private Callbacks callbacks;
@@ -656,7 +658,10 @@ public final class EvBuffer implements AutoCloseable {
             throw new IllegalArgumentException("cannot reserve " + size + " bytes");
         }
         checkEnd();
-        Reservation r = reservation();
+        Reservation r = reservation;
+        if (r == null) {
+            r = reservation = chain.pool().lendReservation();
+        }
         r.reserve(chain, (int) Math.max(size, 1), Math.min(vec.length, Reservation.MAX_VECTORS));
         for (int i = 0; i < r.count; i++) {
             vec[i] = r.view(i);
@@ -683,15 +688,20 @@ public final class EvBuffer implements AutoCloseable {
     public void commitSpace(ByteBuffer[] vec, int n) {
         Objects.requireNonNull(vec, "vec");
         checkEnd();
-        Reservation r = reservation();
         if (n < 0 || n > vec.length) {
             throw new IllegalArgumentException("cannot commit " + n + " extents of " + vec.length);
         }
         if (n == 0) {
             return; // as in libevent: nothing happens, the reservation stays valid
         }
+        Reservation r = reservation;
+        if (r == null) {
+            throw new IllegalStateException(Reservation.NONE);
+        }
         r.takeWritten(chain, vec, n);
         long total = r.commit(chain, n);
+        reservation = null;
+        chain.pool().returnReservation(r);
         chain.releaseTrailingEmpty();
         added(total);
     }
@@ -823,10 +833,8 @@ public final class EvBuffer implements AutoCloseable {
         if (chain.length == 0) {
             return null;
         }
-        EvBufferPtr cursor = lineCursor;
-        if (cursor == null) {
-            cursor = lineCursor = new EvBufferPtr();
-        }
+        // The thread's cursor: takeLine runs no callback, so nothing else uses it meanwhile.
+        EvBufferPtr cursor = chain.pool().lineCursor();
         byte[] line = LineScanner.takeLine(chain, cursor, style);
         if (line != null) {
             deleted(line.length + cursor.matchLength);
@@ -1016,7 +1024,7 @@ public final class EvBuffer implements AutoCloseable {
      * @param flags {@link #EVBUFFER_CB_ENABLED} and/or {@link #EVBUFFER_CB_NODEFER}, or-ed
      */
     public void callbackSetFlags(CallbackEntry entry, int flags) {
-        Objects.requireNonNull(entry, "entry").flags |= flags;
+        Objects.requireNonNull(entry, "entry").setFlags(flags);
     }
 
     /**
@@ -1027,7 +1035,7 @@ public final class EvBuffer implements AutoCloseable {
      * @param flags the flags to clear, or-ed
      */
     public void callbackClearFlags(CallbackEntry entry, int flags) {
-        Objects.requireNonNull(entry, "entry").flags &= ~flags;
+        Objects.requireNonNull(entry, "entry").clearFlags(flags);
     }
 
     /**
@@ -1072,8 +1080,12 @@ public final class EvBuffer implements AutoCloseable {
         freed = true;
         frozenStart = true;
         frozenEnd = true;
-        reservation = null;
-        lineCursor = null;
+        Reservation r = reservation;
+        if (r != null) {
+            reservation = null;
+            r.clear();
+            chain.pool().returnReservation(r);
+        }
         if (callbacks != null) {
             callbacks.clear();
         }
@@ -1221,14 +1233,6 @@ public final class EvBuffer implements AutoCloseable {
         return n;
     }
 
-    private Reservation reservation() {
-        Reservation r = reservation;
-        if (r == null) {
-            r = reservation = new Reservation();
-        }
-        return r;
-    }
-
     private CallbackList callbackList() {
         Callbacks c = callbacks;
         if (c == null) {
@@ -1253,6 +1257,11 @@ public final class EvBuffer implements AutoCloseable {
         @Override
         void deliver(EvBufferCallback callback, EvBufferCbInfo info) {
             callback.onChange(buffer, info);
+        }
+
+        @Override
+        Reports reports() {
+            return buffer.chain.pool().reports;
         }
     }
 }

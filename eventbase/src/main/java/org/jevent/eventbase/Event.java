@@ -20,11 +20,14 @@ import java.util.OptionalLong;
  * {@code event_persist_closure}). Adding with a timeout while already pending replaces the
  * timeout; {@code add()} without one leaves an existing timeout alone, as {@code event_add(ev, NULL)}.
  *
- * <p>Invariant: {@code registration != null} iff the I/O interest is inserted; {@code signalAdded}
- * iff registered with the signal dispatcher; {@code heapIndex >= 0} xor {@code timerQueue != null}
- * iff a timer is armed; {@code active} iff linked in the base's active queues, with {@code
- * activeRes != 0}. All of it is touched only by the owning base's loop thread, except
- * {@code remoteRes}, which foreign threads OR into and the loop thread takes.
+ * <p>Invariant: {@code registration != null} iff the I/O interest is inserted; {@code
+ * extras.signal.added} iff registered with the signal dispatcher; {@code heapIndex >= 0} xor
+ * {@code extras.timerQueue != null} iff a timer is armed; {@code active} iff linked in the base's
+ * active queues. {@code extras} is null until a persistent timeout, a common timeout or a signal
+ * needs it (see {@link EventExtras}): the fields here are the ones every event uses, so that the
+ * two I/O events of a connection take 56 bytes each. All of it is touched only by the owning
+ * base's loop thread, except {@code remoteRes}, which foreign threads OR into and the loop
+ * thread takes.
  *
  * <p>Threading: every method except {@link #activate(int)} must be called on the base's loop
  * thread and throws {@link IllegalStateException} otherwise.
@@ -61,34 +64,30 @@ public final class Event extends TimerNode {
 
     EventBase base;
     SelectableChannel channel;
-    String signal;
-    int events;
     EventCallback callback;
-    int priority;
 
-    /** I/O: the per-channel registration while inserted, and our slot in it. */
+    /** I/O: the per-channel registration while inserted. */
     ChannelRegistration registration;
-    int regIndex = -1;
-    boolean signalAdded;
 
-    /** Timer: the duration a persistent event re-arms with (-1: none) and its common queue. */
-    long ioTimeoutNanos = -1;
-    CommonTimeout persistQueue;
-    /** The common queue the armed timer sits in, or null (heap or no timer). */
-    CommonTimeout timerQueue;
-    Event commonPrev;
-    Event commonNext;
-
-    /** Active-queue state. */
-    boolean active;
-    int activePriority;
-    int activeRes;
+    /** Active-queue links. */
     Event activePrev;
     Event activeNext;
+
+    /** Made on first use: persistent and common timeouts, signals. */
+    EventExtras extras;
+
+    /** What the activation that is queued will report. */
+    int activeRes;
 
     /** Result bits OR-ed in by foreign threads; non-zero while the event sits in the inbox. */
     @SuppressWarnings("unused")
     private volatile int remoteRes;
+
+    /** Below {@link EventConfig#MAX_PRIORITIES}, so a short holds it. */
+    short priority;
+    /** The EV_* flags given at assignment: all of them fit in a byte. */
+    byte events;
+    boolean active;
 
     /** An uninitialized event, to be {@link #assign}ed (a {@code struct event} on the stack). */
     public Event() {
@@ -223,12 +222,14 @@ public final class Event extends TimerNode {
         checkReassignable();
         this.base = base;
         this.channel = channel;
-        this.signal = signal;
-        this.events = events;
+        this.events = (byte) events;
         this.callback = callback;
-        this.priority = base.defaultPriority();
-        this.ioTimeoutNanos = -1;
-        this.persistQueue = null;
+        this.priority = (short) base.defaultPriority();
+        // Not pending, so nothing links to the old extras: a re-assigned event starts without.
+        this.extras = null;
+        if (signal != null) {
+            extras().signal = new EventExtras.SignalTarget(signal);
+        }
         return this;
     }
 
@@ -346,7 +347,7 @@ public final class Event extends TimerNode {
     public int pending(int what) {
         base().checkInLoopThread();
         int flags = 0;
-        if (registration != null || signalAdded) {
+        if (hasInterest()) {
             flags |= events & (EV_READ | EV_WRITE | EV_SIGNAL);
         }
         if (active) {
@@ -366,7 +367,7 @@ public final class Event extends TimerNode {
      */
     public OptionalLong pendingDeadlineNanos() {
         base().checkInLoopThread();
-        return hasTimer() ? OptionalLong.of(deadline) : OptionalLong.empty();
+        return hasTimer() ? OptionalLong.of(base.timerDeadline(this)) : OptionalLong.empty();
     }
 
     /**
@@ -386,7 +387,7 @@ public final class Event extends TimerNode {
         if (pri < 0 || pri >= b.getNpriorities()) {
             throw new IllegalArgumentException("priority " + pri + " not in 0.." + (b.getNpriorities() - 1));
         }
-        this.priority = pri;
+        this.priority = (short) pri;
     }
 
     /** {@return the event's priority, 0 being the most urgent} ({@code event_get_priority}) */
@@ -411,7 +412,8 @@ public final class Event extends TimerNode {
 
     /** {@return the signal name, or null for a non-signal event} ({@code event_get_signal}) */
     public String getSignal() {
-        return signal;
+        EventExtras x = extras;
+        return x == null || x.signal == null ? null : x.signal.name;
     }
 
     /** {@return the flags the event was assigned with} ({@code event_get_events}) */
@@ -432,11 +434,30 @@ public final class Event extends TimerNode {
     }
 
     boolean hasTimer() {
-        return heapIndex >= 0 || timerQueue != null;
+        return heapIndex >= 0 || (extras != null && extras.timerQueue != null);
+    }
+
+    /** The I/O or signal interest is inserted. */
+    boolean hasInterest() {
+        return registration != null || isSignalAdded();
+    }
+
+    boolean isSignalAdded() {
+        EventExtras x = extras;
+        return x != null && x.signal != null && x.signal.added;
     }
 
     boolean isPendingOrActive() {
-        return registration != null || signalAdded || hasTimer() || active;
+        return hasInterest() || hasTimer() || active;
+    }
+
+    /** The side fields, made now if this event has none yet. */
+    EventExtras extras() {
+        EventExtras x = extras;
+        if (x == null) {
+            x = extras = new EventExtras();
+        }
+        return x;
     }
 
     private EventBase base() {
@@ -485,6 +506,7 @@ public final class Event extends TimerNode {
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("Event[");
+        String signal = getSignal();
         if (channel != null) {
             sb.append(channel);
         } else if (signal != null) {

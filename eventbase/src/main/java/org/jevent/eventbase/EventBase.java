@@ -416,15 +416,16 @@ public final class EventBase implements AutoCloseable {
                 throw new IllegalStateException("EV_READ/EV_WRITE event without a channel cannot be added: " + ev);
             }
             channels.insert(ev);
-        } else if ((ev.events & Event.EV_SIGNAL) != 0 && !ev.signalAdded) {
+        } else if ((ev.events & Event.EV_SIGNAL) != 0 && !ev.isSignalAdded()) {
             signals.add(ev);
         }
         if (timeoutNanos == -2) {
             return;
         }
         if ((ev.events & Event.EV_PERSIST) != 0) {
-            ev.ioTimeoutNanos = timeoutNanos;
-            ev.persistQueue = queue;
+            EventExtras x = ev.extras();
+            x.ioTimeoutNanos = timeoutNanos;
+            x.persistQueue = queue;
         }
         timers.disarm(ev);
         // Re-adding an event whose timeout already fired cancels that pending run (event.c 2790-2812).
@@ -439,8 +440,11 @@ public final class EventBase implements AutoCloseable {
         checkInLoopThread();
         checkNotVisiting();
         timers.disarm(ev);
-        ev.ioTimeoutNanos = -1;
-        ev.persistQueue = null;
+        EventExtras x = ev.extras;
+        if (x != null) {
+            x.ioTimeoutNanos = -1;
+            x.persistQueue = null;
+        }
     }
 
     void delEvent(Event ev) {
@@ -458,9 +462,14 @@ public final class EventBase implements AutoCloseable {
     void removeInterest(Event ev) {
         if (ev.registration != null) {
             channels.remove(ev);
-        } else if (ev.signalAdded) {
+        } else if (ev.isSignalAdded()) {
             signals.remove(ev);
         }
+    }
+
+    /** The deadline of {@code ev}'s armed timer. */
+    long timerDeadline(Event ev) {
+        return timers.deadlineOf(ev);
     }
 
     void activateLocal(Event ev, int res) {
@@ -471,7 +480,7 @@ public final class EventBase implements AutoCloseable {
             ev.activeRes |= res;
             return;
         }
-        int p = Math.min(ev.priority, activeQueues.priorities() - 1);
+        int p = activeQueues.queueOf(ev.priority);
         ev.activeRes = res;
         activeQueues.append(ev, p);
         dispatcher.activated(p);
