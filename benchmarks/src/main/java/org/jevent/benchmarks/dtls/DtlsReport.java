@@ -21,6 +21,8 @@ final class DtlsReport {
             new Metric("echo 64 B msg/cpu-s", true, false, r -> r.small == null ? 0 : r.small.perCpuSecond()),
             new Metric("echo 1 KiB msg/cpu-s", true, false, r -> r.large == null ? 0 : r.large.perCpuSecond()),
             new Metric("full hs/cpu-s", true, false, r -> r.hs == null ? 0 : r.hs.perCpuSecond()),
+            new Metric("echo 64 B msg/app-cpu-s", false, false, r -> r.small == null ? 0 : r.small.perAppCpuSecond()),
+            new Metric("echo 1 KiB msg/app-cpu-s", false, false, r -> r.large == null ? 0 : r.large.perAppCpuSecond()),
             new Metric("full hs/app-cpu-s", false, false, r -> r.hs == null ? 0 : r.hs.count() / r.hs.appCpuSeconds()),
             new Metric("echo 64 B msg/s", false, false, r -> r.small == null ? 0 : r.small.perSecond()),
             new Metric("echo 1 KiB msg/s", false, false, r -> r.large == null ? 0 : r.large.perSecond()),
@@ -73,10 +75,10 @@ final class DtlsReport {
         System.out.printf(Locale.ROOT, "DTLS echo, issue 10: median of %d round(s); ratios taken within each round, then"
                 + " their median; cert = JDK DTLS (jevent) vs Scandium, psk = bctls (jevent) vs Scandium, %s offered%n",
                 rounds.size(), o.pskSuite);
-        System.out.printf(Locale.ROOT, "%-22s %10s %10s %8s %10s %10s %8s %10s %9s %9s%n", "", "jevent-cert",
+        System.out.printf(Locale.ROOT, "%-25s %10s %10s %8s %10s %10s %8s %10s %9s %9s%n", "", "jevent-cert",
                 "scand-cert", "j/S", "jevent-psk", "scand-psk", "j/S", "udp", "cert/udp", "psk/udp");
         for (Metric m : METRICS) {
-            StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-22s", m.title()));
+            StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-25s", m.title()));
             b.append(' ').append(cell(rounds, DtlsServers.JEVENT_CERT, m, 10));
             b.append(' ').append(cell(rounds, DtlsServers.SCANDIUM_CERT, m, 10));
             b.append(' ').append(ratioCell(rounds, DtlsServers.JEVENT_CERT, DtlsServers.SCANDIUM_CERT, m, 8));
@@ -89,6 +91,7 @@ final class DtlsReport {
             System.out.println(b);
         }
         System.out.println();
+        System.out.println("app-cpu: the server's application threads only (JIT compiler and GC threads left out)");
         System.out.println("floors (issue 10: >= 1.0x Scandium per server CPU-second, certificates and PSK):");
         for (Metric m : METRICS) {
             if (!m.floor()) {
@@ -97,7 +100,7 @@ final class DtlsReport {
             for (String j : List.of(DtlsServers.JEVENT_CERT, DtlsServers.JEVENT_PSK)) {
                 double[] v = ratios(rounds, j, DtlsServers.peer(j), m);
                 double med = IssueTable.median(v);
-                System.out.printf(Locale.ROOT, "  %-22s %-12s %s over %d round(s) (min %s, max %s): %s%n", m.title(), j,
+                System.out.printf(Locale.ROOT, "  %-25s %-12s %s over %d round(s) (min %s, max %s): %s%n", m.title(), j,
                         fmt(med, "x"), v.length, v.length == 0 ? "-" : fmt(v[0], "x"),
                         v.length == 0 ? "-" : fmt(v[v.length - 1], "x"),
                         Double.isNaN(med) ? "not measured" : med >= 1.0 ? "holds" : "MISSED");

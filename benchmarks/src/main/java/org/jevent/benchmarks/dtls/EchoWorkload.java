@@ -35,6 +35,11 @@ final class EchoWorkload {
         double perCpuSecond() {
             return echoed / serverCpuSeconds;
         }
+
+        /** Per CPU-second of the server's application threads (JIT and GC left out). */
+        double perAppCpuSecond() {
+            return echoed / threads.getOrDefault("app", serverCpuSeconds);
+        }
     }
 
     private EchoWorkload() {

@@ -11,8 +11,8 @@ import org.jevent.eventbase.EventBase;
  * Server memory per idle session, measured as the TCP load run measures idle connections
  * ({@link IdleLoad#measure}: heap after full GCs and RSS, empty, at a third, at all, marginal
  * per session): on a fresh server, after {@value #WARM} handshakes opened and closed, sessions
- * are opened {@value #IN_FLIGHT} at a time, each proven by one echoed 64-byte message, then left
- * silent. Scandium's sessions are counted by its connection listener, jevent's by the server.
+ * are opened {@value #IN_FLIGHT} at a time, each proven by one echoed 64-byte message (sent
+ * again every second until its echo comes: UDP may lose it), then left silent. Scandium's sessions are counted by its connection listener, jevent's by the server.
  */
 final class IdleSessions {
     static final int WARM = 500;
@@ -44,15 +44,20 @@ final class IdleSessions {
         Opener[] openers = new Opener[loops.size()];
         for (int i = 0; i < openers.length; i++) {
             int share = n / openers.length + (i < n % openers.length ? 1 : 0);
-            Opener o = new Opener(side, loops.base(i), i, share);
+            int loop = i;
+            Opener o = loops.call(i, () -> new Opener(side, loops.base(loop), loop, share)); // its timer is the loop's
             openers[i] = o;
             loops.run(i, o::start);
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
         for (Opener o : openers) {
             while (o.ready < o.target && o.failure == null && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
+            loops.call(o.loop, () -> {
+                o.resend.del();
+                return null;
+            });
             if (o.ready < o.target) {
                 throw new IllegalStateException("idle sessions: " + o.ready + " of " + o.target + " up; " + o.failure);
             }
@@ -74,6 +79,9 @@ final class IdleSessions {
         private final ClientSide side;
         private final EventBase base;
         private final ByteBuffer out = ByteBuffer.allocate(SIZE);
+        /** Connected links whose echo has not come yet: their message is sent again on a timer (UDP loses). */
+        private final java.util.Set<ClientSide.Link> unproven = new java.util.HashSet<>();
+        final org.jevent.eventbase.Event resend;
         private int started;
         volatile int ready;
         volatile String failure;
@@ -86,6 +94,13 @@ final class IdleSessions {
             for (int i = 0; i < SIZE; i++) {
                 out.put(i, (byte) (i * 7 + 3));
             }
+            resend = new org.jevent.eventbase.Event(base, null, org.jevent.eventbase.Event.EV_PERSIST, (ev, what) -> {
+                for (ClientSide.Link l : unproven) {
+                    out.clear();
+                    l.send(out);
+                }
+            });
+            resend.add(java.time.Duration.ofSeconds(1));
         }
 
         void start() {
@@ -108,6 +123,7 @@ final class IdleSessions {
 
         @Override
         public void connected(ClientSide.Link link) {
+            unproven.add(link);
             out.clear();
             link.send(out);
         }
@@ -122,6 +138,7 @@ final class IdleSessions {
                 return;
             }
             link.attachment = Boolean.TRUE;
+            unproven.remove(link);
             links.add(link);
             ready++;
             next();
@@ -130,6 +147,7 @@ final class IdleSessions {
         @Override
         public void ended(ClientSide.Link link, String why) {
             if (link.attachment == null) {
+                unproven.remove(link);
                 started--; // try again
                 next();
             }
