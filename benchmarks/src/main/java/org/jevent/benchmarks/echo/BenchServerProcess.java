@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * jevent server allocates so little per handshake (about 10-20 KB) that with a 128 MB young
  * generation it ran out of descriptors (20,000) within seconds of the handshake workload.
  */
-final class BenchServerProcess extends ServerProcess {
+public final class BenchServerProcess extends ServerProcess {
     private final PrintWriter in;
     private final BufferedReader out;
 
@@ -43,15 +43,37 @@ final class BenchServerProcess extends ServerProcess {
      * the {@code --pin} CPUs, with any extra JVM options from {@code -Djevent.echo.serverJvmArgs}.
      */
     static BenchServerProcess start(String impl, ClientTls tls, EchoLoad.Options o) throws IOException {
-        List<String> cmd = new ArrayList<>(pinPrefix(o));
+        List<String> args = new ArrayList<>(List.of(impl));
+        if (tls != null) {
+            args.addAll(List.of(tls.cert.toString(), tls.key.toString()));
+        }
+        return start(EchoServer.class.getName(), impl, args, o.pin, o.serverHeap, o.serverYoung);
+    }
+
+    /**
+     * Starts {@code mainClass} (a server that answers through {@link EchoServer#serve}) with
+     * {@code args}, on this JVM's class path, with a pinned heap of {@code heap}, a young
+     * generation of {@code young}, on the {@code pin} CPUs (or anywhere if null), with any extra
+     * JVM options from {@code -Djevent.echo.serverJvmArgs}.
+     *
+     * @param mainClass the server's main class
+     * @param impl the server's name in the run
+     * @param args its arguments
+     * @param pin a {@code taskset -c} CPU list, or null
+     * @param heap {@code -Xms} and {@code -Xmx}
+     * @param young {@code -Xmn}
+     * @return the process, once it listens
+     * @throws IOException if it cannot start or does not say where it listens
+     */
+    public static BenchServerProcess start(String mainClass, String impl, List<String> args, String pin, String heap,
+            String young) throws IOException {
+        List<String> cmd = new ArrayList<>(pinPrefix(pin));
         cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xms" + o.serverHeap, "-Xmx" + o.serverHeap, "-Xmn" + o.serverYoung, "-XX:+AlwaysPreTouch",
+                "-Xms" + heap, "-Xmx" + heap, "-Xmn" + young, "-XX:+AlwaysPreTouch",
                 "-XX:MaxDirectMemorySize=1g"));
         cmd.addAll(extraArgs("jevent.echo.serverJvmArgs"));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), EchoServer.class.getName(), impl));
-        if (tls != null) {
-            cmd.addAll(List.of(tls.cert.toString(), tls.key.toString()));
-        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
+        cmd.addAll(args);
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         System.err.printf(java.util.Locale.ROOT, "  %s: pid %d%n", impl, p.pid());
         return new BenchServerProcess(impl, p,
@@ -73,18 +95,18 @@ final class BenchServerProcess extends ServerProcess {
     }
 
     @Override
-    long cpuNanos() throws IOException {
+    public long cpuNanos() throws IOException {
         return Long.parseLong(ask("cpu"));
     }
 
     @Override
-    int connections() throws IOException {
+    public int connections() throws IOException {
         return Integer.parseInt(ask("conns"));
     }
 
     /** Two full GCs in the server, then heap used and VmRSS. */
     @Override
-    Memory memory() throws IOException {
+    public Memory memory() throws IOException {
         String[] f = ask("mem").split(" ");
         return new Memory(Long.parseLong(f[0].substring("heap=".length())), Long.parseLong(f[1].substring("rss=".length())),
                 false);

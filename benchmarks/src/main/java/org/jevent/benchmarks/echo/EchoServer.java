@@ -31,7 +31,7 @@ import org.jevent.bufferevent.ssl.SslProvider;
  */
 public final class EchoServer {
     /** What every server implementation offers the driver. */
-    interface Impl {
+    public interface Impl {
         /** Starts serving on 127.0.0.1, port 0; returns the port. */
         int start() throws Exception;
 
@@ -76,6 +76,19 @@ public final class EchoServer {
             }
             default -> throw new IllegalArgumentException("unknown server " + args[0]);
         };
+        serve(impl);
+    }
+
+    /**
+     * Starts {@code impl}, prints {@code listening on 127.0.0.1:PORT}, answers the driver's
+     * commands on standard input ({@code cpu}, {@code conns}, {@code mem}, {@code quit}) until
+     * {@code quit} or the end of input, then stops it and exits the JVM. Every server process of
+     * the load runs (TCP here, DTLS in {@code org.jevent.benchmarks.dtls}) speaks this protocol.
+     *
+     * @param impl the server
+     * @throws Exception if it cannot start or stop
+     */
+    public static void serve(Impl impl) throws Exception {
         int port = impl.start();
         System.out.println("listening on 127.0.0.1:" + port);
         System.out.flush();

@@ -96,17 +96,17 @@ final class ExternalServerProcess extends ServerProcess {
     }
 
     @Override
-    long cpuNanos() throws IOException {
+    public long cpuNanos() throws IOException {
         return ProcFs.cpuNanos(process.pid());
     }
 
     @Override
-    int connections() throws IOException {
+    public int connections() throws IOException {
         return ProcFs.connections(process.pid(), address.getPort());
     }
 
     @Override
-    Memory memory() throws IOException {
+    public Memory memory() throws IOException {
         long heap = -1;
         if (jvm) {
             jcmd("GC.run");

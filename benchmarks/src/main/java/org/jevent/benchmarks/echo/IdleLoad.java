@@ -22,7 +22,7 @@ import java.util.List;
  * does): a server that just streamed data holds far more such memory. A short warm-up (1,000
  * connections opened and closed, 8 at a time) loads and compiles the connection path first.
  */
-final class IdleLoad {
+public final class IdleLoad {
     /** Handshakes in flight while the idle connections are opened (the listen backlog is 1024). */
     private static final int OPEN_IN_FLIGHT = 64;
     private static final int WARM_CONNECTIONS = 1000;
@@ -34,10 +34,10 @@ final class IdleLoad {
      * {@code heapInRss}: the server's heap is not pinned and pre-touched (jevent's example as
      * users run it), so its RSS grows with the heap and the RSS alone is the cost.
      */
-    record Result(int connections, double heapPerConn, double rssPerConn, double heapFromEmpty, double rssFromEmpty,
+    public record Result(int connections, double heapPerConn, double rssPerConn, double heapFromEmpty, double rssFromEmpty,
             double heapSpread, double rssSpread, boolean heapInRss) {
         /** What a connection costs, each byte counted once: RSS, plus the heap if the RSS cannot show it. */
-        double sumPerConn() {
+        public double sumPerConn() {
             return heapInRss || Double.isNaN(heapPerConn) ? rssPerConn : heapPerConn + rssPerConn;
         }
     }
@@ -45,19 +45,50 @@ final class IdleLoad {
     private IdleLoad() {
     }
 
+    /**
+     * Opens idle connections (or sessions) to the server being measured, keeping each in
+     * {@code open} so that the caller can close them all at the end.
+     */
+    @FunctionalInterface
+    public interface Opener {
+        /**
+         * Opens {@code n} more, numbered from {@code firstId}, and returns once the server has them.
+         *
+         * @param firstId the number of the first
+         * @param n how many
+         * @param open where each one's close goes
+         * @throws Exception if they cannot be opened
+         */
+        void open(int firstId, int n, List<AutoCloseable> open) throws Exception;
+    }
+
     static Result run(ServerProcess server, ClientTls tls, int count) throws Exception {
         warm(server.address, tls);
         if (server.awaitConnections(0, 60) != 0) {
             throw new IllegalStateException(server.impl + " did not close the warm-up connections");
         }
+        return measure(server, count, (firstId, n, open) -> openIdle(server, tls, firstId, n, open));
+    }
+
+    /**
+     * The readings on a warm server with nothing open: empty, after the first third of
+     * {@code count} is opened by {@code opener}, after all; then everything opened is closed.
+     *
+     * @param server the server, warmed up, with nothing open
+     * @param count how many to open
+     * @param opener opens them
+     * @return the memory per connection
+     * @throws Exception if opening or reading fails
+     */
+    public static Result measure(ServerProcess server, int count, Opener opener) throws Exception {
         ServerProcess.Memory[] empty = readings(server);
         snapshot(server, "empty");
         int first = count / 3;
         List<AutoCloseable> open = new ArrayList<>(count);
         try {
-            openIdle(server, tls, 0, first, open);
+            opener.open(0, first, open);
             ServerProcess.Memory[] third = readings(server);
-            openIdle(server, tls, first, count - first, open);
+            opener.open(first, count - first, open);
             ServerProcess.Memory[] all = readings(server);
             snapshot(server, "all-" + count);
             // -Djevent.echo.idleHoldSeconds=N keeps them open N s more, to inspect the server

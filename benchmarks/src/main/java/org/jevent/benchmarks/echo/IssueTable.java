@@ -14,7 +14,7 @@ import java.util.function.ToDoubleFunction;
  * cell is the median of the rounds, a second table gives the spread, and every ratio is taken
  * within a round (servers of one round shared the machine's load) before its median is taken.
  */
-final class IssueTable {
+public final class IssueTable {
     /** A column: its title, and the server that fills it in plain rows and in TLS rows (or null). */
     private record Column(String title, String plain, String tls) {
         String server(boolean tlsRow) {
@@ -192,7 +192,13 @@ final class IssueTable {
         return rounds.stream().mapToDouble(f).filter(v -> v > 0 && !Double.isNaN(v)).sorted().toArray();
     }
 
-    private static double median(double[] sorted) {
+    /**
+     * The median of sorted figures, NaN for none.
+     *
+     * @param sorted ascending
+     * @return the middle one, or the mean of the two middle ones
+     */
+    public static double median(double[] sorted) {
         if (sorted.length == 0) {
             return Double.NaN;
         }
@@ -200,7 +206,13 @@ final class IssueTable {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    private static double spread(double[] sorted) {
+    /**
+     * Max minus min of sorted figures, NaN for none.
+     *
+     * @param sorted ascending
+     * @return the spread
+     */
+    public static double spread(double[] sorted) {
         return sorted.length == 0 ? Double.NaN : sorted[sorted.length - 1] - sorted[0];
     }
 

@@ -12,7 +12,7 @@ import java.util.Set;
  * What {@code /proc} tells about another process, for servers that cannot answer the driver
  * themselves: CPU time, resident set, and the TCP connections it holds on one local port.
  */
-final class ProcFs {
+public final class ProcFs {
     /** Clock ticks per second of {@code /proc/PID/stat}'s times ({@code getconf CLK_TCK}). */
     private static final long TICKS = clockTicks();
     private static final String TCP_LISTEN = "0A";
@@ -112,7 +112,7 @@ final class ProcFs {
     }
 
     /** Seconds per kind of thread between two {@link #threadCpuNanos} readings. */
-    static java.util.Map<String, Double> diff(java.util.Map<String, Long> before, java.util.Map<String, Long> after) {
+    public static java.util.Map<String, Double> diff(java.util.Map<String, Long> before, java.util.Map<String, Long> after) {
         java.util.Map<String, Double> out = new java.util.TreeMap<>();
         for (java.util.Map.Entry<String, Long> e : after.entrySet()) {
             out.put(e.getKey(), (e.getValue() - before.getOrDefault(e.getKey(), 0L)) / 1e9);
@@ -121,7 +121,7 @@ final class ProcFs {
     }
 
     /** {@code app 3.02 s, gc 0.01 s, jit 0.12 s}. */
-    static String describe(java.util.Map<String, Double> seconds) {
+    public static String describe(java.util.Map<String, Double> seconds) {
         StringBuilder b = new StringBuilder();
         for (java.util.Map.Entry<String, Double> e : seconds.entrySet()) {
             b.append(b.length() == 0 ? "" : ", ")

@@ -12,10 +12,13 @@ import java.util.List;
  * standard input), {@link ExternalServerProcess} for programs that know nothing of the load run
  * (jevent's {@code echo-server} example, the libevent C server), read from {@code /proc}.
  */
-abstract class ServerProcess implements AutoCloseable {
-    final String impl;
-    final InetSocketAddress address;
-    final Process process;
+public abstract class ServerProcess implements AutoCloseable {
+    /** The server's name in the run. */
+    public final String impl;
+    /** Where it listens (loopback). */
+    public final InetSocketAddress address;
+    /** Its process (the JVM, or the C program). */
+    public final Process process;
 
     /**
      * Memory of the server process at one moment, in bytes; heap is -1 where there is none.
@@ -23,7 +26,7 @@ abstract class ServerProcess implements AutoCloseable {
      * {@code AlwaysPreTouch}), so the RSS grows with the heap and already counts what the
      * connections' objects cost; adding the heap would count it twice.
      */
-    record Memory(long heapUsed, long rss, boolean heapInRss) {
+    public record Memory(long heapUsed, long rss, boolean heapInRss) {
     }
 
     ServerProcess(String impl, Process process, BufferedReader out) throws IOException {
@@ -46,9 +49,14 @@ abstract class ServerProcess implements AutoCloseable {
      * nothing. taskset execs the server, so the process id is the server's own.
      */
     static List<String> pinPrefix(EchoLoad.Options o) {
+        return pinPrefix(o.pin);
+    }
+
+    /** {@code taskset -c CPUS} for {@code cpus}, or nothing when it is null. */
+    static List<String> pinPrefix(String cpus) {
         List<String> cmd = new ArrayList<>();
-        if (o.pin != null) {
-            cmd.addAll(List.of("taskset", "-c", o.pin));
+        if (cpus != null) {
+            cmd.addAll(List.of("taskset", "-c", cpus));
         }
         return cmd;
     }
@@ -75,10 +83,10 @@ abstract class ServerProcess implements AutoCloseable {
     }
 
     /** CPU time of the whole server process (all its threads: loop, GC, JIT), nanoseconds. */
-    abstract long cpuNanos() throws IOException;
+    public abstract long cpuNanos() throws IOException;
 
     /** Server CPU time by kind of thread ({@link ProcFs#threadCpuNanos}). */
-    java.util.Map<String, Long> threadCpuNanos() throws IOException {
+    public java.util.Map<String, Long> threadCpuNanos() throws IOException {
         return ProcFs.threadCpuNanos(process.pid());
     }
 
@@ -110,16 +118,16 @@ abstract class ServerProcess implements AutoCloseable {
     }
 
     /** Connections the server has open right now. */
-    abstract int connections() throws IOException;
+    public abstract int connections() throws IOException;
 
     /**
      * One memory reading: for a JVM, two full GCs first, then heap used and VmRSS; for a C server
      * VmRSS only.
      */
-    abstract Memory memory() throws IOException;
+    public abstract Memory memory() throws IOException;
 
     /** Waits (up to {@code seconds}) until the server counts exactly {@code n} connections; returns the last count. */
-    int awaitConnections(int n, int seconds) throws IOException, InterruptedException {
+    public int awaitConnections(int n, int seconds) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + seconds * 1_000_000_000L;
         int seen;
         while ((seen = connections()) != n && System.nanoTime() < deadline) {
