@@ -14,7 +14,6 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedKeyManager;
 
@@ -541,26 +540,40 @@ public final class SslContexts {
                 throw new IllegalStateException("clientAuth(" + clientAuth
                         + ") needs a trust source for client certificates: trustPem, trustStore, trustCertificates");
             }
-            SingleKeyManager km = identity == null ? null : KeyMaterial.keyManager(identity);
+            boolean tcnative = provider == SslProvider.TCNATIVE;
+            if (tcnative) {
+                SslProvider.requireTcnativeClasses();
+                TcnativeContext.requireAvailable();
+            }
+            SingleKeyManager km = identity == null ? null : KeyMaterial.keyManager(identity, provider);
             TrustManager[] tms = KeyMaterial.trustManagers(trust, trustAll);
-            SSLContext ctx = provider.newContext();
-            // An empty array, not null: null makes both providers fall back to a default key
-            // manager built from the javax.net.ssl.keyStore system properties.
-            ctx.init(km == null ? new KeyManager[0] : new KeyManager[] {km}, tms, new SecureRandom());
+            SSLContext ctx = null;
+            EngineSupport supported;
+            if (tcnative) {
+                supported = TcnativeContext.support(); // the context itself is made from the checked settings
+            } else {
+                ctx = provider.newContext();
+                // An empty array, not null: null makes both providers fall back to a default key
+                // manager built from the javax.net.ssl.keyStore system properties.
+                ctx.init(km == null ? new KeyManager[0] : new KeyManager[] {km}, tms, new SecureRandom());
+                supported = EngineSupport.of(ctx);
+            }
 
-            SSLParameters supported = ctx.getSupportedSSLParameters();
             String[] protos = protocols.clone();
-            SuiteChecks.requireSupported("protocol", protos, supported.getProtocols());
+            SuiteChecks.requireSupported("protocol", protos, supported.protocols());
             String[] suites = cipherSuites == null ? null : cipherSuites.clone();
             if (suites != null) {
-                SuiteChecks.requireSupported("cipher suite", suites, supported.getCipherSuites());
+                SuiteChecks.requireSupported("cipher suite", suites, supported.cipherSuites());
                 if (server && provider == SslProvider.CONSCRYPT && SuiteChecks.allTls13(suites)) {
                     // Conscrypt quirk, see the class comment: a server with only TLS 1.3 suites
                     // sets no certificate (NO_CERTIFICATE_SET).
                     suites = SuiteChecks.withTls12SuitesFor(suites, SingleKeyManager.keyType(km.key()),
-                            supported.getCipherSuites());
+                            supported.cipherSuites());
                     protos = SuiteChecks.tls13Only(protos);
                 }
+            }
+            if (tcnative) {
+                ctx = TcnativeContext.create(server, km, tms[0], protos, suites, alpn, clientAuth);
             }
             return new SslContexts(this, ctx, km, protos, suites);
         }
