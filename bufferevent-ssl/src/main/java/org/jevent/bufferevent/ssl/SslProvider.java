@@ -51,9 +51,10 @@ public enum SslProvider {
     /**
      * BoringSSL through netty-tcnative's {@code SSLEngine} ({@code netty-tcnative-boringssl-static}
      * and {@code netty-handler} on the class path, both optional dependencies of this module; no
-     * Netty channel or pipeline runs). About half Conscrypt's native memory per idle connection
+     * Netty channel or pipeline runs). Less than half Conscrypt's memory per idle connection
      * (its engine reads and writes the caller's buffers instead of keeping a BIO pair of its
-     * own), handshakes and bulk at Conscrypt's level: see {@code benchmarks/PERF-NOTES.md}.
+     * own), handshakes at Conscrypt's level: {@code benchmarks/PERF-NOTES.md}, "TLS provider
+     * choice". A netty-tcnative client does not follow a server's TLS 1.2 renegotiation yet.
      */
     TCNATIVE(false, false, false, true, true);
 
