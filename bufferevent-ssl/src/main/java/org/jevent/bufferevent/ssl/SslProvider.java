@@ -133,7 +133,7 @@ public enum SslProvider {
         requireClass(loader, "io.netty.internal.tcnative.SSL", "io.netty:netty-tcnative-boringssl-static");
     }
 
-    private static void requireClass(ClassLoader loader, String className, String artifact) {
+    static void requireClass(ClassLoader loader, String className, String artifact) {
         try {
             Class.forName(className, false, loader);
         } catch (ClassNotFoundException | LinkageError e) {

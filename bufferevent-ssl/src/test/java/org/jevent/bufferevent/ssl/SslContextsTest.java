@@ -383,4 +383,30 @@ class SslContextsTest {
         }
         return sb.toString();
     }
+
+    /**
+     * Building contexts leaves no descriptor open: what a context supports is read from one
+     * engine that is closed at once, not from a Conscrypt socket that kept its pipe (two
+     * descriptors) until a garbage collection. 20 builds held 40 descriptors that way.
+     */
+    @Test
+    void buildingConscryptContextsKeepsNoDescriptorOpen() throws Exception {
+        SslContexts.forServer(serverCert).provider(SslProvider.CONSCRYPT).build(); // loads the provider
+        int before = SslEngineReleaseTest.openDescriptors();
+        for (int i = 0; i < 10; i++) {
+            SslContexts.forServer(serverCert).provider(SslProvider.CONSCRYPT).build();
+            client(SslProvider.CONSCRYPT).build();
+        }
+        int after = SslEngineReleaseTest.openDescriptors();
+        assertTrue(after - before < 10, () -> (after - before) + " descriptors more after 20 contexts were built");
+    }
+
+    /** TCNATIVE chosen without its optional jars: an error that names what to add. */
+    @Test
+    void tcnativeWithoutItsJarsSaysWhatToAdd() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> SslProvider.requireClass(
+                getClass().getClassLoader(), "io.netty.handler.ssl.NoSuchClass", "io.netty:netty-handler"));
+        assertTrue(e.getMessage().contains("io.netty:netty-handler is missing"), e.getMessage());
+        assertTrue(e.getMessage().contains("netty-tcnative-boringssl-static"), e.getMessage());
+    }
 }
