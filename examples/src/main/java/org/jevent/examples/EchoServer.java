@@ -76,7 +76,7 @@ final class EchoServer {
             "  --tls           speak TLS; without --cert/--key a throw-away self-signed certificate",
             "  --cert PEM      certificate chain (PEM), with --key",
             "  --key PEM       private key (PKCS#8 PEM), with --cert",
-            "  --provider P    TLS provider: conscrypt (default), jdk, or tcnative (BoringSSL through netty-tcnative)",
+            "  --provider P    TLS provider: conscrypt (default), jdk or tcnative (netty-tcnative)",
             "  --loops N       event loops, one per thread; connections are spread over them",
             "                  (SO_REUSEPORT on Linux, hand-over elsewhere) (default 1)",
             "  --timeout S     close a connection idle for S seconds (default 300; 0: never)",
