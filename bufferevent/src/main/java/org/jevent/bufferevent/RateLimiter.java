@@ -7,7 +7,9 @@ import org.jevent.eventbase.Event;
  * How much one read or one write of a bufferevent may move: the single-I/O caps
  * ({@code bufferevent_set_max_single_read}/{@code _write}) and the rate limits that apply, its
  * own token bucket, its group's, or both (libevent's {@code struct bufferevent_rate_limit}).
- * Every bufferevent has one; the buckets exist only once a limit is set.
+ * A bufferevent makes one when a cap or a limit is first set (until then it reads and writes
+ * {@link Bufferevent#DEFAULT_MAX_SINGLE_IO} at most, unlimited); the buckets exist only once a
+ * limit is set.
  *
  * <p>Invariant: while the own bucket's read (write) tokens are at or below zero the bufferevent is
  * suspended for reading (writing) with {@link Bufferevent#SUSPEND_BW} and {@link #refill} is

@@ -11,27 +11,32 @@ import java.util.concurrent.Executor;
  * last delivery, so {@code origSize = length + nDeleted - nAdded}. The newest entry runs first
  * (libevent inserts at the head). A removed entry keeps its {@code next}, so that a delivery in
  * progress walks on past it: a callback may remove itself (or any other) while running. Each
- * nesting level of delivery has its own info object, so a callback that changes the buffer sees
- * its own report and the outer one is not overwritten.
+ * nesting level of delivery on a thread has its own report ({@link Reports}), so a callback that
+ * changes a buffer sees its own report and the outer one is not overwritten.
+ *
+ * <p>What one list keeps is what a buffer with one undeferred callback needs (a bufferevent's
+ * output: 40 bytes with the buffer's subclass): the reports belong to the thread, the state of
+ * deferred delivery to a {@link Deferral} made by {@link #deferTo}.
  *
  * <p>The buffer subclasses it with the two things only the buffer knows (its length and itself,
- * which the callbacks receive), so that this class never refers to the public buffer.
+ * which the callbacks receive) and the thread's reports, so that this class never refers to the
+ * public buffer.
  */
 abstract class CallbackList {
     private CallbackEntry head;
     private long nAdded;
     private long nDeleted;
-    private Executor deferTo;
-    private boolean deferredPending;
-    private Runnable deferredRun;
-    private EvBufferCbInfo[] infos;
-    private int depth;
+    /** Null until the buffer's callbacks are deferred. */
+    private Deferral deferral;
 
     /** The buffer's length now, from which a report's {@code origSize} is worked out. */
     abstract long length();
 
     /** Calls {@code callback} with the buffer it is registered on. */
     abstract void deliver(EvBufferCallback callback, EvBufferCbInfo info);
+
+    /** The calling thread's reports. */
+    abstract Reports reports();
 
     CallbackEntry add(EvBufferCallback callback) {
         CallbackEntry e = new CallbackEntry(callback, CallbackEntry.ENABLED);
@@ -49,7 +54,7 @@ abstract class CallbackList {
                 } else {
                     prev.next = e.next;
                 }
-                e.removed = true;
+                e.markRemoved();
                 return true;
             }
         }
@@ -68,19 +73,16 @@ abstract class CallbackList {
 
     void clear() {
         for (CallbackEntry e = head; e != null; e = e.next) {
-            e.removed = true;
+            e.markRemoved();
         }
         head = null;
     }
 
     void deferTo(Executor executor) {
-        this.deferTo = executor;
-        if (deferredRun == null) {
-            deferredRun = () -> {
-                deferredPending = false;
-                run(CallbackEntry.NODEFER, 0, true);
-            };
+        if (deferral == null) {
+            deferral = new Deferral(this);
         }
+        deferral.executor = executor;
     }
 
     void added(long n) {
@@ -104,10 +106,11 @@ abstract class CallbackList {
 
     /** Runs (or schedules) the callbacks for what was counted since they last ran. */
     void invoke() {
-        if (deferTo != null) {
-            if (head != null && !deferredPending && (nAdded | nDeleted) != 0) {
-                deferredPending = true;
-                deferTo.execute(deferredRun);
+        Deferral d = deferral;
+        if (d != null) {
+            if (head != null && !d.pending && (nAdded | nDeleted) != 0) {
+                d.pending = true;
+                d.executor.execute(d);
             }
             // NODEFER entries run now and see the running total; the counters are kept for the
             // deferred delivery, as libevent's evbuffer_run_callbacks does.
@@ -127,36 +130,77 @@ abstract class CallbackList {
         if (nAdded == 0 && nDeleted == 0) {
             return;
         }
-        EvBufferCbInfo info = nextInfo();
-        info.origSize = length() + nDeleted - nAdded;
-        info.nAdded = nAdded;
-        info.nDeleted = nDeleted;
-        if (clear) {
-            nAdded = 0;
-            nDeleted = 0;
-        }
-        depth++;
+        Reports reports = reports();
+        EvBufferCbInfo info = reports.enter();
         try {
+            info.origSize = length() + nDeleted - nAdded;
+            info.nAdded = nAdded;
+            info.nDeleted = nDeleted;
+            if (clear) {
+                nAdded = 0;
+                nDeleted = 0;
+            }
             for (CallbackEntry e = head; e != null; e = e.next) {
-                if (!e.removed && (e.flags & mask) == value && (e.flags & CallbackEntry.ENABLED) != 0) {
+                int f = e.flags;
+                if ((f & (CallbackEntry.REMOVED | CallbackEntry.ENABLED)) == CallbackEntry.ENABLED
+                        && (f & mask) == value) {
                     deliver(e.callback, info);
                 }
             }
         } finally {
-            depth--;
+            reports.exit();
         }
     }
 
-    private EvBufferCbInfo nextInfo() {
-        if (infos == null) {
-            infos = new EvBufferCbInfo[2];
-        } else if (depth == infos.length) {
-            infos = Arrays.copyOf(infos, depth * 2);
+    /** A deferred delivery: scheduled at most once at a time, through the buffer's executor. */
+    private static final class Deferral implements Runnable {
+        private final CallbackList list;
+        Executor executor;
+        boolean pending;
+
+        Deferral(CallbackList list) {
+            this.list = list;
         }
-        EvBufferCbInfo info = infos[depth];
-        if (info == null) {
-            info = infos[depth] = new EvBufferCbInfo();
+
+        @Override
+        public void run() {
+            pending = false;
+            list.run(CallbackEntry.NODEFER, 0, true);
         }
-        return info;
+
+        @Override
+        public String toString() {
+            return "deferred evbuffer callbacks";
+        }
+    }
+
+    /**
+     * One thread's reports to callbacks, one per nesting level of delivery across every buffer
+     * of the thread: a delivery takes the next one and gives it back when its callbacks have run.
+     * Kept per thread rather than per buffer, since a buffer's callbacks only ever run on the
+     * thread that changed it, and a report is only read during its callback.
+     *
+     * <p>Invariant: {@code infos[0..depth)} are the reports of the deliveries now on this
+     * thread's stack, outermost first.
+     */
+    static final class Reports {
+        private EvBufferCbInfo[] infos = new EvBufferCbInfo[4];
+        private int depth;
+
+        EvBufferCbInfo enter() {
+            if (depth == infos.length) {
+                infos = Arrays.copyOf(infos, depth * 2);
+            }
+            EvBufferCbInfo info = infos[depth];
+            if (info == null) {
+                info = infos[depth] = new EvBufferCbInfo();
+            }
+            depth++;
+            return info;
+        }
+
+        void exit() {
+            depth--;
+        }
     }
 }

@@ -4,14 +4,21 @@ import java.nio.ByteBuffer;
 
 /**
  * Free space at the end of a chain handed out in extents, and the one way it becomes data: to a
- * caller of {@code reserveSpace} (kept by the buffer until {@code commitSpace}) or to one channel
- * read (a per-thread scratch one), both ending in {@link #commit}.
+ * caller of {@code reserveSpace} (lent by the thread's pool, held by the buffer until the
+ * {@code commitSpace} that ends it) or to one channel read (a per-thread scratch one), both ending
+ * in {@link #commit}. Which chain a reservation is for is the holder's business: it records only
+ * extents and the chain's modification count.
  *
  * <p>Invariant: extent {@code i < count} is {@code [starts[i], capacity)} of {@code segments[i]},
  * a segment at the end of the chain; the extents follow the chain's order; {@code filled[i]},
  * set just before a commit, never exceeds its extent.
  */
 final class Reservation {
+    /** Why a commit of a reservation the buffer changed under fails. */
+    static final String STALE = "the buffer changed since the space was reserved";
+    /** Why a commit with no reservation pending fails (none made, or it was committed or freed). */
+    static final String NONE = "no space is reserved: reserveSpace was not called, or its space was committed since";
+
     /** The most extents a reservation uses; libevent only ever uses two in practice. */
     static final int MAX_VECTORS = 16;
 
@@ -115,7 +122,7 @@ final class Reservation {
      */
     void takeWritten(SegmentChain c, ByteBuffer[] vec, int n) {
         if (modCount != c.modCount || count == 0) {
-            throw new IllegalStateException("the buffer changed since the space was reserved");
+            throw new IllegalStateException(STALE);
         }
         if (n > count) {
             throw new IllegalArgumentException("commit of " + n + " extents, " + count + " reserved");

@@ -72,9 +72,22 @@ public final class SegmentPool {
     volatile boolean lostPending;
     /** False only when the last release looked at every slab and left none all back. */
     private boolean mayHoldComplete;
+    /*
+     * The thread's scratch for buffer operations, kept here because every buffer reaches its
+     * thread's pool cheaply (SegmentChain.pool()) and a buffer only runs on one thread at a time:
+     * what a buffer needs only during one call, or only while a caller's reservation is pending,
+     * is one per thread instead of one per buffer (an idle connection holds two buffers).
+     */
     /** Vectors for one scattering read or gathering write at a time on this thread. */
     private final ByteBuffer[] scratch = new ByteBuffer[ChannelTransfer.MAX_WRITE_VECTORS];
     private final Reservation readReservation = new Reservation();
+    /** Reservations no buffer holds; a buffer borrows one from reserveSpace to its commitSpace. */
+    private final Reservation[] spareReservations = new Reservation[4];
+    private int spareCount;
+    /** The cursor of one readLine at a time on this thread. */
+    private final EvBufferPtr lineCursor = new EvBufferPtr();
+    /** The reports the buffers of this thread hand to their callbacks. */
+    final CallbackList.Reports reports = new CallbackList.Reports();
 
     private SegmentPool() {
         this(DEFAULT_MAX_POOLED_BYTES, DEFAULT_SLAB_SEGMENTS);
@@ -86,7 +99,7 @@ public final class SegmentPool {
         this.slabSegments = slabSegments;
     }
 
-    /** The pool of the calling thread. */
+    /** {@return the pool of the calling thread, made on its first use} */
     public static SegmentPool current() {
         return PER_THREAD.get();
     }
@@ -214,32 +227,57 @@ public final class SegmentPool {
         return readReservation;
     }
 
-    /** Pooled segments currently held by buffers: zero once every buffer was drained or freed. */
+    /**
+     * A reservation for a buffer to hold while a caller's reserveSpace is pending: a spare one,
+     * or a new one when the buffers of this thread already hold every spare.
+     */
+    Reservation lendReservation() {
+        if (spareCount == 0) {
+            return new Reservation();
+        }
+        Reservation r = spareReservations[--spareCount];
+        spareReservations[spareCount] = null;
+        return r;
+    }
+
+    /** Takes back a cleared reservation a buffer no longer holds (beyond the spares kept, it is dropped). */
+    void returnReservation(Reservation r) {
+        if (spareCount < spareReservations.length) {
+            spareReservations[spareCount++] = r;
+        }
+    }
+
+    /** The cursor of one readLine at a time on this thread. */
+    EvBufferPtr lineCursor() {
+        return lineCursor;
+    }
+
+    /** {@return the pooled segments now held by buffers} Zero once every buffer was drained or freed. */
     public long outstanding() {
         return taken - returned;
     }
 
-    /** Free segments waiting in the pool. */
+    /** {@return the number of free segments waiting in the pool} */
     public int pooledSegments() {
         return small.count + large.count;
     }
 
-    /** Bytes of free segment memory waiting in the pool. */
+    /** {@return the bytes of free segment memory waiting in the pool} */
     public long pooledBytes() {
         return (long) small.count * SMALL_SIZE + (long) large.count * LARGE_SIZE;
     }
 
-    /** Bytes of direct memory in the slabs this pool holds, free or in use. */
+    /** {@return the bytes of direct memory in the slabs this pool holds, free or in use} */
     public long heldBytes() {
         return heldBytes;
     }
 
-    /** The bound on {@link #pooledBytes()} that a recycle trims back to. */
+    /** {@return the bound, in bytes, on {@link #pooledBytes()} that a recycle trims back to} */
     public long maxPooledBytes() {
         return maxPooledBytes;
     }
 
-    /** Segments cut from one slab. */
+    /** {@return the number of segments cut from one slab} */
     public int slabSegments() {
         return slabSegments;
     }

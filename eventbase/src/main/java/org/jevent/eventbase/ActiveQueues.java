@@ -4,7 +4,10 @@ package org.jevent.eventbase;
  * The active events, one FIFO per priority (libevent's {@code activequeues}); queue 0 runs first.
  *
  * <p>Invariant: an event is linked into at most one queue, exactly when {@code ev.active}; it sits
- * in queue {@code ev.activePriority}; {@code count} is the total number of linked events. Links are
+ * in queue {@link #queueOf}, its priority capped by the number of queues (neither the event's
+ * priority nor that number can change while it is active: {@code prioritySet} refuses an active
+ * event, {@link #resize} a non-empty set of queues); {@code count} is the total number of linked
+ * events. Links are
  * intrusive ({@code activePrev/activeNext} in the event), so queueing allocates nothing and
  * {@code event_del} of an active event unlinks it in O(1).
  */
@@ -35,9 +38,14 @@ final class ActiveQueues {
         tails = new Event[priorities];
     }
 
+    /** The queue an event with {@code priority} joins: the last one if it names a queue past it. */
+    int queueOf(int priority) {
+        return Math.min(priority, heads.length - 1);
+    }
+
+    /** Links {@code ev} at the tail of queue {@code priority}, which must be {@code queueOf(ev.priority)}. */
     void append(Event ev, int priority) {
         ev.active = true;
-        ev.activePriority = priority;
         ev.activeNext = null;
         Event t = tails[priority];
         ev.activePrev = t;
@@ -51,7 +59,7 @@ final class ActiveQueues {
     }
 
     void remove(Event ev) {
-        int p = ev.activePriority;
+        int p = queueOf(ev.priority);
         if (ev.activePrev == null) {
             heads[p] = ev.activeNext;
         } else {

@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  * interest ops the inserted I/O events need, and the translation of ready keys into activations.
  *
  * <p>Invariant: {@code ioEvents} is the number of events inserted into registrations (the sum of
- * their {@code count}s); every key of the selector carries its {@link ChannelRegistration} as
+ * their {@code count()}s); every key of the selector carries its {@link ChannelRegistration} as
  * attachment; {@code connectWatch} holds (at least) every registration whose interest set holds
  * OP_CONNECT, because a callback may finish the connect and EV_WRITE must then mean OP_WRITE.
  * Loop thread only, except {@link Selector#wakeup()} through the base's inbox.
@@ -73,7 +73,7 @@ final class ChannelRegistry implements Consumer<SelectionKey> {
                 if (ch.isBlocking()) {
                     ch.configureBlocking(false);
                 }
-                reg = new ChannelRegistration(ch);
+                reg = new ChannelRegistration();
                 reg.key = ch.register(selector, 0, reg);
             }
             reg.add(ev);
@@ -145,13 +145,29 @@ final class ChannelRegistry implements Consumer<SelectionKey> {
     }
 
     private void activate(ChannelRegistration reg, int what) {
-        Event[] evs = reg.events;
-        for (int i = 0, n = reg.count; i < n; i++) {
-            Event ev = evs[i];
-            int res = ev.events & what;
-            if (res != 0) {
-                base.activateLocal(ev, res);
+        // Activation runs no callback, so the registration cannot change under this walk.
+        Event ev = reg.first;
+        if (ev == null) {
+            return;
+        }
+        activate(ev, what);
+        ev = reg.second;
+        if (ev == null) {
+            return;
+        }
+        activate(ev, what);
+        Event[] more = reg.more;
+        if (more != null) {
+            for (int i = 0; i < more.length && more[i] != null; i++) {
+                activate(more[i], what);
             }
+        }
+    }
+
+    private void activate(Event ev, int what) {
+        int res = ev.events & what;
+        if (res != 0) {
+            base.activateLocal(ev, res);
         }
     }
 
@@ -168,13 +184,7 @@ final class ChannelRegistry implements Consumer<SelectionKey> {
     /** On free: every inserted event forgets its registration (it may be added to another base). */
     void detachAll() {
         for (SelectionKey key : selector.keys()) {
-            ChannelRegistration reg = (ChannelRegistration) key.attachment();
-            for (int i = 0; i < reg.count; i++) {
-                reg.events[i].registration = null;
-                reg.events[i].regIndex = -1;
-                reg.events[i] = null;
-            }
-            reg.count = 0;
+            ((ChannelRegistration) key.attachment()).detachAll();
         }
         ioEvents = 0;
         connectWatch.clear();

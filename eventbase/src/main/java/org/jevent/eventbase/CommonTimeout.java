@@ -11,8 +11,9 @@ import java.time.Duration;
  * only when the queue's head changes), whatever the number of events sharing it: this is what
  * lets ten thousand connections share an idle timeout cheaply.
  *
- * <p>Invariant: the queue is sorted by (deadline, seq); {@code size > 0} exactly when the proxy
- * is in the heap, and then the proxy carries the head's deadline and seq. Events are appended
+ * <p>Invariant: the queue is sorted by the (deadline, seq) in its events' {@link EventExtras};
+ * {@code size > 0} exactly when the proxy is in the heap, and then the proxy's key there is the
+ * head's deadline and seq. Events are appended
  * with {@code now + duration} and the base's "now" never goes backwards, so an append lands at
  * the tail; only a persist re-arm with an older absolute deadline walks back from the tail.
  */
@@ -40,44 +41,46 @@ public final class CommonTimeout {
         this.durationNanos = durationNanos;
     }
 
-    /** The shared duration. */
+    /** {@return the duration every event in this queue waits} */
     public Duration duration() {
         return duration;
     }
 
-    /** The base this queue belongs to. */
+    /** {@return the base this queue belongs to} */
     public EventBase base() {
         return base;
     }
 
-    /** Number of events currently waiting in this queue. */
+    /** {@return the number of events now waiting in this queue} */
     public int size() {
         return size;
     }
 
-    /** Insert {@code ev} (deadline and seq already set) in order, normally at the tail. */
+    /** Insert {@code ev} (its extras' deadline and seq already set) in order, normally at the tail. */
     void insert(Event ev, TimerHeap heap) {
+        EventExtras x = ev.extras;
         Event after = tail;
-        while (after != null && ev.before(after)) {
-            after = after.commonPrev;
+        while (after != null && x.before(after.extras)) {
+            after = after.extras.commonPrev;
         }
-        ev.commonPrev = after;
+        x.commonPrev = after;
         if (after == null) {
-            ev.commonNext = head;
+            x.commonNext = head;
             if (head != null) {
-                head.commonPrev = ev;
+                head.extras.commonPrev = ev;
             } else {
                 tail = ev;
             }
             head = ev;
         } else {
-            ev.commonNext = after.commonNext;
-            if (after.commonNext != null) {
-                after.commonNext.commonPrev = ev;
+            EventExtras a = after.extras;
+            x.commonNext = a.commonNext;
+            if (a.commonNext != null) {
+                a.commonNext.extras.commonPrev = ev;
             } else {
                 tail = ev;
             }
-            after.commonNext = ev;
+            a.commonNext = ev;
         }
         size++;
         if (head == ev) {
@@ -86,25 +89,27 @@ public final class CommonTimeout {
     }
 
     void remove(Event ev, TimerHeap heap) {
+        EventExtras x = ev.extras;
         boolean wasHead = head == ev;
-        if (ev.commonPrev != null) {
-            ev.commonPrev.commonNext = ev.commonNext;
+        if (x.commonPrev != null) {
+            x.commonPrev.extras.commonNext = x.commonNext;
         } else {
-            head = ev.commonNext;
+            head = x.commonNext;
         }
-        if (ev.commonNext != null) {
-            ev.commonNext.commonPrev = ev.commonPrev;
+        if (x.commonNext != null) {
+            x.commonNext.extras.commonPrev = x.commonPrev;
         } else {
-            tail = ev.commonPrev;
+            tail = x.commonPrev;
         }
-        ev.commonPrev = null;
-        ev.commonNext = null;
+        x.commonPrev = null;
+        x.commonNext = null;
         size--;
         if (wasHead) {
             headChanged(heap);
         }
     }
 
+    /** The proxy stands in the heap with the head's key, or leaves it when the queue is empty. */
     private void headChanged(TimerHeap heap) {
         if (head == null) {
             if (proxy.heapIndex >= 0) {
@@ -112,22 +117,22 @@ public final class CommonTimeout {
             }
             return;
         }
-        proxy.deadline = head.deadline;
-        proxy.seq = head.seq;
+        EventExtras h = head.extras;
         if (proxy.heapIndex >= 0) {
-            heap.update(proxy);
+            heap.update(proxy, h.deadline, h.seq);
         } else {
-            heap.insert(proxy);
+            heap.insert(proxy, h.deadline, h.seq);
         }
     }
 
     void clear() {
         Event e = head;
         while (e != null) {
-            Event n = e.commonNext;
-            e.commonPrev = null;
-            e.commonNext = null;
-            e.timerQueue = null;
+            EventExtras x = e.extras;
+            Event n = x.commonNext;
+            x.commonPrev = null;
+            x.commonNext = null;
+            x.timerQueue = null;
             e = n;
         }
         head = null;
@@ -136,17 +141,18 @@ public final class CommonTimeout {
     }
 
     /** For tests: sorted, counted, proxy in sync. */
-    void checkInvariants() {
+    void checkInvariants(TimerHeap heap) {
         int n = 0;
         Event prev = null;
-        for (Event e = head; e != null; e = e.commonNext) {
-            if (e.commonPrev != prev) {
+        for (Event e = head; e != null; e = e.extras.commonNext) {
+            EventExtras x = e.extras;
+            if (x.commonPrev != prev) {
                 throw new IllegalStateException("broken back link in common queue");
             }
-            if (prev != null && e.before(prev)) {
+            if (prev != null && x.before(prev.extras)) {
                 throw new IllegalStateException("common queue out of order");
             }
-            if (e.timerQueue != this) {
+            if (x.timerQueue != this) {
                 throw new IllegalStateException("event in queue does not point to it");
             }
             prev = e;
@@ -158,7 +164,7 @@ public final class CommonTimeout {
         if ((size > 0) != (proxy.heapIndex >= 0)) {
             throw new IllegalStateException("common queue proxy out of sync");
         }
-        if (size > 0 && (proxy.deadline != head.deadline || proxy.seq != head.seq)) {
+        if (size > 0 && heap.deadlineOf(proxy) != head.extras.deadline) {
             throw new IllegalStateException("common queue proxy key stale");
         }
     }

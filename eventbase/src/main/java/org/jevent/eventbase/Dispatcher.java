@@ -141,7 +141,8 @@ final class Dispatcher {
         activeQueues.remove(ev);
         ev.activeRes = 0;
         if ((ev.events & Event.EV_PERSIST) != 0) {
-            if (ev.ioTimeoutNanos >= 0) {
+            EventExtras x = ev.extras;
+            if (x != null && x.ioTimeoutNanos >= 0) {
                 timers.rearmPersistent(ev, res, base.now());
             }
         } else {

@@ -10,8 +10,9 @@ import java.util.List;
  * two holds it.
  *
  * <p>Invariant: an event's timer is armed iff {@code heapIndex >= 0} (in the heap) xor
- * {@code timerQueue != null} (in that common queue, whose proxy is in the heap while the queue is
- * not empty); {@code seq} only grows, so equal deadlines fire in arming order; at most one
+ * {@code extras.timerQueue != null} (in that common queue, whose proxy is in the heap while the
+ * queue is not empty); an event with {@link EventExtras} has its last arming's key there;
+ * {@code seq} only grows, so equal deadlines fire in arming order; at most one
  * {@link CommonTimeout} per duration. Loop thread only.
  */
 final class EventTimers {
@@ -55,15 +56,23 @@ final class EventTimers {
         return ct;
     }
 
-    /** Arms {@code ev} (not armed) for {@code deadline}, in {@code queue} or else in the heap. */
+    /**
+     * Arms {@code ev} (not armed) for {@code deadline}, in {@code queue} or else in the heap.
+     * The key is also kept in the event's extras when it has them: a common queue orders by it,
+     * a persistent re-arm after expiry reads the deadline that passed.
+     */
     void arm(Event ev, long deadline, CommonTimeout queue) {
-        ev.deadline = deadline;
-        ev.seq = seq++;
+        long s = seq++;
+        EventExtras x = queue != null ? ev.extras() : ev.extras;
+        if (x != null) {
+            x.deadline = deadline;
+            x.seq = s;
+        }
         if (queue != null) {
-            ev.timerQueue = queue;
+            x.timerQueue = queue;
             queue.insert(ev, heap);
         } else {
-            heap.insert(ev);
+            heap.insert(ev, deadline, s);
         }
     }
 
@@ -71,48 +80,57 @@ final class EventTimers {
     void disarm(Event ev) {
         if (ev.heapIndex >= 0) {
             heap.remove(ev);
-        } else if (ev.timerQueue != null) {
-            ev.timerQueue.remove(ev, heap);
-            ev.timerQueue = null;
+        } else {
+            EventExtras x = ev.extras;
+            if (x != null && x.timerQueue != null) {
+                x.timerQueue.remove(ev, heap);
+                x.timerQueue = null;
+            }
         }
+    }
+
+    /** The deadline of {@code ev}'s armed timer. */
+    long deadlineOf(Event ev) {
+        return ev.heapIndex >= 0 ? heap.deadlineOf(ev) : ev.extras.deadline;
     }
 
     /**
      * libevent's {@code event_persist_closure}: a persistent event with a timeout runs again
      * {@code ioTimeoutNanos} after its deadline if the timeout fired, after now otherwise, and
-     * from now if that moment has already passed.
+     * from now if that moment has already passed. Such an event has its extras (they hold the
+     * timeout), where {@link #arm} left the deadline.
      */
     void rearmPersistent(Event ev, int res, long now) {
-        long delay = ev.ioTimeoutNanos;
-        long runAt = ((res & Event.EV_TIMEOUT) != 0 ? ev.deadline : now) + delay;
+        EventExtras x = ev.extras;
+        long delay = x.ioTimeoutNanos;
+        long runAt = ((res & Event.EV_TIMEOUT) != 0 ? x.deadline : now) + delay;
         if (runAt - now < 0) {
             runAt = now + delay;
         }
         disarm(ev);
-        arm(ev, runAt, ev.persistQueue);
+        arm(ev, runAt, x.persistQueue);
     }
 
     /** Nanoseconds from {@code now} to the nearest deadline (0 if due), or -1 for none. */
     long nanosToNext(long now) {
-        TimerNode min = heap.peek();
-        if (min == null) {
+        if (heap.isEmpty()) {
             return -1;
         }
-        long d = min.deadline - now;
+        long d = heap.minDeadline() - now;
         return d <= 0 ? 0 : d;
     }
 
     /** Disarms and returns the earliest event due at {@code now}, or null when none is due. */
     Event pollExpired(long now) {
         TimerNode n = heap.peek();
-        if (n == null || n.deadline - now > 0) {
+        if (n == null || heap.minDeadline() - now > 0) {
             return null;
         }
         if (n instanceof CommonTimeout.Proxy) {
             CommonTimeout q = ((CommonTimeout.Proxy) n).queue();
             Event ev = q.head;
             q.remove(ev, heap);
-            ev.timerQueue = null;
+            ev.extras.timerQueue = null;
             return ev;
         }
         Event ev = (Event) n;
@@ -132,7 +150,7 @@ final class EventTimers {
     void checkInvariants() {
         heap.checkInvariants();
         for (int c = 0; c < commonTimeouts.size(); c++) {
-            commonTimeouts.get(c).checkInvariants();
+            commonTimeouts.get(c).checkInvariants(heap);
         }
     }
 }

@@ -35,8 +35,8 @@ final class EventWalk {
     int walk(EventBase.EventVisitor visitor, boolean addedOnly) {
         for (SelectionKey key : channels.keys()) {
             ChannelRegistration reg = (ChannelRegistration) key.attachment();
-            for (int i = 0; i < reg.count; i++) {
-                int r = visitor.visit(base, reg.events[i]);
+            for (int i = 0, n = reg.count(); i < n; i++) {
+                int r = visitor.visit(base, reg.get(i));
                 if (r != 0) {
                     return r;
                 }
@@ -50,7 +50,7 @@ final class EventWalk {
         }
         for (int i = 0; i < timers.size(); i++) {
             TimerNode n = timers.get(i);
-            if (n instanceof Event && !hasInterest((Event) n)) {
+            if (n instanceof Event && !((Event) n).hasInterest()) {
                 int r = visitor.visit(base, (Event) n);
                 if (r != 0) {
                     return r;
@@ -58,8 +58,8 @@ final class EventWalk {
             }
         }
         for (int c = 0; c < commonTimeouts.size(); c++) {
-            for (Event ev = commonTimeouts.get(c).head; ev != null; ev = ev.commonNext) {
-                if (!hasInterest(ev)) {
+            for (Event ev = commonTimeouts.get(c).head; ev != null; ev = ev.extras.commonNext) {
+                if (!ev.hasInterest()) {
                     int r = visitor.visit(base, ev);
                     if (r != 0) {
                         return r;
@@ -72,7 +72,7 @@ final class EventWalk {
         }
         for (int p = 0; p < activeQueues.priorities(); p++) {
             for (Event ev = activeQueues.head(p); ev != null; ev = ev.activeNext) {
-                if (!hasInterest(ev) && !ev.hasTimer()) {
+                if (!ev.hasInterest() && !ev.hasTimer()) {
                     int r = visitor.visit(base, ev);
                     if (r != 0) {
                         return r;
@@ -101,7 +101,7 @@ final class EventWalk {
                 sb.append(' ').append(Event.flagsToString(pend));
             }
             if (ev.hasTimer()) {
-                sb.append(" Timeout=").append(Duration.ofNanos(ev.deadline - now)).append(" from now");
+                sb.append(" Timeout=").append(Duration.ofNanos(base.timerDeadline(ev) - now)).append(" from now");
             }
             sb.append('\n');
             return 0;
@@ -113,9 +113,5 @@ final class EventWalk {
             }
         }
         return sb.toString();
-    }
-
-    private static boolean hasInterest(Event ev) {
-        return ev.registration != null || ev.signalAdded;
     }
 }

@@ -48,9 +48,9 @@ final class SignalDispatcher {
 
     /** @throws IllegalArgumentException if the JVM reserves the signal or it does not exist */
     static synchronized void add(Event ev) {
-        Slot slot = SLOTS.get(ev.signal);
+        Slot slot = SLOTS.get(ev.getSignal());
         if (slot == null) {
-            Signal sig = new Signal(ev.signal);
+            Signal sig = new Signal(ev.getSignal());
             slot = new Slot(sig);
             slot.previous = Signal.handle(sig, slot);
             if (slot.previous == sun.misc.SignalHandler.SIG_IGN) {
@@ -59,21 +59,21 @@ final class SignalDispatcher {
                 // ignores SIGHUP); libevent's sigaction would override that, Java cannot.
                 org.slf4j.LoggerFactory.getLogger(SignalDispatcher.class).warn(
                         "SIG{} was ignored when this JVM started; the JVM will not deliver it, so the signal event for it"
-                        + " will never fire (start the process without ignoring the signal)", ev.signal);
+                        + " will never fire (start the process without ignoring the signal)", ev.getSignal());
             }
-            SLOTS.put(ev.signal, slot);
+            SLOTS.put(ev.getSignal(), slot);
         }
         slot.events.add(ev);
     }
 
     static synchronized void remove(Event ev) {
-        Slot slot = SLOTS.get(ev.signal);
+        Slot slot = SLOTS.get(ev.getSignal());
         if (slot == null) {
             return;
         }
         slot.events.remove(ev);
         if (slot.events.isEmpty()) {
-            SLOTS.remove(ev.signal);
+            SLOTS.remove(ev.getSignal());
             Signal.handle(slot.signal, slot.previous);
         }
     }

@@ -7,7 +7,7 @@ import java.util.List;
  * The signal events added on one base, in adding order, and their link to the process-wide
  * {@link SignalDispatcher}.
  *
- * <p>Invariant: an event is in the list exactly when its {@code signalAdded} is set, and then
+ * <p>Invariant: an event is in the list exactly when its {@code extras.signal.added} is set, and then
  * it is registered with the dispatcher. Loop thread only.
  */
 final class SignalEvents {
@@ -28,12 +28,12 @@ final class SignalEvents {
     /** @throws IllegalArgumentException if the JVM reserves the signal or it does not exist */
     void add(Event ev) {
         SignalDispatcher.add(ev);
-        ev.signalAdded = true;
+        ev.extras.signal.added = true;
         events.add(ev);
     }
 
     void remove(Event ev) {
-        ev.signalAdded = false;
+        ev.extras.signal.added = false;
         events.remove(ev);
         SignalDispatcher.remove(ev);
     }
@@ -42,7 +42,7 @@ final class SignalEvents {
     void activate(EventBase base, String signal) {
         for (int i = 0; i < events.size(); i++) {
             Event ev = events.get(i);
-            if (ev.signal.equals(signal)) {
+            if (ev.extras.signal.name.equals(signal)) {
                 base.activateLocal(ev, Event.EV_SIGNAL);
             }
         }
@@ -52,7 +52,7 @@ final class SignalEvents {
     void clear() {
         for (int i = 0; i < events.size(); i++) {
             Event ev = events.get(i);
-            ev.signalAdded = false;
+            ev.extras.signal.added = false;
             SignalDispatcher.remove(ev);
         }
         events.clear();

@@ -14,6 +14,9 @@ import net.jqwik.api.constraints.Size;
 /** regress_minheap.c's randomized heap test, as a property: removal by stored index keeps the heap exact. */
 class TimerHeapTest {
     static final class Node extends TimerNode {
+        final long deadline;
+        final long seq;
+
         Node(long deadline, long seq) {
             this.deadline = deadline;
             this.seq = seq;
@@ -28,7 +31,7 @@ class TimerHeapTest {
         long seq = 0;
         for (int d : deadlines) {
             Node n = new Node(d, seq++);
-            heap.insert(n);
+            heap.insert(n, n.deadline, n.seq);
             live.add(n);
         }
         heap.checkInvariants();

@@ -24,6 +24,8 @@ public final class Main {
         EXAMPLES.put("le-proxy", new Example(LeProxy.SUMMARY, LeProxy::run));
         EXAMPLES.put("becat", new Example(Becat.SUMMARY, Becat::run));
         EXAMPLES.put("pg-tls-proxy", new Example(PgTlsProxy.SUMMARY, PgTlsProxy::run));
+        EXAMPLES.put("dtls-server", new Example(DtlsServerExample.SUMMARY, DtlsServerExample::run));
+        EXAMPLES.put("dtls-client", new Example(DtlsClientExample.SUMMARY, DtlsClientExample::run));
     }
 
     private Main() {

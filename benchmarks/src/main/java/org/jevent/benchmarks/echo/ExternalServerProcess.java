@@ -59,6 +59,12 @@ final class ExternalServerProcess extends ServerProcess {
             cmd.addAll(extra);
             cmd.addAll(List.of("-jar", Servers.examplesJar().toString(), "echo-server", "--host", "127.0.0.1",
                     "--port", "0"));
+            // The example caps its connections (1,024 by default) and refuses the rest; the idle
+            // workload opens --idle/--idle-tls of them at once, so lift the cap above that count.
+            int cap = Math.max(o.idle, o.idleTls);
+            if (cap > 0) {
+                cmd.addAll(List.of("--max-connections", Integer.toString(cap + 1024)));
+            }
             if (Servers.hasLoops(impl)) {
                 cmd.addAll(List.of("--loops", Integer.toString(Servers.loops(impl))));
             }

@@ -10,8 +10,8 @@ import org.conscrypt.Conscrypt;
 
 /**
  * What every engine of one {@link SslContexts} gets, applied at creation: role, protocols,
- * suites, ALPN, and for a server client authentication and (Conscrypt) TLS 1.3 session tickets,
- * for a client SNI and host name verification.
+ * suites, ALPN, for DTLS the maximum packet size, and for a server client authentication and
+ * (Conscrypt) TLS 1.3 session tickets, for a client SNI and host name verification.
  *
  * <p>How depends on the provider, because a server engine is made per accepted connection:
  * <ul>
@@ -45,10 +45,13 @@ final class EngineSettings {
     final boolean verifyHostname;
     /** Conscrypt clients: protocols, suites, ALPN and endpoint identification, set in one call. */
     private final SSLParameters conscryptClient;
+    /** DTLS: the largest datagram an engine writes (it fragments handshake messages to it); 0 for TLS. */
+    final int maxPacketSize;
 
     EngineSettings(SslProvider provider, String[] protocols, String[] cipherSuites, String[] alpn,
-            SslContexts.ClientAuth clientAuth, String sni, boolean verifyHostname) {
+            SslContexts.ClientAuth clientAuth, String sni, boolean verifyHostname, int maxPacketSize) {
         this.provider = provider;
+        this.maxPacketSize = maxPacketSize;
         this.protocols = protocols;
         this.cipherSuites = cipherSuites;
         this.alpn = alpn;
@@ -168,6 +171,9 @@ final class EngineSettings {
         if (alpn.length > 0) {
             p.setApplicationProtocols(alpn);
         }
+        if (maxPacketSize > 0) {
+            p.setMaximumPacketSize(maxPacketSize);
+        }
         return p;
     }
 
@@ -195,9 +201,10 @@ final class EngineSettings {
         return IPV4_LITERAL.matcher(host).matches() || host.indexOf(':') >= 0 || host.startsWith("[");
     }
 
-    /** Provider, protocols and ALPN, for logs. */
+    /** Provider, protocols, DTLS packet size and ALPN, for logs. */
     String describe() {
         return provider + ", " + Arrays.toString(protocols)
+                + (maxPacketSize > 0 ? ", max packet " + maxPacketSize : "")
                 + (alpn.length > 0 ? ", alpn " + Arrays.toString(alpn) : "");
     }
 }

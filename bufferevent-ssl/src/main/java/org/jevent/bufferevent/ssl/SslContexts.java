@@ -9,6 +9,7 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SNIHostName;
@@ -73,17 +74,48 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * SSLParameters.setNamedGroups} needs JDK 20, Conscrypt's only exists for its sockets); the
  * system property {@code -Djdk.tls.namedGroups=x25519,secp256r1} pins them for both providers.
  *
+ * <h2>DTLS</h2>
+ * {@link Builder#dtls()} makes the same configuration for datagrams: an {@code
+ * SSLContext.getInstance("DTLS")} of SunJSSE, the only provider with DTLS (Conscrypt has none:
+ * asking for both fails with a clear error, whichever is set first), protocols {@link
+ * #DEFAULT_DTLS_PROTOCOLS} unless {@link Builder#protocols} says otherwise, and on every engine
+ * the maximum packet size ({@code SSLParameters.setMaximumPacketSize}), so that the engine cuts
+ * its handshake messages into datagrams no longer than that. The {@code jevent-dtls} module
+ * drives such engines over UDP.
+ *
+ * <pre>{@code
+ * SslContexts dtls = SslContexts.forServer(Path.of("chain.pem"), Path.of("key.pem")).dtls().build();
+ * }</pre>
+ *
  * <h2>Invariants</h2>
  * An instance is immutable and thread-safe: it is built once for one role (server or client), its
  * {@link SSLContext} is initialised, and every setting has been checked against what that
  * context supports. Every engine it returns is a new engine with the role, protocols, suites,
- * ALPN, client authentication, SNI and endpoint identification already applied; nothing is
- * applied later. A {@link Builder} is not thread-safe and reads no file until {@link
+ * ALPN, client authentication, SNI, endpoint identification and (DTLS) maximum packet size
+ * already applied; nothing is applied later. A DTLS configuration's provider is {@link
+ * SslProvider#JDK}. A {@link Builder} is not thread-safe and reads no file until {@link
  * Builder#build()}.
  */
 public final class SslContexts {
     /** Protocols enabled unless {@link Builder#protocols} says otherwise. */
     public static final List<String> DEFAULT_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+
+    /** Protocols a {@link Builder#dtls()} configuration enables unless {@link Builder#protocols} says otherwise. */
+    public static final List<String> DEFAULT_DTLS_PROTOCOLS = List.of("DTLSv1.2");
+
+    /**
+     * The largest datagram a DTLS engine writes unless {@link Builder#dtls(int)} says otherwise:
+     * a 1,500-byte Ethernet MTU minus 40 bytes of IPv6 header (IPv4's is 20 without options, so
+     * the same size fits both) minus 8 bytes of UDP header. Paths with tunnels (PPPoE, VPNs)
+     * need less; 1,232 fits IPv6's minimum MTU of 1,280 everywhere.
+     */
+    public static final int DEFAULT_DTLS_MAX_PACKET_SIZE = 1452;
+
+    /** Smallest maximum packet size accepted: room for a record and a useful handshake fragment. */
+    public static final int MIN_DTLS_PACKET_SIZE = 256;
+
+    /** Largest maximum packet size accepted: the JDK's own default, a full 16 KiB record and its protection. */
+    public static final int MAX_DTLS_PACKET_SIZE = 16_717;
 
     /** Whether a server asks the client for a certificate. */
     public enum ClientAuth {
@@ -101,15 +133,15 @@ public final class SslContexts {
     private final SingleKeyManager keyManager;
     private final EngineSettings settings;
 
-    private SslContexts(Builder b, SSLContext context, SingleKeyManager keyManager, String[] protocols,
-            String[] cipherSuites) {
+    private SslContexts(Builder b, SslProvider provider, SSLContext context, SingleKeyManager keyManager,
+            String[] protocols, String[] cipherSuites) {
         this.server = b.server;
-        this.provider = b.provider;
+        this.provider = provider;
         this.context = context;
         this.keyManager = keyManager;
         // Trust-all checks nothing, names included; setting "HTTPS" would only suggest otherwise.
-        this.settings = new EngineSettings(b.provider, protocols, cipherSuites, b.alpn, b.clientAuth, b.sni,
-                b.hostnameVerification && !b.trustAll);
+        this.settings = new EngineSettings(provider, protocols, cipherSuites, b.alpn, b.clientAuth, b.sni,
+                b.hostnameVerification && !b.trustAll, b.dtlsMaxPacketSize);
     }
 
     // ---------------------------------------------------------------- factories
@@ -212,6 +244,24 @@ public final class SslContexts {
     }
 
     /**
+     * Whether this was built with {@link Builder#dtls()}: its engines speak DTLS, over datagrams.
+     *
+     * @return true for a DTLS configuration
+     */
+    public boolean isDtls() {
+        return settings.maxPacketSize > 0;
+    }
+
+    /**
+     * The largest datagram every DTLS engine writes.
+     *
+     * @return the maximum packet size, or 0 for a TLS configuration
+     */
+    public int maxPacketSize() {
+        return settings.maxPacketSize;
+    }
+
+    /**
      * A new server-mode engine with protocols, suites, ALPN and client authentication applied
      * and, on Conscrypt, TLS 1.3 session tickets on.
      *
@@ -265,7 +315,7 @@ public final class SslContexts {
         return keyManager;
     }
 
-    /** Role, provider and protocols, for logs. */
+    /** Role, provider, protocols and (DTLS) packet size, for logs. */
     @Override
     public String toString() {
         return "SslContexts[" + (server ? "server" : "client") + ", " + settings.describe() + "]";
@@ -291,8 +341,13 @@ public final class SslContexts {
         private String sni;
         private boolean hostnameVerification = true;
         private SslProvider provider = SslProvider.CONSCRYPT;
-        private String[] protocols = DEFAULT_PROTOCOLS.toArray(new String[0]);
+        /** Whether {@link #provider} was called: a default may change with DTLS, a choice may not. */
+        private boolean providerChosen;
+        /** Null: the defaults of TLS or DTLS. */
+        private String[] protocols;
         private String[] cipherSuites;
+        /** 0: TLS; otherwise DTLS with this maximum packet size. */
+        private int dtlsMaxPacketSize;
 
         private Builder(boolean server) {
             this.server = server;
@@ -481,12 +536,53 @@ public final class SslContexts {
          * @return this builder
          */
         public Builder provider(SslProvider provider) {
-            this.provider = Objects.requireNonNull(provider, "provider");
+            Objects.requireNonNull(provider, "provider");
+            if (dtlsMaxPacketSize > 0 && provider != SslProvider.JDK) {
+                throw new IllegalStateException(SslProvider.CONSCRYPT_HAS_NO_DTLS);
+            }
+            this.provider = provider;
+            providerChosen = true;
             return this;
         }
 
         /**
-         * The protocols to enable, e.g. {@code "TLSv1.3"}; {@link #DEFAULT_PROTOCOLS} otherwise.
+         * DTLS instead of TLS, with {@link #DEFAULT_DTLS_MAX_PACKET_SIZE} as the largest datagram;
+         * see {@link #dtls(int)}.
+         *
+         * @return this builder
+         * @throws IllegalStateException if {@link #provider} chose Conscrypt, which has no DTLS
+         */
+        public Builder dtls() {
+            return dtls(DEFAULT_DTLS_MAX_PACKET_SIZE);
+        }
+
+        /**
+         * DTLS instead of TLS: the context is SunJSSE's {@code "DTLS"} (the provider becomes
+         * {@link SslProvider#JDK}, the only one with DTLS), the protocols default to {@link
+         * #DEFAULT_DTLS_PROTOCOLS}, and every engine writes datagrams of at most {@code
+         * maxPacketSize} bytes, fragmenting its handshake messages to fit. Set it to the path MTU
+         * minus the IP and UDP headers.
+         *
+         * @param maxPacketSize {@value #MIN_DTLS_PACKET_SIZE} to {@value #MAX_DTLS_PACKET_SIZE} bytes
+         * @return this builder
+         * @throws IllegalStateException if {@link #provider} chose Conscrypt, which has no DTLS
+         * @throws IllegalArgumentException if the size is out of range
+         */
+        public Builder dtls(int maxPacketSize) {
+            if (maxPacketSize < MIN_DTLS_PACKET_SIZE || maxPacketSize > MAX_DTLS_PACKET_SIZE) {
+                throw new IllegalArgumentException("DTLS maximum packet size must be " + MIN_DTLS_PACKET_SIZE + ".."
+                        + MAX_DTLS_PACKET_SIZE + ": " + maxPacketSize);
+            }
+            if (providerChosen && provider != SslProvider.JDK) {
+                throw new IllegalStateException(SslProvider.CONSCRYPT_HAS_NO_DTLS);
+            }
+            dtlsMaxPacketSize = maxPacketSize;
+            return this;
+        }
+
+        /**
+         * The protocols to enable, e.g. {@code "TLSv1.3"}, or for {@link #dtls()} {@code
+         * "DTLSv1.2"}; {@link #DEFAULT_PROTOCOLS} (or {@link #DEFAULT_DTLS_PROTOCOLS}) otherwise.
          *
          * @param protocols one or more protocol names the provider supports
          * @return this builder
@@ -528,6 +624,8 @@ public final class SslContexts {
          * @throws IllegalStateException if the settings contradict each other (a server without
          *     identity, client authentication without a trust source, trust-all mixed with
          *     trust sources)
+         * @throws IllegalArgumentException if a protocol or suite is not supported, among them
+         *     DTLS protocols without {@link #dtls()} and TLS protocols with it
          */
         public SslContexts build() throws IOException, GeneralSecurityException {
             if (server && identity == null) {
@@ -540,31 +638,43 @@ public final class SslContexts {
                 throw new IllegalStateException("clientAuth(" + clientAuth
                         + ") needs a trust source for client certificates: trustPem, trustStore, trustCertificates");
             }
-            boolean tcnative = provider == SslProvider.TCNATIVE;
+            boolean dtls = dtlsMaxPacketSize > 0;
+            String[] protos = protocols != null ? protocols.clone()
+                    : (dtls ? DEFAULT_DTLS_PROTOCOLS : DEFAULT_PROTOCOLS).toArray(new String[0]);
+            if (!dtls) {
+                for (String p : protos) {
+                    if (p.toUpperCase(Locale.ROOT).startsWith("DTLS")) {
+                        throw new IllegalArgumentException("protocol " + p + " is DTLS: call dtls() on the builder,"
+                                + " which makes a DTLS context (SunJSSE) and sets the maximum packet size");
+                    }
+                }
+            }
+            // DTLS exists only on the JDK (an explicit other choice was refused by provider/dtls).
+            SslProvider effective = dtls ? SslProvider.JDK : provider;
+            boolean tcnative = effective == SslProvider.TCNATIVE;
             if (tcnative) {
                 SslProvider.requireTcnativeClasses();
                 TcnativeContext.requireAvailable();
             }
-            SingleKeyManager km = identity == null ? null : KeyMaterial.keyManager(identity, provider);
+            SingleKeyManager km = identity == null ? null : KeyMaterial.keyManager(identity, effective);
             TrustManager[] tms = KeyMaterial.trustManagers(trust, trustAll);
             SSLContext ctx = null;
             EngineSupport supported;
             if (tcnative) {
                 supported = TcnativeContext.support(); // the context itself is made from the checked settings
             } else {
-                ctx = provider.newContext();
+                ctx = dtls ? effective.newDtlsContext() : effective.newContext();
                 // An empty array, not null: null makes both providers fall back to a default key
                 // manager built from the javax.net.ssl.keyStore system properties.
                 ctx.init(km == null ? new KeyManager[0] : new KeyManager[] {km}, tms, new SecureRandom());
                 supported = EngineSupport.of(ctx);
             }
 
-            String[] protos = protocols.clone();
             SuiteChecks.requireSupported("protocol", protos, supported.protocols());
             String[] suites = cipherSuites == null ? null : cipherSuites.clone();
             if (suites != null) {
                 SuiteChecks.requireSupported("cipher suite", suites, supported.cipherSuites());
-                if (server && provider == SslProvider.CONSCRYPT && SuiteChecks.allTls13(suites)) {
+                if (server && effective == SslProvider.CONSCRYPT && SuiteChecks.allTls13(suites)) {
                     // Conscrypt quirk, see the class comment: a server with only TLS 1.3 suites
                     // sets no certificate (NO_CERTIFICATE_SET).
                     suites = SuiteChecks.withTls12SuitesFor(suites, SingleKeyManager.keyType(km.key()),
@@ -575,7 +685,7 @@ public final class SslContexts {
             if (tcnative) {
                 ctx = TcnativeContext.create(server, km, tms[0], protos, suites, alpn, clientAuth);
             }
-            return new SslContexts(this, ctx, km, protos, suites);
+            return new SslContexts(this, effective, ctx, km, protos, suites);
         }
     }
 }

@@ -8,9 +8,10 @@ import org.conscrypt.Conscrypt;
 
 /**
  * The TLS implementation behind an {@link SSLEngine}: the one {@link SslContexts} builds with
- * ({@link SslContexts.Builder#provider}), and what {@link SslBufferevent} knows of each, in one
- * place (Netty keeps the same list in its {@code SslEngineType}). Measured on this project's
- * machines (shared/reference, and the tests that pin each quirk):
+ * ({@link SslContexts.Builder#provider}; always {@link #JDK} for DTLS, the only one that has it),
+ * and what {@link SslBufferevent} knows of each, in one place (Netty keeps the same list in its
+ * {@code SslEngineType}). Measured on this project's machines (shared/reference, and the tests
+ * that pin each quirk):
  * <ul>
  * <li>Conscrypt reports FINISHED from a wrap that produces no bytes, and never hands out
  * delegated tasks; the pump therefore wraps on every NEED_WRAP and treats FINISHED from any
@@ -148,6 +149,23 @@ public enum SslProvider {
     Provider keyProvider() {
         return this == CONSCRYPT ? conscrypt() : null;
     }
+
+    /**
+     * A new, uninitialised {@code "DTLS"} context: SunJSSE's, the only provider with one
+     * (Conscrypt has no DTLS, BCJSSE neither: shared/reference 2.1).
+     *
+     * @throws IllegalStateException for {@link #CONSCRYPT}
+     */
+    SSLContext newDtlsContext() throws GeneralSecurityException {
+        if (this != JDK) {
+            throw new IllegalStateException(CONSCRYPT_HAS_NO_DTLS);
+        }
+        return SSLContext.getInstance("DTLS", "SunJSSE");
+    }
+
+    /** Why a DTLS configuration cannot run on Conscrypt, and what to do. */
+    static final String CONSCRYPT_HAS_NO_DTLS = "Conscrypt has no DTLS (BoringSSL's DTLS is not exposed as an SSLEngine);"
+            + " DTLS runs on SslProvider.JDK, SunJSSE's SSLContext \"DTLS\": drop provider(SslProvider.CONSCRYPT)";
 
     /** Created once: the provider loads BoringSSL and sets up native state. */
     private static synchronized Provider conscrypt() {
