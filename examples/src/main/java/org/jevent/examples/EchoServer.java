@@ -68,7 +68,7 @@ final class EchoServer {
 
     private static final String USAGE = String.join("\n",
             "usage: echo-server [--host H] [--port P] [--tls] [--cert PEM --key PEM]",
-            "                   [--provider conscrypt|jdk] [--loops N] [--timeout S]",
+            "                   [--provider conscrypt|jdk|tcnative] [--loops N] [--timeout S]",
             "                   [--max-connections N] [--backlog N] [--high-water BYTES]",
             "                   [--handshake-timeout S]",
             "  --host H        address to listen on (default 127.0.0.1)",
@@ -76,7 +76,7 @@ final class EchoServer {
             "  --tls           speak TLS; without --cert/--key a throw-away self-signed certificate",
             "  --cert PEM      certificate chain (PEM), with --key",
             "  --key PEM       private key (PKCS#8 PEM), with --cert",
-            "  --provider P    TLS provider: conscrypt (default) or jdk",
+            "  --provider P    TLS provider: conscrypt (default), jdk or tcnative (netty-tcnative)",
             "  --loops N       event loops, one per thread; connections are spread over them",
             "                  (SO_REUSEPORT on Linux, hand-over elsewhere) (default 1)",
             "  --timeout S     close a connection idle for S seconds (default 300; 0: never)",

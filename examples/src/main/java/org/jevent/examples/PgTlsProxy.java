@@ -40,7 +40,7 @@ final class PgTlsProxy {
     static final String SUMMARY = "PostgreSQL TLS-terminating proxy (SSLRequest upgrade in place)";
     private static final String USAGE = String.join("\n",
             "usage: pg-tls-proxy --listen H:P --upstream H:P [--upstream-tls [--upstream-cafile PEM]]",
-            "                    [--cert PEM --key PEM] [--provider conscrypt|jdk] [--require-tls]",
+            "                    [--cert PEM --key PEM] [--provider conscrypt|jdk|tcnative] [--require-tls]",
             "                    [--startup-timeout S] [--idle-timeout S] [--max-connections N]",
             "                    [--backlog N] [--high-water BYTES]",
             "  --listen H:P          address to accept PostgreSQL clients on (port 0 picks a free one)",
@@ -54,7 +54,7 @@ final class PgTlsProxy {
             "  --cert PEM            certificate chain (PEM) shown to clients, with --key",
             "  --key PEM             private key (PKCS#8 PEM), with --cert; without both a throw-away",
             "                        self-signed certificate is used",
-            "  --provider P          TLS provider: conscrypt (default) or jdk",
+            "  --provider P          TLS provider: conscrypt (default), jdk or tcnative",
             "  --require-tls         refuse clients that send a StartupMessage without TLS first",
             "                        (a CancelRequest is still relayed, as the server does)",
             "  --startup-timeout S   a client must have finished its startup (first message, TLS",

@@ -82,13 +82,14 @@ final class ServerSupport {
         }
     }
 
-    /** {@code --provider conscrypt|jdk} (default conscrypt); anything else is a usage error. */
+    /** {@code --provider conscrypt|jdk|tcnative} (default conscrypt); anything else is a usage error. */
     static SslProvider provider(Opts opts) {
         String p = opts.get("--provider", "conscrypt").toLowerCase(Locale.ROOT);
         return switch (p) {
             case "conscrypt" -> SslProvider.CONSCRYPT;
             case "jdk" -> SslProvider.JDK;
-            default -> throw new IllegalArgumentException("unknown provider '" + p + "' (conscrypt or jdk)");
+            case "tcnative" -> SslProvider.TCNATIVE;
+            default -> throw new IllegalArgumentException("unknown provider '" + p + "' (conscrypt, jdk or tcnative)");
         };
     }
 

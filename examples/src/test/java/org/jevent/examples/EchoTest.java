@@ -21,6 +21,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * echo-server as a child process, driven by echo-client (in this JVM) and by the openssl
@@ -157,13 +159,17 @@ class EchoTest {
         }
     }
 
-    /** echo-server --tls --cert --key with PEM files, the JDK provider, and the client checking the chain. */
-    @Test
+    /**
+     * echo-server --tls --cert --key with PEM files, the JDK provider or BoringSSL through
+     * netty-tcnative, and the client checking the chain.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"jdk", "tcnative"})
     @Timeout(40)
-    void tlsEchoWithPemFilesAndJdkProvider(@TempDir Path dir) throws Exception {
+    void tlsEchoWithPemFilesAndAnotherProvider(String provider, @TempDir Path dir) throws Exception {
         Path[] cert = OpenSslPeer.writeCertificate(dir, "server");
         try (Child server = Child.start("echo-server", "--port", "0", "--tls", "--cert", cert[0].toString(), "--key",
-                cert[1].toString(), "--provider", "jdk")) {
+                cert[1].toString(), "--provider", provider)) {
             int port = server.awaitListeningPort();
             String out = client("--host", "localhost", "--port", Integer.toString(port), "--tls", "--cafile",
                     cert[0].toString(), "--connections", "2", "--size", "100", "--depth", "1", "--seconds", "1");

@@ -120,7 +120,8 @@ public final class EchoServer {
     /**
      * jevent's {@link SslBufferevent} over netty-tcnative's BoringSSL engine, used as a bare
      * {@code SSLEngine} (no Netty pipeline): what another engine binding could give jevent
-     * (issue 14). Today's pump treats it as an unknown provider (records through heap arrays).
+     * (issue 14). The library knows these engines as {@code SslProvider.TCNATIVE} (direct
+     * buffers); the example's {@code --provider tcnative} builds the same through SslContexts.
      * {@code SslProvider.OPENSSL} engines free their native SSL when both directions are closed,
      * which the TLS bufferevent does on free, or else by finalization.
      */

@@ -72,6 +72,8 @@ final class ExternalServerProcess extends ServerProcess {
                 cmd.addAll(List.of("--tls", "--cert", tls.cert.toString(), "--key", tls.key.toString()));
                 if (Servers.base(impl).endsWith("-jdk")) {
                     cmd.addAll(List.of("--provider", "jdk"));
+                } else if (Servers.base(impl).endsWith("-tcnative")) {
+                    cmd.addAll(List.of("--provider", "tcnative"));
                 }
             }
         } else {

@@ -36,7 +36,7 @@ final class Report {
             case "jevent-tls-jdk", "jevent-example-tls-jdk" -> "netty-tls-jdk";
             case "jevent-example" -> "netty";
             case "jevent-example-tls" -> "netty-tls-conscrypt";
-            case "jevent-tls-tcnative" -> "netty-tls-openssl";
+            case "jevent-tls-tcnative", "jevent-example-tls-tcnative" -> "netty-tls-openssl";
             default -> null;
         };
     }

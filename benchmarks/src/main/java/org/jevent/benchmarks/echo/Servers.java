@@ -14,7 +14,8 @@ import java.util.Set;
  * {@code jevent-tls-*}, {@code netty-tls-*}) run in a JVM the driver pins and talks to. The
  * external ones are programs as their users run them: {@code jevent-example} and
  * {@code jevent-example-tls} (jevent's {@code echo-server} example on Conscrypt;
- * {@code jevent-example-tls-jdk} on the JDK provider), {@code libevent} and {@code libevent-tls}
+ * {@code jevent-example-tls-jdk} on the JDK provider, {@code jevent-example-tls-tcnative} on
+ * BoringSSL through netty-tcnative), {@code libevent} and {@code libevent-tls}
  * (libevent 2.1's bufferevents, {@code bufferevent_openssl_socket_new} for TLS; built from
  * {@code benchmarks/c/libevent-echo.c} by {@code benchmarks/build-libevent-echo.sh}). A name
  * with {@code tls} in it is a TLS server.
@@ -43,7 +44,7 @@ final class Servers {
     static final List<String> LOOPS = List.of("jevent-example:1", "jevent-example:2", "netty:1", "netty:2");
     private static final Set<String> KNOWN = Set.of("jevent", "netty", "nio", "jevent-tls-conscrypt",
             "jevent-tls-jdk", "jevent-tls-tcnative", "netty-tls-jdk", "netty-tls-openssl", "netty-tls-conscrypt",
-            "netty-tls-conscrypt-bare", "jevent-example", "jevent-example-tls", "jevent-example-tls-jdk", "libevent",
+            "netty-tls-conscrypt-bare", "jevent-example", "jevent-example-tls", "jevent-example-tls-jdk", "jevent-example-tls-tcnative", "libevent",
             "libevent-tls");
 
     private Servers() {

@@ -9,10 +9,15 @@ import org.jevent.evbuffer.EvBuffer;
 
 /**
  * The zero-copy path, for engines that read and write direct memory without staging it
- * (Conscrypt): a record is unwrapped where it lies in the transport's input (made contiguous only
- * when it spans segments), plaintext is decrypted straight into space reserved in the
- * bufferevent's input, and a wrap gathers the output's segments and encrypts into space reserved
- * in the transport's output.
+ * (Conscrypt, netty-tcnative): a record is unwrapped where it lies in the transport's input (made
+ * contiguous only when it spans segments), plaintext is decrypted straight into space reserved in
+ * the bufferevent's input, and a wrap gathers the output's segments and encrypts into space
+ * reserved in the transport's output.
+ *
+ * <p>An engine that wraps only the first buffer of a gathering source (netty-tcnative) gets small
+ * pieces copied into one buffer first, the copy Conscrypt makes inside itself; that buffer belongs
+ * to the thread (used only within one wrap, which runs no callback), so an idle connection holds
+ * none.
  */
 final class DirectEngineIo extends EngineIo {
     /** Some engines look at every element of the destination array, even past the count. */
@@ -26,12 +31,31 @@ final class DirectEngineIo extends EngineIo {
      * small writes fill one record.
      */
     private static final int SINGLE_VIEW_MIN = 1024;
+    /** Where small pieces are gathered for an engine that does not gather them itself. */
+    private static final ThreadLocal<ByteBuffer> GATHER_STAGES =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(MAX_RECORD_PLAINTEXT));
+
+    /** Whether the engine encrypts a gathered source into one record (Conscrypt) or only its first buffer. */
+    private final boolean engineGathers;
+    /** Whether the engine tells some things one call late ({@link SslProvider#reportsLate}). */
+    private final boolean reportsLate;
+    /** The empty destination of the call that asks such an engine whether it finished. */
+    private final ByteBuffer[] nothingOut = {NO_ROOM};
+    /** Such an engine's last unwrap asked for a wrap that has not been made yet. */
+    private boolean wrapOwed;
+    /** Such an engine's last failure came from the wrap after the one that wrote its alert. */
+    private boolean alertBeforeFailure;
 
     private final ByteBuffer[] plainOut = new ByteBuffer[2];
     private final ByteBuffer[] cipherOut = new ByteBuffer[1];
     private final ByteBuffer[] plainIn = new ByteBuffer[GATHER_VIEWS];
     private final ByteBuffer[] recordView = new ByteBuffer[1];
     private boolean filledRoom;
+
+    DirectEngineIo(SslProvider provider) {
+        this.engineGathers = provider.gathersWrap;
+        this.reportsLate = provider.reportsLate;
+    }
 
     @Override
     SSLEngineResult unwrap(SSLEngine engine, EvBuffer src, int recordLength, EvBuffer dst) throws SSLException {
@@ -52,8 +76,35 @@ final class DirectEngineIo extends EngineIo {
         dst.commitSpace(plainOut, n);
         if (r.bytesConsumed() > 0) {
             src.drain(r.bytesConsumed());
+            if (reportsLate && r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_UNWRAP
+                    && r.getStatus() == SSLEngineResult.Status.OK) {
+                r = askWhetherFinished(engine, r);
+            }
         }
+        wrapOwed = reportsLate && r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_WRAP;
         return r;
+    }
+
+    @Override
+    SSLEngineResult.HandshakeStatus handshakeStatus(SSLEngine engine) {
+        return wrapOwed ? SSLEngineResult.HandshakeStatus.NEED_WRAP : engine.getHandshakeStatus();
+    }
+
+    @Override
+    boolean wroteAlertBeforeFailing() {
+        return alertBeforeFailure;
+    }
+
+    /**
+     * {@code r} with the handshake status an unwrap of nothing reports now: the engine finishes
+     * its handshake (FINISHED, or NEED_WRAP for what it sends next) only when called again.
+     * Handshake records only, a few per connection, so the one result made here costs nothing
+     * that matters; an engine that still wants a record leaves {@code r} as it was.
+     */
+    private SSLEngineResult askWhetherFinished(SSLEngine engine, SSLEngineResult r) throws SSLException {
+        SSLEngineResult.HandshakeStatus now = engine.unwrap(EMPTY, nothingOut, 0, 1).getHandshakeStatus();
+        return now == SSLEngineResult.HandshakeStatus.NEED_UNWRAP ? r
+                : new SSLEngineResult(r.getStatus(), now, r.bytesConsumed(), r.bytesProduced());
     }
 
     @Override
@@ -89,7 +140,27 @@ final class DirectEngineIo extends EngineIo {
         int nsrc = src == null ? 0 : Math.min(src.peek(MAX_RECORD_PLAINTEXT, null, plainIn), GATHER_VIEWS);
         if (nsrc > 1 && plainIn[0].remaining() >= SINGLE_VIEW_MIN) {
             nsrc = 1;
+        } else if (nsrc > 1 && !engineGathers) {
+            ByteBuffer stage = GATHER_STAGES.get().clear();
+            src.copyout(stage);
+            Arrays.fill(plainIn, 1, nsrc, null);
+            plainIn[0] = stage.flip();
+            nsrc = 1;
         }
+        wrapOwed = false;
+        SSLEngineResult r;
+        try {
+            r = wrapInto(engine, nsrc, dst);
+        } finally {
+            Arrays.fill(plainIn, 0, nsrc, null); // do not keep views of memory the buffer may reuse
+        }
+        if (reportsLate && r.bytesProduced() > 0 && r.bytesConsumed() == 0) {
+            r = surfaceHeldFailure(engine, r, dst);
+        }
+        return r;
+    }
+
+    private SSLEngineResult wrapInto(SSLEngine engine, int nsrc, EvBuffer dst) throws SSLException {
         dst.reserveSpace(engine.getSession().getPacketBufferSize(), cipherOut);
         try {
             SSLEngineResult r = engine.wrap(plainIn, 0, nsrc, cipherOut[0]);
@@ -98,8 +169,29 @@ final class DirectEngineIo extends EngineIo {
         } catch (SSLException | RuntimeException e) {
             giveBack(dst, cipherOut, 1);
             throw e;
-        } finally {
-            Arrays.fill(plainIn, 0, nsrc, null); // do not keep views of memory the buffer may reuse
         }
+    }
+
+    /**
+     * After a wrap that wrote a record of its own (a flight, an alert, a close_notify), one
+     * more wrap of nothing: an engine that {@link SslProvider#reportsLate} holds a failure back
+     * until the wrap after its alert, and nothing else would make that wrap. Otherwise it
+     * writes what is still queued, if anything, and {@code r} stands with those bytes added.
+     */
+    private SSLEngineResult surfaceHeldFailure(SSLEngine engine, SSLEngineResult r, EvBuffer dst)
+            throws SSLException {
+        SSLEngineResult more;
+        try {
+            more = wrapInto(engine, 0, dst);
+        } catch (SSLException | RuntimeException e) {
+            alertBeforeFailure = true;
+            throw e;
+        }
+        if (more.bytesProduced() == 0 && more.getHandshakeStatus() != SSLEngineResult.HandshakeStatus.FINISHED) {
+            return r;
+        }
+        SSLEngineResult.HandshakeStatus hs = r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.FINISHED
+                ? SSLEngineResult.HandshakeStatus.FINISHED : more.getHandshakeStatus();
+        return new SSLEngineResult(more.getStatus(), hs, r.bytesConsumed(), r.bytesProduced() + more.bytesProduced());
     }
 }

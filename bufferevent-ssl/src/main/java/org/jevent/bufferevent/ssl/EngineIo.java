@@ -8,9 +8,9 @@ import org.jevent.evbuffer.EvBuffer;
 
 /**
  * Moves bytes between {@link EvBuffer}s and an {@link SSLEngine}, one {@code wrap} or
- * {@code unwrap} at a time, in the memory the provider is fastest on: Conscrypt works on the
- * buffers' own direct segments ({@link DirectEngineIo}), the JDK on heap arrays it can decrypt in
- * place ({@link HeapEngineIo}). The pump ({@link TlsPump}) decides what to move and when;
+ * {@code unwrap} at a time, in the memory the provider is fastest on: Conscrypt and
+ * netty-tcnative work on the buffers' own direct segments ({@link DirectEngineIo}), the JDK on
+ * heap arrays it can decrypt in place ({@link HeapEngineIo}). The pump ({@link TlsPump}) decides what to move and when;
  * this class only knows where the bytes lie.
  */
 abstract class EngineIo {
@@ -19,7 +19,7 @@ abstract class EngineIo {
     static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
     static EngineIo forProvider(SslProvider provider) {
-        return provider.wantsHeapBuffers ? new HeapEngineIo() : new DirectEngineIo();
+        return provider.wantsHeapBuffers ? new HeapEngineIo() : new DirectEngineIo(provider);
     }
 
     /**
@@ -45,4 +45,21 @@ abstract class EngineIo {
      * source gets it). Room it left unused means the record was delivered whole.
      */
     abstract boolean lastUnwrapFilledRoom();
+
+    /**
+     * What the engine wants next, as the pump should read it: the engine's own status, except
+     * where an engine forgets what its last result asked for ({@link DirectEngineIo}).
+     */
+    SSLEngineResult.HandshakeStatus handshakeStatus(SSLEngine engine) {
+        return engine.getHandshakeStatus();
+    }
+
+    /**
+     * Whether the wrap that failed last had already written the engine's alert to the transport
+     * (netty-tcnative hands out the alert first and throws on the next wrap), so that there is
+     * none left for the pump to flush.
+     */
+    boolean wroteAlertBeforeFailing() {
+        return false;
+    }
 }

@@ -51,7 +51,7 @@ final class HandshakeTiming {
 
     /**
      * True if the session the handshake agreed on existed before the handshake started;
-     * {@code secondsClock}: the provider keeps creation times in whole seconds (Conscrypt).
+     * {@code secondsClock}: the provider keeps creation times in whole seconds (BoringSSL: Conscrypt, netty-tcnative).
      */
     boolean resumed(SSLSession session, boolean secondsClock) {
         return session != null && session.getCreationTime() < startMillis - (secondsClock ? 1000 : 0);

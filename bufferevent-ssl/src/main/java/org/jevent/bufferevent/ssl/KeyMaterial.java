@@ -6,16 +6,20 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.InvalidKeyException;
 import java.security.Key;
+import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.KeyStoreException;
 import java.security.PrivateKey;
+import java.security.Provider;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.SignatureException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import javax.net.ssl.SSLEngine;
@@ -31,7 +35,8 @@ import javax.net.ssl.X509ExtendedTrustManager;
  *
  * <p>Invariant: a loaded identity has a non-empty chain whose first certificate carries the public
  * key of the private key (checked by signing, where the key type allows it); the key is decoded
- * exactly once and served from memory by a {@link SingleKeyManager}.
+ * exactly once, converted at most once into the provider's own form, and served from memory by a
+ * {@link SingleKeyManager}.
  */
 final class KeyMaterial {
     private KeyMaterial() {
@@ -96,11 +101,44 @@ final class KeyMaterial {
         return anchors -> anchors.addAll(list);
     }
 
-    /** Loads the identity, checks that key and first certificate match, and serves it from memory. */
-    static SingleKeyManager keyManager(IdentitySource source) throws IOException, GeneralSecurityException {
+    /**
+     * Loads the identity, checks that key and first certificate match, and serves it from memory,
+     * the key in the form {@code provider}'s engines take as it is ({@link #forEngines}).
+     */
+    static SingleKeyManager keyManager(IdentitySource source, SslProvider provider)
+            throws IOException, GeneralSecurityException {
         Identity id = source.load();
         checkKeyMatches(id);
-        return new SingleKeyManager(id.key(), id.chain());
+        return new SingleKeyManager(forEngines(id.key(), provider), id.chain());
+    }
+
+    /**
+     * The key as {@code provider}'s engines use it without converting it. Conscrypt turns a key of
+     * another provider into its own native key on every handshake that presents it (re-encoding
+     * it, parsing it again and, for EC, recomputing its public point: 4-5 % of a server
+     * handshake's CPU, benchmarks/PERF-NOTES.md (b)), and takes its own keys as they are; so the
+     * key is converted here, once, through Conscrypt's key factory. A key that factory cannot
+     * take (a type it lacks, a key that will not export its PKCS#8 encoding, such as one in a
+     * hardware token) stays as it is and is converted per handshake, as before. The certificate
+     * chain stays the JDK's: Conscrypt asks only for its encoding, which a JDK certificate keeps,
+     * while its own certificates encode again on every call.
+     */
+    static PrivateKey forEngines(PrivateKey key, SslProvider provider) {
+        Provider engines = provider.keyProvider();
+        if (engines == null || !"PKCS#8".equals(key.getFormat())) {
+            return key;
+        }
+        byte[] pkcs8 = key.getEncoded();
+        if (pkcs8 == null) {
+            return key;
+        }
+        try {
+            return KeyFactory.getInstance(key.getAlgorithm(), engines).generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
+        } catch (GeneralSecurityException notForThisProvider) {
+            return key;
+        } finally {
+            Arrays.fill(pkcs8, (byte) 0);
+        }
     }
 
     /**

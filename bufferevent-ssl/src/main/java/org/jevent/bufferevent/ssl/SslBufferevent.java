@@ -807,7 +807,7 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     /** True if the handshake that just finished resumed an earlier session ({@link HandshakeTiming#resumed}). */
     boolean resumed(javax.net.ssl.SSLSession session) {
-        return handshake.resumed(session, provider == SslProvider.CONSCRYPT);
+        return handshake.resumed(session, provider.sessionTimeInSeconds);
     }
 
     /** {@link #logName()} for the other classes of this package. */

@@ -15,7 +15,6 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedKeyManager;
 
@@ -652,25 +651,39 @@ public final class SslContexts {
             }
             // DTLS exists only on the JDK (an explicit other choice was refused by provider/dtls).
             SslProvider effective = dtls ? SslProvider.JDK : provider;
-            SingleKeyManager km = identity == null ? null : KeyMaterial.keyManager(identity);
+            boolean tcnative = effective == SslProvider.TCNATIVE;
+            if (tcnative) {
+                SslProvider.requireTcnativeClasses();
+                TcnativeContext.requireAvailable();
+            }
+            SingleKeyManager km = identity == null ? null : KeyMaterial.keyManager(identity, effective);
             TrustManager[] tms = KeyMaterial.trustManagers(trust, trustAll);
-            SSLContext ctx = dtls ? effective.newDtlsContext() : effective.newContext();
-            // An empty array, not null: null makes both providers fall back to a default key
-            // manager built from the javax.net.ssl.keyStore system properties.
-            ctx.init(km == null ? new KeyManager[0] : new KeyManager[] {km}, tms, new SecureRandom());
+            SSLContext ctx = null;
+            EngineSupport supported;
+            if (tcnative) {
+                supported = TcnativeContext.support(); // the context itself is made from the checked settings
+            } else {
+                ctx = dtls ? effective.newDtlsContext() : effective.newContext();
+                // An empty array, not null: null makes both providers fall back to a default key
+                // manager built from the javax.net.ssl.keyStore system properties.
+                ctx.init(km == null ? new KeyManager[0] : new KeyManager[] {km}, tms, new SecureRandom());
+                supported = EngineSupport.of(ctx);
+            }
 
-            SSLParameters supported = ctx.getSupportedSSLParameters();
-            SuiteChecks.requireSupported("protocol", protos, supported.getProtocols());
+            SuiteChecks.requireSupported("protocol", protos, supported.protocols());
             String[] suites = cipherSuites == null ? null : cipherSuites.clone();
             if (suites != null) {
-                SuiteChecks.requireSupported("cipher suite", suites, supported.getCipherSuites());
+                SuiteChecks.requireSupported("cipher suite", suites, supported.cipherSuites());
                 if (server && effective == SslProvider.CONSCRYPT && SuiteChecks.allTls13(suites)) {
                     // Conscrypt quirk, see the class comment: a server with only TLS 1.3 suites
                     // sets no certificate (NO_CERTIFICATE_SET).
                     suites = SuiteChecks.withTls12SuitesFor(suites, SingleKeyManager.keyType(km.key()),
-                            supported.getCipherSuites());
+                            supported.cipherSuites());
                     protos = SuiteChecks.tls13Only(protos);
                 }
+            }
+            if (tcnative) {
+                ctx = TcnativeContext.create(server, km, tms[0], protos, suites, alpn, clientAuth);
             }
             return new SslContexts(this, effective, ctx, km, protos, suites);
         }

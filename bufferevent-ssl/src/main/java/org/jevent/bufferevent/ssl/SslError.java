@@ -14,13 +14,22 @@ import java.util.Locale;
  * @param remote true if the peer reported the problem (it sent the alert), false if we found it
  */
 public record SslError(Throwable cause, String alert, boolean remote) {
-    /** A readable one-line account: who failed, the alert, and the message. */
+    /**
+     * A readable one-line account: who failed, the alert, and the message, followed by its
+     * cause's where the message does not already say it: netty-tcnative reports a certificate
+     * the trust manager refused as "General OpenSslEngine problem", the reason only in the cause.
+     */
     public String describe() {
         StringBuilder sb = new StringBuilder(remote ? "peer reported" : "local");
         if (alert != null) {
             sb.append(" alert ").append(alert);
         }
-        sb.append(": ").append(cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage());
+        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        sb.append(": ").append(message);
+        Throwable why = cause.getCause();
+        if (why != null && why.getMessage() != null && !message.contains(why.getMessage())) {
+            sb.append(": ").append(why.getMessage());
+        }
         return sb.toString();
     }
 

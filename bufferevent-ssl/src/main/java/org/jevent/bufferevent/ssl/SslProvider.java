@@ -9,23 +9,36 @@ import org.conscrypt.Conscrypt;
 /**
  * The TLS implementation behind an {@link SSLEngine}: the one {@link SslContexts} builds with
  * ({@link SslContexts.Builder#provider}; always {@link #JDK} for DTLS, the only one that has it),
- * and what {@link SslBufferevent} knows of each, in one place (Netty keeps the same list in its {@code SslEngineType}). Measured on this project's
- * machines (shared/reference):
+ * and what {@link SslBufferevent} knows of each, in one place (Netty keeps the same list in its
+ * {@code SslEngineType}). Measured on this project's machines (shared/reference, and the tests
+ * that pin each quirk):
  * <ul>
  * <li>Conscrypt reports FINISHED from a wrap that produces no bytes, and never hands out
  * delegated tasks; the pump therefore wraps on every NEED_WRAP and treats FINISHED from any
  * call as completion.</li>
  * <li>Conscrypt may keep decrypted bytes inside the engine after a BUFFER_OVERFLOW, so unwrap is
  * called again with an empty source until it produces nothing.</li>
- * <li>Conscrypt ignores {@code beginHandshake()} after the first handshake: it cannot
- * renegotiate or send a key update on request.</li>
+ * <li>Conscrypt ignores {@code beginHandshake()} after the first handshake, and netty-tcnative
+ * throws ("renegotiation unsupported"): neither can renegotiate or send a key update on
+ * request. A BoringSSL server (both) refuses a peer's renegotiation; a Conscrypt client follows a
+ * TLS 1.2 server's. A netty-tcnative client does not yet: the connection stalls (known gap, no
+ * test pins it).</li>
  * <li>The JDK carries at most 16,367 plaintext bytes in a TLS 1.3 record; the pump lets the
  * engine decide how much of the source it consumes, so no size is hard-coded.</li>
  * <li>The JDK decrypts in place (the record it unwraps must be writable) and is faster on heap
- * arrays than on direct memory; Conscrypt is fastest on direct memory and reads a record where it
- * lies. The pump gives each what it wants.</li>
- * <li>The JDK throws on an EOF before close_notify ({@code closeInbound}); Conscrypt raises
- * nothing, so truncation is decided by our own state, never by the engine.</li>
+ * arrays than on direct memory; Conscrypt and netty-tcnative are fastest on direct memory and
+ * read a record where it lies. The pump gives each what it wants.</li>
+ * <li>Conscrypt encrypts a gathered source (several buffers) into one record; netty-tcnative
+ * (in the JDK-compatible mode its {@code SSLEngine}s run in) wraps only the first non-empty
+ * buffer of a gathering wrap, so many small writes would each become a record of their own:
+ * the bytes are gathered for it first.</li>
+ * <li>The JDK and netty-tcnative throw on an EOF before close_notify ({@code closeInbound});
+ * Conscrypt raises nothing, so truncation is decided by our own state, never by the engine.</li>
+ * <li>netty-tcnative tells some things one call late ({@link #reportsLate}): the end of a
+ * handshake, a renegotiation's flight to send, a failure after its alert. Its engine is asked
+ * once more at once, or the connection would wait for ever.</li>
+ * <li>A session's creation time is in milliseconds on the JDK, in whole seconds (BoringSSL's
+ * clock) on Conscrypt and netty-tcnative.</li>
  * </ul>
  * An engine of any other provider (made outside {@link SslContexts}, e.g. BouncyCastle's) is
  * driven by the JDK's rules, the safe ones for an engine we do not know: records through heap
@@ -33,9 +46,18 @@ import org.conscrypt.Conscrypt;
  */
 public enum SslProvider {
     /** Conscrypt (BoringSSL), the default: the faster handshakes and the direct-buffer bulk path. */
-    CONSCRYPT(false, false),
+    CONSCRYPT(false, false, true, true, false),
     /** The JDK's own {@code SunJSSE}: no native code; renegotiates on TLS 1.2. */
-    JDK(true, true);
+    JDK(true, true, true, false, false),
+    /**
+     * BoringSSL through netty-tcnative's {@code SSLEngine} ({@code netty-tcnative-boringssl-static}
+     * and {@code netty-handler} on the class path, both optional dependencies of this module; no
+     * Netty channel or pipeline runs). Less than half Conscrypt's memory per idle connection
+     * (its engine reads and writes the caller's buffers instead of keeping a BIO pair of its
+     * own), handshakes at Conscrypt's level: {@code benchmarks/PERF-NOTES.md}, "TLS provider
+     * choice". A netty-tcnative client does not follow a server's TLS 1.2 renegotiation yet.
+     */
+    TCNATIVE(false, false, false, true, true);
 
     /** Whether {@code beginHandshake()} on an established session does something. */
     final boolean renegotiates;
@@ -45,26 +67,87 @@ public enum SslProvider {
      * shared with another buffer).
      */
     final boolean wantsHeapBuffers;
+    /** Whether one wrap encrypts all the buffers of a gathering source into one record. */
+    final boolean gathersWrap;
+    /** Whether {@code SSLSession.getCreationTime()} counts whole seconds (BoringSSL's clock). */
+    final boolean sessionTimeInSeconds;
+    /**
+     * Whether the engine tells some things one call late or only in a result (netty-tcnative,
+     * which drives its handshake at the start of a call, before it reads the record it is
+     * given): the unwrap of a handshake's last record says NEED_UNWRAP, and only the next call
+     * FINISHED; a NEED_WRAP in a result after the handshake (a renegotiation's flight, an alert)
+     * is not what {@code getHandshakeStatus()} says; a failure is thrown only by the wrap after
+     * the one that hands out its alert. {@link DirectEngineIo} makes up for each.
+     */
+    final boolean reportsLate;
 
     /** One Conscrypt provider for the whole process, made on first use and never installed globally. */
     private static Provider conscrypt;
 
-    SslProvider(boolean renegotiates, boolean wantsHeapBuffers) {
+    SslProvider(boolean renegotiates, boolean wantsHeapBuffers, boolean gathersWrap, boolean sessionTimeInSeconds,
+            boolean reportsLate) {
         this.renegotiates = renegotiates;
         this.wantsHeapBuffers = wantsHeapBuffers;
+        this.gathersWrap = gathersWrap;
+        this.sessionTimeInSeconds = sessionTimeInSeconds;
+        this.reportsLate = reportsLate;
     }
 
-    /** The provider whose rules apply to {@code engine}: CONSCRYPT for a Conscrypt engine, JDK for any other. */
+    /**
+     * The provider whose rules apply to {@code engine}: CONSCRYPT for a Conscrypt engine,
+     * TCNATIVE for a netty-tcnative one (Netty's {@code OpenSslEngine} and its reference-counted
+     * parent), JDK for any other. By class name, so that no Netty class is loaded for it.
+     */
     static SslProvider of(SSLEngine engine) {
-        return engine.getClass().getName().startsWith("org.conscrypt.") ? CONSCRYPT : JDK;
+        String name = engine.getClass().getName();
+        if (name.startsWith("org.conscrypt.")) {
+            return CONSCRYPT;
+        }
+        if (name.startsWith("io.netty.handler.ssl.") && name.contains("OpenSslEngine")) {
+            return TCNATIVE;
+        }
+        return JDK;
     }
 
     /**
      * A new, uninitialised {@code "TLS"} context of this provider, named explicitly: if Conscrypt
-     * was installed globally, plain {@code "TLS"} would silently be it.
+     * was installed globally, plain {@code "TLS"} would silently be it. TCNATIVE has no {@code
+     * SSLContext} of its own: {@link TcnativeContext} makes one from everything the builder
+     * collected.
      */
     SSLContext newContext() throws GeneralSecurityException {
-        return this == CONSCRYPT ? SSLContext.getInstance("TLS", conscrypt()) : SSLContext.getInstance("TLS", "SunJSSE");
+        return switch (this) {
+            case CONSCRYPT -> SSLContext.getInstance("TLS", conscrypt());
+            case JDK -> SSLContext.getInstance("TLS", "SunJSSE");
+            case TCNATIVE -> throw new IllegalStateException("netty-tcnative contexts are built by TcnativeContext");
+        };
+    }
+
+    /**
+     * Fails with what to add when TCNATIVE's classes are missing: they are optional dependencies
+     * of this module. Looked up by name, so that nothing of Netty is loaded before it is known to
+     * be there ({@link TcnativeContext} refers to it directly).
+     */
+    static void requireTcnativeClasses() {
+        ClassLoader loader = SslProvider.class.getClassLoader();
+        requireClass(loader, "io.netty.handler.ssl.OpenSsl", "io.netty:netty-handler");
+        requireClass(loader, "io.netty.internal.tcnative.SSL", "io.netty:netty-tcnative-boringssl-static");
+    }
+
+    static void requireClass(ClassLoader loader, String className, String artifact) {
+        try {
+            Class.forName(className, false, loader);
+        } catch (ClassNotFoundException | LinkageError e) {
+            throw new IllegalStateException("SslProvider.TCNATIVE needs io.netty:netty-handler (4.1) and"
+                    + " io.netty:netty-tcnative-boringssl-static (2.0) on the class path, optional dependencies of"
+                    + " jevent-bufferevent-ssl that an application using TCNATIVE declares itself; " + artifact
+                    + " is missing (no class " + className + "). Add both, or build with SslProvider.CONSCRYPT", e);
+        }
+    }
+
+    /** The JCA provider whose key factory makes keys this provider's engines use without converting them; null if none. */
+    Provider keyProvider() {
+        return this == CONSCRYPT ? conscrypt() : null;
     }
 
     /**

@@ -210,7 +210,7 @@ final class TlsPump {
             if (!canPump() || transport.isFreed()) {
                 return progress;
             }
-            HandshakeStatus hs = engine.getHandshakeStatus();
+            HandshakeStatus hs = io.handshakeStatus(engine);
             if (hs == HandshakeStatus.NEED_TASK) {
                 runDelegatedTasks();
                 return progress;
@@ -328,7 +328,7 @@ final class TlsPump {
      * produced for the transport.
      */
     boolean flushAlert() {
-        boolean produced = false;
+        boolean produced = io.wroteAlertBeforeFailing();
         for (int i = 0; i < 4 && !transport.isFreed(); i++) {
             if (i > 0 && engine.getHandshakeStatus() != HandshakeStatus.NEED_WRAP) {
                 break;

@@ -54,8 +54,8 @@ class JfrEventsTest {
             r.enable("org.jevent.TlsHandshake");
             r.start();
             exchange(client, server, listener);
-            // Conscrypt keeps session times in whole seconds: resume from a session older than one.
-            Thread.sleep(provider == SslProvider.CONSCRYPT ? 1100 : 10);
+            // BoringSSL (Conscrypt, netty-tcnative) keeps session times in whole seconds: resume from a session older than one.
+            Thread.sleep(provider.sessionTimeInSeconds ? 1100 : 10);
             exchange(client, server, listener);
             r.stop();
             events = read(r);

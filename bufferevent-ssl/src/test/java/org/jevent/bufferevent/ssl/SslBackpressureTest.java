@@ -51,7 +51,8 @@ class SslBackpressureTest {
     }
 
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"CONSCRYPT,SOCKET", "CONSCRYPT,FILTER_SOCKET", "JDK,SOCKET", "JDK,FILTER_SOCKET"})
+    @CsvSource({"CONSCRYPT,SOCKET", "CONSCRYPT,FILTER_SOCKET", "JDK,SOCKET", "JDK,FILTER_SOCKET", "TCNATIVE,SOCKET",
+        "TCNATIVE,FILTER_SOCKET"})
     void aPeerThatStopsReadingHoldsPlaintextBack(SslProvider impl, TlsHarness.Variant variant)
             throws Exception {
         SslBufferevent[] link = TlsHarness.link(base, variant, impl, "TLSv1.3", 0);

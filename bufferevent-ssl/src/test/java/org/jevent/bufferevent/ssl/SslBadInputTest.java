@@ -59,7 +59,8 @@ class SslBadInputTest {
         "CONSCRYPT,TLSv1.3,RANDOM", "CONSCRYPT,TLSv1.3,HTTP", "CONSCRYPT,TLSv1.3,TRUNCATED", "CONSCRYPT,TLSv1.3,OVERSIZED",
         "CONSCRYPT,TLSv1.2,HTTP", "CONSCRYPT,TLSv1.2,TRUNCATED",
         "JDK,TLSv1.3,RANDOM", "JDK,TLSv1.3,HTTP", "JDK,TLSv1.3,TRUNCATED", "JDK,TLSv1.3,OVERSIZED",
-        "JDK,TLSv1.2,RANDOM", "JDK,TLSv1.2,OVERSIZED"})
+        "JDK,TLSv1.2,RANDOM", "JDK,TLSv1.2,OVERSIZED",
+        "TCNATIVE,TLSv1.3,RANDOM", "TCNATIVE,TLSv1.3,TRUNCATED", "TCNATIVE,TLSv1.2,HTTP", "TCNATIVE,TLSv1.2,OVERSIZED"})
     void badInputEndsThatConnectionOnly(SslProvider impl, String protocol, Bad bad) throws Exception {
         List<Conn> conns = new ArrayList<>();
         EvConnListener listener = EvConnListener.newBind(base, (l, ch, peer) -> {

@@ -25,7 +25,8 @@ class SslBuffereventPairTest {
     }
 
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"CONSCRYPT,TLSv1.3", "CONSCRYPT,TLSv1.2", "JDK,TLSv1.3", "JDK,TLSv1.2"})
+    @CsvSource({"CONSCRYPT,TLSv1.3", "CONSCRYPT,TLSv1.2", "JDK,TLSv1.3", "JDK,TLSv1.2", "TCNATIVE,TLSv1.3",
+        "TCNATIVE,TLSv1.2"})
     void writeBeforeHandshakeEchoesBackIntact(SslProvider impl, String protocol) throws Exception {
         PairBufferevent[] pair = Bufferevent.pair(base, 0);
         SslBufferevent client = SslBufferevent.filter(base, pair[0], TlsTestSupport.engine(impl, true, protocol),
@@ -45,7 +46,8 @@ class SslBuffereventPairTest {
      * layer connected exactly once.
      */
     @ParameterizedTest(name = "{0} inside {1}")
-    @CsvSource({"JDK,JDK", "JDK,CONSCRYPT", "CONSCRYPT,JDK", "CONSCRYPT,CONSCRYPT"})
+    @CsvSource({"JDK,JDK", "JDK,CONSCRYPT", "CONSCRYPT,JDK", "CONSCRYPT,CONSCRYPT", "TCNATIVE,CONSCRYPT",
+        "JDK,TCNATIVE"})
     void tlsInsideTlsEchoesIntact(SslProvider inner, SslProvider outer) throws Exception {
         PairBufferevent[] pair = Bufferevent.pair(base, 0);
         SslBufferevent outerClient = SslBufferevent.filter(base, pair[0],

@@ -229,6 +229,11 @@ class SslConformanceMatrixTest {
                 break;
             }
         }
+        if (e.getHandshakeStatus() == HandshakeStatus.NEED_UNWRAP) {
+            // netty-tcnative reports the end of a handshake only from the call after its last record.
+            e.unwrap(in, app);
+            runTasks(e);
+        }
         in.compact();
         for (int i = 0; i < 10; i++) {
             runTasks(e);

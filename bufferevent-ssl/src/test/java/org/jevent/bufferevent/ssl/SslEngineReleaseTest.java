@@ -25,7 +25,7 @@ class SslEngineReleaseTest {
         base.free();
     }
 
-    private static int openDescriptors() {
+    static int openDescriptors() {
         String[] fds = new File("/proc/self/fd").list();
         if (fds == null) {
             throw new AssertionError("/proc/self/fd is not readable");

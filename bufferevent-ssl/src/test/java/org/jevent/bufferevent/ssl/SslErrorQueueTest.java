@@ -35,7 +35,7 @@ class SslErrorQueueTest {
 
     @ParameterizedTest(name = "{0} {1} {2}")
     @CsvSource({"CONSCRYPT,TLSv1.3,FILTER_PAIR", "CONSCRYPT,TLSv1.2,SOCKET", "JDK,TLSv1.3,SOCKET",
-        "JDK,TLSv1.2,FILTER_PAIR"})
+        "JDK,TLSv1.2,FILTER_PAIR", "TCNATIVE,TLSv1.3,SOCKET", "TCNATIVE,TLSv1.2,FILTER_PAIR"})
     void untrustedServerLocalErrorAndRemoteAlert(SslProvider impl, String protocol, Variant v)
             throws Exception {
         // The client trusts another self-signed certificate than the one the server presents.

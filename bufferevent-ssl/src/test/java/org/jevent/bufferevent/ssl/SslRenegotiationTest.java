@@ -210,11 +210,16 @@ class SslRenegotiationTest {
         return b;
     }
 
-    /** Conscrypt ignores a second beginHandshake(): renegotiate() says so and the connection stays usable. */
-    @ParameterizedTest(name = "{0} {1} from client={2}")
-    @CsvSource({"TLSv1.2,SOCKET,true", "TLSv1.2,FILTER_PAIR,false", "TLSv1.3,SOCKET,false", "TLSv1.3,FILTER_PAIR,true"})
-    void conscryptRefusesAndStaysUsable(String protocol, Variant v, boolean fromClient) throws Exception {
-        SslBufferevent[] b = connect(SslProvider.CONSCRYPT, protocol, v);
+    /**
+     * Conscrypt ignores a second beginHandshake() and netty-tcnative throws: renegotiate() says
+     * no without asking either, and the connection stays usable.
+     */
+    @ParameterizedTest(name = "{0} {1} {2} from client={3}")
+    @CsvSource({"CONSCRYPT,TLSv1.2,SOCKET,true", "CONSCRYPT,TLSv1.2,FILTER_PAIR,false", "CONSCRYPT,TLSv1.3,SOCKET,false",
+        "CONSCRYPT,TLSv1.3,FILTER_PAIR,true", "TCNATIVE,TLSv1.2,FILTER_PAIR,true", "TCNATIVE,TLSv1.3,SOCKET,false"})
+    void boringSslRefusesAndStaysUsable(SslProvider provider, String protocol, Variant v, boolean fromClient)
+            throws Exception {
+        SslBufferevent[] b = connect(provider, protocol, v);
         exchange(b, "before");
         SslBufferevent initiator = fromClient ? b[0] : b[1];
         assertFalse(initiator.renegotiate());

@@ -45,7 +45,8 @@ class SslUpgradeInPlaceTest {
         "CONSCRYPT,TLSv1.2,FILTER_PAIR,false", "JDK,TLSv1.2,FILTER_SOCKET,false",
         "JDK,TLSv1.3,FILTER_PAIR,false", "JDK,TLSv1.3,FILTER_SOCKET,false",
         "CONSCRYPT,TLSv1.3,FILTER_PAIR,true", "CONSCRYPT,TLSv1.3,FILTER_SOCKET,true",
-        "JDK,TLSv1.3,FILTER_PAIR,true", "JDK,TLSv1.2,FILTER_SOCKET,true"})
+        "JDK,TLSv1.3,FILTER_PAIR,true", "JDK,TLSv1.2,FILTER_SOCKET,true",
+        "TCNATIVE,TLSv1.3,FILTER_SOCKET,false", "TCNATIVE,TLSv1.2,FILTER_PAIR,true"})
     void sslRequestUpgrade(SslProvider impl, String protocol, TlsHarness.Variant v, boolean pipelined)
             throws Exception {
         SocketChannel[] ch = v == TlsHarness.Variant.FILTER_PAIR ? new SocketChannel[2] : TlsHarness.loopbackPair();

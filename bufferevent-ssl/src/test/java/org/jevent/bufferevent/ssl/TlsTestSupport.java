@@ -9,8 +9,8 @@ import javax.net.ssl.SSLEngine;
  * Engines for the TLS tests, from the library's own {@link SslContexts} and one throw-away
  * {@link SelfSignedCertificate} for {@code localhost} (no keytool process).
  *
- * <p>Contexts are built once per provider, role and protocol: a Conscrypt context holds two
- * descriptors until it is collected, which would blur the tests that count descriptors. Each
+ * <p>Contexts are built once per provider, role and protocol: building one converts the key
+ * and reads what the provider supports from a probe engine, work the tests need not repeat. Each
  * client engine names a peer port of its own, so no session is resumed from an earlier test and
  * every handshake is a full one.
  */
