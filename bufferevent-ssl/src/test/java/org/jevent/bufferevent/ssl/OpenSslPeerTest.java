@@ -161,6 +161,12 @@ class OpenSslPeerTest {
 
     /** Our TLS server on an ephemeral loopback port: the accepted connection goes into {@code conn}. */
     private int ourServer(SslProvider impl, String protocol, ServerConn conn) throws Exception {
+        return ourServer(impl, protocol, conn, b -> { });
+    }
+
+    /** As above; {@code setup} gets each accepted TLS bufferevent before any byte of it moves. */
+    private int ourServer(SslProvider impl, String protocol, ServerConn conn,
+            java.util.function.Consumer<SslBufferevent> setup) throws Exception {
         EvConnListener l = EvConnListener.newBind(base, (x, ch, peer) -> {
             try {
                 conn.bev = SslBufferevent.socket(base, ch, TlsTestSupport.engine(impl, false, protocol),
@@ -168,6 +174,7 @@ class OpenSslPeerTest {
             } catch (Exception e) {
                 throw new AssertionError(e);
             }
+            setup.accept(conn.bev);
             conn.bev.setCallbacks(b -> {
                 byte[] a = new byte[(int) b.getInput().getLength()];
                 b.read(a);
@@ -355,14 +362,15 @@ class OpenSslPeerTest {
     }
 
     /**
-     * Peer-initiated handshakes inside the data flow: s_client's R (TLS 1.2 renegotiation) and
-     * K (TLS 1.3 key update) against our server; data still arrives, no event but CONNECTED.
+     * Peer-initiated handshakes inside the data flow: s_client's R (TLS 1.2 renegotiation, which
+     * the server allows within a limit) and K (TLS 1.3 key update) against our server; data still
+     * arrives, no event but CONNECTED.
      */
     @ParameterizedTest(name = "{0} {1} {2}")
     @CsvSource({"JDK,TLSv1.2,R", "JDK,TLSv1.3,K", "CONSCRYPT,TLSv1.3,K"})
     void sClientRenegotiatesOrUpdatesKeys(SslProvider impl, String protocol, String cmd) throws Exception {
         ServerConn conn = new ServerConn();
-        int port = ourServer(impl, protocol, conn);
+        int port = ourServer(impl, protocol, conn, b -> b.setRenegotiationLimit(1, Duration.ofMinutes(10)));
         Path out = dir.resolve("s_client-" + cmd + ".out");
         Process cli = start(out, "openssl", "s_client", "-connect", "127.0.0.1:" + port, flag(protocol));
         TlsHarness.runUntil(base, () -> !conn.events.isEmpty(), Duration.ofSeconds(20));
@@ -388,27 +396,71 @@ class OpenSslPeerTest {
         assertTrue(o.contains("reply"), o);
         if (cmd.equals("R")) {
             assertTrue(o.contains("RENEGOTIATING"), o);
+            assertEquals(1, conn.bev.getPeerRenegotiations());
         } else {
             assertTrue(o.contains("KEYUPDATE"), o);
+            assertEquals(impl == SslProvider.JDK ? 1 : 0, conn.bev.getPeerKeyUpdates(), "Conscrypt's are not seen");
         }
         conn.bev.free();
     }
 
-    /** Conscrypt as a server refuses a peer's renegotiation (BoringSSL): ERROR with a readable reason. */
+    /**
+     * s_client -tls1_2's R against our server with the default limit: refused on both providers,
+     * ERROR with RENEGOTIATION_REFUSED here, and s_client told by the alert (the JDK provider's
+     * handshake_failure, 40; BoringSSL's no_renegotiation, 100), after which it ends.
+     */
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"CONSCRYPT,TLSv1.2"})
-    void conscryptServerRefusesPeerRenegotiation(SslProvider impl, String protocol) throws Exception {
+    @CsvSource({"JDK,TLSv1.2", "CONSCRYPT,TLSv1.2"})
+    void sClientRenegotiationIsRefusedByDefault(SslProvider impl, String protocol) throws Exception {
         ServerConn conn = new ServerConn();
         int port = ourServer(impl, protocol, conn);
-        Process cli = start(dir.resolve("s_client-R2.out"), "openssl", "s_client", "-connect", "127.0.0.1:" + port,
-                flag(protocol));
+        Path out = dir.resolve("s_client-R-refused-" + impl + ".out");
+        Process cli = start(out, "openssl", "s_client", "-connect", "127.0.0.1:" + port, flag(protocol));
         TlsHarness.runUntil(base, () -> !conn.events.isEmpty(), Duration.ofSeconds(20));
         send(cli, "R\n");
         TlsHarness.runUntil(base, () -> conn.events.size() > 1, Duration.ofSeconds(20));
         assertEquals(List.of("CONNECTED", "READING|ERROR"), conn.events);
-        assertTrue(conn.reason.toUpperCase().contains("RENEGOTIATION"), conn.reason);
-        System.out.println("Conscrypt server, peer renegotiation: " + conn.reason);
+        assertEquals(org.jevent.bufferevent.EndReason.RENEGOTIATION_REFUSED, conn.bev.getEndReason());
+        assertTrue(conn.reason.contains("client-initiated renegotiation refused"), conn.reason);
+        assertEquals(1, conn.bev.getPeerRenegotiations());
         conn.bev.free();
+        assertTrue(cli.waitFor(10, TimeUnit.SECONDS), "s_client ends after the refusal");
+        String o = text(out) + text(dir.resolve(out.getFileName() + ".err"));
+        String alert = impl == SslProvider.JDK ? "SSL alert number 40" : "SSL alert number 100";
+        assertTrue(o.contains(alert), o);
+        System.out.println(impl + " server, s_client R: " + conn.reason + " / s_client: "
+                + o.lines().filter(l -> l.contains("alert")).toList());
+    }
+
+    /**
+     * s_client's K (a key update asking for ours) against a JDK server limited to two: two are
+     * answered and data flows, the third ends the session with KEY_UPDATE_LIMIT and our
+     * close_notify, and s_client ends.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"JDK,TLSv1.3"})
+    void sClientKeyUpdatesOverTheLimitEndTheSession(SslProvider impl, String protocol) throws Exception {
+        ServerConn conn = new ServerConn();
+        int port = ourServer(impl, protocol, conn, b -> b.setKeyUpdateLimit(2, Duration.ofMinutes(10)));
+        Path out = dir.resolve("s_client-K-limit.out");
+        Process cli = start(out, "openssl", "s_client", "-connect", "127.0.0.1:" + port, flag(protocol));
+        TlsHarness.runUntil(base, () -> !conn.events.isEmpty(), Duration.ofSeconds(20));
+        for (int i = 1; i <= 3 && conn.events.size() == 1; i++) {
+            send(cli, "K\n");
+            // s_client takes a command only as a line read on its own: let it act before more data.
+            TlsHarness.runFor(base, Duration.ofMillis(400));
+            String line = "after" + i + "\n";
+            send(cli, line);
+            TlsHarness.runUntil(base, () -> conn.text.toString().contains(line) || conn.events.size() > 1,
+                    Duration.ofSeconds(20));
+        }
+        assertEquals(List.of("CONNECTED", "READING|ERROR"), conn.events);
+        assertEquals(org.jevent.bufferevent.EndReason.KEY_UPDATE_LIMIT, conn.bev.getEndReason());
+        assertEquals(3, conn.bev.getPeerKeyUpdates());
+        assertTrue(conn.text.toString().contains("after2\n"), conn.text::toString);
+        conn.bev.free();
+        assertTrue(cli.waitFor(10, TimeUnit.SECONDS), "s_client ends after our close_notify");
+        System.out.println("JDK server, s_client K x3: " + conn.reason);
     }
 
     /**
