@@ -14,7 +14,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -473,7 +472,6 @@ class FaultSuiteTest {
     }
 
     @Test
-    @Disabled("needs the library's renegotiation limit")
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void clientInitiatedRenegotiationIsRefusedJdk() throws Exception {
         try (Server s = Server.start(List.of(), "echo-server", "--port", "0", "--tls", "--provider", "jdk")) {
