@@ -11,13 +11,10 @@ import java.net.UnknownHostException;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.concurrent.Semaphore;
 import javax.net.ssl.SSLEngine;
 import jdk.net.ExtendedSocketOptions;
 import org.jevent.bufferevent.Bufferevent;
-import org.jevent.bufferevent.FlushMode;
-import org.jevent.bufferevent.PairBufferevent;
+import org.jevent.bufferevent.StreamBufferevent;
 import org.jevent.bufferevent.SocketBufferevent;
 import org.jevent.bufferevent.ssl.SelfSignedCertificate;
 import org.jevent.bufferevent.ssl.SslBufferevent;
@@ -44,14 +41,11 @@ import org.jevent.evbuffer.EvBuffer;
  * The option letters are becat.c's: {@code -p -s -l -k -K -S -t -T -b -v -h}.
  *
  * <p><b>Stdin.</b> C makes {@code ctx->in} a socket bufferevent on fd 0. Java's stdin is a
- * blocking {@link InputStream}, not a {@code SelectableChannel}, so the selector cannot watch it.
- * Instead {@code ctx.in} is one half of a bufferevent pair, and a daemon thread reads stdin and
- * hands each chunk to the loop with {@link EventBase#execute} (the one thread-safe door into a
- * base; everything else here runs on the loop thread), which writes it into the other half. The
- * pair then delivers it to {@code ctx.in} exactly as the socket would: its read callback
- * ({@code triggerBevWriteCb}) and, at end of stdin, EOF to {@code inEventCb}
- * ({@code flush(EV_WRITE, FINISHED)} on the feeding half). A semaphore keeps the thread at most
- * {@link #STDIN_AHEAD} bytes ahead of the connection.
+ * blocking {@link InputStream}, not a {@code SelectableChannel}, so the selector cannot watch it;
+ * {@code ctx.in} is a {@link Bufferevent#stream} bufferevent instead, whose reader thread hands
+ * what it reads to the loop. It calls back exactly as the socket would: its read callback
+ * ({@code triggerBevWriteCb}) and, at end of stdin, EOF to {@code inEventCb}. Its read high
+ * watermark keeps the thread at most {@link #STDIN_AHEAD} bytes ahead of the connection.
  *
  * <p>What differs from the C program, and why:
  * <ul>
@@ -129,7 +123,6 @@ final class Becat {
     static final int LISTEN_TIMEOUT_SECONDS = 300;
     /** How far the stdin thread may read ahead of the connection. */
     static final int STDIN_AHEAD = 1 << 20;
-    private static final int STDIN_CHUNK = 16 * 1024;
 
     /** C {@code struct options}. */
     static final class Options {
@@ -160,13 +153,10 @@ final class Becat {
     // C struct context
     private Options opts;
     private SslContexts ssl;
-    private PairBufferevent in;
+    private StreamBufferevent in;
     private Bufferevent out;
 
     private EventBase base;
-    /** The half of the stdin pair the reader thread writes into. */
-    private PairBufferevent stdinFeed;
-    private final Semaphore stdinCredit = new Semaphore(STDIN_AHEAD);
     private boolean failed;
     private final byte[] scratch = new byte[16 * 1024];
     /** The accepted connection's TLS handshake deadline (-l -S). */
@@ -420,8 +410,7 @@ final class Becat {
         }
         long n = in.getInput().getLength();
         if (n > 0) {
-            bev.writeBuffer(in.getInput());
-            stdinCredit.release((int) n); // the stdin thread may read that much more
+            bev.writeBuffer(in.getInput()); // below its high watermark, stdin is read again
         }
     }
 
@@ -630,11 +619,10 @@ final class Becat {
 
             out = bev;
 
-            // ctx.in = bufferevent_socket_new(base, STDIN_FILENO, 0): one half of a pair fed by
-            // the stdin thread (see the class comment).
-            PairBufferevent[] pair = Bufferevent.pair(base, 0);
-            in = pair[0];
-            stdinFeed = pair[1];
+            // ctx.in = bufferevent_socket_new(base, STDIN_FILENO, 0): a stream bufferevent
+            // (see the class comment).
+            in = Bufferevent.stream(base, stdin, null, 0);
+            in.setWatermark(Bufferevent.EV_READ, 0, STDIN_AHEAD);
             if (o.maxRead != -1) {
                 in.setMaxSingleRead(o.maxRead);
             }
@@ -643,7 +631,6 @@ final class Becat {
                 in.enable(Bufferevent.EV_READ);
             }
             in.disable(Bufferevent.EV_WRITE);
-            startStdinReader();
 
             base.dispatch();
             ret = failed ? 1 : 0;
@@ -652,58 +639,12 @@ final class Becat {
             term2.free();
             beFree(in);
             beFree(out);
-            beFree(stdinFeed);
             if (listener != null) {
                 listener.free();
             }
             base.free();
         }
         return ret;
-    }
-
-    /**
-     * Reads stdin on a daemon thread (see the class comment): blocking reads of at most
-     * {@link #STDIN_CHUNK} bytes, each handed to the loop; at end of stdin the feeding half is
-     * flushed with FINISHED, which {@code ctx.in} sees as EOF. The thread waits for credit
-     * (released by {@code writeCb}) before each read, so a slow connection slows stdin down
-     * instead of filling memory. When the base is gone it just ends.
-     */
-    private void startStdinReader() {
-        Thread t = new Thread(() -> {
-            byte[] buf = new byte[STDIN_CHUNK];
-            try {
-                while (true) {
-                    stdinCredit.acquire(STDIN_CHUNK);
-                    int n = stdin.read(buf);
-                    if (n < 0) {
-                        base.execute(() -> {
-                            if (!stdinFeed.isFreed()) {
-                                stdinFeed.flush(Bufferevent.EV_WRITE, FlushMode.FINISHED);
-                            }
-                        });
-                        return;
-                    }
-                    stdinCredit.release(STDIN_CHUNK - n);
-                    byte[] chunk = Arrays.copyOf(buf, n);
-                    base.execute(() -> {
-                        if (!stdinFeed.isFreed()) {
-                            stdinFeed.write(chunk);
-                        }
-                    });
-                }
-            } catch (IOException e) {
-                base.execute(() -> {
-                    error("Cannot read stdin: %s\n", e);
-                    if (!stdinFeed.isFreed()) {
-                        stdinFeed.flush(Bufferevent.EV_WRITE, FlushMode.FINISHED);
-                    }
-                });
-            } catch (InterruptedException | IllegalStateException e) {
-                // The base was freed (the program is ending): nothing more to hand over.
-            }
-        }, "becat-stdin");
-        t.setDaemon(true);
-        t.start();
     }
 
     /** C {@code evutil_set_tcp_keepalive(fd, 1, timeout)}: nothing for 0, as in libevent. */
