@@ -31,6 +31,9 @@ class IoTimeoutsTest {
         base.free();
     }
 
+    /** The manual clock's time when the test began. */
+    private final long start = clock.monotonicNanos();
+
     private void step(long ms) {
         clock.advance(Duration.ofMillis(ms));
         base.loop(EventBase.EVLOOP_NONBLOCK);
@@ -44,14 +47,20 @@ class IoTimeoutsTest {
         events.add(b.describeEvents(what) + "@" + nowMs());
     }
 
-    @Test
-    void readTimeoutComesAFullPeriodAfterTheLastRead() {
+    /** A pair whose second half reads (draining what arrives) with a read timeout of {@code ms}; the first half writes. */
+    private PairBufferevent[] reader(long ms) {
         PairBufferevent[] p = Bufferevent.pair(base, 0);
         p[1].setCallbacks(b -> b.getInput().drain(b.getInput().getLength()), null, this::record);
-        p[1].setTimeouts(Duration.ofMillis(100), null);
+        p[1].setTimeouts(Duration.ofMillis(ms), null);
         p[1].enable(EV_READ);
         p[0].enable(EV_WRITE);
         base.loop(EventBase.EVLOOP_NONBLOCK);
+        return p;
+    }
+
+    @Test
+    void readTimeoutComesAFullPeriodAfterTheLastRead() {
+        PairBufferevent[] p = reader(100);
         step(60);
         p[0].write(new byte[] {1, 2, 3}); // progress at 60: the period now ends at 160
         base.loop(EventBase.EVLOOP_NONBLOCK);
@@ -68,11 +77,7 @@ class IoTimeoutsTest {
 
     @Test
     void readTimeoutWithoutProgressComesAfterExactlyOnePeriod() {
-        PairBufferevent[] p = Bufferevent.pair(base, 0);
-        p[1].setCallbacks(null, null, this::record);
-        p[1].setTimeouts(Duration.ofMillis(100), null);
-        p[1].enable(EV_READ);
-        base.loop(EventBase.EVLOOP_NONBLOCK);
+        PairBufferevent[] p = reader(100);
         step(99);
         assertEquals(List.of(), events);
         step(1);
@@ -81,12 +86,7 @@ class IoTimeoutsTest {
 
     @Test
     void manyReadsInOnePeriodStillGiveOneFullPeriodAfterTheLast() {
-        PairBufferevent[] p = Bufferevent.pair(base, 0);
-        p[1].setCallbacks(b -> b.getInput().drain(b.getInput().getLength()), null, this::record);
-        p[1].setTimeouts(Duration.ofMillis(100), null);
-        p[1].enable(EV_READ);
-        p[0].enable(EV_WRITE);
-        base.loop(EventBase.EVLOOP_NONBLOCK);
+        PairBufferevent[] p = reader(100);
         for (int i = 0; i < 25; i++) { // a read every 30 ms, 750 ms in all: never a timeout
             step(30);
             p[0].write(new byte[] {(byte) i});
@@ -97,6 +97,34 @@ class IoTimeoutsTest {
         assertEquals(List.of(), events);
         step(1);
         assertEquals(List.of("TIMEOUT|READING@850"), events);
+    }
+
+    /**
+     * The point of the lazy restart: reads do not move the timer (one heap operation per period,
+     * not per read); it stays at its first deadline, and only there re-arms itself for what is left
+     * of the period since the last read.
+     */
+    @Test
+    void progressDoesNotMoveTheArmedTimer() {
+        PairBufferevent[] p = reader(100);
+        assertEquals(ms(100), p[1].timeouts.readDeadlineNanos().getAsLong());
+        for (int i = 0; i < 3; i++) { // reads at 20, 40, 60
+            step(20);
+            p[0].write(new byte[] {(byte) i});
+            base.loop(EventBase.EVLOOP_NONBLOCK);
+            assertEquals(ms(100), p[1].timeouts.readDeadlineNanos().getAsLong(), "after the read at " + nowMs());
+        }
+        step(40); // 100: the timer fires, finds the read at 60, and waits for the rest: until 160
+        assertEquals(List.of(), events);
+        assertEquals(ms(160), p[1].timeouts.readDeadlineNanos().getAsLong());
+        step(60);
+        assertEquals(List.of("TIMEOUT|READING@160"), events);
+        assertEquals(java.util.OptionalLong.empty(), p[1].timeouts.readDeadlineNanos(), "disabled: not armed");
+    }
+
+    /** {@code t} ms on the manual clock, which starts where this test found it. */
+    private long ms(long t) {
+        return start + t * 1_000_000L;
     }
 
     /**
@@ -127,11 +155,7 @@ class IoTimeoutsTest {
     /** setTimeouts restarts a running period from now, as libevent's re-add does. */
     @Test
     void settingTheTimeoutsAgainRestartsThePeriod() {
-        PairBufferevent[] p = Bufferevent.pair(base, 0);
-        p[1].setCallbacks(null, null, this::record);
-        p[1].setTimeouts(Duration.ofMillis(100), null);
-        p[1].enable(EV_READ);
-        base.loop(EventBase.EVLOOP_NONBLOCK);
+        PairBufferevent[] p = reader(100);
         step(80);
         p[1].setTimeouts(Duration.ofMillis(50), null); // ends at 130
         step(49);
@@ -143,11 +167,7 @@ class IoTimeoutsTest {
     /** A direction disabled and enabled again gets a full period from the enable. */
     @Test
     void reEnablingStartsAFullPeriod() {
-        PairBufferevent[] p = Bufferevent.pair(base, 0);
-        p[1].setCallbacks(null, null, this::record);
-        p[1].setTimeouts(Duration.ofMillis(100), null);
-        p[1].enable(EV_READ);
-        base.loop(EventBase.EVLOOP_NONBLOCK);
+        PairBufferevent[] p = reader(100);
         step(90);
         p[1].disable(EV_READ);
         step(200);
