@@ -30,12 +30,16 @@ import org.slf4j.LoggerFactory;
  * freed) and no delegated task holds the engine. Its own state is one int of named bits.
  *
  * <p>Bounds: plaintext is wrapped only while the transport's output is under
- * {@link SslBufferevent#transportWriteLimit()}; so are the handshake records the peer makes us
- * write once the first handshake is done (a renegotiation's flight, a key update's answer):
- * while such a record waits ({@code WRAP_BLOCKED}) nothing more is unwrapped and the transport
- * is not read, so a peer that keeps asking and never reads meets back-pressure instead of
- * growing our memory. The first handshake's flights and our close_notify are written whatever
- * the transport holds: each comes once per session.
+ * {@link SslBufferevent#transportWriteLimit()}, so data stops at most one record beyond it. The
+ * handshake records written once the first handshake is done (a renegotiation's flights, a key
+ * update and its answer) may go {@link #HANDSHAKE_ALLOWANCE} beyond the limit and wait beyond
+ * that: while one waits ({@code WRAP_BLOCKED}) nothing more is unwrapped and the transport is not
+ * read, so a peer that keeps asking and never reads meets back-pressure instead of growing our
+ * memory (the transport's output stays under limit + allowance). The allowance is what lets an
+ * honest handshake record overtake the data that filled the transport: a relay that pauses
+ * reading while its output is full, facing an end that stops reading while its handshake record
+ * waits, would otherwise wait with it for ever. The first handshake's flights and our
+ * close_notify are written whatever the transport holds: each comes once per session.
  */
 final class TlsPump {
     /** Every record unwrapped or wrapped, at TRACE. */
@@ -61,6 +65,13 @@ final class TlsPump {
      * under its bound; meanwhile nothing is unwrapped and the transport is not read.
      */
     private static final int WRAP_BLOCKED = 0x10;
+
+    /**
+     * How far beyond the transport's bound the handshake records after the first handshake may
+     * go: one full record (the most that data can already stand beyond the bound) plus 16 KiB,
+     * room for a renegotiation's flight or hundreds of key update answers.
+     */
+    static final int HANDSHAKE_ALLOWANCE = TlsRecordHeader.LENGTH + TlsRecordHeader.MAX_FRAGMENT + 16 * 1024;
 
     /** Where {@link #releaseEngine()} lets a Conscrypt engine drop what closing queued (a close_notify: tens of bytes). */
     private static final int RELEASE_SCRATCH_BYTES = 1024;
@@ -267,7 +278,7 @@ final class TlsPump {
                     return progress;
                 }
             }
-            if (transportFull() && (!handshakeWrap || boundsHandshakeWrap())) {
+            if (handshakeWrap ? boundsHandshakeWrap() && transportFull(HANDSHAKE_ALLOWANCE) : transportFull(0)) {
                 if (handshakeWrap) {
                     blockHandshakeWrap();
                 }
@@ -303,10 +314,10 @@ final class TlsPump {
 
     /**
      * True if the transport's output is at or over its write high watermark, or, when it has
-     * none, over {@link SslBufferevent#TRANSPORT_WRITE_BOUND}.
+     * none, over {@link SslBufferevent#TRANSPORT_WRITE_BOUND}; plus {@code allowance}.
      */
-    private boolean transportFull() {
-        return cipherOut.getLength() >= session.transportWriteLimit();
+    private boolean transportFull(int allowance) {
+        return cipherOut.getLength() >= session.transportWriteLimit() + allowance;
     }
 
     /**

@@ -144,6 +144,68 @@ class SslRenegotiationTest {
         b[1].free();
     }
 
+    /**
+     * A renegotiation (TLS 1.2) or key update (TLS 1.3) started by a client that streams into an
+     * echo server which pauses reading while its output is over a high watermark, the usual
+     * relay. The client first writes without reading until everything between the two is full
+     * (the server has paused, the client's transport holds its bound), then asks, then reads. Its
+     * handshake record must go out even so ({@link TlsPump#HANDSHAKE_ALLOWANCE}): had it waited
+     * for the transport to drain, with the client not reading meanwhile, the server (not reading
+     * either, its output full) and the client would wait for each other for ever. Every byte
+     * comes back and the client's handshake completes.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"TLSv1.2,FILTER_SOCKET", "TLSv1.2,FILTER_PAIR", "TLSv1.3,FILTER_SOCKET", "TLSv1.3,FILTER_PAIR"})
+    void handshakeStartedIntoAFullEchoStillCompletes(String protocol, Variant v) throws Exception {
+        SslBufferevent[] b = connect(SslProvider.JDK, protocol, v);
+        b[1].setRenegotiationLimit(1, Duration.ofMinutes(10)); // the client's is refused by default
+        int high = 128 * 1024;
+        boolean[] serverPaused = new boolean[1];
+        b[1].setWatermark(EV_WRITE, high / 2, 0);
+        // A pair hands its reader all that was written unless the reader's high watermark says no.
+        b[1].getUnderlying().setWatermark(EV_READ, 0, high / 2);
+        b[1].setCallbacks(x -> {
+            x.getOutput().addBuffer(x.getInput());
+            if (x.getOutput().getLength() > high) {
+                x.disable(EV_READ); // back on once the client has taken half of it
+                serverPaused[0] = true;
+            }
+        }, x -> x.enable(EV_READ), (x, what) -> serverEvents.add(TlsHarness.ev(what)));
+        // More than loopback's socket buffers can hold both ways, so that both ends fill up.
+        byte[] data = new byte[16 << 20];
+        new java.util.Random(22).nextBytes(data);
+        java.io.ByteArrayOutputStream echoed = new java.io.ByteArrayOutputStream();
+        b[0].setCallbacks(x -> {
+            byte[] a = new byte[(int) x.getInput().getLength()];
+            x.read(a);
+            echoed.writeBytes(a);
+        }, null, (x, what) -> clientEvents.add(TlsHarness.ev(what)));
+        b[0].disable(EV_READ);
+        b[0].write(data);
+        org.jevent.evbuffer.EvBuffer clientCipherOut = b[0].getUnderlying().getOutput();
+        try {
+            TlsHarness.runUntil(base, () -> serverPaused[0]
+                    && clientCipherOut.getLength() >= SslBufferevent.TRANSPORT_WRITE_BOUND, Duration.ofSeconds(30));
+        } catch (AssertionError e) {
+            throw new AssertionError("server paused " + serverPaused[0] + ", client plaintext out "
+                    + b[0].getOutput().getLength() + ", client transport out " + clientCipherOut.getLength()
+                    + ", server out " + b[1].getOutput().getLength() + ", server transport in "
+                    + b[1].getUnderlying().getInput().getLength() + ", events " + clientEvents + serverEvents, e);
+        }
+        assertTrue(b[0].renegotiate(), () -> "errors " + b[0].getSslErrors());
+        b[0].enable(EV_READ);
+        TlsHarness.runUntil(base, () -> echoed.size() >= data.length
+                || clientEvents.stream().anyMatch(e -> !e.equals("CONNECTED"))
+                || serverEvents.stream().anyMatch(e -> !e.equals("CONNECTED")), Duration.ofSeconds(40));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(data, echoed.toByteArray());
+        assertEquals(List.of(), b[0].getSslErrors());
+        assertEquals(List.of(), b[1].getSslErrors());
+        TlsHarness.runUntil(base, () -> clientEvents.size() >= 2, Duration.ofSeconds(10));
+        assertEquals(List.of("CONNECTED", "CONNECTED"), clientEvents, "the client's handshake completed");
+        b[0].free();
+        b[1].free();
+    }
+
     /** TLS 1.3 on the JDK: renegotiate() is a key update; data still flows both ways. */
     @ParameterizedTest(name = "{0} from client={1}")
     @CsvSource({"SOCKET,true", "SOCKET,false", "FILTER_PAIR,true", "FILTER_PAIR,false"})
