@@ -1,7 +1,5 @@
 package org.jevent.bufferevent.ssl;
 
-import static org.jevent.bufferevent.Bufferevent.EV_READ;
-import static org.jevent.bufferevent.Bufferevent.EV_WRITE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -12,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.EndReason;
 import org.jevent.bufferevent.ssl.TlsHarness.Variant;
 import org.junit.jupiter.api.Test;
@@ -45,18 +42,10 @@ class SslPeerHandshakeLimitTest extends SslLoopTestBase {
         closeLater(b[0]::free);
         closeLater(b[1]::free);
         serverSetup.accept(b[1]);
-        b[0].setCallbacks(x -> clientGot.append(drain(x)), null, (x, what) -> clientEvents.add(TlsHarness.ev(what)));
-        b[1].setCallbacks(x -> serverGot.append(drain(x)), null, (x, what) -> serverEvents.add(TlsHarness.ev(what)));
-        b[0].enable(EV_READ | EV_WRITE);
-        b[1].enable(EV_READ | EV_WRITE);
-        TlsHarness.runUntil(base, () -> clientEvents.size() + serverEvents.size() >= 2, Duration.ofSeconds(20));
+        TlsHarness.connectRecording(base, b, clientGot, clientEvents, serverGot, serverEvents);
         assertEquals(List.of("CONNECTED"), clientEvents);
         assertEquals(List.of("CONNECTED"), serverEvents);
         return b;
-    }
-
-    private static String drain(Bufferevent x) {
-        return SslRenegotiationTest.drain(x);
     }
 
     /** Both directions still carry data. */
@@ -246,11 +235,7 @@ class SslPeerHandshakeLimitTest extends SslLoopTestBase {
                 SslState.CONNECTING, SslState.ACCEPTING, 0);
         closeLater(b[0]::free);
         closeLater(b[1]::free);
-        b[0].setCallbacks(x -> clientGot.append(drain(x)), null, (x, what) -> clientEvents.add(TlsHarness.ev(what)));
-        b[1].setCallbacks(x -> serverGot.append(drain(x)), null, (x, what) -> serverEvents.add(TlsHarness.ev(what)));
-        b[0].enable(EV_READ | EV_WRITE);
-        b[1].enable(EV_READ | EV_WRITE);
-        TlsHarness.runUntil(base, () -> clientEvents.size() + serverEvents.size() >= 2, Duration.ofSeconds(20));
+        TlsHarness.connectRecording(base, b, clientGot, clientEvents, serverGot, serverEvents);
         exchange(b, "before");
         assertTrue(b[0].renegotiate());
         awaitServerEnd();

@@ -39,23 +39,10 @@ class SslRenegotiationTest {
 
     private SslBufferevent[] connect(SslProvider impl, String protocol, Variant v) throws Exception {
         SslBufferevent[] b = TlsHarness.link(base, v, impl, protocol, 0);
-        b[0].setCallbacks(x -> clientGot.append(drain(x)), null, (x, what) -> clientEvents.add(TlsHarness.ev(what)));
-        b[1].setCallbacks(x -> {
-            String s = drain(x);
-            serverGot.append(s);
-        }, null, (x, what) -> serverEvents.add(TlsHarness.ev(what)));
-        b[0].enable(EV_READ | EV_WRITE);
-        b[1].enable(EV_READ | EV_WRITE);
-        TlsHarness.runUntil(base, () -> clientEvents.size() + serverEvents.size() >= 2, Duration.ofSeconds(20));
+        TlsHarness.connectRecording(base, b, clientGot, clientEvents, serverGot, serverEvents);
         assertEquals(List.of("CONNECTED"), clientEvents);
         assertEquals(List.of("CONNECTED"), serverEvents);
         return b;
-    }
-
-    static String drain(org.jevent.bufferevent.Bufferevent x) {
-        byte[] a = new byte[(int) x.getInput().getLength()];
-        x.read(a);
-        return new String(a, StandardCharsets.US_ASCII);
     }
 
     /** Both directions still carry data. */
@@ -272,11 +259,7 @@ class SslRenegotiationTest {
         SslProvider si = jdkIsClient ? SslProvider.CONSCRYPT : SslProvider.JDK;
         SslBufferevent[] b = TlsHarness.link(base, v, TlsTestSupport.engine(ci, true, protocol),
                 TlsTestSupport.engine(si, false, protocol), SslState.CONNECTING, SslState.ACCEPTING, 0);
-        b[0].setCallbacks(x -> clientGot.append(drain(x)), null, (x, what) -> clientEvents.add(TlsHarness.ev(what)));
-        b[1].setCallbacks(x -> serverGot.append(drain(x)), null, (x, what) -> serverEvents.add(TlsHarness.ev(what)));
-        b[0].enable(EV_READ | EV_WRITE);
-        b[1].enable(EV_READ | EV_WRITE);
-        TlsHarness.runUntil(base, () -> clientEvents.size() + serverEvents.size() >= 2, Duration.ofSeconds(20));
+        TlsHarness.connectRecording(base, b, clientGot, clientEvents, serverGot, serverEvents);
         assertEquals(List.of("CONNECTED"), clientEvents);
         assertEquals(List.of("CONNECTED"), serverEvents);
         return b;
