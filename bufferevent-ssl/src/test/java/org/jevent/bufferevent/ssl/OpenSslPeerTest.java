@@ -377,8 +377,7 @@ class OpenSslPeerTest {
         send(cli, "before\n");
         TlsHarness.runUntil(base, () -> conn.text.toString().contains("before\n"), Duration.ofSeconds(20));
         send(cli, cmd + "\n");
-        // s_client takes a command only as a line read on its own: let it act before more data.
-        TlsHarness.runFor(base, Duration.ofMillis(400));
+        awaitTool(out, cmd.equals("R") ? "RENEGOTIATING" : "KEYUPDATE", 1, () -> conn.events.size() > 1);
         send(cli, "after\n");
         TlsHarness.runUntil(base, () -> conn.text.toString().contains("after\n") || conn.events.size() > 1,
                 Duration.ofSeconds(20));
@@ -447,8 +446,7 @@ class OpenSslPeerTest {
         TlsHarness.runUntil(base, () -> !conn.events.isEmpty(), Duration.ofSeconds(20));
         for (int i = 1; i <= 3 && conn.events.size() == 1; i++) {
             send(cli, "K\n");
-            // s_client takes a command only as a line read on its own: let it act before more data.
-            TlsHarness.runFor(base, Duration.ofMillis(400));
+            awaitTool(out, "KEYUPDATE", i, () -> conn.events.size() > 1);
             String line = "after" + i + "\n";
             send(cli, line);
             TlsHarness.runUntil(base, () -> conn.text.toString().contains(line) || conn.events.size() > 1,
@@ -472,8 +470,10 @@ class OpenSslPeerTest {
     void sServerRenegotiatesOrUpdatesKeys(SslProvider impl, String protocol, String cmd) throws Exception {
         int port = freePort();
         Path out = dir.resolve("s_server-" + cmd + impl + ".out");
-        Process srv = start(out, "openssl", "s_server", "-accept", "127.0.0.1:" + port, "-cert", certPem.toString(),
-                "-key", keyPem.toString(), flag(protocol), "-naccept", "1");
+        // Line-buffered, so that what s_server prints as it acts on a command is seen at once
+        // (to a file, its stdout is otherwise flushed only now and then).
+        Process srv = start(out, "stdbuf", "-oL", "openssl", "s_server", "-accept", "127.0.0.1:" + port, "-cert",
+                certPem.toString(), "-key", keyPem.toString(), flag(protocol), "-naccept", "1");
         awaitListening(port, srv);
         SslBufferevent c = SslBufferevent.socket(base, null, clientEngine(impl, protocol, port), SslState.CONNECTING, 0);
         List<String> events = new ArrayList<>();
@@ -488,9 +488,13 @@ class OpenSslPeerTest {
         c.write("before\n".getBytes(StandardCharsets.US_ASCII));
         TlsHarness.runUntil(base, () -> contains(out, "before\n") || events.size() > 1, Duration.ofSeconds(20));
         send(srv, cmd + "\n");
-        // s_server takes a command only from a read of at most 2 bytes, and BoringSSL refuses
+        // s_server takes a command only from a read of at most 2 bytes; and BoringSSL refuses
         // application data interleaved with a renegotiation: let the handshake finish first.
-        TlsHarness.runFor(base, Duration.ofMillis(400));
+        awaitTool(out, "SSL_do_handshake -> 1", 1, () -> events.size() > 1);
+        if (cmd.equals("r")) {
+            TlsHarness.runUntil(base, () -> (c.getPeerRenegotiations() == 1 && !c.isHandshaking())
+                    || events.size() > 1, Duration.ofSeconds(20));
+        }
         send(srv, "fromserver\n");
         TlsHarness.runUntil(base, () -> got.toString().contains("fromserver") || events.size() > 1,
                 Duration.ofSeconds(20));
@@ -540,6 +544,28 @@ class OpenSslPeerTest {
         assertTrue(why.toLowerCase().contains("cert") || why.toLowerCase().contains("path")
                 || why.toLowerCase().contains("name") || why.toLowerCase().contains("trust"), why);
         c.free();
+    }
+
+    /**
+     * s_client and s_server take a command only when it starts a read of their stdin, and drop
+     * the rest of that read: the next line may go only once the tool has acted. Runs the loop
+     * until the tool's output and error output ({@code out} and its {@code .err}) hold
+     * {@code marker} {@code times} times (s_client prints RENEGOTIATING or KEYUPDATE as it acts;
+     * s_server, line-buffered, "SSL_do_handshake -> 1" once it sent its request), or {@code ended} says the
+     * connection ended.
+     */
+    private void awaitTool(Path out, String marker, int times, java.util.function.BooleanSupplier ended) {
+        Path err = dir.resolve(out.getFileName() + ".err");
+        TlsHarness.runUntil(base, () -> ended.getAsBoolean()
+                || occurrences(safeText(out) + safeText(err), marker) >= times, Duration.ofSeconds(20));
+    }
+
+    private static int occurrences(String text, String s) {
+        int n = 0;
+        for (int i = text.indexOf(s); i >= 0; i = text.indexOf(s, i + s.length())) {
+            n++;
+        }
+        return n;
     }
 
     private static boolean contains(Path p, String s) {
