@@ -121,8 +121,9 @@ public abstract class Bufferevent implements AutoCloseable {
     /** Trigger option: run the callback from the deferred queue. */
     public static final int BEV_TRIG_DEFER_CALLBACKS = BEV_OPT_DEFER_CALLBACKS;
 
-    /** Direction flags, the same values as the event base's. */
+    /** Direction flag, reading: the same value as the event base's {@link Event#EV_READ}. */
     public static final int EV_READ = Event.EV_READ;
+    /** Direction flag, writing: the same value as the event base's {@link Event#EV_WRITE}. */
     public static final int EV_WRITE = Event.EV_WRITE;
 
     /**
@@ -143,16 +144,38 @@ public abstract class Bufferevent implements AutoCloseable {
     /** libevent's {@code bufferevent_data_cb}; the C {@code ctx} is what the lambda captures. */
     @FunctionalInterface
     public interface DataCb {
+        /**
+         * Told that input arrived (read callback) or output drained (write callback), on the
+         * loop thread, according to the watermarks.
+         *
+         * @param bev the bufferevent concerned; the callback may read, write or free it
+         */
         void call(Bufferevent bev);
     }
 
     /** libevent's {@code bufferevent_event_cb}: {@code what} is a combination of BEV_EVENT_* flags. */
     @FunctionalInterface
     public interface EventCb {
+        /**
+         * Told that the connection connected, ended, failed or timed out, on the loop thread;
+         * {@link #getEndReason()} and {@link #getLastError()} say why.
+         *
+         * @param bev the bufferevent concerned; the callback may free it
+         * @param what {@link #BEV_EVENT_EOF}, {@link #BEV_EVENT_ERROR}, {@link #BEV_EVENT_TIMEOUT}
+         *     or {@link #BEV_EVENT_CONNECTED}, or-ed with {@link #BEV_EVENT_READING} or
+         *     {@link #BEV_EVENT_WRITING}; {@link #describeEvents} names them
+         */
         void call(Bufferevent bev, int what);
     }
 
-    /** Low and high watermark of one direction; 0 means unset. */
+    /**
+     * Low and high watermark of one direction; 0 means unset.
+     *
+     * @param low the low watermark in bytes: no read callback below it, the write callback at
+     *     or below it
+     * @param high the high watermark in bytes: reading pauses at it; for writing, a filter or
+     *     TLS layer above stops filling this output at it
+     */
     public record Watermark(long low, long high) {
     }
 
@@ -201,12 +224,25 @@ public abstract class Bufferevent implements AutoCloseable {
 
     // ------------------------------------------------------------------ factories
 
-    /** {@code bufferevent_socket_new}: see {@link SocketBufferevent#create}. */
+    /**
+     * {@code bufferevent_socket_new}: see {@link SocketBufferevent#create}.
+     *
+     * @param base the base whose loop runs it; the caller must be on its loop thread
+     * @param channel the socket, connected or not; null to {@code connect} one later
+     * @param options {@code BEV_OPT_*} flags, or-ed
+     * @return the new bufferevent, with EV_WRITE enabled and EV_READ disabled
+     */
     public static SocketBufferevent socket(EventBase base, java.nio.channels.SocketChannel channel, int options) {
         return SocketBufferevent.create(base, channel, options);
     }
 
-    /** {@code bufferevent_pair_new}: two connected bufferevents, see {@link PairBufferevent#create}. */
+    /**
+     * {@code bufferevent_pair_new}: two connected bufferevents, see {@link PairBufferevent#create}.
+     *
+     * @param base the base whose loop runs both; the caller must be on its loop thread
+     * @param options {@code BEV_OPT_*} flags for both halves, or-ed
+     * @return the two halves: what one writes, the other reads
+     */
     public static PairBufferevent[] pair(EventBase base, int options) {
         return PairBufferevent.create(base, options);
     }
@@ -214,13 +250,29 @@ public abstract class Bufferevent implements AutoCloseable {
     /**
      * {@code bufferevent_socket_new(base, fd, options)} for stdin, a FIFO, a pipe or a child
      * process (a descriptor Java cannot select on): see {@link StreamBufferevent#create}.
+     *
+     * @param base the base whose loop runs the callbacks; the caller must be on its loop thread
+     * @param in read by a thread of its own; null for a write-only bufferevent
+     * @param out written by a thread of its own; null for a read-only bufferevent
+     * @param options {@code BEV_OPT_*} flags, or-ed; CLOSE_ON_FREE closes the streams
+     * @return the new bufferevent
      */
     public static StreamBufferevent stream(EventBase base, java.io.InputStream in, java.io.OutputStream out,
             int options) {
         return StreamBufferevent.create(base, in, out, options);
     }
 
-    /** {@code bufferevent_filter_new}: see {@link FilterBufferevent#create}. */
+    /**
+     * {@code bufferevent_filter_new}: see {@link FilterBufferevent#create}.
+     *
+     * @param underlying the bufferevent the filtered bytes travel through
+     * @param inputFilter turns what {@code underlying} reads into this one's input; null
+     *     passes bytes through
+     * @param outputFilter turns this one's output into what {@code underlying} writes; null
+     *     passes bytes through
+     * @param options {@code BEV_OPT_*} flags, or-ed; CLOSE_ON_FREE frees {@code underlying}
+     * @return the new bufferevent
+     */
     public static FilterBufferevent filter(Bufferevent underlying, BuffereventFilter inputFilter,
             BuffereventFilter outputFilter, int options) {
         return FilterBufferevent.create(underlying, inputFilter, outputFilter, options);
@@ -228,30 +280,47 @@ public abstract class Bufferevent implements AutoCloseable {
 
     // ------------------------------------------------------------------ buffers and callbacks
 
-    /** {@code bufferevent_get_input}: the bytes read and not yet consumed. */
+    /**
+     * {@code bufferevent_get_input}. Loop thread only.
+     *
+     * @return the buffer of bytes read and not yet consumed; drain it to consume them
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
+     */
     public EvBuffer getInput() {
         checkLoopThread();
         checkNotFreed();
         return input;
     }
 
-    /** {@code bufferevent_get_output}: the bytes waiting to be written. */
+    /**
+     * {@code bufferevent_get_output}. Loop thread only.
+     *
+     * @return the buffer of bytes waiting to be written; add to it to write
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
+     */
     public EvBuffer getOutput() {
         checkLoopThread();
         checkNotFreed();
         return output;
     }
 
+    /** {@return the base whose loop runs this bufferevent} ({@code bufferevent_get_base}) */
     public EventBase getBase() {
         return base;
     }
 
+    /** {@return the {@code BEV_OPT_*} flags it was made with} ({@code bufferevent_get_options}) */
     public int getOptions() {
         return options;
     }
 
     /**
-     * {@code bufferevent_setcb}: any may be null. Replaces all three.
+     * {@code bufferevent_setcb}: any may be null. Replaces all three. Loop thread only.
+     *
+     * @param readcb run when the input reaches the read low watermark; null for none
+     * @param writecb run when the output falls to the write low watermark; null for none
+     * @param eventcb run on connect, EOF, error and timeout; null for none
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
      */
     public void setCallbacks(DataCb readcb, DataCb writecb, EventCb eventcb) {
         checkLoopThread();
@@ -259,15 +328,17 @@ public abstract class Bufferevent implements AutoCloseable {
         callbacks.set(readcb, writecb, eventcb);
     }
 
-    /** The read callback ({@code bufferevent_getcb}). */
+    /** {@return the read callback, or null} ({@code bufferevent_getcb}) */
     public DataCb getReadCallback() {
         return callbacks.readcb();
     }
 
+    /** {@return the write callback, or null} ({@code bufferevent_getcb}) */
     public DataCb getWriteCallback() {
         return callbacks.writecb();
     }
 
+    /** {@return the event callback, or null} ({@code bufferevent_getcb}) */
     public EventCb getEventCallback() {
         return callbacks.eventcb();
     }
@@ -277,6 +348,11 @@ public abstract class Bufferevent implements AutoCloseable {
     /**
      * {@code bufferevent_enable}: wants reading and/or writing. With THREADSAFE it may be
      * called from any thread.
+     *
+     * @param events {@link #EV_READ} and/or {@link #EV_WRITE}
+     * @throws IllegalArgumentException if {@code events} has another bit
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
+     *     without {@link #BEV_OPT_THREADSAFE}
      */
     public void enable(int events) {
         checkDirections(events);
@@ -288,7 +364,15 @@ public abstract class Bufferevent implements AutoCloseable {
         reportTransportLost(events);
     }
 
-    /** {@code bufferevent_disable}. With THREADSAFE it may be called from any thread. */
+    /**
+     * {@code bufferevent_disable}: stops reading and/or writing; buffered bytes stay. With
+     * THREADSAFE it may be called from any thread.
+     *
+     * @param events {@link #EV_READ} and/or {@link #EV_WRITE}
+     * @throws IllegalArgumentException if {@code events} has another bit
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
+     *     without {@link #BEV_OPT_THREADSAFE}
+     */
     public void disable(int events) {
         checkDirections(events);
         if (!base.isInLoopThread() && hopIfForeign(() -> disable(events))) {
@@ -298,7 +382,11 @@ public abstract class Bufferevent implements AutoCloseable {
         directions.disable(events);
     }
 
-    /** {@code bufferevent_get_enabled}. */
+    /**
+     * {@return the directions the user enabled, {@link #EV_READ} and/or {@link #EV_WRITE}}
+     * ({@code bufferevent_get_enabled}) A direction may be enabled and still paused by a
+     * watermark or a rate limit.
+     */
     public int getEnabled() {
         return directions.enabled;
     }
@@ -330,12 +418,28 @@ public abstract class Bufferevent implements AutoCloseable {
 
     // ------------------------------------------------------------------ reading and writing
 
-    /** {@code bufferevent_write}: appends a copy to the output. THREADSAFE: any thread. */
+    /**
+     * {@code bufferevent_write}: appends a copy to the output. THREADSAFE: any thread.
+     *
+     * @param data the bytes to write, all of them
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
+     *     without {@link #BEV_OPT_THREADSAFE}
+     */
     public void write(byte[] data) {
         write(data, 0, Objects.requireNonNull(data, "data").length);
     }
 
-    /** {@code bufferevent_write} of part of an array. THREADSAFE: any thread (the bytes are copied first). */
+    /**
+     * {@code bufferevent_write} of part of an array. THREADSAFE: any thread (the bytes are copied
+     * first).
+     *
+     * @param data the array holding the bytes
+     * @param off index in {@code data} of the first byte to write
+     * @param len number of bytes to write
+     * @throws IndexOutOfBoundsException if {@code off} and {@code len} do not fit {@code data}
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
+     *     without {@link #BEV_OPT_THREADSAFE}
+     */
     public void write(byte[] data, int off, int len) {
         Objects.checkFromIndexSize(off, len, Objects.requireNonNull(data, "data").length);
         if (!base.isInLoopThread() && hopWrite(java.util.Arrays.copyOfRange(data, off, off + len))) {
@@ -346,7 +450,14 @@ public abstract class Bufferevent implements AutoCloseable {
         reportTransportLost(EV_WRITE);
     }
 
-    /** Appends a copy of {@code src}'s remaining bytes. THREADSAFE: any thread. */
+    /**
+     * {@code bufferevent_write} from a {@link ByteBuffer}: appends a copy of {@code src}'s
+     * remaining bytes. THREADSAFE: any thread.
+     *
+     * @param src the bytes between its position and its limit; its position ends at its limit
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
+     *     without {@link #BEV_OPT_THREADSAFE}
+     */
     public void write(ByteBuffer src) {
         Objects.requireNonNull(src, "src");
         if (!base.isInLoopThread() && hopWrite(remainingOf(src))) {
@@ -360,6 +471,10 @@ public abstract class Bufferevent implements AutoCloseable {
     /**
      * {@code bufferevent_write_buffer}: moves all of {@code src} to the output. THREADSAFE: any
      * thread, provided {@code src} is not touched by anyone else until it has been moved.
+     *
+     * @param src the buffer to empty into the output
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
+     *     without {@link #BEV_OPT_THREADSAFE}
      */
     public void writeBuffer(EvBuffer src) {
         Objects.requireNonNull(src, "src");
@@ -374,19 +489,38 @@ public abstract class Bufferevent implements AutoCloseable {
     /**
      * {@code bufferevent_read}: moves up to {@code dst.length} input bytes into {@code dst};
      * returns how many. Where C returns 0 because the input's front is frozen, this throws
-     * {@link IllegalStateException} (EvBuffer's rule) and moves nothing.
+     * {@link IllegalStateException} (EvBuffer's rule) and moves nothing. Loop thread only.
+     *
+     * @param dst the array to fill from index 0
+     * @return how many bytes were moved, 0 when the input is empty
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
      */
     public int read(byte[] dst) {
         return read(dst, 0, Objects.requireNonNull(dst, "dst").length);
     }
 
+    /**
+     * {@code bufferevent_read} into part of an array. Loop thread only.
+     *
+     * @param dst the array to copy into
+     * @param off index in {@code dst} of the first byte written
+     * @param len the most bytes to move
+     * @return how many bytes were moved, 0 when the input is empty
+     * @throws IndexOutOfBoundsException if {@code off} and {@code len} do not fit {@code dst}
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
+     */
     public int read(byte[] dst, int off, int len) {
         checkLoopThread();
         checkNotFreed();
         return input.remove(dst, off, len);
     }
 
-    /** {@code bufferevent_read_buffer}: moves the whole input to {@code dst}. */
+    /**
+     * {@code bufferevent_read_buffer}: moves the whole input to {@code dst}. Loop thread only.
+     *
+     * @param dst the buffer the input is appended to
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
+     */
     public void readBuffer(EvBuffer dst) {
         checkLoopThread();
         checkNotFreed();
@@ -398,6 +532,13 @@ public abstract class Bufferevent implements AutoCloseable {
     /**
      * {@code bufferevent_setwatermark}: for each direction in {@code events}, low and high
      * watermark; 0 unsets. A high watermark below the low one is raised to it, as in libevent.
+     * Loop thread only.
+     *
+     * @param events {@link #EV_READ} and/or {@link #EV_WRITE}
+     * @param low the low watermark in bytes (see {@link Watermark})
+     * @param high the high watermark in bytes (see {@link Watermark})
+     * @throws IllegalArgumentException if {@code events} has another bit
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
      */
     public void setWatermark(int events, long low, long high) {
         checkDirections(events);
@@ -409,6 +550,10 @@ public abstract class Bufferevent implements AutoCloseable {
     /**
      * {@code bufferevent_getwatermark}: exactly one of EV_READ or EV_WRITE, as libevent
      * requires.
+     *
+     * @param events {@link #EV_READ} or {@link #EV_WRITE}
+     * @return that direction's watermarks; 0 where unset
+     * @throws IllegalArgumentException if {@code events} is not exactly one direction
      */
     public Watermark getWatermark(int events) {
         return wm.get(events);
@@ -420,6 +565,11 @@ public abstract class Bufferevent implements AutoCloseable {
      * {@code bufferevent_set_timeouts}: null or zero disables that timeout. A timer restarts on
      * every successful read or write, and from now with the new value when this is called. A
      * layer with a handshake (TLS) may bind both to it: they then bound the handshake as a whole.
+     * Loop thread only.
+     *
+     * @param read how long reading may wait for data; null or zero for no limit
+     * @param write how long pending output may wait to be written; null or zero for no limit
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
      */
     public void setTimeouts(Duration read, Duration write) {
         checkLoopThread();
@@ -427,10 +577,12 @@ public abstract class Bufferevent implements AutoCloseable {
         timeouts.set(read, write);
     }
 
+    /** {@return the read timeout, or null when there is none} */
     public Duration getReadTimeout() {
         return timeouts.read();
     }
 
+    /** {@return the write timeout, or null when there is none} */
     public Duration getWriteTimeout() {
         return timeouts.write();
     }
@@ -450,7 +602,13 @@ public abstract class Bufferevent implements AutoCloseable {
     /**
      * {@code bufferevent_flush(bev, iotype, mode)}: pushes data along as far as the variant can.
      * Returns -1 on failure (nothing to flush to: a pair half without partner), 0 if nothing
-     * was produced, 1 if something was.
+     * was produced, 1 if something was. Loop thread only.
+     *
+     * @param iotype {@link #EV_READ} and/or {@link #EV_WRITE}: which direction to push
+     * @param mode how hard to push; {@link FlushMode#FINISHED} also says no more data will
+     *     come (a pair's partner then sees EOF)
+     * @return -1, 0 or 1 as above
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
      */
     public int flush(int iotype, FlushMode mode) {
         Objects.requireNonNull(mode, "mode");
@@ -466,7 +624,13 @@ public abstract class Bufferevent implements AutoCloseable {
 
     /**
      * {@code bufferevent_trigger}: runs the read and/or write callback as if data had arrived
-     * or drained, respecting the watermarks unless {@link #BEV_TRIG_IGNORE_WATERMARKS}.
+     * or drained, respecting the watermarks unless {@link #BEV_TRIG_IGNORE_WATERMARKS}. Loop
+     * thread only.
+     *
+     * @param iotype {@link #EV_READ} and/or {@link #EV_WRITE}: which callbacks
+     * @param options {@link #BEV_TRIG_IGNORE_WATERMARKS} and/or
+     *     {@link #BEV_TRIG_DEFER_CALLBACKS}, or-ed; 0 for none
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
      */
     public void trigger(int iotype, int options) {
         checkLoopThread();
@@ -474,41 +638,71 @@ public abstract class Bufferevent implements AutoCloseable {
         callbacks.trigger(iotype, options);
     }
 
-    /** {@code bufferevent_trigger_event}: runs the event callback with {@code what}. */
+    /**
+     * {@code bufferevent_trigger_event}: runs the event callback with {@code what}. It does not
+     * change {@link #getEndReason()}. Loop thread only.
+     *
+     * @param what the {@code BEV_EVENT_*} flags the callback receives
+     * @param options {@link #BEV_TRIG_DEFER_CALLBACKS} to run it from the deferred queue; 0
+     *     runs it now (unless the bufferevent defers all its callbacks)
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
+     */
     public void triggerEvent(int what, int options) {
         checkLoopThread();
         checkNotFreed();
         callbacks.runEvent(what, options);
     }
 
-    /** {@code bufferevent_set_max_single_read}: 0 restores the default, {@link #DEFAULT_MAX_SINGLE_IO}. */
+    /**
+     * {@code bufferevent_set_max_single_read}: caps the bytes one read takes. Loop thread only.
+     *
+     * @param size the cap in bytes; 0 restores the default, {@link #DEFAULT_MAX_SINGLE_IO}
+     * @throws IllegalArgumentException if {@code size} is negative
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
+     */
     public void setMaxSingleRead(int size) {
         checkLoopThread();
         checkNotFreed();
         rateLimiter.setMaxSingleRead(size);
     }
 
-    /** {@code bufferevent_set_max_single_write}: 0 restores the default, {@link #DEFAULT_MAX_SINGLE_IO}. */
+    /**
+     * {@code bufferevent_set_max_single_write}: caps the bytes one write gives the transport.
+     * Loop thread only.
+     *
+     * @param size the cap in bytes; 0 restores the default, {@link #DEFAULT_MAX_SINGLE_IO}
+     * @throws IllegalArgumentException if {@code size} is negative
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
+     */
     public void setMaxSingleWrite(int size) {
         checkLoopThread();
         checkNotFreed();
         rateLimiter.setMaxSingleWrite(size);
     }
 
+    /** {@return the cap on one read, in bytes} ({@code bufferevent_get_max_single_read}) */
     public int getMaxSingleRead() {
         return rateLimiter.maxSingleRead;
     }
 
+    /** {@return the cap on one write, in bytes} ({@code bufferevent_get_max_single_write}) */
     public int getMaxSingleWrite() {
         return rateLimiter.maxSingleWrite;
     }
 
-    /** {@code bufferevent_get_max_to_read}: what one read may take now (single cap and rate limits). */
+    /**
+     * {@return how many bytes one read may take now} The single-read cap lowered by the own
+     * and the group's rate limits ({@code bufferevent_get_max_to_read}); 0 or less while a limit
+     * is exhausted.
+     */
     public long getMaxToRead() {
         return rateLimiter.maxToRead();
     }
 
-    /** {@code bufferevent_get_max_to_write}. */
+    /**
+     * {@return how many bytes one write may give the transport now} The single-write cap lowered
+     * by the own and the group's rate limits ({@code bufferevent_get_max_to_write}).
+     */
     public long getMaxToWrite() {
         return rateLimiter.maxToWrite();
     }
@@ -517,7 +711,11 @@ public abstract class Bufferevent implements AutoCloseable {
 
     /**
      * {@code bufferevent_set_rate_limit}: limits this bufferevent with its own token bucket;
-     * null removes the limit.
+     * null removes the limit. Loop thread only.
+     *
+     * @param cfg rates, bursts and tick of the bucket (may be shared between bufferevents,
+     *     each gets its own bucket); null to remove the limit
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
      */
     public void setRateLimit(TokenBucketCfg cfg) {
         checkLoopThread();
@@ -525,7 +723,12 @@ public abstract class Bufferevent implements AutoCloseable {
         rateLimiter.setCfg(cfg);
     }
 
-    /** {@code bufferevent_add_to_rate_limit_group}: leaves any other group first. */
+    /**
+     * {@code bufferevent_add_to_rate_limit_group}: leaves any other group first. Loop thread only.
+     *
+     * @param group the group whose shared buckets limit this bufferevent too
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
+     */
     public void addToRateLimitGroup(RateLimitGroup group) {
         Objects.requireNonNull(group, "group");
         checkLoopThread();
@@ -533,39 +736,65 @@ public abstract class Bufferevent implements AutoCloseable {
         rateLimiter.joinGroup(group);
     }
 
-    /** {@code bufferevent_remove_from_rate_limit_group}. */
+    /**
+     * {@code bufferevent_remove_from_rate_limit_group}: the group limits it no longer; nothing
+     * happens if it is in none. Loop thread only.
+     *
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
+     */
     public void removeFromRateLimitGroup() {
         checkLoopThread();
         checkNotFreed();
         rateLimiter.leaveGroup();
     }
 
-    /** {@code bufferevent_get_token_bucket_cfg}: the own bucket's configuration, or null. */
+    /** {@return the own bucket's configuration, or null without one} ({@code bufferevent_get_token_bucket_cfg}) */
     public TokenBucketCfg getTokenBucketCfg() {
         checkLoopThread();
         return rateLimiter.cfg();
     }
 
-    /** {@code bufferevent_get_read_limit}: tokens of the own bucket, {@code Long.MAX_VALUE} without one. */
+    /**
+     * {@return the read tokens of the own bucket now, in bytes; {@code Long.MAX_VALUE} without
+     * one} ({@code bufferevent_get_read_limit}) May be negative after a
+     * {@link #decrementReadLimit}.
+     */
     public long getReadLimit() {
         checkLoopThread();
         return rateLimiter.ownReadLimit();
     }
 
-    /** {@code bufferevent_get_write_limit}. */
+    /**
+     * {@return the write tokens of the own bucket now, in bytes; {@code Long.MAX_VALUE} without
+     * one} ({@code bufferevent_get_write_limit})
+     */
     public long getWriteLimit() {
         checkLoopThread();
         return rateLimiter.ownWriteLimit();
     }
 
-    /** {@code bufferevent_decrement_read_limit}: takes tokens by hand; may go negative. */
+    /**
+     * {@code bufferevent_decrement_read_limit}: takes read tokens from the own bucket by hand;
+     * it may go negative, which pauses reading until the refills pay the debt. Loop thread only.
+     *
+     * @param n the tokens (bytes) to take; negative gives tokens back
+     * @throws IllegalStateException if no rate limit is set, the bufferevent was freed, or
+     *     called off the loop thread
+     */
     public void decrementReadLimit(long n) {
         checkLoopThread();
         checkNotFreed();
         rateLimiter.decrementRead(n);
     }
 
-    /** {@code bufferevent_decrement_write_limit}. */
+    /**
+     * {@code bufferevent_decrement_write_limit}: takes write tokens from the own bucket by hand,
+     * as {@link #decrementReadLimit} does for reading. Loop thread only.
+     *
+     * @param n the tokens (bytes) to take; negative gives tokens back
+     * @throws IllegalStateException if no rate limit is set, the bufferevent was freed, or
+     *     called off the loop thread
+     */
     public void decrementWriteLimit(long n) {
         checkLoopThread();
         checkNotFreed();
@@ -576,12 +805,14 @@ public abstract class Bufferevent implements AutoCloseable {
      * The error behind the last {@link #BEV_EVENT_ERROR}, or null: the I/O exception, the
      * refused connect, the failed name lookup (libevent's errno and
      * {@code bufferevent_socket_get_dns_error}).
+     *
+     * @return the error, or null while there was none
      */
     public Throwable getLastError() {
         return lastError;
     }
 
-    /** The bufferevent this one reads and writes through, or null ({@code bufferevent_get_underlying}). */
+    /** {@return the bufferevent this one reads and writes through, or null} ({@code bufferevent_get_underlying}) */
     public Bufferevent getUnderlying() {
         return null;
     }
@@ -594,6 +825,8 @@ public abstract class Bufferevent implements AutoCloseable {
      * {@link EndReason#FREED_LOCALLY} once freed without one; null while there was none, and for
      * events the program raised itself with {@link #triggerEvent}. A timeout the program goes on
      * after (re-enabling its direction) stays here until a later event replaces it.
+     *
+     * @return the reason, or null as above
      */
     public EndReason getEndReason() {
         return endReason;
@@ -603,12 +836,17 @@ public abstract class Bufferevent implements AutoCloseable {
      * Bytes that arrived in this bufferevent's input so far: read from its socket, moved from
      * its pair's partner, produced by its input filter, or (TLS) decrypted. A Java addition, like
      * {@link #getBytesWritten()}; also in the JFR event {@code org.jevent.ConnectionClose}.
+     *
+     * @return the byte count since the bufferevent was made
      */
     public long getBytesRead() {
         return bytesRead;
     }
 
-    /** Bytes that left this bufferevent's output so far: written to its socket, moved to its partner, taken by its output filter, or (TLS) encrypted. */
+    /**
+     * {@return the bytes that left this bufferevent's output so far} Written to its socket,
+     * moved to its partner, taken by its output filter, or (TLS) encrypted.
+     */
     public long getBytesWritten() {
         return bytesWritten;
     }
@@ -618,6 +856,9 @@ public abstract class Bufferevent implements AutoCloseable {
      * the direction ({@code "EOF|READING"}, {@code "ERROR|WRITING"}, {@code "CONNECTED"}); bits
      * that are no flag in hex ({@code "EOF|0x100"}); {@code "0"} for none. libevent has no such
      * call; this is for log lines and messages.
+     *
+     * @param what {@code BEV_EVENT_*} flags, or-ed, as an event callback receives them
+     * @return the flags' names, never null
      */
     public static String describeEvents(int what) {
         StringBuilder sb = new StringBuilder();
@@ -712,6 +953,7 @@ public abstract class Bufferevent implements AutoCloseable {
         free();
     }
 
+    /** {@return true once {@link #free()} or {@link #close()} ran} */
     public boolean isFreed() {
         return freed;
     }

@@ -43,7 +43,20 @@ public final class FilterBufferevent extends LayeredBufferevent {
     /**
      * {@code bufferevent_filter_new(underlying, input_filter, output_filter, options, free_context, ctx)}.
      * With {@link #BEV_OPT_CLOSE_ON_FREE}, freeing this frees the underlying bufferevent;
-     * without it the underlying is handed back with no callbacks and reading resumed.
+     * without it the underlying is handed back with no callbacks and reading resumed. Loop
+     * thread only.
+     *
+     * @param underlying the bufferevent the filtered bytes travel through; this one takes over
+     *     its callbacks
+     * @param inputFilter turns what {@code underlying} reads into this one's input; null passes
+     *     bytes through unchanged
+     * @param outputFilter turns this one's output into what {@code underlying} writes; null
+     *     passes bytes through unchanged
+     * @param options {@code BEV_OPT_*} flags, or-ed
+     * @return the new bufferevent
+     * @throws IllegalArgumentException if {@code options} has an unknown bit
+     * @throws IllegalStateException if {@code underlying} was freed, or called off its loop
+     *     thread
      */
     public static FilterBufferevent create(Bufferevent underlying, BuffereventFilter inputFilter,
             BuffereventFilter outputFilter, int options) {

@@ -61,12 +61,15 @@ public abstract class LayeredBufferevent extends Bufferevent {
 
     // ------------------------------------------------------------------ the transport
 
-    /** The bufferevent below: the one this layer reads and writes through. */
+    /** {@return the bufferevent below: the one this layer reads and writes through} */
     protected final Bufferevent transport() {
         return transport;
     }
 
-    /** The transport, for {@code bufferevent_get_underlying}; a layer that hides its own may say null. */
+    /**
+     * {@return the transport} For {@code bufferevent_get_underlying}; a layer that hides its own
+     * may return null.
+     */
     @Override
     public Bufferevent getUnderlying() {
         return transport;
@@ -83,7 +86,10 @@ public abstract class LayeredBufferevent extends Bufferevent {
         transport.enable(EV_READ | EV_WRITE);
     }
 
-    /** True if freeing this layer (or ending it) frees the transport: it is owned, or CLOSE_ON_FREE was given. */
+    /**
+     * {@return true if freeing this layer (or ending it) frees the transport} That is when the
+     * layer owns it, or CLOSE_ON_FREE was given.
+     */
     protected final boolean closesTransport() {
         return ownsTransport || (options & BEV_OPT_CLOSE_ON_FREE) != 0;
     }
@@ -100,12 +106,17 @@ public abstract class LayeredBufferevent extends Bufferevent {
         }
     }
 
-    /** Whether the layer wants the transport's bytes now; by default exactly while this layer reads. */
+    /**
+     * Whether the layer wants the transport's bytes now; by default exactly while this layer
+     * reads. A layer overrides it when it must read regardless, e.g. during a handshake.
+     *
+     * @return true to let the transport read
+     */
     protected boolean wantsTransportRead() {
         return readingActive();
     }
 
-    /** Bytes waiting in the transport's output; 0 once the transport is freed. */
+    /** {@return the bytes waiting in the transport's output; 0 once the transport is freed} */
     protected final long transportOutputLength() {
         return transport.output.getLength();
     }
@@ -128,7 +139,10 @@ public abstract class LayeredBufferevent extends Bufferevent {
         }
     }
 
-    /** The transport's write high watermark (0: none), without the record {@link #getWatermark} allocates. */
+    /**
+     * {@return the transport's write high watermark in bytes, 0 for none} Unlike
+     * {@link #getWatermark}, this allocates no record.
+     */
     protected final long transportWriteHighWatermark() {
         return transport.wm.writeHigh;
     }
@@ -140,6 +154,9 @@ public abstract class LayeredBufferevent extends Bufferevent {
      * timeout (else the write timeout) given to {@link #setTimeouts} does not run per direction
      * but bounds the handshake as a whole, and its expiry calls {@code expired} with that bound,
      * once. The getters keep returning what was set.
+     *
+     * @param expired called on the loop thread with the bound that expired; the layer then
+     *     fails its handshake
      */
     protected final void bindTimeoutsToHandshake(Consumer<Duration> expired) {
         timeouts.bindToHandshake(Objects.requireNonNull(expired, "expired"));
@@ -154,6 +171,8 @@ public abstract class LayeredBufferevent extends Bufferevent {
      * Unbinds the timeouts (nothing happens if they are not bound): with {@code completed} they
      * run per direction from now, as if just set; otherwise (the layer failed or ended before its
      * handshake completed) they are dropped.
+     *
+     * @param completed true if the handshake completed, false if it failed or was abandoned
      */
     protected final void endHandshakeTimeout(boolean completed) {
         timeouts.endHandshake(completed);
@@ -169,14 +188,23 @@ public abstract class LayeredBufferevent extends Bufferevent {
 
     /**
      * One production step of {@link #deliverInput}: puts input in place, or says that some was put
-     * in place since the last step; true if the input grew.
+     * in place since the last step.
+     *
+     * @param mode NORMAL for ordinary reading; FLUSH or FINISHED to push out whatever the layer
+     *     holds (FINISHED: no more bytes will come from the transport)
+     * @return true if the input grew
      */
     protected abstract boolean produceInput(FlushMode mode);
 
     /** The transport's write callback: its output fell to its low watermark. */
     protected abstract void transportDrained();
 
-    /** The transport's event callback. */
+    /**
+     * The transport's event callback.
+     *
+     * @param what the transport's {@code BEV_EVENT_*} flags; {@link #passOnTransportEvent}
+     *     raises them on this layer as they came
+     */
     protected abstract void transportEvent(int what);
 
     /** The layer's part of free, before the transport is freed or handed back. */
@@ -186,33 +214,48 @@ public abstract class LayeredBufferevent extends Bufferevent {
      * {@code bufferevent_flush} for this layer: pushes data along in {@code iotype}'s directions
      * as far as it can, and through the transport if that is the layer's way; returns -1 on
      * failure, 0 if nothing was produced, 1 if something was.
+     *
+     * @param iotype {@link #EV_READ} and/or {@link #EV_WRITE}
+     * @param mode how hard to push, as {@link #flush} was given it
+     * @return -1, 0 or 1 as above
      */
     @Override
     protected abstract int onFlush(int iotype, FlushMode mode);
 
     // ------------------------------------------------------------------ Bufferevent's state, for layers
 
-    /** True if reading should be happening now: enabled, not suspended, not freed. */
+    /** {@return true if reading should be happening now: enabled, not suspended, not freed} */
     protected final boolean readingActive() {
         return directions.readingActive();
     }
 
-    /** True if writing should be happening now (when there is output): enabled, not suspended, not freed. */
+    /**
+     * {@return true if writing should be happening now (when there is output)} That is:
+     * enabled, not suspended, not freed.
+     */
     protected final boolean writingActive() {
         return directions.writingActive();
     }
 
-    /** Bytes the input may still take before the read high watermark; -1 when unlimited. */
+    /** {@return the bytes the input may still take before the read high watermark; -1 when unlimited} */
     protected final long readRoom() {
         return wm.readRoom();
     }
 
-    /** Counts {@code n} bytes that arrived in this layer's input ({@link #getBytesRead()}). */
+    /**
+     * Counts bytes that arrived in this layer's input ({@link #getBytesRead()}).
+     *
+     * @param n how many bytes arrived
+     */
     protected final void countRead(long n) {
         bytesRead += n;
     }
 
-    /** Counts {@code n} bytes that left this layer's output ({@link #getBytesWritten()}). */
+    /**
+     * Counts bytes that left this layer's output ({@link #getBytesWritten()}).
+     *
+     * @param n how many bytes left
+     */
     protected final void countWritten(long n) {
         bytesWritten += n;
     }
@@ -246,6 +289,10 @@ public abstract class LayeredBufferevent extends Bufferevent {
      * Raises {@code what} on this layer for {@code reason}, set first so that the event callback
      * finds it in {@link #getEndReason()}: for the EOF, ERROR and TIMEOUT events a layer decides
      * itself.
+     *
+     * @param what the {@code BEV_EVENT_*} flags, e.g. {@code BEV_EVENT_EOF | BEV_EVENT_READING}
+     * @param reason why the connection ended, for {@link #getEndReason()}
+     * @throws IllegalStateException if called off the loop thread
      */
     protected final void triggerEnd(int what, EndReason reason) {
         checkLoopThread();
@@ -255,6 +302,8 @@ public abstract class LayeredBufferevent extends Bufferevent {
     /**
      * Raises the transport's event {@code what} on this layer as it came, with the transport's
      * end reason if it is an EOF, ERROR or TIMEOUT.
+     *
+     * @param what the flags the transport's event callback received
      */
     protected final void passOnTransportEvent(int what) {
         if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) != 0) {
@@ -270,13 +319,19 @@ public abstract class LayeredBufferevent extends Bufferevent {
      * How log lines name this bufferevent: {@link #layerLabel()}, then the name of the
      * transport below (a socket's names its addresses). For a layer's own log lines; built only
      * when a line is logged.
+     *
+     * @return the name, e.g. {@code "FilterBufferevent@1b2c3d over SocketBufferevent@..."}
      */
     @Override
     protected final String logName() {
         return layerLabel() + " over " + transport.logName();
     }
 
-    /** This layer's own part of {@link #logName()}: by default its class and identity. */
+    /**
+     * This layer's own part of {@link #logName()}: by default its class and identity.
+     *
+     * @return a short label, e.g. {@code "FilterBufferevent@1b2c3d"}
+     */
     protected String layerLabel() {
         return getClass().getSimpleName() + "@" + Integer.toHexString(System.identityHashCode(this));
     }
@@ -289,6 +344,9 @@ public abstract class LayeredBufferevent extends Bufferevent {
      * in that mode and the callback runs whatever the low watermark says. Asked with NORMAL from
      * inside our own read callback, this only notes the request ({@code moreInput}) and the
      * running loop goes round once more.
+     *
+     * @param mode NORMAL for ordinary delivery, FLUSH or FINISHED to push everything up
+     * @return true if any input was produced
      */
     protected final boolean deliverInput(FlushMode mode) {
         if (inReadcb && mode == FlushMode.NORMAL) {

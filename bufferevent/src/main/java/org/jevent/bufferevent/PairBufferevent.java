@@ -31,6 +31,12 @@ public final class PairBufferevent extends Bufferevent {
     /**
      * {@code bufferevent_pair_new(base, options, pair)}: the two halves, each the other's
      * partner. {@link #BEV_OPT_DEFER_CALLBACKS} is always added; CLOSE_ON_FREE means nothing here.
+     *
+     * @param base the base whose loop runs both halves; the caller must be on its loop thread
+     * @param options {@code BEV_OPT_*} flags for both halves, or-ed
+     * @return an array of the two halves; EV_WRITE enabled, EV_READ disabled on each
+     * @throws IllegalArgumentException if {@code options} has an unknown bit
+     * @throws IllegalStateException if called off the base's loop thread
      */
     public static PairBufferevent[] create(EventBase base, int options) {
         PairBufferevent a = new PairBufferevent(base, options);
@@ -40,7 +46,7 @@ public final class PairBufferevent extends Bufferevent {
         return new PairBufferevent[] {a, b};
     }
 
-    /** {@code bufferevent_pair_get_partner}: the other half, or null once either was freed. */
+    /** {@return the other half, or null once either was freed} ({@code bufferevent_pair_get_partner}) */
     public PairBufferevent getPartner() {
         return partner;
     }

@@ -41,7 +41,15 @@ public final class RateLimitGroup {
         this.tick = Event.timer(base, (ev, what) -> onTick());
     }
 
-    /** {@code bufferevent_rate_limit_group_new(base, cfg)}. */
+    /**
+     * {@code bufferevent_rate_limit_group_new(base, cfg)}: an empty group with a full bucket.
+     * Loop thread only.
+     *
+     * @param base the base whose loop runs the group's refill timer
+     * @param cfg the group's rates, bursts and tick, shared by all members
+     * @return the new group; add members with {@link Bufferevent#addToRateLimitGroup}
+     * @throws IllegalStateException if called off the base's loop thread
+     */
     public static RateLimitGroup create(EventBase base, TokenBucketCfg cfg) {
         Objects.requireNonNull(base, "base");
         Objects.requireNonNull(cfg, "cfg");
@@ -49,7 +57,13 @@ public final class RateLimitGroup {
         return new RateLimitGroup(base, cfg);
     }
 
-    /** {@code bufferevent_rate_limit_group_set_cfg}: tokens are kept, clamped to the new bursts. */
+    /**
+     * {@code bufferevent_rate_limit_group_set_cfg}: tokens are kept, clamped to the new bursts.
+     * Loop thread only.
+     *
+     * @param cfg the new rates, bursts and tick
+     * @throws IllegalStateException if called off the base's loop thread
+     */
     public void setCfg(TokenBucketCfg cfg) {
         Objects.requireNonNull(cfg, "cfg");
         base.checkInLoopThread();
@@ -60,7 +74,13 @@ public final class RateLimitGroup {
         apply();
     }
 
-    /** {@code bufferevent_rate_limit_group_set_min_share}: 0 turns the floor off. */
+    /**
+     * {@code bufferevent_rate_limit_group_set_min_share}: the least a member may move per read
+     * or write, however many members share the tokens; default {@link #DEFAULT_MIN_SHARE}.
+     *
+     * @param share the floor in bytes; 0 turns it off
+     * @throws IllegalArgumentException if {@code share} is negative
+     */
     public void setMinShare(long share) {
         if (share < 0) {
             throw new IllegalArgumentException("negative share: " + share);
@@ -68,7 +88,13 @@ public final class RateLimitGroup {
         this.minShare = share;
     }
 
-    /** {@code bufferevent_rate_limit_group_free}: only an empty group can be freed, as in libevent. */
+    /**
+     * {@code bufferevent_rate_limit_group_free}: only an empty group can be freed, as in libevent.
+     * Loop thread only.
+     *
+     * @throws IllegalStateException if the group still has members, or called off the loop
+     *     thread
+     */
     public void free() {
         base.checkInLoopThread();
         if (!members.isEmpty()) {
@@ -78,18 +104,32 @@ public final class RateLimitGroup {
         freed = true;
     }
 
-    /** {@code bufferevent_rate_limit_group_get_read_limit}: tokens left this tick. */
+    /**
+     * {@return the group's read tokens left this tick, in bytes} May be negative after
+     * {@link #decrementReadLimit}. ({@code bufferevent_rate_limit_group_get_read_limit})
+     */
     public long getReadLimit() {
         bucket.refill(base.gettimeMonotonic());
         return bucket.readLimit;
     }
 
+    /**
+     * {@return the group's write tokens left this tick, in bytes}
+     * ({@code bufferevent_rate_limit_group_get_write_limit})
+     */
     public long getWriteLimit() {
         bucket.refill(base.gettimeMonotonic());
         return bucket.writeLimit;
     }
 
-    /** {@code bufferevent_rate_limit_group_decrement_read_limit}: may go negative. */
+    /**
+     * {@code bufferevent_rate_limit_group_decrement_read}: takes read tokens from the group by
+     * hand; they may go negative, which pauses every member's reading until the refills pay the
+     * debt. Loop thread only.
+     *
+     * @param n the tokens (bytes) to take; negative gives tokens back
+     * @throws IllegalStateException if called off the loop thread
+     */
     public void decrementReadLimit(long n) {
         base.checkInLoopThread();
         bucket.refill(base.gettimeMonotonic()); // ticks before now are owed before the decrement
@@ -97,6 +137,13 @@ public final class RateLimitGroup {
         apply();
     }
 
+    /**
+     * {@code bufferevent_rate_limit_group_decrement_write}: takes write tokens from the group by
+     * hand, as {@link #decrementReadLimit} does for reading. Loop thread only.
+     *
+     * @param n the tokens (bytes) to take; negative gives tokens back
+     * @throws IllegalStateException if called off the loop thread
+     */
     public void decrementWriteLimit(long n) {
         base.checkInLoopThread();
         bucket.refill(base.gettimeMonotonic());
@@ -104,17 +151,23 @@ public final class RateLimitGroup {
         apply();
     }
 
-    /** {@code bufferevent_rate_limit_group_get_totals}: bytes {read, written} by all members ever. */
+    /**
+     * {@code bufferevent_rate_limit_group_get_totals}.
+     *
+     * @return a new array {read, written}: the bytes all members moved since the group was made
+     *     or {@link #resetTotals()} last ran
+     */
     public long[] getTotals() {
         return new long[] {totalRead, totalWritten};
     }
 
-    /** {@code bufferevent_rate_limit_group_reset_totals}. */
+    /** {@code bufferevent_rate_limit_group_reset_totals}: sets both totals back to 0. */
     public void resetTotals() {
         totalRead = 0;
         totalWritten = 0;
     }
 
+    /** {@return the number of bufferevents in the group} */
     public int memberCount() {
         return members.size();
     }

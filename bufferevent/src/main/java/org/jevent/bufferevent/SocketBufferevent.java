@@ -67,6 +67,14 @@ public final class SocketBufferevent extends Bufferevent {
      * {@code bufferevent_socket_new(base, fd, options)}: over {@code channel}, which is made
      * non-blocking, or, with null, over no channel until {@link #connect} or
      * {@link #setChannel}. Must be called on the base's loop thread.
+     *
+     * @param base the base whose loop runs it
+     * @param channel a connected, connecting or unconnected socket; null for none yet
+     * @param options {@code BEV_OPT_*} flags, or-ed; CLOSE_ON_FREE closes {@code channel} on free
+     * @return the new bufferevent, with EV_WRITE enabled and EV_READ disabled
+     * @throws IllegalArgumentException if {@code options} has an unknown bit
+     * @throws IllegalStateException if called off the base's loop thread
+     * @throws java.io.UncheckedIOException if the channel cannot be made non-blocking
      */
     public static SocketBufferevent create(EventBase base, SocketChannel channel, int options) {
         SocketBufferevent bev = new SocketBufferevent(base, options);
@@ -79,7 +87,12 @@ public final class SocketBufferevent extends Bufferevent {
     /**
      * {@code bufferevent_setfd}: uses {@code channel} from now on (made non-blocking). A channel
      * whose connect is still pending is watched for its completion, as after {@link #connect};
-     * one not connected at all does no I/O until {@link #connect} is called.
+     * one not connected at all does no I/O until {@link #connect} is called. The events on the
+     * previous channel are dropped; that channel is not closed. Loop thread only.
+     *
+     * @param channel the socket to read and write from now on
+     * @throws java.io.UncheckedIOException if the channel cannot be made non-blocking
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
      */
     public void setChannel(SocketChannel channel) {
         Objects.requireNonNull(channel, "channel");
@@ -116,7 +129,7 @@ public final class SocketBufferevent extends Bufferevent {
         }
     }
 
-    /** {@code bufferevent_getfd}: the channel, or null. */
+    /** {@return the channel, or null before one was set or opened} ({@code bufferevent_getfd}) */
     public SocketChannel getChannel() {
         return channel;
     }
@@ -125,7 +138,11 @@ public final class SocketBufferevent extends Bufferevent {
      * {@code bufferevent_socket_connect}: connects without blocking, opening a channel first if
      * there is none. Success reports {@link #BEV_EVENT_CONNECTED}; failure a bare
      * {@link #BEV_EVENT_ERROR} with the reason in {@link #getLastError()}. Even a connect that
-     * fails at once reports through the event callback, later, as libevent does.
+     * fails at once reports through the event callback, later, as libevent does. A channel this
+     * call opens belongs to the bufferevent and is closed on free. Loop thread only.
+     *
+     * @param address where to connect, e.g. an {@link java.net.InetSocketAddress}
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
      */
     public void connect(SocketAddress address) {
         Objects.requireNonNull(address, "address");
@@ -190,7 +207,15 @@ public final class SocketBufferevent extends Bufferevent {
      * {@code bufferevent_socket_connect_hostname(bev, NULL, family, host, port)}: resolves
      * {@code host} off the loop thread, then connects to its first address of {@code family}
      * (null: any). Reading and writing wait meanwhile. A failed lookup reports a bare
-     * {@link #BEV_EVENT_ERROR}; {@link #getDnsError()} then says why.
+     * {@link #BEV_EVENT_ERROR}; {@link #getDnsError()} then says why. Loop thread only.
+     *
+     * @param family {@link java.net.StandardProtocolFamily#INET} or
+     *     {@link java.net.StandardProtocolFamily#INET6} to pick an address of that family; null
+     *     for the first address of any
+     * @param host the name (or literal address) to resolve
+     * @param port the port to connect to, 0 to 65535
+     * @throws IllegalArgumentException if {@code port} is out of range
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
      */
     public void connectHostname(ProtocolFamily family, String host, int port) {
         Objects.requireNonNull(host, "host");
@@ -252,7 +277,10 @@ public final class SocketBufferevent extends Bufferevent {
         connect(new InetSocketAddress(address, port));
     }
 
-    /** {@code bufferevent_socket_get_dns_error}: why the last name lookup failed, or null. */
+    /**
+     * {@return why the last name lookup of {@link #connectHostname} failed, or null}
+     * ({@code bufferevent_socket_get_dns_error})
+     */
     public Throwable getDnsError() {
         return dnsError;
     }

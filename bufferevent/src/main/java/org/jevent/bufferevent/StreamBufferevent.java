@@ -104,6 +104,15 @@ public final class StreamBufferevent extends Bufferevent {
      * on a thread of its own. As for a socket, EV_WRITE starts enabled and EV_READ does not.
      * {@link #BEV_OPT_CLOSE_ON_FREE} closes both streams on free. Must be called on the base's
      * loop thread.
+     *
+     * @param base the base whose loop runs the callbacks
+     * @param in read on a daemon thread of its own and fed to the loop; null for none
+     * @param out written on a daemon thread of its own from the output; null for none
+     * @param options {@code BEV_OPT_*} flags, or-ed
+     * @return the new bufferevent, its threads started
+     * @throws IllegalArgumentException if both streams are null, or {@code options} has an
+     *     unknown bit
+     * @throws IllegalStateException if called off the base's loop thread
      */
     public static StreamBufferevent create(EventBase base, InputStream in, OutputStream out, int options) {
         if (in == null && out == null) {

@@ -36,6 +36,15 @@ public final class TokenBucketCfg {
      * {@code ev_token_bucket_cfg_new(read_rate, read_burst, write_rate, write_burst, tick)};
      * {@code tick} null means one second. Where C returns NULL this throws
      * {@link IllegalArgumentException} saying which value is wrong.
+     *
+     * @param readRate read tokens (bytes) added each tick, 1 to {@code readBurst}
+     * @param readBurst most read tokens the bucket holds, up to {@link #RATE_LIMIT_MAX}
+     * @param writeRate write tokens (bytes) added each tick, 1 to {@code writeBurst}
+     * @param writeBurst most write tokens the bucket holds, up to {@link #RATE_LIMIT_MAX}
+     * @param tick how often tokens are added, 1 ms to {@code Integer.MAX_VALUE / 1000} s,
+     *     truncated to whole milliseconds; null for one second
+     * @return the configuration, immutable; one may serve many bufferevents and groups
+     * @throws IllegalArgumentException if a rate, burst or the tick is out of range
      */
     public static TokenBucketCfg create(long readRate, long readBurst, long writeRate, long writeBurst, Duration tick) {
         Duration t = tick == null ? Duration.ofSeconds(1) : tick;
@@ -58,22 +67,27 @@ public final class TokenBucketCfg {
         }
     }
 
+    /** {@return the read tokens (bytes) added each tick} */
     public long readRate() {
         return readRate;
     }
 
+    /** {@return the most read tokens (bytes) the bucket holds} */
     public long readBurst() {
         return readBurst;
     }
 
+    /** {@return the write tokens (bytes) added each tick} */
     public long writeRate() {
         return writeRate;
     }
 
+    /** {@return the most write tokens (bytes) the bucket holds} */
     public long writeBurst() {
         return writeBurst;
     }
 
+    /** {@return how often tokens are added, in whole milliseconds} */
     public Duration tick() {
         return tick;
     }

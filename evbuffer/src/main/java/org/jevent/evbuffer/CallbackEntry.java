@@ -21,10 +21,15 @@ public final class CallbackEntry {
         this.flags = flags;
     }
 
+    /** {@return the callback this entry runs, as given to the buffer's {@code addCallback}} */
     public EvBufferCallback callback() {
         return callback;
     }
 
+    /**
+     * {@return the entry's current flags} A combination of the buffer's
+     * {@code EVBUFFER_CB_ENABLED} and {@code EVBUFFER_CB_NODEFER}.
+     */
     public int flags() {
         return flags;
     }

@@ -72,7 +72,7 @@ public final class EvBuffer implements AutoCloseable {
 
     // ------------------------------------------------------------------ size
 
-    /** Bytes in the buffer ({@code evbuffer_get_length}). */
+    /** {@return the number of bytes in the buffer} ({@code evbuffer_get_length}) */
     public long getLength() {
         return chain.length;
     }
@@ -81,6 +81,9 @@ public final class EvBuffer implements AutoCloseable {
      * Bytes that can be read from the front without {@link #pullup} copying anything
      * ({@code evbuffer_get_contiguous_space}): the data of the first segment, 0 when that is a
      * file range that would have to be read first.
+     *
+     * @return the bytes readable from the first segment without a copy, 0 when the buffer is
+     *     empty or starts with a file range
      */
     public int getContiguousSpace() {
         Segment h = chain.head;
@@ -90,7 +93,13 @@ public final class EvBuffer implements AutoCloseable {
         return h.readable();
     }
 
-    /** Caps the bytes one {@link #readFrom} call reads when it is given no amount. */
+    /**
+     * Caps the bytes one {@link #readFrom} call reads when it is given no amount (-1); the
+     * default is {@link #DEFAULT_MAX_READ}. Bufferevents use it as their single-read size.
+     *
+     * @param maxRead the most bytes one such read takes, at least 1
+     * @throws IllegalArgumentException if {@code maxRead} is 0 or negative
+     */
     public void setMaxRead(int maxRead) {
         if (maxRead <= 0) {
             throw new IllegalArgumentException("max read must be positive: " + maxRead);
@@ -98,26 +107,52 @@ public final class EvBuffer implements AutoCloseable {
         this.maxRead = maxRead;
     }
 
+    /**
+     * {@return the most bytes one {@link #readFrom} call with no amount (-1) reads}
+     * Set with {@link #setMaxRead}; {@link #DEFAULT_MAX_READ} until then.
+     */
     public int getMaxRead() {
         return maxRead;
     }
 
     // ------------------------------------------------------------------ adding
 
-    /** Appends a copy of {@code data} ({@code evbuffer_add}). */
+    /**
+     * Appends a copy of {@code data} ({@code evbuffer_add}); later changes to the array do not
+     * reach the buffer.
+     *
+     * @param data the bytes to append, all of them
+     * @throws IllegalStateException if the end is frozen or the buffer freed
+     */
     public void add(byte[] data) {
         Objects.requireNonNull(data, "data");
         add(data, 0, data.length);
     }
 
-    /** Appends a copy of {@code len} bytes of {@code data} from {@code off}. */
+    /**
+     * Appends a copy of {@code len} bytes of {@code data} from {@code off}
+     * ({@code evbuffer_add} on a pointer into an array).
+     *
+     * @param data the array holding the bytes
+     * @param off index in {@code data} of the first byte to append
+     * @param len number of bytes to append; 0 appends nothing
+     * @throws IndexOutOfBoundsException if {@code off} and {@code len} do not fit {@code data}
+     * @throws IllegalStateException if the end is frozen or the buffer freed
+     */
     public void add(byte[] data, int off, int len) {
         Objects.checkFromIndexSize(off, len, Objects.requireNonNull(data, "data").length);
         checkEnd();
         added(chain.appendBytes(data, off, len, null));
     }
 
-    /** Appends a copy of {@code src}'s remaining bytes and advances its position past them. */
+    /**
+     * Appends a copy of {@code src}'s remaining bytes and advances its position past them
+     * ({@code evbuffer_add} from a {@link ByteBuffer}); heap and direct buffers both work.
+     *
+     * @param src the bytes between its position and its limit are appended; its position ends
+     *     at its limit
+     * @throws IllegalStateException if the end is frozen or the buffer freed
+     */
     public void add(ByteBuffer src) {
         Objects.requireNonNull(src, "src");
         checkEnd();
@@ -126,7 +161,14 @@ public final class EvBuffer implements AutoCloseable {
         added(len);
     }
 
-    /** Appends {@code text} encoded with {@code charset}; returns the number of bytes added. */
+    /**
+     * Appends {@code text} encoded with {@code charset}; no terminating NUL is added.
+     *
+     * @param text the characters to encode
+     * @param charset how to encode them, e.g. {@link StandardCharsets#UTF_8}
+     * @return the number of bytes appended
+     * @throws IllegalStateException if the end is frozen or the buffer freed
+     */
     public int add(CharSequence text, Charset charset) {
         Objects.requireNonNull(text, "text");
         Objects.requireNonNull(charset, "charset");
@@ -138,7 +180,15 @@ public final class EvBuffer implements AutoCloseable {
 
     /**
      * Appends {@code String.format(Locale.ROOT, format, args)} as UTF-8
-     * ({@code evbuffer_add_printf}); returns the number of bytes added.
+     * ({@code evbuffer_add_printf}). The format syntax is {@link java.util.Formatter}'s, not
+     * C's: {@code %d} takes any integral type, and there is no {@code %zu} or {@code %ld}.
+     *
+     * @param format the {@link java.util.Formatter} format string
+     * @param args the values the format refers to
+     * @return the number of bytes appended
+     * @throws java.util.IllegalFormatException if the format does not fit the arguments; the
+     *     buffer is then unchanged
+     * @throws IllegalStateException if the end is frozen or the buffer freed
      */
     public int addPrintf(String format, Object... args) {
         Objects.requireNonNull(format, "format");
@@ -148,7 +198,11 @@ public final class EvBuffer implements AutoCloseable {
 
     /**
      * Appends the remaining bytes of each buffer in order and advances their positions
-     * ({@code evbuffer_add_iovec}); returns the number of bytes added.
+     * ({@code evbuffer_add_iovec}).
+     *
+     * @param vec the buffers to append, in order; none may be null
+     * @return the number of bytes appended, the sum of their remaining bytes
+     * @throws IllegalStateException if the end is frozen or the buffer freed
      */
     public long addIovec(ByteBuffer... vec) {
         Objects.requireNonNull(vec, "vec");
@@ -161,20 +215,41 @@ public final class EvBuffer implements AutoCloseable {
         return total;
     }
 
-    /** Puts a copy of {@code data} in front of the buffer ({@code evbuffer_prepend}). */
+    /**
+     * Puts a copy of {@code data} in front of the buffer ({@code evbuffer_prepend}).
+     *
+     * @param data the bytes to put in front, all of them, in their order
+     * @throws IllegalStateException if the front is frozen or the buffer freed
+     */
     public void prepend(byte[] data) {
         Objects.requireNonNull(data, "data");
         prepend(data, 0, data.length);
     }
 
-    /** Puts a copy of {@code len} bytes of {@code data} from {@code off} in front of the buffer. */
+    /**
+     * Puts a copy of {@code len} bytes of {@code data} from {@code off} in front of the buffer
+     * ({@code evbuffer_prepend} on a pointer into an array).
+     *
+     * @param data the array holding the bytes
+     * @param off index in {@code data} of the first byte
+     * @param len number of bytes to put in front; 0 changes nothing
+     * @throws IndexOutOfBoundsException if {@code off} and {@code len} do not fit {@code data}
+     * @throws IllegalStateException if the front is frozen or the buffer freed
+     */
     public void prepend(byte[] data, int off, int len) {
         Objects.checkFromIndexSize(off, len, Objects.requireNonNull(data, "data").length);
         checkStart();
         added(chain.prependBytes(data, off, len, null));
     }
 
-    /** Puts a copy of {@code src}'s remaining bytes in front of the buffer and advances its position. */
+    /**
+     * Puts a copy of {@code src}'s remaining bytes in front of the buffer and advances its
+     * position ({@code evbuffer_prepend} from a {@link ByteBuffer}).
+     *
+     * @param src the bytes between its position and its limit go in front; its position ends
+     *     at its limit
+     * @throws IllegalStateException if the front is frozen or the buffer freed
+     */
     public void prepend(ByteBuffer src) {
         Objects.requireNonNull(src, "src");
         checkStart();
@@ -190,6 +265,7 @@ public final class EvBuffer implements AutoCloseable {
      * stream of small messages does not become a chain of nearly empty segments. Both buffers'
      * callbacks run, the source's first, as in libevent. Moving a buffer into itself does nothing.
      *
+     * @param src the buffer to empty into this one; it is empty afterwards
      * @throws IllegalStateException if this buffer's end or {@code src}'s front is frozen
      */
     public void addBuffer(EvBuffer src) {
@@ -205,7 +281,9 @@ public final class EvBuffer implements AutoCloseable {
     /**
      * Moves every byte of {@code src} to the front of this buffer, relinking its segments
      * ({@code evbuffer_prepend_buffer(dst, src)}); the source's callbacks run first, as in libevent.
+     * Moving a buffer into itself does nothing.
      *
+     * @param src the buffer to empty into the front of this one; it is empty afterwards
      * @throws IllegalStateException if either buffer's front is frozen
      */
     public void prependBuffer(EvBuffer src) {
@@ -223,6 +301,7 @@ public final class EvBuffer implements AutoCloseable {
      * ({@code evbuffer_add_buffer_reference}). The two buffers share the memory from then on and
      * neither ever writes into it; each can drain, add and prepend independently.
      *
+     * @param src the buffer whose current bytes are viewed; it is not changed
      * @throws IllegalArgumentException if {@code src} is this buffer
      * @throws IllegalStateException if this buffer's end is frozen
      */
@@ -248,6 +327,11 @@ public final class EvBuffer implements AutoCloseable {
      * the cleanup at once, inside this call (libevent 2.1 runs it later, when the empty chain it
      * inserted is freed).
      *
+     * @param data the memory to lend: the bytes between its position and its limit; the
+     *     buffer's own position and limit are not changed, and the caller must not write to
+     *     that memory until the cleanup runs
+     * @param cleanup called once with {@code data}, on the thread that let go of the last
+     *     byte; null if the caller needs no notice
      * @throws IllegalStateException if the end is frozen; the cleanup is then not called,
      *     as in libevent
      */
@@ -257,7 +341,18 @@ public final class EvBuffer implements AutoCloseable {
         added(chain.appendLent(data, cleanup));
     }
 
-    /** {@link #addReference(ByteBuffer, ReferenceCleanup)} over {@code len} bytes of an array. */
+    /**
+     * {@link #addReference(ByteBuffer, ReferenceCleanup)} over {@code len} bytes of an array
+     * ({@code evbuffer_add_reference}); the cleanup receives a {@link ByteBuffer#wrap wrap} of
+     * that range.
+     *
+     * @param data the array lent; the caller must not write to the range until the cleanup runs
+     * @param off index in {@code data} of the first byte lent
+     * @param len number of bytes lent
+     * @param cleanup called once when no buffer reads the range any more; null for no notice
+     * @throws IndexOutOfBoundsException if {@code off} and {@code len} do not fit {@code data}
+     * @throws IllegalStateException if the end is frozen; the cleanup is then not called
+     */
     public void addReference(byte[] data, int off, int len, ReferenceCleanup cleanup) {
         Objects.checkFromIndexSize(off, len, Objects.requireNonNull(data, "data").length);
         addReference(ByteBuffer.wrap(data, off, len), cleanup);
@@ -270,7 +365,12 @@ public final class EvBuffer implements AutoCloseable {
      * with {@link FileChannel#transferTo}; anything that needs the bytes themselves reads them
      * into memory first.
      *
+     * @param channel the open file; owned by the buffer from this call on, even when it throws
+     * @param offset position in the file of the first byte, at least 0
      * @param length bytes to add, or -1 for the rest of the file
+     * @throws IllegalArgumentException if the range is negative or runs past the end of the file
+     * @throws java.io.UncheckedIOException if the file's size cannot be read
+     * @throws IllegalStateException if the end is frozen or the buffer freed
      */
     public void addFile(FileChannel channel, long offset, long length) {
         Objects.requireNonNull(channel, "channel");
@@ -298,6 +398,13 @@ public final class EvBuffer implements AutoCloseable {
      * segment; {@code length} -1 means to the segment's end, as in C)
      * ({@code evbuffer_add_file_segment}). The segment stays alive while any buffer holds part
      * of it.
+     *
+     * @param segment the file range, made with {@link FileSegment#create}; its creator may
+     *     {@link FileSegment#free() free} it afterwards without affecting this buffer
+     * @param offset position inside the segment of the first byte, at least 0
+     * @param length bytes to add, or -1 for the rest of the segment
+     * @throws IllegalArgumentException if the part is not inside the segment
+     * @throws IllegalStateException if the end is frozen or the buffer freed
      */
     public void addFileSegment(FileSegment segment, long offset, long length) {
         Objects.requireNonNull(segment, "segment");
@@ -311,7 +418,9 @@ public final class EvBuffer implements AutoCloseable {
      * Removes {@code len} bytes from the front ({@code evbuffer_drain}). As in libevent, asking
      * for more than the length drains everything.
      *
+     * @param len number of bytes to remove, at least 0
      * @throws IllegalArgumentException if {@code len} is negative
+     * @throws IllegalStateException if the front is frozen or the buffer freed
      */
     public void drain(long len) {
         checkCount(len, "length");
@@ -321,7 +430,14 @@ public final class EvBuffer implements AutoCloseable {
 
     /**
      * Moves up to {@code len} bytes from the front into {@code dst} ({@code evbuffer_remove});
-     * returns how many, possibly 0.
+     * the bytes are gone from the buffer afterwards.
+     *
+     * @param dst the array to copy into
+     * @param off index in {@code dst} of the first byte written
+     * @param len the most bytes to move
+     * @return how many bytes were moved: {@code min(len, getLength())}, 0 for an empty buffer
+     * @throws IndexOutOfBoundsException if {@code off} and {@code len} do not fit {@code dst}
+     * @throws IllegalStateException if the front is frozen or the buffer freed
      */
     public int remove(byte[] dst, int off, int len) {
         int n = copyout(dst, off, len);
@@ -329,12 +445,25 @@ public final class EvBuffer implements AutoCloseable {
         return n;
     }
 
-    /** {@link #remove(byte[], int, int)} into the whole array. */
+    /**
+     * {@link #remove(byte[], int, int)} into the whole array ({@code evbuffer_remove}).
+     *
+     * @param dst the array to fill from index 0
+     * @return how many bytes were moved: {@code min(dst.length, getLength())}
+     * @throws IllegalStateException if the front is frozen or the buffer freed
+     */
     public int remove(byte[] dst) {
         return remove(Objects.requireNonNull(dst, "dst"), 0, dst.length);
     }
 
-    /** Moves bytes from the front into {@code dst} until it is full or this buffer empty. */
+    /**
+     * Moves bytes from the front into {@code dst} until it is full or this buffer empty
+     * ({@code evbuffer_remove} into a {@link ByteBuffer}).
+     *
+     * @param dst written from its position; its position advances past the bytes written
+     * @return how many bytes were moved: {@code min(dst.remaining(), getLength())}
+     * @throws IllegalStateException if the front is frozen or the buffer freed
+     */
     public int remove(ByteBuffer dst) {
         int n = copyout(dst);
         dropFront(n);
@@ -349,6 +478,11 @@ public final class EvBuffer implements AutoCloseable {
      * is {@link #addBuffer} (this buffer's callbacks first); moving part runs {@code dst}'s
      * callbacks first.
      *
+     * @param dst the buffer to append to; moving into this buffer itself moves nothing
+     * @param len the most bytes to move, at least 0
+     * @return how many bytes were moved: {@code min(len, getLength())}, 0 when {@code dst} is
+     *     this buffer
+     * @throws IllegalArgumentException if {@code len} is negative
      * @throws IllegalStateException if this buffer's front or {@code dst}'s end is frozen
      */
     public long removeBuffer(EvBuffer dst, long len) {
@@ -374,8 +508,13 @@ public final class EvBuffer implements AutoCloseable {
 
     /**
      * Copies up to {@code len} bytes from the front into {@code dst} without removing them
-     * ({@code evbuffer_copyout}); returns how many.
+     * ({@code evbuffer_copyout}).
      *
+     * @param dst the array to copy into
+     * @param off index in {@code dst} of the first byte written
+     * @param len the most bytes to copy
+     * @return how many bytes were copied: {@code min(len, getLength())}
+     * @throws IndexOutOfBoundsException if {@code off} and {@code len} do not fit {@code dst}
      * @throws IllegalStateException if the front is frozen (libevent refuses this too)
      */
     public int copyout(byte[] dst, int off, int len) {
@@ -383,12 +522,25 @@ public final class EvBuffer implements AutoCloseable {
         return copyFront(len, dst, off, null);
     }
 
-    /** {@link #copyout(byte[], int, int)} into the whole array. */
+    /**
+     * {@link #copyout(byte[], int, int)} into the whole array ({@code evbuffer_copyout}).
+     *
+     * @param dst the array to fill from index 0
+     * @return how many bytes were copied: {@code min(dst.length, getLength())}
+     * @throws IllegalStateException if the front is frozen
+     */
     public int copyout(byte[] dst) {
         return copyout(Objects.requireNonNull(dst, "dst"), 0, dst.length);
     }
 
-    /** Copies bytes from the front into {@code dst}, advancing its position; returns how many. */
+    /**
+     * Copies bytes from the front into {@code dst} without removing them
+     * ({@code evbuffer_copyout} into a {@link ByteBuffer}).
+     *
+     * @param dst written from its position; its position advances past the bytes written
+     * @return how many bytes were copied: {@code min(dst.remaining(), getLength())}
+     * @throws IllegalStateException if the front is frozen
+     */
     public int copyout(ByteBuffer dst) {
         int n = copyFront(Objects.requireNonNull(dst, "dst").remaining(), null, dst.position(), dst);
         dst.position(dst.position() + n);
@@ -397,9 +549,16 @@ public final class EvBuffer implements AutoCloseable {
 
     /**
      * Copies up to {@code len} bytes starting at {@code from} into {@code dst}
-     * ({@code evbuffer_copyout_from}); returns how many.
+     * ({@code evbuffer_copyout_from}), without removing them.
      *
+     * @param from where to start copying; a pointer set on or returned by this buffer
+     * @param dst the array to copy into
+     * @param off index in {@code dst} of the first byte written
+     * @param len the most bytes to copy
+     * @return how many bytes were copied: {@code min(len, getLength() - from.pos())}
+     * @throws IndexOutOfBoundsException if {@code off} and {@code len} do not fit {@code dst}
      * @throws IllegalArgumentException if {@code from} is invalid or past the end
+     * @throws IllegalStateException if the front is frozen
      */
     public int copyoutFrom(EvBufferPtr from, byte[] dst, int off, int len) {
         Objects.checkFromIndexSize(off, len, Objects.requireNonNull(dst, "dst").length);
@@ -420,6 +579,11 @@ public final class EvBuffer implements AutoCloseable {
      * positioned at 0 ({@code evbuffer_pullup}); {@code size} -1 means every byte. As in
      * libevent, returns null when {@code size} is 0 or more than the length. The view is valid
      * until the buffer next changes.
+     *
+     * @param size how many bytes from the front to make contiguous, or -1 for all of them
+     * @return a read-only view of {@code size} bytes, or null when {@code size} is 0 or more
+     *     than the length
+     * @throws IllegalArgumentException if {@code size} is less than -1
      */
     public ByteBuffer pullup(long size) {
         checkCountOrAll(size, "size");
@@ -441,6 +605,14 @@ public final class EvBuffer implements AutoCloseable {
      * {@code len} -1 ("everything") the result is every view when only counting, and as many as
      * {@code vecOut} holds otherwise, as in libevent. The views are valid until the buffer next
      * changes.
+     *
+     * @param len how many bytes to expose, or -1 for every byte from {@code start}
+     * @param start where to begin, a pointer into this buffer; null for the front
+     * @param vecOut receives the views from index 0; null to count only
+     * @return the number of views the requested bytes span (0 when there are none), which
+     *     may exceed {@code vecOut.length}
+     * @throws IllegalArgumentException if {@code len} is less than -1 or {@code start} lies
+     *     outside the buffer
      */
     public int peek(long len, EvBufferPtr start, ByteBuffer[] vecOut) {
         checkCountOrAll(len, "len");
@@ -465,6 +637,13 @@ public final class EvBuffer implements AutoCloseable {
      * any other change of the buffer in between cancels the reservation. Reserving again without
      * a change returns the same space.
      *
+     * @param size the least number of free bytes wanted, at least 0 (0 reserves some space
+     *     anyway, as 1 would)
+     * @param vec receives the views from index 0; at most {@code vec.length}, and never more
+     *     than 16, are used
+     * @return how many entries of {@code vec} were filled, at least 1
+     * @throws IllegalArgumentException if {@code size} is negative or too large for one
+     *     reservation, or {@code vec} is empty
      * @throws IllegalStateException if the end is frozen
      */
     public int reserveSpace(long size, ByteBuffer[] vec) {
@@ -493,6 +672,11 @@ public final class EvBuffer implements AutoCloseable {
      * connection that reserved a record's worth and received nothing does not keep 17 KiB while
      * it idles.
      *
+     * @param vec the views {@link #reserveSpace} filled, with their positions after the bytes
+     *     written
+     * @param n how many of them, from index 0, to commit; 0 commits nothing and keeps the
+     *     reservation
+     * @throws IllegalArgumentException if {@code n} is negative or more than {@code vec.length}
      * @throws IllegalStateException if the end is frozen, or the buffer changed since the
      *     reservation, or {@code vec} does not hold the reserved views
      */
@@ -514,7 +698,11 @@ public final class EvBuffer implements AutoCloseable {
 
     /**
      * Makes sure at least {@code n} bytes can be appended into one segment without another
-     * allocation ({@code evbuffer_expand}).
+     * allocation ({@code evbuffer_expand}). The length does not change.
+     *
+     * @param n the free bytes wanted at the end, at least 0
+     * @throws IllegalArgumentException if {@code n} is negative or too large for one segment
+     * @throws IllegalStateException if the buffer was freed
      */
     public void expand(int n) {
         checkCount(n, "size");
@@ -531,6 +719,12 @@ public final class EvBuffer implements AutoCloseable {
      * Moves {@code ptr} ({@code evbuffer_ptr_set}); returns false, leaving {@code ptr} at -1, if
      * the result would lie past the end, as libevent returns -1. The end itself is a valid
      * position.
+     *
+     * @param ptr the pointer to move; it must be used with this buffer only
+     * @param position the new offset from the start ({@link PtrHow#SET}) or how far to move
+     *     forward ({@link PtrHow#ADD})
+     * @param how whether {@code position} is absolute or relative
+     * @return true if the pointer now lies within {@code [0, getLength()]}
      */
     public boolean ptrSet(EvBufferPtr ptr, long position, PtrHow how) {
         Objects.requireNonNull(ptr, "ptr");
@@ -538,7 +732,14 @@ public final class EvBuffer implements AutoCloseable {
         return ptr.move(chain, position, how);
     }
 
-    /** First occurrence of {@code what} anywhere in the buffer ({@code evbuffer_search} from the start). */
+    /**
+     * First occurrence of {@code what} anywhere in the buffer ({@code evbuffer_search} with a
+     * null start).
+     *
+     * @param what the bytes to look for
+     * @return a new pointer at the match, with {@link EvBufferPtr#matchLength()} the length of
+     *     {@code what}; its position is -1 if there is none
+     */
     public EvBufferPtr search(byte[] what) {
         return searchRange(what, null, null);
     }
@@ -547,6 +748,11 @@ public final class EvBuffer implements AutoCloseable {
      * First occurrence of {@code what} at or after {@code start} (null: the front)
      * ({@code evbuffer_search}); the result's position is -1 if there is none. As in libevent,
      * an empty {@code what} matches at {@code start}.
+     *
+     * @param what the bytes to look for
+     * @param start where to begin, a pointer into this buffer; null for the front
+     * @return a new pointer at the match; its position is -1 if there is none
+     * @throws IllegalArgumentException if {@code start} lies outside the buffer
      */
     public EvBufferPtr search(byte[] what, EvBufferPtr start) {
         return searchRange(what, start, null);
@@ -555,6 +761,12 @@ public final class EvBuffer implements AutoCloseable {
     /**
      * First occurrence of {@code what} that starts at or after {@code start} and ends at or
      * before {@code end} (either may be null) ({@code evbuffer_search_range}).
+     *
+     * @param what the bytes to look for
+     * @param start where the match may begin at the earliest; null for the front
+     * @param end where the match must have ended at the latest; null for the end of the buffer
+     * @return a new pointer at the match; its position is -1 if there is none
+     * @throws IllegalArgumentException if {@code start} or {@code end} lies outside the buffer
      */
     public EvBufferPtr searchRange(byte[] what, EvBufferPtr start, EvBufferPtr end) {
         Objects.requireNonNull(what, "what");
@@ -571,6 +783,11 @@ public final class EvBuffer implements AutoCloseable {
      * Finds the next end of line at or after {@code start} (null: the front)
      * ({@code evbuffer_search_eol}). The result's {@link EvBufferPtr#matchLength()} is the
      * length of the end-of-line itself; its position is -1 if there is none.
+     *
+     * @param start where to begin, a pointer into this buffer; null for the front
+     * @param style which bytes end a line
+     * @return a new pointer at the first byte of the end-of-line
+     * @throws IllegalArgumentException if {@code start} lies outside the buffer
      */
     public EvBufferPtr searchEol(EvBufferPtr start, EolStyle style) {
         Objects.requireNonNull(style, "style");
@@ -582,6 +799,9 @@ public final class EvBuffer implements AutoCloseable {
     /**
      * The deprecated {@code evbuffer_find}: position of the first occurrence of {@code what},
      * or -1.
+     *
+     * @param what the bytes to look for
+     * @return the offset from the start of the first match, or -1 if there is none
      */
     public long find(byte[] what) {
         return search(what).pos;
@@ -592,6 +812,9 @@ public final class EvBuffer implements AutoCloseable {
      * ({@code evbuffer_readln}), or null, leaving the buffer as it was, if no complete line is
      * there.
      *
+     * @param style which bytes end a line
+     * @return the line without its end-of-line (possibly empty), or null if no complete line
+     *     is buffered
      * @throws IllegalStateException if the front is frozen
      */
     public byte[] readLineBytes(EolStyle style) {
@@ -611,12 +834,25 @@ public final class EvBuffer implements AutoCloseable {
         return line;
     }
 
-    /** {@link #readLineBytes} decoded as UTF-8. */
+    /**
+     * {@link #readLineBytes} decoded as UTF-8 ({@code evbuffer_readln}).
+     *
+     * @param style which bytes end a line
+     * @return the line without its end-of-line, or null if no complete line is buffered
+     * @throws IllegalStateException if the front is frozen
+     */
     public String readLine(EolStyle style) {
         return readLine(style, StandardCharsets.UTF_8);
     }
 
-    /** {@link #readLineBytes} decoded with {@code charset}. */
+    /**
+     * {@link #readLineBytes} decoded with {@code charset} ({@code evbuffer_readln}).
+     *
+     * @param style which bytes end a line
+     * @param charset how to decode the line; malformed input becomes the replacement character
+     * @return the line without its end-of-line, or null if no complete line is buffered
+     * @throws IllegalStateException if the front is frozen
+     */
     public String readLine(EolStyle style, Charset charset) {
         Objects.requireNonNull(charset, "charset");
         byte[] line = readLineBytes(style);
@@ -630,7 +866,12 @@ public final class EvBuffer implements AutoCloseable {
      * segments ({@code evbuffer_read}). Returns the bytes read, 0 if none were available, or
      * -1 at end of stream (C returns 0 for that; Java channels say -1).
      *
+     * @param channel the channel to read from; a non-blocking one returns 0 when it has no
+     *     data
      * @param howmuch most bytes to read; -1 for {@link #getMaxRead()}
+     * @return the bytes read and appended, 0 if none were available, -1 at end of stream
+     * @throws IOException if the channel's read fails; nothing is appended then
+     * @throws IllegalArgumentException if {@code howmuch} is less than -1
      * @throws IllegalStateException if the end is frozen
      */
     public int readFrom(ReadableByteChannel channel, int howmuch) throws IOException {
@@ -649,8 +890,11 @@ public final class EvBuffer implements AutoCloseable {
     /**
      * Writes as much of the buffer as the channel takes in one gathering write over up to 128
      * segments, and drains what was written ({@code evbuffer_write}). A file range at the front
-     * goes with {@link FileChannel#transferTo}. Returns the bytes written.
+     * goes with {@link FileChannel#transferTo}.
      *
+     * @param channel the channel to write to; a non-blocking one may take fewer bytes, or none
+     * @return the bytes written and drained, 0 when the buffer is empty or the channel took none
+     * @throws IOException if the channel's write fails; the bytes not written stay buffered
      * @throws IllegalStateException if the front is frozen
      */
     public long writeTo(WritableByteChannel channel) throws IOException {
@@ -659,7 +903,14 @@ public final class EvBuffer implements AutoCloseable {
 
     /**
      * {@link #writeTo(WritableByteChannel)} of at most {@code howmuch} bytes
-     * ({@code evbuffer_write_atmost}); -1 means no limit.
+     * ({@code evbuffer_write_atmost}).
+     *
+     * @param channel the channel to write to
+     * @param howmuch the most bytes to write; -1 means no limit
+     * @return the bytes written and drained
+     * @throws IOException if the channel's write fails; the bytes not written stay buffered
+     * @throws IllegalArgumentException if {@code howmuch} is less than -1
+     * @throws IllegalStateException if the front is frozen
      */
     public long writeTo(WritableByteChannel channel, long howmuch) throws IOException {
         Objects.requireNonNull(channel, "channel");
@@ -680,6 +931,8 @@ public final class EvBuffer implements AutoCloseable {
      * changes nothing. Front: drain, remove, removeBuffer, prepend, prependBuffer, copyout,
      * readLine, writeTo. End: add, addPrintf, addBuffer, addBufferReference, addReference,
      * addFile, reserveSpace, commitSpace, readFrom.
+     *
+     * @param atFront true to freeze the front, false to freeze the end
      */
     public void freeze(boolean atFront) {
         if (atFront) {
@@ -689,7 +942,12 @@ public final class EvBuffer implements AutoCloseable {
         }
     }
 
-    /** Lifts {@link #freeze} ({@code evbuffer_unfreeze}). */
+    /**
+     * Lifts {@link #freeze} ({@code evbuffer_unfreeze}).
+     *
+     * @param atFront true to unfreeze the front, false to unfreeze the end
+     * @throws IllegalStateException if the buffer was freed (both ends stay frozen for good)
+     */
     public void unfreeze(boolean atFront) {
         checkNotFreed();
         if (atFront) {
@@ -699,6 +957,12 @@ public final class EvBuffer implements AutoCloseable {
         }
     }
 
+    /**
+     * Tells whether one end is frozen by {@link #freeze} or by {@link #free}.
+     *
+     * @param atFront true to ask about the front, false about the end
+     * @return true if operations at that end are refused
+     */
     public boolean isFrozen(boolean atFront) {
         return atFront ? frozenStart : frozenEnd;
     }
@@ -708,13 +972,24 @@ public final class EvBuffer implements AutoCloseable {
     /**
      * Registers a callback, enabled, that runs after every change ({@code evbuffer_add_cb}). As
      * in libevent the newest callback runs first; a callback may remove itself while running.
+     *
+     * @param callback told what changed, on the thread that changed the buffer, or later
+     *     through the executor given to {@link #deferCallbacks}
+     * @return the entry, to pass to {@link #removeCallbackEntry} or the flag methods
      */
     public CallbackEntry addCallback(EvBufferCallback callback) {
         Objects.requireNonNull(callback, "callback");
         return callbackList().add(callback);
     }
 
-    /** Unregisters one entry ({@code evbuffer_remove_cb_entry}). */
+    /**
+     * Unregisters one entry ({@code evbuffer_remove_cb_entry}); it does not run again, even if
+     * changes are pending.
+     *
+     * @param entry an entry returned by this buffer's {@link #addCallback}
+     * @throws IllegalArgumentException if the entry is not registered on this buffer (any
+     *     more)
+     */
     public void removeCallbackEntry(CallbackEntry entry) {
         Objects.requireNonNull(entry, "entry");
         if (callbacks == null || !callbacks.remove(entry)) {
@@ -725,18 +1000,32 @@ public final class EvBuffer implements AutoCloseable {
     /**
      * Unregisters the newest entry for {@code callback} ({@code evbuffer_remove_cb}); returns
      * false, as C returns -1, if there is none.
+     *
+     * @param callback the callback as given to {@link #addCallback} (compared by identity)
+     * @return true if an entry was removed
      */
     public boolean removeCallback(EvBufferCallback callback) {
         CallbackEntry e = callbacks == null ? null : callbacks.find(callback);
         return e != null && callbacks.remove(e);
     }
 
-    /** Sets flags on an entry ({@code evbuffer_cb_set_flags}): {@link #EVBUFFER_CB_ENABLED}, {@link #EVBUFFER_CB_NODEFER}. */
+    /**
+     * Sets flags on an entry ({@code evbuffer_cb_set_flags}); flags already set stay set.
+     *
+     * @param entry an entry returned by {@link #addCallback}
+     * @param flags {@link #EVBUFFER_CB_ENABLED} and/or {@link #EVBUFFER_CB_NODEFER}, or-ed
+     */
     public void callbackSetFlags(CallbackEntry entry, int flags) {
         Objects.requireNonNull(entry, "entry").flags |= flags;
     }
 
-    /** Clears flags on an entry ({@code evbuffer_cb_clear_flags}). */
+    /**
+     * Clears flags on an entry ({@code evbuffer_cb_clear_flags}); clearing
+     * {@link #EVBUFFER_CB_ENABLED} keeps the entry registered but silent.
+     *
+     * @param entry an entry returned by {@link #addCallback}
+     * @param flags the flags to clear, or-ed
+     */
     public void callbackClearFlags(CallbackEntry entry, int flags) {
         Objects.requireNonNull(entry, "entry").flags &= ~flags;
     }
@@ -744,6 +1033,8 @@ public final class EvBuffer implements AutoCloseable {
     /**
      * The obsolete {@code evbuffer_setcb}: replaces every callback with {@code callback}, or with
      * none when it is null.
+     *
+     * @param callback the only callback from now on; null removes every callback
      */
     public void setCallback(EvBufferCallback callback) {
         if (callbacks != null) {
@@ -759,6 +1050,8 @@ public final class EvBuffer implements AutoCloseable {
      * operation that changed the buffer ({@code evbuffer_defer_callbacks}); changes keep adding
      * up until then. Entries flagged {@link #EVBUFFER_CB_NODEFER} still run at once. The
      * bufferevent layer passes its event base's deferred queue.
+     *
+     * @param executor runs the pending callbacks; it must run them on the buffer's thread
      */
     public void deferCallbacks(Executor executor) {
         Objects.requireNonNull(executor, "executor");
@@ -793,6 +1086,7 @@ public final class EvBuffer implements AutoCloseable {
         free();
     }
 
+    /** {@return true once {@link #free()} or {@link #close()} ran} */
     public boolean isFreed() {
         return freed;
     }
@@ -809,7 +1103,7 @@ public final class EvBuffer implements AutoCloseable {
         }
     }
 
-    /** Number of segments in the chain, trailing empty ones included; for tests and debugging. */
+    /** {@return the number of segments in the chain, trailing empty ones included} For tests and debugging. */
     public int segmentCount() {
         return chain.segmentCount();
     }

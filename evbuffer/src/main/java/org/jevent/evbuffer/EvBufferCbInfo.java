@@ -12,17 +12,17 @@ public final class EvBufferCbInfo {
     EvBufferCbInfo() {
     }
 
-    /** Length of the buffer when the changes reported here began. */
+    /** {@return the length of the buffer when the changes reported here began} ({@code orig_size}) */
     public long origSize() {
         return origSize;
     }
 
-    /** Bytes added since the callbacks last ran. */
+    /** {@return the bytes added since the callbacks last ran} ({@code n_added}) */
     public long nAdded() {
         return nAdded;
     }
 
-    /** Bytes removed since the callbacks last ran. */
+    /** {@return the bytes removed since the callbacks last ran} ({@code n_deleted}) */
     public long nDeleted() {
         return nDeleted;
     }

@@ -32,12 +32,12 @@ public final class EvBufferPtr {
         this.pos = pos;
     }
 
-    /** Offset from the start of the buffer, or -1 when not found or invalid. */
+    /** {@return the offset from the start of the buffer, or -1 when not found or invalid} ({@code pos}) */
     public long pos() {
         return pos;
     }
 
-    /** True unless the position is -1. */
+    /** {@return true unless the position is -1} */
     public boolean isValid() {
         return pos >= 0;
     }
@@ -46,6 +46,9 @@ public final class EvBufferPtr {
      * Bytes matched by the search that produced this pointer: the needle's length for
      * {@code search}, the end-of-line's length for {@code searchEol} (libevent's
      * {@code eol_len_out}); 0 when nothing was found.
+     *
+     * @return the length of the match in bytes, 0 when there is none or the pointer was moved
+     *     with {@code ptrSet}
      */
     public int matchLength() {
         return matchLength;

@@ -50,8 +50,17 @@ public final class FileSegment {
     /**
      * The twin of {@code evbuffer_file_segment_new(fd, offset, length, flags)}.
      *
+     * The creator holds the segment until it calls {@link #free()}; add it to buffers with
+     * their {@code addFileSegment}.
+     *
+     * @param channel the open file; closed when the last holder lets go if {@code flags}
+     *     has {@link #EVBUF_FS_CLOSE_ON_FREE}, otherwise left to the caller
+     * @param offset position in the file of the first byte, at least 0
      * @param length bytes to use, or -1 for everything from {@code offset} to the file's end
+     * @param flags {@link #EVBUF_FS_CLOSE_ON_FREE} or 0
+     * @return the new segment, held once by the caller
      * @throws IllegalArgumentException if the range is negative or runs past the end of the file
+     * @throws java.io.UncheckedIOException if the file's size cannot be read
      */
     public static FileSegment create(FileChannel channel, long offset, long length, int flags) {
         Objects.requireNonNull(channel, "channel");
@@ -74,7 +83,12 @@ public final class FileSegment {
         return new FileSegment(channel, offset, length, flags);
     }
 
-    /** The twin of {@code evbuffer_file_segment_add_cleanup_cb}. */
+    /**
+     * Sets the callback that runs once when no buffer and not the creator holds the segment any
+     * more, before the channel is closed ({@code evbuffer_file_segment_add_cleanup_cb}).
+     *
+     * @param cb the callback, replacing any earlier one; null for none
+     */
     public void addCleanupCallback(Cleanup cb) {
         this.cleanup = cb;
     }
@@ -90,19 +104,22 @@ public final class FileSegment {
         }
     }
 
+    /** {@return the position in the file of the segment's first byte} */
     public long offset() {
         return offset;
     }
 
+    /** {@return the number of bytes of the file the segment covers} */
     public long length() {
         return length;
     }
 
+    /** {@return the file the segment reads from} */
     public FileChannel channel() {
         return channel;
     }
 
-    /** True once every hold is gone and the cleanup ran. */
+    /** {@return true once every hold is gone and the cleanup ran} */
     public boolean isReleased() {
         return holders == 0;
     }

@@ -86,7 +86,7 @@ public final class SegmentPool {
         this.slabSegments = slabSegments;
     }
 
-    /** The pool of the calling thread. */
+    /** {@return the pool of the calling thread, made on its first use} */
     public static SegmentPool current() {
         return PER_THREAD.get();
     }
@@ -214,32 +214,32 @@ public final class SegmentPool {
         return readReservation;
     }
 
-    /** Pooled segments currently held by buffers: zero once every buffer was drained or freed. */
+    /** {@return the pooled segments now held by buffers} Zero once every buffer was drained or freed. */
     public long outstanding() {
         return taken - returned;
     }
 
-    /** Free segments waiting in the pool. */
+    /** {@return the number of free segments waiting in the pool} */
     public int pooledSegments() {
         return small.count + large.count;
     }
 
-    /** Bytes of free segment memory waiting in the pool. */
+    /** {@return the bytes of free segment memory waiting in the pool} */
     public long pooledBytes() {
         return (long) small.count * SMALL_SIZE + (long) large.count * LARGE_SIZE;
     }
 
-    /** Bytes of direct memory in the slabs this pool holds, free or in use. */
+    /** {@return the bytes of direct memory in the slabs this pool holds, free or in use} */
     public long heldBytes() {
         return heldBytes;
     }
 
-    /** The bound on {@link #pooledBytes()} that a recycle trims back to. */
+    /** {@return the bound, in bytes, on {@link #pooledBytes()} that a recycle trims back to} */
     public long maxPooledBytes() {
         return maxPooledBytes;
     }
 
-    /** Segments cut from one slab. */
+    /** {@return the number of segments cut from one slab} */
     public int slabSegments() {
         return slabSegments;
     }

@@ -40,17 +40,17 @@ public final class CommonTimeout {
         this.durationNanos = durationNanos;
     }
 
-    /** The shared duration. */
+    /** {@return the duration every event in this queue waits} */
     public Duration duration() {
         return duration;
     }
 
-    /** The base this queue belongs to. */
+    /** {@return the base this queue belongs to} */
     public EventBase base() {
         return base;
     }
 
-    /** Number of events currently waiting in this queue. */
+    /** {@return the number of events now waiting in this queue} */
     public int size() {
         return size;
     }

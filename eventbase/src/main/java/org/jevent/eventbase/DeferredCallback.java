@@ -23,12 +23,25 @@ public final class DeferredCallback {
     boolean queued;
     boolean scheduled;
 
+    /**
+     * A callback that is not yet scheduled.
+     *
+     * @param base the base whose loop runs it; {@link #schedule()} and {@link #cancel()} must be
+     *     called on its loop thread
+     * @param action what runs, once per scheduling; a throwable it throws goes to the base's
+     *     {@link ExceptionHook}
+     */
     public DeferredCallback(EventBase base, Runnable action) {
         this.base = Objects.requireNonNull(base, "base");
         this.action = Objects.requireNonNull(action, "action");
     }
 
-    /** Schedules a run in this turn's deferred phase; false if it was already scheduled. */
+    /**
+     * Schedules a run in this turn's deferred phase (or the next turn's, past the per-turn cap).
+     *
+     * @return true if it was scheduled now, false if it already was
+     * @throws IllegalStateException if called off the loop thread or the base was freed
+     */
     public boolean schedule() {
         base.checkInLoopThread();
         if (scheduled) {
@@ -42,7 +55,12 @@ public final class DeferredCallback {
         return true;
     }
 
-    /** Unschedules; false if it was not scheduled. */
+    /**
+     * Unschedules, so that the pending run does not happen; O(1).
+     *
+     * @return true if a run was scheduled, false if none was
+     * @throws IllegalStateException if called off the loop thread
+     */
     public boolean cancel() {
         base.checkInLoopThread();
         boolean was = scheduled;
@@ -50,10 +68,12 @@ public final class DeferredCallback {
         return was;
     }
 
+    /** {@return true while a run is scheduled and has not started} */
     public boolean isScheduled() {
         return scheduled;
     }
 
+    /** {@return the base whose loop runs this callback} */
     public EventBase getBase() {
         return base;
     }

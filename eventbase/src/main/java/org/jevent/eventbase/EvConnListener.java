@@ -53,12 +53,29 @@ public final class EvConnListener implements AutoCloseable {
     /** {@code evconnlistener_cb(listener, fd, addr, socklen, arg)}. */
     @FunctionalInterface
     public interface AcceptCallback {
+        /**
+         * Takes one accepted connection, on the loop thread.
+         *
+         * @param listener the listener that accepted it; the callback may disable or free it
+         * @param channel the new connection, non-blocking unless
+         *     {@link #LEV_OPT_LEAVE_SOCKETS_BLOCKING}; the callback owns it and must close it.
+         *     If the callback throws before registering it with a selector, the listener
+         *     closes it.
+         * @param peer the remote address, as {@link SocketChannel#getRemoteAddress()} gives it
+         */
         void onAccept(EvConnListener listener, SocketChannel channel, SocketAddress peer);
     }
 
     /** {@code evconnlistener_errorcb(listener, arg)}; the C errno is the exception. */
     @FunctionalInterface
     public interface ErrorCallback {
+        /**
+         * Told that accept failed with a non-retriable error, on the loop thread; the listener
+         * has stopped watching the socket and retries after a back-off.
+         *
+         * @param listener the listener whose accept failed; the callback may free it
+         * @param error what accept threw (e.g. "Too many open files")
+         */
         void onError(EvConnListener listener, IOException error);
     }
 
@@ -102,6 +119,20 @@ public final class EvConnListener implements AutoCloseable {
      * {@code evconnlistener_new(base, cb, arg, flags, backlog, fd)}: wraps a bound server channel.
      * Java binds and listens in one step, so the channel must already be bound and
      * {@code backlog} is ignored (C's backlog 0, "already listening", is the only case left).
+     * Loop thread only.
+     *
+     * @param base the base whose loop accepts; the caller must be on its loop thread
+     * @param cb called with each accepted connection; null closes them at once
+     * @param flags {@code LEV_OPT_*} flags, or-ed (the socket options REUSEABLE and
+     *     REUSEABLE_PORT have no effect on an already bound channel)
+     * @param backlog ignored
+     * @param channel a bound server channel; made non-blocking, and closed by {@link #free()}
+     *     only with {@link #LEV_OPT_CLOSE_ON_FREE}
+     * @return the listener, accepting unless {@link #LEV_OPT_DISABLED}
+     * @throws IOException if the channel cannot be queried or made non-blocking
+     * @throws IllegalArgumentException if the channel is not bound or {@code flags} has an
+     *     unknown bit
+     * @throws IllegalStateException if called off the loop thread
      */
     public static EvConnListener create(EventBase base, AcceptCallback cb, int flags, int backlog,
             ServerSocketChannel channel) throws IOException {
@@ -120,7 +151,22 @@ public final class EvConnListener implements AutoCloseable {
      * listens. backlog 0 is refused (as libevent returns NULL), negative means 128. TCP listeners
      * set SO_KEEPALIVE on each accepted socket (libevent sets it on the listener, which Java does not
      * allow on a ServerSocketChannel). REUSEABLE and REUSEABLE_PORT are refused for Unix-domain
-     * addresses, like libevent.
+     * addresses, like libevent. Loop thread only.
+     *
+     * @param base the base whose loop accepts; the caller must be on its loop thread
+     * @param cb called with each accepted connection; null closes them at once
+     * @param flags {@code LEV_OPT_*} flags, or-ed; {@link #LEV_OPT_CLOSE_ON_FREE} is implied
+     * @param backlog the listen queue length; negative for 128
+     * @param address where to bind: an {@link InetSocketAddress} (port 0 picks a free port) or a
+     *     {@link UnixDomainSocketAddress}
+     * @return the listener, accepting unless {@link #LEV_OPT_DISABLED}
+     * @throws IOException if the socket cannot be opened or bound (the address is in use, ...);
+     *     nothing stays open then
+     * @throws IllegalArgumentException if {@code backlog} is 0, {@code flags} has an unknown bit,
+     *     or a reuse flag is given for a Unix-domain address
+     * @throws UnsupportedOperationException if {@link #LEV_OPT_REUSEABLE_PORT} is asked where
+     *     the platform lacks SO_REUSEPORT
+     * @throws IllegalStateException if called off the loop thread
      */
     public static EvConnListener newBind(EventBase base, AcceptCallback cb, int flags, int backlog,
             SocketAddress address) throws IOException {
@@ -165,7 +211,12 @@ public final class EvConnListener implements AutoCloseable {
         }
     }
 
-    /** {@code evconnlistener_enable}. */
+    /**
+     * {@code evconnlistener_enable}: start (or resume) accepting. Loop thread only, unless
+     * {@link #LEV_OPT_THREADSAFE}.
+     *
+     * @throws IllegalStateException if the listener was freed, or called off the loop thread
+     */
     public void enable() {
         if (hop(this::enable)) {
             return;
@@ -177,7 +228,10 @@ public final class EvConnListener implements AutoCloseable {
         }
     }
 
-    /** {@code evconnlistener_disable}: also cancels a back-off in progress. */
+    /**
+     * {@code evconnlistener_disable}: stop accepting; also cancels a back-off in progress. Does
+     * nothing on a freed listener. Loop thread only, unless {@link #LEV_OPT_THREADSAFE}.
+     */
     public void disable() {
         if (hop(this::disable)) {
             return;
@@ -191,7 +245,10 @@ public final class EvConnListener implements AutoCloseable {
         backingOff = false;
     }
 
-    /** {@code evconnlistener_free}: stops, and closes the channel with CLOSE_ON_FREE. Safe in its own callback. */
+    /**
+     * {@code evconnlistener_free}: stops, and closes the channel with CLOSE_ON_FREE. Safe in its
+     * own callback; idempotent. Loop thread only, unless {@link #LEV_OPT_THREADSAFE}.
+     */
     public void free() {
         if (hop(this::free)) {
             return;
@@ -212,6 +269,7 @@ public final class EvConnListener implements AutoCloseable {
         }
     }
 
+    /** Same as {@link #free()}. */
     @Override
     public void close() {
         free();
@@ -227,19 +285,34 @@ public final class EvConnListener implements AutoCloseable {
         return false;
     }
 
-    /** {@code evconnlistener_set_cb}; null closes accepted channels at once (as C with a NULL cb). */
+    /**
+     * {@code evconnlistener_set_cb}. Loop thread only.
+     *
+     * @param cb the new accept callback; null closes accepted channels at once (as C with a
+     *     NULL cb)
+     */
     public void setCallback(AcceptCallback cb) {
         base.checkInLoopThread();
         this.callback = cb;
     }
 
-    /** {@code evconnlistener_set_error_cb}. */
+    /**
+     * {@code evconnlistener_set_error_cb}. Loop thread only.
+     *
+     * @param cb told of each non-retriable accept error; null logs them at WARN instead
+     */
     public void setErrorCallback(ErrorCallback cb) {
         base.checkInLoopThread();
         this.errorCallback = cb;
     }
 
-    /** Connections accepted per readiness callback, at least 1. */
+    /**
+     * Sets how many connections one readiness callback accepts at most; default 64. Loop
+     * thread only.
+     *
+     * @param n the batch size, at least 1
+     * @throws IllegalArgumentException if {@code n} is less than 1
+     */
     public void setAcceptBatch(int n) {
         base.checkInLoopThread();
         if (n < 1) {
@@ -248,21 +321,31 @@ public final class EvConnListener implements AutoCloseable {
         this.acceptBatch = n;
     }
 
-    /** {@code evconnlistener_get_fd}. */
+    /** {@return the server channel accepted on} ({@code evconnlistener_get_fd}) */
     public ServerSocketChannel getChannel() {
         return channel;
     }
 
-    /** {@code evconnlistener_get_base}. */
+    /** {@return the base whose loop accepts} ({@code evconnlistener_get_base}) */
     public EventBase getBase() {
         return base;
     }
 
-    /** The bound address (with the port picked for port 0). */
+    /**
+     * The bound address.
+     *
+     * @return the address, with the port the system picked when port 0 was asked
+     * @throws IOException if the channel cannot tell it
+     * @throws java.nio.channels.ClosedChannelException if the channel was closed
+     */
     public SocketAddress getLocalAddress() throws IOException {
         return channel.getLocalAddress();
     }
 
+    /**
+     * {@return true while the listener accepts or will after a back-off} False once disabled
+     * or freed.
+     */
     public boolean isEnabled() {
         return enabled && !freed;
     }

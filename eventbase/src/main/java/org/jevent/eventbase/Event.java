@@ -96,13 +96,32 @@ public final class Event extends TimerNode {
 
     /**
      * {@code event_new(base, fd, events, cb, arg)}. {@code channel} may be null for a pure
-     * timer or an event that is only ever activated by hand.
+     * timer or an event that is only ever activated by hand. The event is initialized, not yet
+     * added; call {@link #add()} or {@link #add(Duration)}.
+     *
+     * @param base the base whose loop will run the callback; the caller must be on its loop
+     *     thread
+     * @param channel the channel to watch for EV_READ/EV_WRITE; null for none
+     * @param events {@link #EV_READ}, {@link #EV_WRITE} and {@link #EV_PERSIST} or-ed; 0 for a
+     *     timer
+     * @param callback called on the loop thread with the event and the flags that fired
+     * @throws IllegalArgumentException if {@code events} has EV_SIGNAL, EV_ET, EV_CLOSED or
+     *     EV_FINALIZE
+     * @throws IllegalStateException if called off {@code base}'s loop thread
      */
     public Event(EventBase base, SelectableChannel channel, int events, EventCallback callback) {
         assign(base, channel, events, callback);
     }
 
-    /** {@code evtimer_new(base, cb, arg)}: a timeout-only event. */
+    /**
+     * {@code evtimer_new(base, cb, arg)}: a timeout-only event, not persistent; arm it with
+     * {@link #add(Duration)}.
+     *
+     * @param base the base whose loop will run the callback; the caller must be on its loop
+     *     thread
+     * @param callback called with {@link #EV_TIMEOUT} when the timer fires
+     * @return the new event, initialized but not added
+     */
     public static Event timer(EventBase base, EventCallback callback) {
         return new Event(base, null, 0, callback);
     }
@@ -127,7 +146,16 @@ public final class Event extends TimerNode {
         }
     }
 
-    /** {@code evsignal_new(base, signum, cb, arg)}: {@code EV_SIGNAL | EV_PERSIST} on e.g. "HUP". */
+    /**
+     * {@code evsignal_new(base, signum, cb, arg)}: {@code EV_SIGNAL | EV_PERSIST} on e.g. "HUP".
+     * The signal handler is installed when the event is added.
+     *
+     * @param base the base whose loop will run the callback; the caller must be on its loop
+     *     thread
+     * @param signal the signal's name without "SIG", as {@code sun.misc.Signal} takes it
+     * @param callback called on the loop thread with {@link #EV_SIGNAL} each time it arrives
+     * @return the new event, initialized but not added
+     */
     public static Event signal(EventBase base, String signal, EventCallback callback) {
         Event ev = new Event();
         ev.assignSignal(base, signal, EV_SIGNAL | EV_PERSIST, callback);
@@ -137,6 +165,18 @@ public final class Event extends TimerNode {
     /**
      * {@code event_assign}: (re)initialize an event that is not pending and not active. Its
      * priority becomes the base's default ({@code npriorities / 2}), as in libevent.
+     *
+     * @param base the base whose loop will run the callback; the caller must be on its loop
+     *     thread
+     * @param channel the channel to watch for EV_READ/EV_WRITE; null for none
+     * @param events {@link #EV_READ}, {@link #EV_WRITE} and {@link #EV_PERSIST} or-ed; 0 for a
+     *     timer
+     * @param callback called on the loop thread with the event and the flags that fired
+     * @return this event
+     * @throws IllegalArgumentException if {@code events} has EV_SIGNAL, EV_ET, EV_CLOSED or
+     *     EV_FINALIZE
+     * @throws IllegalStateException if the event is pending or active, or the caller is off the
+     *     loop thread
      */
     public Event assign(EventBase base, SelectableChannel channel, int events, EventCallback callback) {
         Objects.requireNonNull(base, "base");
@@ -152,7 +192,20 @@ public final class Event extends TimerNode {
         return init(base, channel, null, events, callback);
     }
 
-    /** {@code evsignal_assign}: {@code events} must contain EV_SIGNAL and no READ/WRITE. */
+    /**
+     * {@code evsignal_assign}: (re)initialize a not pending, not active event as a signal event.
+     *
+     * @param base the base whose loop will run the callback; the caller must be on its loop
+     *     thread
+     * @param signal the signal's name without "SIG", e.g. "HUP"
+     * @param events {@link #EV_SIGNAL}, optionally or-ed with {@link #EV_PERSIST}
+     * @param callback called on the loop thread with {@link #EV_SIGNAL} when it arrives
+     * @return this event
+     * @throws IllegalArgumentException if {@code events} lacks EV_SIGNAL or has anything but
+     *     EV_PERSIST besides
+     * @throws IllegalStateException if the event is pending or active, or the caller is off the
+     *     loop thread
+     */
     public Event assignSignal(EventBase base, String signal, int events, EventCallback callback) {
         Objects.requireNonNull(base, "base");
         Objects.requireNonNull(signal, "signal");
@@ -189,12 +242,27 @@ public final class Event extends TimerNode {
         }
     }
 
-    /** {@code event_add(ev, NULL)}: insert the I/O or signal interest; an armed timer stays. */
+    /**
+     * {@code event_add(ev, NULL)}: insert the I/O or signal interest; an armed timer stays.
+     *
+     * @throws IllegalStateException if the event is not initialized, its base was freed, the
+     *     caller is off the loop thread or inside {@link EventBase#foreachEvent}, or it wants
+     *     EV_READ/EV_WRITE without a channel
+     * @throws IllegalArgumentException if a signal event names a signal that does not exist or
+     *     that the JVM reserves
+     */
     public void add() {
         base().addEvent(this, -2, null);
     }
 
-    /** {@code event_add(ev, tv)}: insert, and (re)arm the timer {@code timeout} from now. */
+    /**
+     * {@code event_add(ev, tv)}: insert, and (re)arm the timer {@code timeout} from now.
+     *
+     * @param timeout how long from now the timer fires with {@link #EV_TIMEOUT}; zero fires in
+     *     the next turn; null is {@link #add()} (the timer is left as it is)
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws IllegalStateException as for {@link #add()}
+     */
     public void add(Duration timeout) {
         if (timeout == null) {
             add();
@@ -206,7 +274,13 @@ public final class Event extends TimerNode {
         base().addEvent(this, EventTimers.toNanos(timeout), null);
     }
 
-    /** {@code event_add(ev, common_timeout)}: arm the timer in a shared-duration queue, O(1). */
+    /**
+     * {@code event_add(ev, common_timeout)}: arm the timer in a shared-duration queue, O(1).
+     *
+     * @param timeout a queue from this event's base's {@link EventBase#initCommonTimeout}
+     * @throws IllegalArgumentException if the queue belongs to another base
+     * @throws IllegalStateException as for {@link #add()}
+     */
     public void add(CommonTimeout timeout) {
         Objects.requireNonNull(timeout, "timeout");
         EventBase b = base();
@@ -230,7 +304,11 @@ public final class Event extends TimerNode {
      * {@code event_active(ev, res, ncalls)} from any thread. On the loop thread the event joins
      * its priority's active queue now (or OR-s {@code res} into an activation already queued);
      * from another thread it is handed over through the base's lock-free inbox, without
-     * allocating, and the loop is woken if it sleeps.
+     * allocating, and the loop is woken if it sleeps. On a freed base it does nothing.
+     *
+     * @param res the flags the callback receives ({@link #EV_READ}, {@link #EV_WRITE},
+     *     {@link #EV_TIMEOUT}, {@link #EV_SIGNAL} or any other bits), or-ed
+     * @throws IllegalStateException if the event is not initialized
      */
     public void activate(int res) {
         EventBase b = base;
@@ -244,14 +322,26 @@ public final class Event extends TimerNode {
         }
     }
 
-    /** {@code event_active(ev, res, ncalls)}: {@code ncalls} is ignored, as libevent does for non-signals. */
+    /**
+     * {@code event_active(ev, res, ncalls)}: {@link #activate(int)}; {@code ncalls} is ignored,
+     * as libevent does for non-signals.
+     *
+     * @param res the flags the callback receives, or-ed
+     * @param ncalls ignored
+     * @throws IllegalStateException if the event is not initialized
+     */
     public void active(int res, int ncalls) {
         activate(res);
     }
 
     /**
      * {@code event_pending(ev, what, NULL)}: which of {@code what}'s EV_READ/EV_WRITE/EV_SIGNAL/
-     * EV_TIMEOUT the event is pending or active for.
+     * EV_TIMEOUT the event is pending or active for. Loop thread only.
+     *
+     * @param what the flags to ask about, or-ed
+     * @return the subset of {@code what} the event is pending or active for; 0 for none
+     * @throws IllegalStateException if the event is not initialized or the caller is off the
+     *     loop thread
      */
     public int pending(int what) {
         base().checkInLoopThread();
@@ -270,14 +360,23 @@ public final class Event extends TimerNode {
 
     /**
      * The {@code tv} out-parameter of {@code event_pending}: the armed timer's deadline on the
-     * base's monotonic clock ({@link EventBase#gettimeMonotonic()}), or empty.
+     * base's monotonic clock ({@link EventBase#gettimeMonotonic()}), or empty. Loop thread only.
+     *
+     * @return the deadline in nanoseconds, or empty when no timer is armed
      */
     public OptionalLong pendingDeadlineNanos() {
         base().checkInLoopThread();
         return hasTimer() ? OptionalLong.of(deadline) : OptionalLong.empty();
     }
 
-    /** {@code event_priority_set}: only while not active; 0 is the most urgent. */
+    /**
+     * {@code event_priority_set}: only while not active; 0 is the most urgent.
+     *
+     * @param pri the priority, from 0 to the base's {@link EventBase#getNpriorities()} - 1
+     * @throws IllegalArgumentException if {@code pri} is out of range
+     * @throws IllegalStateException if the event is active or not initialized, or the caller is
+     *     off the loop thread
+     */
     public void prioritySet(int pri) {
         EventBase b = base();
         b.checkInLoopThread();
@@ -290,37 +389,37 @@ public final class Event extends TimerNode {
         this.priority = pri;
     }
 
-    /** {@code event_get_priority}. */
+    /** {@return the event's priority, 0 being the most urgent} ({@code event_get_priority}) */
     public int getPriority() {
         return priority;
     }
 
-    /** {@code event_initialized}. */
+    /** {@return true once the event has a base} ({@code event_initialized}) */
     public boolean isInitialized() {
         return base != null;
     }
 
-    /** {@code event_get_base}. */
+    /** {@return the base the event was assigned to, or null before that} ({@code event_get_base}) */
     public EventBase getBase() {
         return base;
     }
 
-    /** {@code event_get_fd}: the channel, or null for timers and signals. */
+    /** {@return the channel, or null for timers and signals} ({@code event_get_fd}) */
     public SelectableChannel getChannel() {
         return channel;
     }
 
-    /** {@code event_get_signal}: the signal name, or null. */
+    /** {@return the signal name, or null for a non-signal event} ({@code event_get_signal}) */
     public String getSignal() {
         return signal;
     }
 
-    /** {@code event_get_events}. */
+    /** {@return the flags the event was assigned with} ({@code event_get_events}) */
     public int getEvents() {
         return events;
     }
 
-    /** {@code event_get_callback}. */
+    /** {@return the callback the event was assigned with} ({@code event_get_callback}) */
     public EventCallback getCallback() {
         return callback;
     }

@@ -10,7 +10,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * libevent's {@code struct event_base}: a single-threaded reactor over a {@link Selector}.
+ * libevent's {@code struct event_base}: a single-threaded reactor over a
+ * {@link java.nio.channels.Selector}.
  *
  * <p>One turn of {@link #loop(int)} is: (1) leave if an exit or break was requested, or if
  * nothing is pending (unless {@link #EVLOOP_NO_EXIT_ON_EMPTY}); (2) select, blocking until the
@@ -44,9 +45,14 @@ public final class EventBase implements AutoCloseable {
     /** Keep looping when no events are pending, until loopExit/loopBreak. */
     public static final int EVLOOP_NO_EXIT_ON_EMPTY = 0x04;
 
-    /** Flags of {@link #getNumEvents(int)}. */
+    /** Flag of {@link #getNumEvents(int)}: count the events that are active (queued to run). */
     public static final int EVENT_BASE_COUNT_ACTIVE = 1;
+    /**
+     * Flag of {@link #getNumEvents(int)}: count the queued deferred callbacks and cross-thread
+     * tasks, which keep the loop busy without being events.
+     */
     public static final int EVENT_BASE_COUNT_VIRTUAL = 2;
+    /** Flag of {@link #getNumEvents(int)}: count the added (pending) events: I/O, signal, timers. */
     public static final int EVENT_BASE_COUNT_ADDED = 4;
 
     private static final Logger LOG = LoggerFactory.getLogger(EventBase.class);
@@ -76,7 +82,14 @@ public final class EventBase implements AutoCloseable {
         this(new EventConfig());
     }
 
-    /** {@code event_base_new_with_config(cfg)}. */
+    /**
+     * {@code event_base_new_with_config(cfg)}. The creating thread owns the base until a thread
+     * enters {@link #loop}.
+     *
+     * @param config priorities, clock, time caching, exception hook and stall threshold; read
+     *     once here, so later changes to it do not reach this base
+     * @throws java.io.UncheckedIOException if the selector cannot be opened
+     */
     public EventBase(EventConfig config) {
         Objects.requireNonNull(config, "config");
         this.channels = new ChannelRegistry(this);
@@ -94,7 +107,10 @@ public final class EventBase implements AutoCloseable {
 
     // ------------------------------------------------------------------ threads
 
-    /** True when called on the thread that owns this base (the one running or about to run its loop). */
+    /**
+     * {@return true when called on the thread that owns this base} That is the one running or
+     * about to run its loop. Any thread.
+     */
     public boolean isInLoopThread() {
         return owner.isCurrent();
     }
@@ -104,7 +120,10 @@ public final class EventBase implements AutoCloseable {
         owner.check();
     }
 
-    /** The thread that owns this base. */
+    /**
+     * {@return the thread that owns this base} The creating thread until a loop is entered, then
+     * the thread that entered it. Any thread.
+     */
     public Thread getOwnerThread() {
         return owner.thread();
     }
@@ -113,6 +132,10 @@ public final class EventBase implements AutoCloseable {
      * Runs {@code task} on the loop thread at the start of a coming turn, in submission order.
      * Any thread; a sleeping loop is woken once per sleep, not once per task. Tasks submitted
      * before a {@link #free()} that have not run are dropped.
+     *
+     * @param task run once on the loop thread; a throwable it raises goes to the
+     *     {@link ExceptionHook}
+     * @throws IllegalStateException if the base was freed
      */
     public void execute(Runnable task) {
         Objects.requireNonNull(task, "task");
@@ -127,6 +150,8 @@ public final class EventBase implements AutoCloseable {
      * turn's deferred phase (after the active events; at most 32 per turn in total with the
      * {@link DeferredCallback}s); from another thread it goes through {@link #execute}.
      * For evbuffer callbacks and other deferred work handed in as a plain Executor.
+     *
+     * @return the executor; the same object on every call, usable from any thread
      */
     public Executor deferredExecutor() {
         return deferred;
@@ -140,19 +165,28 @@ public final class EventBase implements AutoCloseable {
     /**
      * Replaces what this base does with a throwable escaping a callback (see {@link ExceptionHook});
      * any thread, effective from the next failure.
+     *
+     * @param hook the new hook, not null ({@link ExceptionHook#logging()} restores the default)
      */
     public void setExceptionHook(ExceptionHook hook) {
         dispatcher.setHook(hook);
     }
 
-    /** The current exception hook; {@link ExceptionHook#logging()} unless replaced. */
+    /** {@return the current exception hook} {@link ExceptionHook#logging()} unless replaced. */
     public ExceptionHook getExceptionHook() {
         return dispatcher.hook();
     }
 
     // ------------------------------------------------------------------ loop
 
-    /** {@code event_base_dispatch}: {@code loop(0)}. */
+    /**
+     * {@code event_base_dispatch}: {@code loop(0)}, running until no events are pending or
+     * {@link #loopExit}/{@link #loopBreak} is called. The calling thread becomes the owner.
+     *
+     * @return 0 after an exit or break, 1 when no events were pending, -1 on error (see
+     *     {@link #loop(int)})
+     * @throws IllegalStateException if the base was freed, or another thread runs its loop
+     */
     public int dispatch() {
         return loop(0);
     }
@@ -161,7 +195,12 @@ public final class EventBase implements AutoCloseable {
      * {@code event_base_loop(base, flags)}. Returns 0 when it exited normally (exit, break,
      * ONCE/NONBLOCK done), 1 when it stopped because no events were pending, -1 on error, when
      * the loop thread was interrupted (the interrupt status stays set), or when called
-     * re-entrantly from one of this base's callbacks.
+     * re-entrantly from one of this base's callbacks. The calling thread becomes the owner.
+     *
+     * @param flags 0, or {@link #EVLOOP_ONCE}, {@link #EVLOOP_NONBLOCK} and
+     *     {@link #EVLOOP_NO_EXIT_ON_EMPTY} or-ed
+     * @return 0, 1 or -1 as above
+     * @throws IllegalStateException if the base was freed, or another thread runs its loop
      */
     public int loop(int flags) {
         if (!enterLoop()) {
@@ -204,6 +243,10 @@ public final class EventBase implements AutoCloseable {
      * {@code event_base_loopexit(base, tv)}: make the loop exit once {@code delay} has passed,
      * after the callbacks active in that turn have run; null or zero: after the current turn.
      * Any thread. Works like libevent, with a one-shot timer, so it keeps the loop alive until it fires.
+     *
+     * @param delay how long from now the loop should run on; null or zero for the end of the
+     *     current turn
+     * @throws IllegalStateException if the base was freed
      */
     public void loopExit(Duration delay) {
         if (!isInLoopThread()) {
@@ -238,7 +281,12 @@ public final class EventBase implements AutoCloseable {
         }
     }
 
-    /** {@code event_base_got_exit}: the last loop ended because of loopExit; reset on loop entry. */
+    /**
+     * {@code event_base_got_exit}: whether the last loop ended because of {@link #loopExit};
+     * reset on loop entry. Loop thread only.
+     *
+     * @return true if a loopExit timer fired in the last (or current) loop
+     */
     public boolean gotExit() {
         checkInLoopThread();
         return gotTerm;
@@ -254,7 +302,12 @@ public final class EventBase implements AutoCloseable {
         return gotTerm || gotBreak;
     }
 
-    /** {@code event_base_got_break}. */
+    /**
+     * {@code event_base_got_break}: whether the last loop ended because of {@link #loopBreak};
+     * reset on loop entry. Loop thread only.
+     *
+     * @return true if a loopBreak was seen by the last (or current) loop
+     */
     public boolean gotBreak() {
         checkInLoopThread();
         return gotBreak;
@@ -264,7 +317,9 @@ public final class EventBase implements AutoCloseable {
 
     /**
      * {@code event_gettime_monotonic}: the base's monotonic clock in nanoseconds (the clock every
-     * timer uses); the cached value during a loop turn.
+     * timer uses); the cached value during a loop turn. Loop thread only.
+     *
+     * @return nanoseconds on the base's {@link EventClock}; only differences are meaningful
      */
     public long gettimeMonotonic() {
         checkInLoopThread();
@@ -274,6 +329,9 @@ public final class EventBase implements AutoCloseable {
     /**
      * {@code event_base_gettimeofday_cached}: wall-clock time, read at most once per loop turn
      * while callbacks run; read fresh outside the loop or with {@link EventConfig#noCacheTime}.
+     * Loop thread only.
+     *
+     * @return the wall-clock time, with millisecond precision
      */
     public Instant gettimeofdayCached() {
         checkInLoopThread();
@@ -292,14 +350,22 @@ public final class EventBase implements AutoCloseable {
         return timeCache.nanos();
     }
 
-    /** The clock this base reads. */
+    /** {@return the clock this base reads, as set by {@link EventConfig#clock}} Any thread. */
     public EventClock getClock() {
         return clock;
     }
 
     // ------------------------------------------------------------------ priorities and common timeouts
 
-    /** {@code event_base_priority_init}: only while no event is active. */
+    /**
+     * {@code event_base_priority_init}: sets the number of priority levels; only while no
+     * callback runs. Events assigned afterwards get the new middle priority. Loop thread only.
+     *
+     * @param npriorities the number of levels, 1 to {@link EventConfig#MAX_PRIORITIES}; 0 is
+     *     the most urgent level
+     * @throws IllegalArgumentException if {@code npriorities} is out of range
+     * @throws IllegalStateException if called while callbacks run, or off the loop thread
+     */
     public void priorityInit(int npriorities) {
         checkInLoopThread();
         if (npriorities < 1 || npriorities > EventConfig.MAX_PRIORITIES) {
@@ -311,7 +377,7 @@ public final class EventBase implements AutoCloseable {
         activeQueues.resize(npriorities);
     }
 
-    /** {@code event_base_get_npriorities}. */
+    /** {@return the number of priority levels} ({@code event_base_get_npriorities}) Any thread. */
     public int getNpriorities() {
         return activeQueues.priorities();
     }
@@ -322,7 +388,12 @@ public final class EventBase implements AutoCloseable {
 
     /**
      * {@code event_base_init_common_timeout}: the queue for events that all wait {@code d}; the
-     * same object for the same duration.
+     * same object for the same duration. Loop thread only.
+     *
+     * @param d the timeout every event in the queue waits, not negative
+     * @return the queue, to pass to {@link Event#add(CommonTimeout)}
+     * @throws IllegalArgumentException if {@code d} is negative
+     * @throws IllegalStateException if the base was freed, or off the loop thread
      */
     public CommonTimeout initCommonTimeout(Duration d) {
         checkInLoopThread();
@@ -421,7 +492,17 @@ public final class EventBase implements AutoCloseable {
      * {@code event_base_once(base, fd, events, cb, arg, tv)}: a one-shot event that frees itself.
      * {@code events} is EV_TIMEOUT (channel null), or EV_READ and/or EV_WRITE on {@code channel};
      * EV_SIGNAL and EV_PERSIST are refused. A timeout-only once with a null or zero delay is
-     * activated at once, keeping call order, without touching the timer heap.
+     * activated at once, keeping call order, without touching the timer heap. Loop thread only.
+     *
+     * @param channel the channel to wait on for EV_READ/EV_WRITE; null for a timeout only
+     * @param events {@link Event#EV_TIMEOUT}, or {@link Event#EV_READ} and/or
+     *     {@link Event#EV_WRITE}
+     * @param cb called once, with the flags that fired (EV_TIMEOUT if the timeout came first)
+     * @param timeout how long to wait; null waits for I/O without a limit (for a timeout-only
+     *     event, null or zero runs it in the current or next turn)
+     * @throws IllegalArgumentException if {@code events} asks for EV_SIGNAL or EV_PERSIST, or
+     *     for nothing
+     * @throws IllegalStateException if the base was freed, or off the loop thread
      */
     public void once(SelectableChannel channel, int events, EventCallback cb, Duration timeout) {
         checkInLoopThread();
@@ -432,13 +513,26 @@ public final class EventBase implements AutoCloseable {
     /** Visitor of {@link #foreachEvent}: return non-zero to stop. */
     @FunctionalInterface
     public interface EventVisitor {
+        /**
+         * Looks at one event ({@code event_base_foreach_event_cb}); it must not add, delete or
+         * activate events.
+         *
+         * @param base the base being walked
+         * @param ev the event visited
+         * @return 0 to go on, anything else to stop the walk and make {@code foreachEvent}
+         *     return it
+         */
         int visit(EventBase base, Event ev);
     }
 
     /**
      * {@code event_base_foreach_event}: visits every added event (I/O, signal, heap timers,
      * common-timeout timers), then the events that are only active; each once. The visitor must
-     * not add, delete or activate events (that throws). Returns the first non-zero visit result.
+     * not add, delete or activate events (that throws). Loop thread only.
+     *
+     * @param visitor called once per event
+     * @return the first non-zero visit result, or 0 if every visit returned 0
+     * @throws IllegalStateException if the base was freed, or off the loop thread
      */
     public int foreachEvent(EventVisitor visitor) {
         checkInLoopThread();
@@ -451,7 +545,14 @@ public final class EventBase implements AutoCloseable {
         }
     }
 
-    /** {@code event_base_dump_events}: the added events, then the active ones, one per line. */
+    /**
+     * {@code event_base_dump_events}: the added events, then the active ones, one per line, for
+     * debugging (the format may change). Loop thread only.
+     *
+     * @param out where the text goes, in one {@code append}
+     * @throws IOException if {@code out} throws it
+     * @throws IllegalStateException if the base was freed, or off the loop thread
+     */
     public void dumpEvents(Appendable out) throws IOException {
         checkInLoopThread();
         checkOpen();
@@ -468,6 +569,11 @@ public final class EventBase implements AutoCloseable {
     /**
      * {@code event_base_get_num_events(base, flags)}: ADDED counts added events (I/O, signal,
      * timers), ACTIVE the active ones, VIRTUAL the queued deferred callbacks and cross-thread tasks.
+     * Loop thread only.
+     *
+     * @param flags {@link #EVENT_BASE_COUNT_ADDED}, {@link #EVENT_BASE_COUNT_ACTIVE} and
+     *     {@link #EVENT_BASE_COUNT_VIRTUAL}, or-ed
+     * @return the sum of the counts asked for (an event both added and active counts twice)
      */
     public int getNumEvents(int flags) {
         checkInLoopThread();
@@ -484,26 +590,49 @@ public final class EventBase implements AutoCloseable {
         return n;
     }
 
-    /** {@code event_base_get_running_event}: the event whose callback runs now, or null. */
+    /**
+     * {@code event_base_get_running_event}. Loop thread only.
+     *
+     * @return the event whose callback runs now, or null outside a callback (and in a deferred
+     *     callback or task)
+     */
     public Event getRunningEvent() {
         checkInLoopThread();
         return dispatcher.runningEvent();
     }
 
-    /** {@code event_base_active_by_fd}: activate every event on {@code channel} that wants {@code events}. */
+    /**
+     * {@code event_base_active_by_fd}: activate every event on {@code channel} that wants
+     * {@code events}, as if the selector had reported it. Loop thread only.
+     *
+     * @param channel the channel whose added events to activate
+     * @param events {@link Event#EV_READ}, {@link Event#EV_WRITE} and/or
+     *     {@link Event#EV_TIMEOUT}; other bits are ignored
+     * @throws IllegalStateException if the base was freed, or off the loop thread
+     */
     public void activeByChannel(SelectableChannel channel, int events) {
         checkInLoopThread();
         checkOpen();
         channels.activate(channel, events & (Event.EV_READ | Event.EV_WRITE | Event.EV_TIMEOUT));
     }
 
-    /** {@code event_base_active_by_signal}. */
+    /**
+     * {@code event_base_active_by_signal}: activate every added event for {@code signal}, as if
+     * it had arrived. Loop thread only.
+     *
+     * @param signal the signal's name without "SIG", e.g. "HUP"
+     */
     public void activeBySignal(String signal) {
         checkInLoopThread();
         signals.activate(this, signal);
     }
 
-    /** {@code event_base_get_method}: the name of the Selector provider in use. */
+    /**
+     * {@code event_base_get_method}. Any thread.
+     *
+     * @return the class name of the Selector provider in use, e.g.
+     *     {@code sun.nio.ch.EPollSelectorProvider} on Linux
+     */
     public String getMethod() {
         return channels.method();
     }
@@ -548,7 +677,7 @@ public final class EventBase implements AutoCloseable {
         free();
     }
 
-    /** True once {@link #free()} ran. */
+    /** {@return true once {@link #free()} ran} Any thread. */
     public boolean isFreed() {
         return closed;
     }

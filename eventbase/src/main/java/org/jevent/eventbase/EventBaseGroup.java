@@ -55,6 +55,15 @@ public final class EventBaseGroup implements Executor, AutoCloseable {
     /** Called on the loop that owns the new connection, with that loop's base. */
     @FunctionalInterface
     public interface AcceptCallback {
+        /**
+         * Takes one accepted connection, on the loop thread of {@code base}.
+         *
+         * @param base the loop that owns the connection from now on: make its events and
+         *     bufferevents on this base
+         * @param channel the new connection, non-blocking unless
+         *     {@code LEV_OPT_LEAVE_SOCKETS_BLOCKING}; the callback owns it and must close it
+         * @param peer the remote address
+         */
         void onAccept(EventBase base, SocketChannel channel, SocketAddress peer);
     }
 
@@ -77,12 +86,24 @@ public final class EventBaseGroup implements Executor, AutoCloseable {
         this(Runtime.getRuntime().availableProcessors());
     }
 
-    /** {@code loops} loops, default configuration. */
+    /**
+     * {@code loops} loops, default configuration; returns once every loop runs.
+     *
+     * @param loops the number of bases and threads, at least 1
+     * @throws IllegalArgumentException if {@code loops} is less than 1
+     */
     public EventBaseGroup(int loops) {
         this(loops, new EventConfig());
     }
 
-    /** {@code loops} loops, each base made with {@code config}, on threads named {@code jevent-loop-G-i}. */
+    /**
+     * {@code loops} loops, each base made with {@code config}, on non-daemon threads named
+     * {@code jevent-loop-G-i}; returns once every loop runs.
+     *
+     * @param loops the number of bases and threads, at least 1
+     * @param config the configuration of every base
+     * @throws IllegalArgumentException if {@code loops} is less than 1
+     */
     public EventBaseGroup(int loops, EventConfig config) {
         this(loops, config, defaultThreads());
     }
@@ -91,6 +112,12 @@ public final class EventBaseGroup implements Executor, AutoCloseable {
      * {@code loops} loops, each base made with {@code config}, each run by a thread from
      * {@code threadFactory} (non-daemon by default, as a server's loops should keep the JVM up).
      * Returns once every loop runs.
+     *
+     * @param loops the number of bases and threads, at least 1
+     * @param config the configuration of every base
+     * @param threadFactory makes the {@code loops} threads; each runs one base's loop until
+     *     shutdown
+     * @throws IllegalArgumentException if {@code loops} is less than 1
      */
     public EventBaseGroup(int loops, EventConfig config, ThreadFactory threadFactory) {
         if (loops < 1) {
@@ -128,28 +155,39 @@ public final class EventBaseGroup implements Executor, AutoCloseable {
         return r -> new Thread(r, "jevent-loop-" + group + "-" + n.getAndIncrement());
     }
 
-    /** Number of loops. */
+    /** {@return the number of loops} */
     public int size() {
         return bases.length;
     }
 
-    /** The loop after the one {@code next} gave last, round robin; any thread. */
+    /** {@return the loop after the one {@code next} gave last, round robin} Any thread. */
     public EventBase next() {
         return bases[Math.floorMod(nextIndex.getAndIncrement(), bases.length)];
     }
 
-    /** Loop {@code i}, 0 &le; i &lt; {@link #size()}. */
+    /**
+     * Loop {@code i}. Any thread.
+     *
+     * @param i the loop's index, 0 &le; i &lt; {@link #size()}
+     * @return the base of that loop
+     * @throws ArrayIndexOutOfBoundsException if {@code i} is out of range
+     */
     public EventBase get(int i) {
         return bases[i];
     }
 
-    /** Runs {@code task} on the {@link #next()} loop. */
+    /**
+     * Runs {@code task} on the {@link #next()} loop, through its {@link EventBase#execute}.
+     *
+     * @param task run once on that loop's thread
+     * @throws IllegalStateException if that loop's base was already freed by shutdown
+     */
     @Override
     public void execute(Runnable task) {
         next().execute(task);
     }
 
-    /** True once {@link #shutdown} began. */
+    /** {@return true once {@link #shutdown} began} */
     public boolean isShutdown() {
         return state != RUNNING;
     }
@@ -160,6 +198,16 @@ public final class EventBaseGroup implements Executor, AutoCloseable {
      * DISABLED is refused); {@code backlog} as {@link EvConnListener#newBind}. With port 0 the port
      * picked for the first loop is the port of all. Not from one of this group's loops (it waits
      * for them).
+     *
+     * @param cb called on the loop that owns each new connection
+     * @param flags {@link EvConnListener}'s {@code LEV_OPT_*} flags, or-ed
+     * @param backlog the listen queue length per listener; negative for 128, 0 refused
+     * @param address where to bind; port 0 picks a free port
+     * @return the listener; {@link GroupListener#free()} stops it, and shutdown frees it
+     * @throws IOException if a socket cannot be opened or bound; nothing stays open then
+     * @throws IllegalArgumentException if {@code flags} has {@code LEV_OPT_DISABLED} or an
+     *     unknown bit, or {@code backlog} is 0
+     * @throws IllegalStateException if the group is shut down, or called on one of its loops
      */
     public GroupListener listen(AcceptCallback cb, int flags, int backlog, SocketAddress address) throws IOException {
         return listen(cb, flags, backlog, address, AcceptSpread.AUTO);
@@ -168,6 +216,19 @@ public final class EventBaseGroup implements Executor, AutoCloseable {
     /**
      * {@link #listen(AcceptCallback, int, int, SocketAddress)} with a chosen spread; REUSE_PORT
      * where the OS lacks SO_REUSEPORT throws {@link UnsupportedOperationException}.
+     *
+     * @param cb called on the loop that owns each new connection
+     * @param flags {@link EvConnListener}'s {@code LEV_OPT_*} flags, or-ed
+     * @param backlog the listen queue length per listener; negative for 128, 0 refused
+     * @param address where to bind; port 0 picks a free port
+     * @param spread how connections reach the loops
+     * @return the listener; {@link GroupListener#free()} stops it, and shutdown frees it
+     * @throws IOException if a socket cannot be opened or bound; nothing stays open then
+     * @throws IllegalArgumentException if {@code flags} has {@code LEV_OPT_DISABLED} or an
+     *     unknown bit, or {@code backlog} is 0
+     * @throws IllegalStateException if the group is shut down, or called on one of its loops
+     * @throws UnsupportedOperationException for {@link AcceptSpread#REUSE_PORT} where the OS
+     *     lacks SO_REUSEPORT
      */
     public GroupListener listen(AcceptCallback cb, int flags, int backlog, SocketAddress address, AcceptSpread spread)
             throws IOException {
@@ -248,6 +309,10 @@ public final class EventBaseGroup implements Executor, AutoCloseable {
      * Returns true when every loop finished on its own within {@code grace}. Idempotent (a second
      * call waits for the first); an interrupt of the caller cuts the grace short and stays set.
      * Not from one of this group's loops.
+     *
+     * @param grace how long the loops get to finish their work before channels are closed
+     * @return true if every loop finished on its own within {@code grace}
+     * @throws IllegalStateException if called on one of this group's loops
      */
     public boolean shutdown(Duration grace) {
         Objects.requireNonNull(grace, "grace");
@@ -295,7 +360,7 @@ public final class EventBaseGroup implements Executor, AutoCloseable {
         shutdown(DEFAULT_SHUTDOWN_GRACE);
     }
 
-    /** True when every loop thread has ended. */
+    /** {@return true when every loop thread has ended after a shutdown} */
     public boolean isTerminated() {
         return state == TERMINATED;
     }

@@ -8,10 +8,10 @@ package org.jevent.eventbase;
  * {@link #wallMillis()} only feeds {@link EventBase#gettimeofdayCached()}.
  */
 public interface EventClock {
-    /** Monotonic time in nanoseconds, as {@link System#nanoTime()}: only differences matter. */
+    /** {@return monotonic time in nanoseconds, as {@link System#nanoTime()}} Only differences matter. */
     long monotonicNanos();
 
-    /** Wall-clock time in milliseconds since the epoch, as {@link System#currentTimeMillis()}. */
+    /** {@return wall-clock time in milliseconds since the epoch, as {@link System#currentTimeMillis()}} */
     long wallMillis();
 
     /** The system clocks. */

@@ -24,7 +24,14 @@ public final class EventConfig {
     ExceptionHook exceptionHook = ExceptionHook.logging();
     long stallThresholdNanos = DEFAULT_STALL_THRESHOLD.toNanos();
 
-    /** Number of priority queues, 1..256 ({@code event_base_priority_init}); default 1. */
+    /**
+     * Number of priority queues, 1..256 ({@code event_base_priority_init}); default 1.
+     *
+     * @param n the number of priority levels; 0 is the most urgent, {@code n / 2} the default
+     *     of new events
+     * @return this config, for chaining
+     * @throws IllegalArgumentException if {@code n} is outside 1..{@link #MAX_PRIORITIES}
+     */
     public EventConfig priorities(int n) {
         if (n < 1 || n > MAX_PRIORITIES) {
             throw new IllegalArgumentException("priorities must be in 1.." + MAX_PRIORITIES + ": " + n);
@@ -38,6 +45,14 @@ public final class EventConfig {
      * {@code minPriority}, stop running callbacks of one queue after {@code maxInterval}
      * (null: no time bound) or {@code maxCallbacks} callbacks (-1: no bound), then look at I/O
      * and timers again. Keeps one busy priority from starving the poll.
+     *
+     * @param maxInterval the longest one queue runs before the loop polls again; null for no
+     *     time bound
+     * @param maxCallbacks the most callbacks one queue runs before the loop polls again; -1 (any
+     *     negative) for no bound, 0 counts as 1
+     * @param minPriority the first priority the bounds apply to; more urgent queues run
+     *     unbounded (negative counts as 0)
+     * @return this config, for chaining
      */
     public EventConfig maxDispatchInterval(Duration maxInterval, int maxCallbacks, int minPriority) {
         this.maxDispatchIntervalNanos = maxInterval == null ? -1 : EventTimers.toNanos(maxInterval);
@@ -46,7 +61,12 @@ public final class EventConfig {
         return this;
     }
 
-    /** The clock every timer and the time cache read; default {@link EventClock#SYSTEM}. */
+    /**
+     * The clock every timer and the time cache read; default {@link EventClock#SYSTEM}.
+     *
+     * @param clock the clock, e.g. a {@link ManualClock} for timer tests
+     * @return this config, for chaining
+     */
     public EventConfig clock(EventClock clock) {
         this.clock = Objects.requireNonNull(clock, "clock");
         return this;
@@ -55,6 +75,10 @@ public final class EventConfig {
     /**
      * Deferred callbacks run per loop turn before the rest wait for the next turn; libevent
      * hard-codes 32 (MAX_DEFERRED) so that a storm of deferred work cannot starve I/O.
+     *
+     * @param n the most deferred callbacks one turn runs, at least 1; default 32
+     * @return this config, for chaining
+     * @throws IllegalArgumentException if {@code n} is less than 1
      */
     public EventConfig maxDeferredPerTurn(int n) {
         if (n < 1) {
@@ -64,7 +88,14 @@ public final class EventConfig {
         return this;
     }
 
-    /** Cross-thread tasks ({@link EventBase#execute}) drained per loop turn; default 1024. */
+    /**
+     * Cross-thread tasks ({@link EventBase#execute}) drained per loop turn; default 1024. The
+     * rest wait for the next turn, so a flood of tasks cannot starve I/O.
+     *
+     * @param n the most tasks one turn runs, at least 1
+     * @return this config, for chaining
+     * @throws IllegalArgumentException if {@code n} is less than 1
+     */
     public EventConfig maxTasksPerTurn(int n) {
         if (n < 1) {
             throw new IllegalArgumentException("maxTasksPerTurn must be >= 1: " + n);
@@ -73,7 +104,13 @@ public final class EventConfig {
         return this;
     }
 
-    /** EVENT_BASE_FLAG_NO_CACHE_TIME: read the clock on every query instead of once per turn. */
+    /**
+     * {@code EVENT_BASE_FLAG_NO_CACHE_TIME}: read the clock on every query instead of once per
+     * turn; default off.
+     *
+     * @param on true to read the clock every time
+     * @return this config, for chaining
+     */
     public EventConfig noCacheTime(boolean on) {
         this.noCacheTime = on;
         return this;
@@ -82,6 +119,9 @@ public final class EventConfig {
     /**
      * What the base does with a throwable from a callback; default {@link ExceptionHook#logging()}.
      * Also settable later, from any thread, with {@link EventBase#setExceptionHook}.
+     *
+     * @param hook the hook, not null
+     * @return this config, for chaining
      */
     public EventConfig exceptionHook(ExceptionHook hook) {
         this.exceptionHook = Objects.requireNonNull(hook, "hook");
@@ -96,6 +136,11 @@ public final class EventConfig {
      * most needs to hear of it is the one who does not know it happens. Watching costs the loop
      * two ordered stores per callback (paid on or off) and costs the JVM one shared daemon
      * thread that wakes every quarter threshold. A long GC pause during a callback is reported too.
+     *
+     * @param threshold how long one callback may hold the loop before it is reported; null or
+     *     zero for no detection
+     * @return this config, for chaining
+     * @throws IllegalArgumentException if {@code threshold} is negative
      */
     public EventConfig stallThreshold(Duration threshold) {
         if (threshold != null && threshold.isNegative()) {

@@ -14,6 +14,8 @@ package org.jevent.eventbase;
 @FunctionalInterface
 public interface ExceptionHook {
     /**
+     * Handles one throwable that escaped a callback, on the loop thread.
+     *
      * @param base the base whose loop ran the callback
      * @param running what threw: the {@link Event} whose callback threw, the {@link Runnable} given
      *     to {@link EventBase#execute} or {@link EventBase#deferredExecutor()}, or the
@@ -23,7 +25,10 @@ public interface ExceptionHook {
      */
     void onException(EventBase base, Object running, Throwable error);
 
-    /** The default hook: SLF4J at ERROR (logger {@code org.jevent.eventbase.EventBase}), else stderr. */
+    /**
+     * {@return the default hook} It logs through SLF4J at ERROR (logger
+     * {@code org.jevent.eventbase.EventBase}), or prints to stderr when no SLF4J binding is present.
+     */
     static ExceptionHook logging() {
         return LoggingExceptionHook.DEFAULT;
     }

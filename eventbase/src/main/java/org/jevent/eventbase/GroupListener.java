@@ -190,12 +190,12 @@ public final class GroupListener implements AutoCloseable {
         }
     }
 
-    /** The bound address (with the port picked for port 0). */
+    /** {@return the bound address, with the port the system picked when port 0 was asked} */
     public SocketAddress getLocalAddress() {
         return localAddress;
     }
 
-    /** REUSE_PORT or HAND_OVER: how connections are spread (AUTO resolved). */
+    /** {@return how connections are spread: REUSE_PORT or HAND_OVER (AUTO already resolved)} */
     public EventBaseGroup.AcceptSpread getSpread() {
         return spread;
     }
@@ -203,6 +203,8 @@ public final class GroupListener implements AutoCloseable {
     /**
      * The listeners: one per loop (REUSE_PORT) or one (HAND_OVER). Each belongs to its own loop:
      * call its loop-thread methods (e.g. {@code setErrorCallback}) there.
+     *
+     * @return an unmodifiable list of the listeners, in loop order
      */
     public List<EvConnListener> listeners() {
         return Collections.unmodifiableList(listeners);

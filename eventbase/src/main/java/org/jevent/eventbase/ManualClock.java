@@ -15,10 +15,18 @@ public final class ManualClock implements EventClock {
     private volatile long nanos;
     private volatile long wallMillis;
 
+    /** A clock at monotonic time 0 and wall-clock time 10<sup>12</sup> ms (September 2001). */
     public ManualClock() {
         this(0L, 1_000_000_000_000L);
     }
 
+    /**
+     * A clock starting at the given times.
+     *
+     * @param startNanos the first value of {@link #monotonicNanos()}
+     * @param startWallMillis the first value of {@link #wallMillis()}, milliseconds since the
+     *     epoch
+     */
     public ManualClock(long startNanos, long startWallMillis) {
         this.nanos = startNanos;
         this.wallMillis = startWallMillis;
@@ -34,11 +42,24 @@ public final class ManualClock implements EventClock {
         return wallMillis;
     }
 
-    /** Moves both clocks forward. */
+    /**
+     * Moves both clocks forward. Nothing runs by itself: the base sees the new time on its next
+     * turn.
+     *
+     * @param d how far to move, not negative
+     * @throws IllegalArgumentException if {@code d} is negative
+     */
     public synchronized void advance(Duration d) {
         advanceNanos(d.toNanos());
     }
 
+    /**
+     * Moves both clocks forward by {@code n} nanoseconds (the wall clock by whole milliseconds
+     * of it).
+     *
+     * @param n how far to move, in nanoseconds, not negative
+     * @throws IllegalArgumentException if {@code n} is negative
+     */
     public synchronized void advanceNanos(long n) {
         if (n < 0) {
             throw new IllegalArgumentException("a monotonic clock cannot go back: " + n);
