@@ -84,11 +84,11 @@ final class PeerHandshakes {
         if (engine.getUseClientMode()) {
             return null;
         }
-        if (provider != SslProvider.CONSCRYPT && renegotiations.tryAccept(now)) {
+        if (provider.renegotiates && renegotiations.tryAccept(now)) {
             return null;
         }
         refusal = "client-initiated renegotiation refused (request #" + renegotiationsAsked + "; "
-                + (provider == SslProvider.CONSCRYPT ? "Conscrypt (BoringSSL) servers never renegotiate"
+                + (!provider.renegotiates ? "BoringSSL servers (" + provider + ") never renegotiate"
                         : "renegotiations " + describe(renegotiations)) + ")";
         refusalAlert = armRefusal();
         return refusal;
@@ -116,16 +116,16 @@ final class PeerHandshakes {
 
     /**
      * Sets the engine up to refuse the renegotiation it is about to read; returns the alert it
-     * will send, or null if it cannot be. Conscrypt refuses by itself (BoringSSL: a fatal
-     * no_renegotiation). A JDK engine is left nothing it can negotiate
+     * will send, or null if it cannot be. A provider that does not renegotiate (Conscrypt's
+     * BoringSSL) refuses by itself, with a fatal no_renegotiation. A JDK engine is left nothing it can negotiate
      * ({@link #NOTHING_NEGOTIABLE}), so its own negotiation ends in a fatal handshake_failure
      * without making or signing a key; the session is ending, so the suites need no restoring.
      * An engine that takes neither that nor an empty list (some other provider) cannot be made to
      * refuse.
      */
     private String armRefusal() {
-        if (provider == SslProvider.CONSCRYPT) {
-            return "no_renegotiation";
+        if (!provider.renegotiates) {
+            return "no_renegotiation"; // a BoringSSL server's own refusal
         }
         try {
             engine.setEnabledCipherSuites(new String[] {NOTHING_NEGOTIABLE});

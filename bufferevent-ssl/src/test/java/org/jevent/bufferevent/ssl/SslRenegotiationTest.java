@@ -247,7 +247,7 @@ class SslRenegotiationTest {
         assertEquals(List.of("CONNECTED", "READING|ERROR"), serverEvents);
         assertEquals(org.jevent.bufferevent.EndReason.RENEGOTIATION_REFUSED, b[1].getEndReason());
         SslError error = b[1].getSslError();
-        assertTrue(error.describe().contains("Conscrypt (BoringSSL) servers never renegotiate"), error.describe());
+        assertTrue(error.describe().contains("BoringSSL servers (CONSCRYPT) never renegotiate"), error.describe());
         String cause = String.valueOf(error.cause().getCause());
         assertTrue(cause.contains("NO_RENEGOTIATION"), cause);
         b[0].free();
