@@ -139,10 +139,13 @@ class SslRenegotiationTest {
      * handshake record must go out even so ({@link TlsPump#HANDSHAKE_ALLOWANCE}): had it waited
      * for the transport to drain, with the client not reading meanwhile, the server (not reading
      * either, its output full) and the client would wait for each other for ever. Every byte
-     * comes back and the client's handshake completes.
+     * comes back and the client's handshake completes. Over a pair only: there the client's
+     * transport holds its bound for certain once the server stops reading, where over a socket
+     * the kernel takes what it can and the transport may be left holding a few bytes (the pump
+     * tops it up only once it has drained), and the case would not be the one tested.
      */
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"TLSv1.2,FILTER_SOCKET", "TLSv1.2,FILTER_PAIR", "TLSv1.3,FILTER_SOCKET", "TLSv1.3,FILTER_PAIR"})
+    @CsvSource({"TLSv1.2,FILTER_PAIR", "TLSv1.3,FILTER_PAIR"})
     void handshakeStartedIntoAFullEchoStillCompletes(String protocol, Variant v) throws Exception {
         SslBufferevent[] b = connect(SslProvider.JDK, protocol, v);
         b[1].setRenegotiationLimit(1, Duration.ofMinutes(10)); // the client's is refused by default
@@ -158,8 +161,7 @@ class SslRenegotiationTest {
                 serverPaused[0] = true;
             }
         }, x -> x.enable(EV_READ), (x, what) -> serverEvents.add(TlsHarness.ev(what)));
-        // More than loopback's socket buffers can hold both ways, so that both ends fill up.
-        byte[] data = new byte[16 << 20];
+        byte[] data = new byte[4 << 20];
         new java.util.Random(22).nextBytes(data);
         java.io.ByteArrayOutputStream echoed = new java.io.ByteArrayOutputStream();
         b[0].setCallbacks(x -> {
