@@ -38,6 +38,14 @@ public enum EndReason {
     CONNECT_TIMEOUT,
     /** TLS: the handshake did not complete within the timeouts that bound it (a bare {@code TIMEOUT}). */
     HANDSHAKE_TIMEOUT,
+    /**
+     * TLS: the peer asked for a renegotiation (a TLS 1.2 client's ClientHello after the
+     * handshake) that this server does not allow, by default or over its limit; it was refused
+     * with a fatal alert.
+     */
+    RENEGOTIATION_REFUSED,
+    /** TLS 1.3: the peer requested more key updates than the limit allows within its period; the connection was ended. */
+    KEY_UPDATE_LIMIT,
     /** TLS: the peer sent a fatal alert (a record of type alert failed to unwrap, or the engine names the peer's alert). */
     TLS_ALERT_RECEIVED,
     /** TLS: our engine failed and produced a fatal alert for the peer, which was sent. */

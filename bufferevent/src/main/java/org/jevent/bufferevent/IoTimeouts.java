@@ -10,6 +10,16 @@ import org.jevent.eventbase.Event;
  * be written), restarts on progress, and on expiry disables its direction and reports
  * {@code READING|TIMEOUT} or {@code WRITING|TIMEOUT}.
  *
+ * <h2>Lazy restart</h2>
+ * libevent re-adds its event with the full timeout after every read and every write; done that
+ * way each read and write moves the timer in the heap. Here progress only records the loop's
+ * time ({@code readProgressNanos}, {@code writeProgressNanos}); the timer is armed when its
+ * direction starts and, when it expires, looks at the last progress: if a whole period has not
+ * passed since, it re-arms itself for the rest and nothing is reported. The outcome is
+ * libevent's: a timeout is reported exactly when a full period went by without progress, and
+ * never earlier. The write timer is still removed when the output empties and added when it
+ * fills again, as libevent does (a pending timer keeps a loop alive).
+ *
  * <h2>Handshake-bound mode</h2>
  * A layer with a handshake (TLS) binds the timeouts to it ({@link #bindToHandshake}): until the
  * handshake completes the two timeouts do not run per direction; the read timeout (else the write
@@ -20,15 +30,27 @@ import org.jevent.eventbase.Event;
  * become the per-direction ones; when the layer ends without completing it, they are dropped.
  *
  * <p>Invariant: a per-direction timer is pending only while its timeout is set, the mode is not
- * handshake-bound, the bufferevent is not freed and its direction runs; the handshake timer is
- * pending only in handshake-bound mode.
+ * handshake-bound, the bufferevent is not freed and its direction runs (the write timer only
+ * while output is pending, as of the last progress or adjustment); a pending timer's deadline is
+ * at most one period after its direction's last recorded progress, which is never earlier than
+ * the moment the timer was last armed. The handshake timer is pending only in handshake-bound mode.
  */
 final class IoTimeouts {
+    /** Longer timeouts are treated as this (about 100 years): {@code Duration.toNanos} would overflow. */
+    private static final Duration LONGEST = Duration.ofDays(36_500);
+
     private final Bufferevent bev;
     private Duration read;
     private Duration write;
+    /** {@code read} and {@code write} in nanoseconds (0: none). */
+    private long readNanos;
+    private long writeNanos;
     private Event readTimer;
     private Event writeTimer;
+    /** The loop's monotonic time of the last read progress, or of the read timer's arming if later. */
+    private long readProgressNanos;
+    /** As {@code readProgressNanos}, for writes. */
+    private long writeProgressNanos;
 
     /** The layer's action on the handshake's expiry; non-null exactly in handshake-bound mode. */
     private Consumer<Duration> handshakeExpired;
@@ -50,6 +72,8 @@ final class IoTimeouts {
         }
         this.read = read == null || read.isZero() ? null : read;
         this.write = write == null || write.isZero() ? null : write;
+        this.readNanos = nanos(this.read);
+        this.writeNanos = nanos(this.write);
         if (handshakeExpired != null) {
             armHandshake();
             return;
@@ -81,6 +105,7 @@ final class IoTimeouts {
             if (bev.directions.readingActive()) {
                 if (t.pending(Event.EV_TIMEOUT) == 0) {
                     t.add(read);
+                    readProgressNanos = bev.base.gettimeMonotonic();
                 }
             } else {
                 t.del();
@@ -96,6 +121,7 @@ final class IoTimeouts {
             if (bev.directions.writingActive() && bev.hasPendingOutput()) {
                 if (t.pending(Event.EV_TIMEOUT) == 0) {
                     t.add(write);
+                    writeProgressNanos = bev.base.gettimeMonotonic();
                 }
             } else {
                 t.del();
@@ -103,20 +129,34 @@ final class IoTimeouts {
         }
     }
 
-    /** Restarts the read timer after progress. */
+    /**
+     * Read progress: the read timer's period starts again from now. Only the time is recorded
+     * (see the class comment); the timer is armed if it is not.
+     */
     void readProgress() {
         if (read != null && handshakeExpired == null && bev.directions.readingActive()) {
-            readTimer().add(read);
+            readProgressNanos = bev.base.gettimeMonotonic();
+            Event t = readTimer();
+            if (t.pending(Event.EV_TIMEOUT) == 0) {
+                t.add(read);
+            }
         }
     }
 
-    /** Restarts (or, with nothing left to write, stops) the write timer after progress. */
+    /**
+     * Write progress: the write timer's period starts again from now, only recorded as for
+     * reads; with nothing left to write the timer stops.
+     */
     void writeProgress() {
         if (write != null && handshakeExpired == null) {
+            Event t = writeTimer();
             if (bev.directions.writingActive() && bev.hasPendingOutput()) {
-                writeTimer().add(write);
+                writeProgressNanos = bev.base.gettimeMonotonic();
+                if (t.pending(Event.EV_TIMEOUT) == 0) {
+                    t.add(write);
+                }
             } else {
-                writeTimer().del();
+                t.del();
             }
         }
     }
@@ -136,16 +176,49 @@ final class IoTimeouts {
 
     private Event readTimer() {
         if (readTimer == null) {
-            readTimer = Event.timer(bev.base, (ev, what) -> timedOut(Bufferevent.EV_READ));
+            readTimer = Event.timer(bev.base, (ev, what) -> expired(Bufferevent.EV_READ));
         }
         return readTimer;
     }
 
     private Event writeTimer() {
         if (writeTimer == null) {
-            writeTimer = Event.timer(bev.base, (ev, what) -> timedOut(Bufferevent.EV_WRITE));
+            writeTimer = Event.timer(bev.base, (ev, what) -> expired(Bufferevent.EV_WRITE));
         }
         return writeTimer;
+    }
+
+    /**
+     * A direction's timer expired: a timeout if a full period passed since its last progress,
+     * else re-armed for the rest of the period. Nothing is reported for a direction that no
+     * longer runs, nor for writing with nothing left to write (output that drained without a
+     * progress call, e.g. a layer's transport).
+     */
+    private void expired(int direction) {
+        boolean reading = direction == Bufferevent.EV_READ;
+        if (bev.freed || (reading ? read == null || !bev.directions.readingActive()
+                : write == null || !bev.directions.writingActive() || !bev.hasPendingOutput())) {
+            return;
+        }
+        long idle = bev.base.gettimeMonotonic() - (reading ? readProgressNanos : writeProgressNanos);
+        long left = (reading ? readNanos : writeNanos) - idle;
+        if (left > 0) {
+            (reading ? readTimer : writeTimer).add(Duration.ofNanos(left));
+            return;
+        }
+        timedOut(direction);
+    }
+
+    /**
+     * The read timer's deadline on the base's monotonic clock, or empty if it is not armed: with
+     * the lazy restart it stays where it was armed while reads make progress (package tests pin that).
+     */
+    java.util.OptionalLong readDeadlineNanos() {
+        return readTimer == null ? java.util.OptionalLong.empty() : readTimer.pendingDeadlineNanos();
+    }
+
+    private static long nanos(Duration d) {
+        return d == null ? 0 : d.compareTo(LONGEST) > 0 ? LONGEST.toNanos() : d.toNanos();
     }
 
     private void timedOut(int direction) {
@@ -213,6 +286,8 @@ final class IoTimeouts {
         } else {
             read = null;
             write = null;
+            readNanos = 0;
+            writeNanos = 0;
         }
     }
 }

@@ -41,15 +41,23 @@ final class SecureClose {
     private final SslBufferevent session;
     private final SessionState sessionState;
     private final SSLEngine engine;
+    /**
+     * Whether the engine is told of an end of stream without close_notify: Conscrypt takes it
+     * quietly (and needs both sides closed to free its native state); the JDK's engine would
+     * throw, with a stack trace, and queue an internal_error alert, for a truncation we decide
+     * ourselves anyway.
+     */
+    private final boolean closeInboundOnTruncation;
     private int state;
     /** How long a shutdown waits for the peer's close_notify; null: it does not wait. */
     private Duration wait;
     private Event timer;
 
-    SecureClose(SslBufferevent session, SessionState sessionState, SSLEngine engine) {
+    SecureClose(SslBufferevent session, SessionState sessionState, SSLEngine engine, SslProvider provider) {
         this.session = session;
         this.sessionState = sessionState;
         this.engine = engine;
+        this.closeInboundOnTruncation = provider == SslProvider.CONSCRYPT;
     }
 
     boolean isShuttingDown() {
@@ -146,10 +154,12 @@ final class SecureClose {
             reportEof(Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF, EndReason.CLEAN_CLOSE_NOTIFY);
             return;
         }
-        try {
-            engine.closeInbound();
-        } catch (SSLException expected) {
-            // The JDK complains of the missing close_notify; we decide that ourselves below.
+        if (closeInboundOnTruncation) {
+            try {
+                engine.closeInbound();
+            } catch (SSLException notFromConscrypt) {
+                // Conscrypt does not complain of the missing close_notify; we decide that ourselves below.
+            }
         }
         if (LOG.isDebugEnabled()) {
             LOG.debug("{}: end of stream without close_notify: {}", session.name(),
@@ -159,14 +169,14 @@ final class SecureClose {
                     : "truncation");
         }
         if (!connectedOnce) {
-            session.failWith(new SSLException("the connection closed during the TLS handshake"),
+            session.failWith(new TlsEndException("the connection closed during the TLS handshake"),
                     Bufferevent.BEV_EVENT_READING, EndReason.HANDSHAKE_EOF);
         } else if ((state & SHUTDOWN_DONE) != 0) {
             return;
         } else if (session.getAllowDirtyShutdown()) {
             reportEof(Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF, EndReason.TRUNCATED);
         } else {
-            session.failWith(new SSLException("the connection closed without close_notify (truncation)"),
+            session.failWith(new TlsEndException("the connection closed without close_notify (truncation)"),
                     Bufferevent.BEV_EVENT_READING, EndReason.TRUNCATED);
         }
     }
@@ -201,7 +211,7 @@ final class SecureClose {
         String why = wait == null || (state & PEERS_RECEIVED) != 0
                 ? "our close_notify could not be flushed to the transport within " + SslBufferevent.SHUTDOWN_FLUSH_LIMIT
                 : "the peer did not answer close_notify within " + wait;
-        session.recordError(new SslError(new SSLException(why), null, false));
+        session.recordError(new SslError(new TlsEndException(why), null, false));
         finish(true);
     }
 

@@ -41,6 +41,13 @@ import org.slf4j.LoggerFactory;
  * session ticket arrives): the pump answers NEED_WRAP and NEED_UNWRAP whenever they come.
  * {@link #renegotiate()} starts one from our side where the provider can; its completion raises
  * CONNECTED again, as libevent does.</li>
+ * <li>What the peer starts is bounded: a TLS 1.2 client's renegotiation is refused unless
+ * {@link #setRenegotiationLimit} allows it, and a TLS 1.3 peer's key update requests are limited
+ * ({@link #setKeyUpdateLimit}); a refusal ends the session with a fatal alert where the engine can
+ * send one. Handshake records the peer makes us write (renegotiation flights, key update answers)
+ * wait, like application data, while the transport holds {@link #TRANSPORT_WRITE_BOUND}, and
+ * the transport is not read meanwhile: a peer that asks and never reads cannot grow our
+ * memory.</li>
  * <li>Every TLS failure is queued ({@link #getSslError()}, oldest first, at most
  * {@value #MAX_ERRORS} kept) and reported as {@code ERROR} with READING or WRITING.</li>
  * <li>The transport's EOF after the peer's close_notify is a clean {@code READING|EOF}; before it,
@@ -92,6 +99,21 @@ public final class SslBufferevent extends LayeredBufferevent {
     public static final int MAX_ERRORS = 16;
 
     /**
+     * Key update requests a TLS 1.3 peer may make within {@link #DEFAULT_KEY_UPDATE_PERIOD}
+     * unless {@link #setKeyUpdateLimit} says otherwise. Far above what a peer needs (the JDK asks
+     * for one after 2^37 bytes under AES-GCM; OpenSSL and BoringSSL only when their program asks),
+     * and BoringSSL's own bound on key updates in a row.
+     */
+    public static final int DEFAULT_KEY_UPDATE_LIMIT = 32;
+    /** The period of {@link #DEFAULT_KEY_UPDATE_LIMIT}. */
+    public static final Duration DEFAULT_KEY_UPDATE_PERIOD = Duration.ofMinutes(1);
+    /**
+     * The largest limit {@link #setRenegotiationLimit} and {@link #setKeyUpdateLimit} take: the
+     * window keeps one time per handshake it may accept.
+     */
+    public static final int MAX_PEER_HANDSHAKE_LIMIT = RateWindow.MAX_EVENTS;
+
+    /**
      * How long {@link #shutdown} without a wait for the peer (null or zero) lets the close_notify
      * take to leave through the transport before it closes anyway and reports
      * {@code EOF|TIMEOUT}.
@@ -118,6 +140,9 @@ public final class SslBufferevent extends LayeredBufferevent {
     /** When the running handshake started, for the logs and the JFR event. */
     private final HandshakeTiming handshake = new HandshakeTiming();
 
+    /** What the peer may start and did; null until first needed (see {@link PeerHandshakes}). */
+    private PeerHandshakes peer;
+
     private SslBufferevent(Bufferevent underlying, boolean ownTransport, SSLEngine engine,
             SslState initial, int options) {
         super(underlying, options, ownTransport);
@@ -125,11 +150,11 @@ public final class SslBufferevent extends LayeredBufferevent {
         this.engine = engine;
         this.provider = SslProvider.of(engine);
         this.initialState = initial;
-        this.close = new SecureClose(this, state, engine);
+        this.close = new SecureClose(this, state, engine, provider);
         this.plainIn = getInput();
         this.plainOut = getOutput();
-        this.pump = new TlsPump(this, state, close, engine, EngineIo.forProvider(provider), plainIn, plainOut,
-                underlying);
+        this.pump = new TlsPump(this, state, close, engine, provider, EngineIo.forProvider(provider), plainIn,
+                plainOut, underlying);
     }
 
     // ------------------------------------------------------------------ construction
@@ -353,6 +378,89 @@ public final class SslBufferevent extends LayeredBufferevent {
     }
 
     /**
+     * Lets the peer renegotiate: at most {@code handshakes} renegotiations a TLS 1.2 client asks
+     * of this server within any {@code period} (a sliding window, counted from this call). The
+     * default, 0, refuses every one, as OpenSSL 3 and BoringSSL servers do: each renegotiation is
+     * a full handshake paid by the server (the JDK provider: about 30 ms of CPU), and one
+     * connection could ask for them without end. A refused request ends the session: the engine
+     * answers with a fatal alert (JDK provider: handshake_failure, the alert the JDK sends when
+     * it refuses client renegotiation itself; Conscrypt: BoringSSL's no_renegotiation), and the
+     * event callback gets {@code READING|ERROR} with {@link EndReason#RENEGOTIATION_REFUSED}; the
+     * refusal is logged at DEBUG, counted in {@link #getPeerRenegotiations()}, queued as an
+     * {@link SslError}, and recorded as a failed handshake started by the peer (JFR).
+     * OpenSSL refuses with a warning and goes on, but the connection would gain nothing: the JDK
+     * engine, having read the request, can only go through with the handshake or fail, and a
+     * client that asked for a handshake waits for it (OpenSSL's own client then ends the
+     * connection with handshake_failure).
+     *
+     * <p>Conscrypt (BoringSSL) never renegotiates as a server, whatever the limit. As a client
+     * this end follows its server's requests (HelloRequest) as OpenSSL and BoringSSL clients
+     * do; they are counted, not limited. Our own {@link #renegotiate()} is not limited.
+     *
+     * @param handshakes 0 to {@link #MAX_PEER_HANDSHAKE_LIMIT}
+     * @param period positive; ignored (may be null) when {@code handshakes} is 0
+     */
+    public void setRenegotiationLimit(int handshakes, Duration period) {
+        checkLoopThread();
+        checkNotFreed();
+        long nanos = periodNanos(handshakes, period);
+        peer().limitRenegotiations(handshakes, nanos);
+    }
+
+    /**
+     * Bounds the TLS 1.3 equivalent of a renegotiation flood: at most {@code updates} key update
+     * requests (KeyUpdate with update_requested: each costs this end a wrap and an answer) within
+     * any {@code period}; {@link #DEFAULT_KEY_UPDATE_LIMIT} per {@link #DEFAULT_KEY_UPDATE_PERIOD}
+     * by default; 0 refuses every one. One over the limit ends the session: our close_notify goes
+     * to the peer (an engine offers no other alert on demand) and the event callback gets
+     * {@code READING|ERROR} with {@link EndReason#KEY_UPDATE_LIMIT}; counted in
+     * {@link #getPeerKeyUpdates()}, logged at DEBUG, queued as an {@link SslError}. The JDK
+     * provider's engines show each request (they answer it with a wrap); Conscrypt's answers
+     * inside BoringSSL, rides on our next data record and cannot be seen or limited here:
+     * BoringSSL itself ends a session after 32 key updates in a row without data.
+     *
+     * @param updates 0 to {@link #MAX_PEER_HANDSHAKE_LIMIT}
+     * @param period positive; ignored (may be null) when {@code updates} is 0
+     */
+    public void setKeyUpdateLimit(int updates, Duration period) {
+        checkLoopThread();
+        checkNotFreed();
+        long nanos = periodNanos(updates, period);
+        peer().limitKeyUpdates(updates, nanos);
+    }
+
+    /** Renegotiations the peer asked for so far (allowed or refused; as a client, its HelloRequests). */
+    public int getPeerRenegotiations() {
+        return peer == null ? 0 : peer.renegotiationsAsked();
+    }
+
+    /** Key update requests the peer made so far that this end saw (allowed or over the limit; JDK provider only). */
+    public int getPeerKeyUpdates() {
+        return peer == null ? 0 : peer.keyUpdatesAsked();
+    }
+
+    private static long periodNanos(int limit, Duration period) {
+        if (limit < 0 || limit > MAX_PEER_HANDSHAKE_LIMIT) {
+            throw new IllegalArgumentException("limit " + limit + " out of range 0.." + MAX_PEER_HANDSHAKE_LIMIT);
+        }
+        if (limit == 0) {
+            return 0;
+        }
+        Objects.requireNonNull(period, "period");
+        if (period.isNegative() || period.isZero()) {
+            throw new IllegalArgumentException("the period must be positive: " + period);
+        }
+        return period.compareTo(Duration.ofDays(36_500)) > 0 ? Duration.ofDays(36_500).toNanos() : period.toNanos();
+    }
+
+    private PeerHandshakes peer() {
+        if (peer == null) {
+            peer = new PeerHandshakes(engine, provider);
+        }
+        return peer;
+    }
+
+    /**
      * The secure disconnect: writes what the output holds, sends close_notify, then, with a
      * positive {@code waitForPeer}, waits at most that long for the peer's close_notify, and with
      * null or zero does not wait. The event callback then gets {@code EOF} (the peer answered,
@@ -528,6 +636,11 @@ public final class SslBufferevent extends LayeredBufferevent {
         pump.run();
     }
 
+    /** The pump's reasons to read the transport changed ({@link #wantsTransportRead()}). */
+    void transportReadingChanged() {
+        updateTransportReading();
+    }
+
     /** The user has reading on: the pump unwraps for the user (a handshake or a shutdown unwraps anyway). */
     boolean userReads() {
         return readingActive();
@@ -563,12 +676,80 @@ public final class SslBufferevent extends LayeredBufferevent {
         return high > 0 ? high : TRANSPORT_WRITE_BOUND;
     }
 
-    /** A handshake starts: timed from now, and logged. {@code by}: "initial", "local" or "peer". */
     /** SecureClose's way to report the end of stream it decided on. */
     void endOfStream(int what, EndReason reason) {
         triggerEnd(what, reason);
     }
 
+    // ------------------------------------------------------------------ what the peer starts
+
+    /**
+     * The pump found a handshake record at the head of the input of an established session,
+     * before unwrapping it: on TLS 1.2 the peer asks for a renegotiation (a client's ClientHello,
+     * or a server's HelloRequest to this client), which {@link PeerHandshakes} counts and allows
+     * or refuses. The pump unwraps the record either way: an allowed renegotiation goes on, a
+     * refused one makes the engine fail with its alert, reported by {@link #engineFailed} as the
+     * refusal. Only an engine that cannot be set up to refuse makes this end the session itself
+     * (unread request and all, our close_notify the only word to the peer), and the pump stops.
+     */
+    void peerHandshakeRecord() {
+        PeerHandshakes p = peer();
+        if (p.tls13()) {
+            return; // TLS 1.3 has no renegotiation: the engine rejects such a record itself
+        }
+        String refused = p.renegotiationAsked(getBase().gettimeMonotonic());
+        if (refused == null) {
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("{}: the peer asks for a renegotiation (#{}): allowed{}", logName(), p.renegotiationsAsked(),
+                        engine.getUseClientMode() ? ", a client follows its server" : " (" + p.renegotiationLimit() + ")");
+            }
+            return;
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: {}", logName(), refused);
+        }
+        handshakeStarted("peer"); // timed, and recorded (JFR) as a failed handshake the peer started
+        if (!p.engineRefuses()) {
+            engine.closeOutbound();
+            refuseRenegotiation(null);
+        }
+    }
+
+    /** Ends the session for the refused renegotiation; {@code engineError}: the engine's failure that carried it, or null. */
+    private void refuseRenegotiation(Throwable engineError) {
+        SslError error = new SslError(new TlsEndException(peer.refusal(), engineError), peer.refusalAlert(), false);
+        if (fail(error, true)) {
+            report(BEV_EVENT_READING | BEV_EVENT_ERROR, error.cause(), EndReason.RENEGOTIATION_REFUSED);
+        }
+    }
+
+    /**
+     * The engine started a handshake on an established session without us asking: the peer
+     * started it. On TLS 1.3 that is a key update request (the engine wants to answer it),
+     * counted and limited by {@link #setKeyUpdateLimit}; one over the limit ends the session. A
+     * TLS 1.2 renegotiation was counted when its first record arrived.
+     */
+    void peerStartedHandshake() {
+        handshakeStarted("peer");
+        PeerHandshakes p = peer();
+        if (!p.tls13()) {
+            return;
+        }
+        String refused = p.keyUpdateAsked(getBase().gettimeMonotonic());
+        if (refused == null) {
+            return;
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: {}", logName(), refused);
+        }
+        engine.closeOutbound(); // the one alert an engine sends on demand: close_notify
+        SslError error = new SslError(new TlsEndException(refused), null, false);
+        if (fail(error, true)) {
+            report(BEV_EVENT_READING | BEV_EVENT_ERROR, error.cause(), EndReason.KEY_UPDATE_LIMIT);
+        }
+    }
+
+    /** A handshake starts: timed from now, and logged. {@code by}: "initial", "local" or "peer". */
     void handshakeStarted(String by) {
         if (handshake.running()) {
             return;
@@ -692,6 +873,10 @@ public final class SslBufferevent extends LayeredBufferevent {
      * engine produced an alert that went out; else {@link EndReason#TLS_ERROR}.
      */
     void engineFailed(Throwable e, int direction, boolean alertRecord) {
+        if (peer != null && peer.refusal() != null) {
+            refuseRenegotiation(e); // the failure the engine was set up for
+            return;
+        }
         SslError error = SslError.of(e);
         if (fail(error, true)) {
             report(direction | BEV_EVENT_ERROR, e, alertRecord || error.remote() ? EndReason.TLS_ALERT_RECEIVED
@@ -699,9 +884,13 @@ public final class SslBufferevent extends LayeredBufferevent {
         }
     }
 
-    /** We found {@code e} ourselves (a truncation, a close in the handshake): as {@link #engineFailed}, for {@code reason}. */
+    /**
+     * We found {@code e} ourselves (a truncation, a close in the handshake): as
+     * {@link #engineFailed}, for {@code reason}. No alert is sent: the engine did not fail, and
+     * the transport has ended (nobody would read it).
+     */
     void failWith(SSLException e, int direction, EndReason reason) {
-        if (fail(new SslError(e, null, false), true)) {
+        if (fail(new SslError(e, null, false), false)) {
             report(direction | BEV_EVENT_ERROR, e, reason);
         }
     }
@@ -760,7 +949,7 @@ public final class SslBufferevent extends LayeredBufferevent {
      */
     private void handshakeTimedOut(Duration bound) {
         if (state.handshaking() && !isFreed()
-                && fail(new SslError(new SSLException("TLS handshake timed out after " + bound), null, false), false)) {
+                && fail(new SslError(new TlsEndException("TLS handshake timed out after " + bound), null, false), false)) {
             triggerEnd(BEV_EVENT_TIMEOUT, EndReason.HANDSHAKE_TIMEOUT);
         }
     }
@@ -781,7 +970,7 @@ public final class SslBufferevent extends LayeredBufferevent {
     /** The transport reads while a handshake, a shutdown or the user needs it, and we have room. */
     @Override
     protected boolean wantsTransportRead() {
-        return !state.failed() && !isFreed() && readRoom() != 0
+        return !state.failed() && !isFreed() && readRoom() != 0 && !pump.waitsForTransportDrain()
                 && (state.handshaking() || close.waitsForPeer() || readingActive());
     }
 

@@ -1,5 +1,6 @@
 package org.jevent.bufferevent.ssl;
 
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +28,18 @@ import org.slf4j.LoggerFactory;
  * callback, a buffer callback, a write) only sets {@code AGAIN} and the running pump goes round
  * once more. Nothing moves unless {@link #canPump()}: the session is live (not failed, not
  * freed) and no delegated task holds the engine. Its own state is one int of named bits.
+ *
+ * <p>Bounds: plaintext is wrapped only while the transport's output is under
+ * {@link SslBufferevent#transportWriteLimit()}, so data stops at most one record beyond it. The
+ * handshake records written once the first handshake is done (a renegotiation's flights, a key
+ * update and its answer) may go {@link #HANDSHAKE_ALLOWANCE} beyond the limit and wait beyond
+ * that: while one waits ({@code WRAP_BLOCKED}) nothing more is unwrapped and the transport is not
+ * read, so a peer that keeps asking and never reads meets back-pressure instead of growing our
+ * memory (the transport's output stays under limit + allowance). The allowance is what lets an
+ * honest handshake record overtake the data that filled the transport: a relay that pauses
+ * reading while its output is full, facing an end that stops reading while its handshake record
+ * waits, would otherwise wait with it for ever. The first handshake's flights and our
+ * close_notify are written whatever the transport holds: each comes once per session.
  */
 final class TlsPump {
     /** Every record unwrapped or wrapped, at TRACE. */
@@ -47,12 +60,32 @@ final class TlsPump {
     private static final int HELD_PLAINTEXT = 0x04;
     /** Named bit: a delegated task runs off the loop thread; nothing moves until it is back. */
     private static final int TASK_RUNNING = 0x08;
+    /**
+     * Named bit: a handshake record the peer asked for waits until the transport's output falls
+     * under its bound; meanwhile nothing is unwrapped and the transport is not read.
+     */
+    private static final int WRAP_BLOCKED = 0x10;
+
+    /**
+     * How far beyond the transport's bound the handshake records after the first handshake may
+     * go: one full record (the most that data can already stand beyond the bound) plus 16 KiB,
+     * room for a renegotiation's flight or hundreds of key update answers.
+     */
+    static final int HANDSHAKE_ALLOWANCE = TlsRecordHeader.LENGTH + TlsRecordHeader.MAX_FRAGMENT + 16 * 1024;
+
+    /** Where {@link #releaseEngine()} lets a Conscrypt engine drop what closing queued (a close_notify: tens of bytes). */
+    private static final int RELEASE_SCRATCH_BYTES = 1024;
+    private static final ThreadLocal<ByteBuffer> RELEASE_SCRATCH =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(RELEASE_SCRATCH_BYTES));
+    private static final ByteBuffer NO_PLAINTEXT = ByteBuffer.allocate(0);
 
     private final SslBufferevent session;
     private final SessionState state;
     private final SecureClose close;
     private final EventBase base;
     private final SSLEngine engine;
+    /** Conscrypt's engines hold native state that {@link #releaseEngine()} must let go of. */
+    private final boolean nativeEngine;
     private final EngineIo io;
     private final Bufferevent transport;
     /** The session's input and output, and the transport's: fixed for the bufferevents' lives. */
@@ -64,13 +97,14 @@ final class TlsPump {
     private int bits;
     private Event taskKeepAlive;
 
-    TlsPump(SslBufferevent session, SessionState state, SecureClose close, SSLEngine engine, EngineIo io,
-            EvBuffer plainIn, EvBuffer plainOut, Bufferevent transport) {
+    TlsPump(SslBufferevent session, SessionState state, SecureClose close, SSLEngine engine, SslProvider provider,
+            EngineIo io, EvBuffer plainIn, EvBuffer plainOut, Bufferevent transport) {
         this.session = session;
         this.state = state;
         this.close = close;
         this.base = session.getBase();
         this.engine = engine;
+        this.nativeEngine = provider == SslProvider.CONSCRYPT;
         this.io = io;
         this.transport = transport;
         this.plainIn = plainIn;
@@ -82,6 +116,11 @@ final class TlsPump {
     /** The one guard: nothing moves after a failure or free, nor while a delegated task holds the engine. */
     boolean canPump() {
         return !state.failed() && !session.isFreed() && (bits & TASK_RUNNING) == 0;
+    }
+
+    /** True while a handshake record the peer asked for waits for the transport to drain: the transport is not read. */
+    boolean waitsForTransportDrain() {
+        return (bits & WRAP_BLOCKED) != 0;
     }
 
     /** Asks a running pump for one more round (data held during a handshake may go now). */
@@ -131,6 +170,9 @@ final class TlsPump {
 
     /** Unwraps every complete record the transport holds; true if anything moved. */
     private boolean unwrapAvailable() {
+        if ((bits & WRAP_BLOCKED) != 0) {
+            return false; // our answer to the peer's last request goes first (see the class comment)
+        }
         boolean progress = false;
         while (!engine.isInboundDone()) {
             if (!state.handshaking() && !close.isShuttingDown() && !session.userReads()) {
@@ -153,6 +195,12 @@ final class TlsPump {
             int recordLength;
             if (need > 0 && available >= need) {
                 recordLength = need;
+                if (header[0] == TlsRecordHeader.CONTENT_HANDSHAKE && state.isOpen()) {
+                    session.peerHandshakeRecord(); // TLS 1.2: the peer asks for a renegotiation
+                    if (!canPump()) {
+                        return true;
+                    }
+                }
             } else if ((bits & HELD_PLAINTEXT) != 0) {
                 recordLength = 0; // only what the engine still holds
             } else {
@@ -224,12 +272,19 @@ final class TlsPump {
             if (!handshakeWrap && plainOut.getLength() == 0 && close.queueOursIfShuttingDown()) {
                 handshakeWrap = engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP || !engine.isOutboundDone();
             }
-            if (!handshakeWrap && !data) {
-                return progress;
+            if (!handshakeWrap) {
+                unblockHandshakeWrap(); // nothing of the handshake waits any more
+                if (!data) {
+                    return progress;
+                }
             }
-            if (!handshakeWrap && transportFull()) {
+            if (handshakeWrap ? boundsHandshakeWrap() && transportFull(HANDSHAKE_ALLOWANCE) : transportFull(0)) {
+                if (handshakeWrap) {
+                    blockHandshakeWrap();
+                }
                 return progress; // resumes when the transport drains
             }
+            unblockHandshakeWrap();
             SSLEngineResult r;
             try {
                 r = io.wrap(engine, data ? plainOut : null, cipherOut);
@@ -259,10 +314,32 @@ final class TlsPump {
 
     /**
      * True if the transport's output is at or over its write high watermark, or, when it has
-     * none, over {@link SslBufferevent#TRANSPORT_WRITE_BOUND}.
+     * none, over {@link SslBufferevent#TRANSPORT_WRITE_BOUND}; plus {@code allowance}.
      */
-    private boolean transportFull() {
-        return cipherOut.getLength() >= session.transportWriteLimit();
+    private boolean transportFull(int allowance) {
+        return cipherOut.getLength() >= session.transportWriteLimit() + allowance;
+    }
+
+    /**
+     * Whether a handshake wrap waits for room like data: every one the peer can ask for again
+     * and again, that is every one after the first handshake but our close_notify.
+     */
+    private boolean boundsHandshakeWrap() {
+        return state.connectedOnce() && !close.oursQueued();
+    }
+
+    private void blockHandshakeWrap() {
+        if ((bits & WRAP_BLOCKED) == 0) {
+            bits |= WRAP_BLOCKED;
+            session.transportReadingChanged();
+        }
+    }
+
+    private void unblockHandshakeWrap() {
+        if ((bits & WRAP_BLOCKED) != 0) {
+            bits &= ~WRAP_BLOCKED;
+            session.transportReadingChanged();
+        }
     }
 
     private void handshakeStatus(HandshakeStatus hs) {
@@ -272,7 +349,7 @@ final class TlsPump {
             case NEED_WRAP, NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
                 // After OPEN: the peer renegotiates (not the answer a close_notify asks for).
                 if (state.handshakeRunning() && !engine.isInboundDone() && !engine.isOutboundDone()) {
-                    session.handshakeStarted("peer");
+                    session.peerStartedHandshake();
                 }
             }
             default -> {
@@ -348,29 +425,44 @@ final class TlsPump {
     }
 
     /**
-     * Releases the engine's native bits now rather than at garbage collection: both directions
-     * closed, and the close_notify that closing queues wrapped once and dropped (a free sends
-     * none, as in libevent). Conscrypt lets go of its SSL object and its pipe only after that
-     * wrap; without it a server churning through handshakes held two descriptors per closed
-     * connection until the next GC (19,986 pipes seen in a 10 s load run).
+     * Releases the engine's native state now rather than at garbage collection. Conscrypt lets
+     * go of its SSL object and its pipe (two descriptors) only once both directions are closed
+     * and the close_notify that closing queued has been taken out by a wrap; without that wrap a
+     * server churning through handshakes held two descriptors per closed connection until the
+     * next GC (19,986 pipes seen in a 10 s load run). The close_notify is dropped (a free sends
+     * none, as in libevent): it goes into a small buffer of the loop thread, not through the
+     * transport nor a buffer made for it. The JDK's engine holds nothing outside the heap: it is
+     * only told that nothing more will be written (its {@code closeInbound} without the peer's
+     * close_notify would throw, with a stack trace, for nothing).
      */
     void releaseEngine() {
         engine.closeOutbound();
+        if (!nativeEngine) {
+            return;
+        }
         try {
             engine.closeInbound();
         } catch (SSLException ignored) {
-            // Closing without the peer's close_notify: expected when freeing a live connection.
+            // Conscrypt does not complain of a missing close_notify; nothing to do either way.
         }
         if (engine.isOutboundDone()) {
-            return;
+            return; // nothing was queued: released already
         }
-        EvBuffer discard = new EvBuffer();
+        ByteBuffer scratch = RELEASE_SCRATCH.get();
+        scratch.clear();
         try {
-            io.wrap(engine, null, discard);
+            if (engine.wrap(NO_PLAINTEXT, scratch).getStatus() != SSLEngineResult.Status.BUFFER_OVERFLOW) {
+                return;
+            }
+            // More than a close_notify was queued: take it all out through a buffer of its size.
+            EvBuffer discard = new EvBuffer();
+            try {
+                io.wrap(engine, null, discard);
+            } finally {
+                discard.free();
+            }
         } catch (SSLException | RuntimeException ignored) {
             // The engine is being dropped; whatever it wanted to say goes nowhere.
-        } finally {
-            discard.free();
         }
     }
 }

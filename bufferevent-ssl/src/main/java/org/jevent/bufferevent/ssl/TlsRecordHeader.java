@@ -12,6 +12,8 @@ final class TlsRecordHeader {
     static final int LENGTH = 5;
     /** The content type of an alert record. */
     static final int CONTENT_ALERT = 21;
+    /** The content type of a handshake record (in the clear on TLS 1.2 even once encrypted; TLS 1.3 hides it). */
+    static final int CONTENT_HANDSHAKE = 22;
     /** RFC 8446 5.2: a TLSCiphertext fragment is at most 2^14 + 256 bytes; TLS 1.2 allows 2^14 + 2048. */
     static final int MAX_FRAGMENT = 16384 + 2048;
 

@@ -103,10 +103,7 @@ class JfrEventsTest {
         SslContexts server = SslContexts.forServer(TlsTestSupport.certificate()).provider(SslProvider.JDK)
                 .protocols("TLSv1.3").build();
         List<RecordedEvent> events;
-        try (Recording r = new Recording()) {
-            r.enable("org.jevent.TlsHandshake");
-            r.enable("org.jevent.ConnectionClose");
-            r.start();
+        try (Recording r = handshakesAndCloses()) {
             EventBase base = new EventBase();
             SocketChannel[] ch = TlsHarness.loopbackPair();
             SslBufferevent c = SslBufferevent.socket(base, ch[0], untrusting.newClientEngine("localhost", 443),
@@ -131,6 +128,38 @@ class JfrEventsTest {
         assertFalse(h.getBoolean("resumed"));
         assertTrue(named(events, "org.jevent.ConnectionClose").stream()
                 .anyMatch(e -> "TLS_ALERT_SENT".equals(e.getString("endReason"))), () -> describe(events));
+    }
+
+    /**
+     * A client's renegotiation refused by the server (the default) is a handshake the peer
+     * started that failed, and the server's connection ends with RENEGOTIATION_REFUSED.
+     */
+    @Test
+    void aRefusedRenegotiationIsAFailedPeerHandshake() throws Exception {
+        List<RecordedEvent> events;
+        try (Recording r = handshakesAndCloses()) {
+            EventBase base = new EventBase();
+            SslBufferevent[] b = TlsHarness.link(base, TlsHarness.Variant.SOCKET, SslProvider.JDK, "TLSv1.2", 0);
+            int[] events0 = {0, 0};
+            b[0].setCallbacks(null, null, (x, what) -> events0[0]++);
+            b[1].setCallbacks(null, null, (x, what) -> events0[1]++);
+            b[0].enable(Bufferevent.EV_READ);
+            b[1].enable(Bufferevent.EV_READ);
+            TlsHarness.runUntil(base, () -> events0[0] == 1 && events0[1] == 1, Duration.ofSeconds(20));
+            assertTrue(b[0].renegotiate());
+            TlsHarness.runUntil(base, () -> events0[0] == 2 && events0[1] == 2, Duration.ofSeconds(20));
+            b[0].free();
+            b[1].free();
+            base.free();
+            r.stop();
+            events = read(r);
+        }
+        RecordedEvent refused = named(events, "org.jevent.TlsHandshake").stream()
+                .filter(e -> e.getString("role").equals("server") && e.getString("startedBy").equals("peer"))
+                .findFirst().orElseThrow(() -> new AssertionError(describe(events)));
+        assertTrue(refused.getString("failure").contains("client-initiated renegotiation refused"), refused::toString);
+        assertTrue(named(events, "org.jevent.ConnectionClose").stream()
+                .anyMatch(e -> "RENEGOTIATION_REFUSED".equals(e.getString("endReason"))), () -> describe(events));
     }
 
     /** One TLS connection over loopback: connect, handshake, MESSAGE bytes client to server, clean shutdown, free. */
@@ -171,6 +200,15 @@ class JfrEventsTest {
         } finally {
             base.free();
         }
+    }
+
+    /** A started recording of the TLS handshake and connection close events. */
+    private static Recording handshakesAndCloses() {
+        Recording r = new Recording();
+        r.enable("org.jevent.TlsHandshake");
+        r.enable("org.jevent.ConnectionClose");
+        r.start();
+        return r;
     }
 
     private static List<RecordedEvent> read(Recording r) throws Exception {

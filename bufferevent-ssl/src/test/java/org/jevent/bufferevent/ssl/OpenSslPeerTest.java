@@ -161,6 +161,12 @@ class OpenSslPeerTest {
 
     /** Our TLS server on an ephemeral loopback port: the accepted connection goes into {@code conn}. */
     private int ourServer(SslProvider impl, String protocol, ServerConn conn) throws Exception {
+        return ourServer(impl, protocol, conn, b -> { });
+    }
+
+    /** As above; {@code setup} gets each accepted TLS bufferevent before any byte of it moves. */
+    private int ourServer(SslProvider impl, String protocol, ServerConn conn,
+            java.util.function.Consumer<SslBufferevent> setup) throws Exception {
         EvConnListener l = EvConnListener.newBind(base, (x, ch, peer) -> {
             try {
                 conn.bev = SslBufferevent.socket(base, ch, TlsTestSupport.engine(impl, false, protocol),
@@ -168,6 +174,7 @@ class OpenSslPeerTest {
             } catch (Exception e) {
                 throw new AssertionError(e);
             }
+            setup.accept(conn.bev);
             conn.bev.setCallbacks(b -> {
                 byte[] a = new byte[(int) b.getInput().getLength()];
                 b.read(a);
@@ -356,22 +363,22 @@ class OpenSslPeerTest {
     }
 
     /**
-     * Peer-initiated handshakes inside the data flow: s_client's R (TLS 1.2 renegotiation) and
-     * K (TLS 1.3 key update) against our server; data still arrives, no event but CONNECTED.
+     * Peer-initiated handshakes inside the data flow: s_client's R (TLS 1.2 renegotiation, which
+     * the server allows within a limit) and K (TLS 1.3 key update) against our server; data still
+     * arrives, no event but CONNECTED.
      */
     @ParameterizedTest(name = "{0} {1} {2}")
     @CsvSource({"JDK,TLSv1.2,R", "JDK,TLSv1.3,K", "CONSCRYPT,TLSv1.3,K", "TCNATIVE,TLSv1.3,K"})
     void sClientRenegotiatesOrUpdatesKeys(SslProvider impl, String protocol, String cmd) throws Exception {
         ServerConn conn = new ServerConn();
-        int port = ourServer(impl, protocol, conn);
+        int port = ourServer(impl, protocol, conn, b -> b.setRenegotiationLimit(1, Duration.ofMinutes(10)));
         Path out = dir.resolve("s_client-" + cmd + ".out");
         Process cli = start(out, "openssl", "s_client", "-connect", "127.0.0.1:" + port, flag(protocol));
         TlsHarness.runUntil(base, () -> !conn.events.isEmpty(), Duration.ofSeconds(20));
         send(cli, "before\n");
         TlsHarness.runUntil(base, () -> conn.text.toString().contains("before\n"), Duration.ofSeconds(20));
         send(cli, cmd + "\n");
-        // s_client takes a command only as a line read on its own: let it act before more data.
-        TlsHarness.runFor(base, Duration.ofMillis(400));
+        awaitTool(out, cmd.equals("R") ? "RENEGOTIATING" : "KEYUPDATE", 1, () -> conn.events.size() > 1);
         send(cli, "after\n");
         TlsHarness.runUntil(base, () -> conn.text.toString().contains("after\n") || conn.events.size() > 1,
                 Duration.ofSeconds(20));
@@ -389,28 +396,71 @@ class OpenSslPeerTest {
         assertTrue(o.contains("reply"), o);
         if (cmd.equals("R")) {
             assertTrue(o.contains("RENEGOTIATING"), o);
+            assertEquals(1, conn.bev.getPeerRenegotiations());
         } else {
             assertTrue(o.contains("KEYUPDATE"), o);
+            assertEquals(impl == SslProvider.JDK ? 1 : 0, conn.bev.getPeerKeyUpdates(), "Conscrypt's are not seen");
         }
         conn.bev.free();
     }
 
-    /** Conscrypt or netty-tcnative as a server refuses a peer's renegotiation (BoringSSL): ERROR with a readable reason. */
+    /**
+     * s_client -tls1_2's R against our server with the default limit: refused on every provider,
+     * ERROR with RENEGOTIATION_REFUSED here, and s_client told by the alert (the JDK provider's
+     * handshake_failure, 40; BoringSSL's no_renegotiation, 100, from Conscrypt and netty-tcnative), after which it ends.
+     */
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"CONSCRYPT,TLSv1.2", "TCNATIVE,TLSv1.2"})
-    void conscryptServerRefusesPeerRenegotiation(SslProvider impl, String protocol) throws Exception {
+    @CsvSource({"JDK,TLSv1.2", "CONSCRYPT,TLSv1.2", "TCNATIVE,TLSv1.2"})
+    void sClientRenegotiationIsRefusedByDefault(SslProvider impl, String protocol) throws Exception {
         ServerConn conn = new ServerConn();
         int port = ourServer(impl, protocol, conn);
-        Process cli = start(dir.resolve("s_client-R2.out"), "openssl", "s_client", "-connect", "127.0.0.1:" + port,
-                flag(protocol));
+        Path out = dir.resolve("s_client-R-refused-" + impl + ".out");
+        Process cli = start(out, "openssl", "s_client", "-connect", "127.0.0.1:" + port, flag(protocol));
         TlsHarness.runUntil(base, () -> !conn.events.isEmpty(), Duration.ofSeconds(20));
         send(cli, "R\n");
         TlsHarness.runUntil(base, () -> conn.events.size() > 1, Duration.ofSeconds(20));
         // netty-tcnative throws the refusal from the wrap that follows its alert, not from the read.
         assertEquals(List.of("CONNECTED", impl == SslProvider.TCNATIVE ? "WRITING|ERROR" : "READING|ERROR"), conn.events);
-        assertTrue(conn.reason.toUpperCase().contains("RENEGOTIATION"), conn.reason);
-        System.out.println("Conscrypt server, peer renegotiation: " + conn.reason);
+        assertEquals(org.jevent.bufferevent.EndReason.RENEGOTIATION_REFUSED, conn.bev.getEndReason());
+        assertTrue(conn.reason.contains("client-initiated renegotiation refused"), conn.reason);
+        assertEquals(1, conn.bev.getPeerRenegotiations());
         conn.bev.free();
+        assertTrue(cli.waitFor(10, TimeUnit.SECONDS), "s_client ends after the refusal");
+        String o = text(out) + text(dir.resolve(out.getFileName() + ".err"));
+        String alert = impl == SslProvider.JDK ? "SSL alert number 40" : "SSL alert number 100";
+        assertTrue(o.contains(alert), o);
+        System.out.println(impl + " server, s_client R: " + conn.reason + " / s_client: "
+                + o.lines().filter(l -> l.contains("alert")).toList());
+    }
+
+    /**
+     * s_client's K (a key update asking for ours) against a JDK server limited to two: two are
+     * answered and data flows, the third ends the session with KEY_UPDATE_LIMIT and our
+     * close_notify, and s_client ends.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"JDK,TLSv1.3"})
+    void sClientKeyUpdatesOverTheLimitEndTheSession(SslProvider impl, String protocol) throws Exception {
+        ServerConn conn = new ServerConn();
+        int port = ourServer(impl, protocol, conn, b -> b.setKeyUpdateLimit(2, Duration.ofMinutes(10)));
+        Path out = dir.resolve("s_client-K-limit.out");
+        Process cli = start(out, "openssl", "s_client", "-connect", "127.0.0.1:" + port, flag(protocol));
+        TlsHarness.runUntil(base, () -> !conn.events.isEmpty(), Duration.ofSeconds(20));
+        for (int i = 1; i <= 3 && conn.events.size() == 1; i++) {
+            send(cli, "K\n");
+            awaitTool(out, "KEYUPDATE", i, () -> conn.events.size() > 1);
+            String line = "after" + i + "\n";
+            send(cli, line);
+            TlsHarness.runUntil(base, () -> conn.text.toString().contains(line) || conn.events.size() > 1,
+                    Duration.ofSeconds(20));
+        }
+        assertEquals(List.of("CONNECTED", "READING|ERROR"), conn.events);
+        assertEquals(org.jevent.bufferevent.EndReason.KEY_UPDATE_LIMIT, conn.bev.getEndReason());
+        assertEquals(3, conn.bev.getPeerKeyUpdates());
+        assertTrue(conn.text.toString().contains("after2\n"), conn.text::toString);
+        conn.bev.free();
+        assertTrue(cli.waitFor(10, TimeUnit.SECONDS), "s_client ends after our close_notify");
+        System.out.println("JDK server, s_client K x3: " + conn.reason);
     }
 
     /**
@@ -422,8 +472,10 @@ class OpenSslPeerTest {
     void sServerRenegotiatesOrUpdatesKeys(SslProvider impl, String protocol, String cmd) throws Exception {
         int port = freePort();
         Path out = dir.resolve("s_server-" + cmd + impl + ".out");
-        Process srv = start(out, "openssl", "s_server", "-accept", "127.0.0.1:" + port, "-cert", certPem.toString(),
-                "-key", keyPem.toString(), flag(protocol), "-naccept", "1");
+        // Line-buffered, so that what s_server prints as it acts on a command is seen at once
+        // (to a file, its stdout is otherwise flushed only now and then).
+        Process srv = start(out, "stdbuf", "-oL", "openssl", "s_server", "-accept", "127.0.0.1:" + port, "-cert",
+                certPem.toString(), "-key", keyPem.toString(), flag(protocol), "-naccept", "1");
         awaitListening(port, srv);
         SslBufferevent c = SslBufferevent.socket(base, null, clientEngine(impl, protocol, port), SslState.CONNECTING, 0);
         List<String> events = new ArrayList<>();
@@ -438,9 +490,13 @@ class OpenSslPeerTest {
         c.write("before\n".getBytes(StandardCharsets.US_ASCII));
         TlsHarness.runUntil(base, () -> contains(out, "before\n") || events.size() > 1, Duration.ofSeconds(20));
         send(srv, cmd + "\n");
-        // s_server takes a command only from a read of at most 2 bytes, and BoringSSL refuses
+        // s_server takes a command only from a read of at most 2 bytes; and BoringSSL refuses
         // application data interleaved with a renegotiation: let the handshake finish first.
-        TlsHarness.runFor(base, Duration.ofMillis(400));
+        awaitTool(out, "SSL_do_handshake -> 1", 1, () -> events.size() > 1);
+        if (cmd.equals("r")) {
+            TlsHarness.runUntil(base, () -> (c.getPeerRenegotiations() == 1 && !c.isHandshaking())
+                    || events.size() > 1, Duration.ofSeconds(20));
+        }
         send(srv, "fromserver\n");
         TlsHarness.runUntil(base, () -> got.toString().contains("fromserver") || events.size() > 1,
                 Duration.ofSeconds(20));
@@ -490,6 +546,28 @@ class OpenSslPeerTest {
         assertTrue(why.toLowerCase().contains("cert") || why.toLowerCase().contains("path")
                 || why.toLowerCase().contains("name") || why.toLowerCase().contains("trust"), why);
         c.free();
+    }
+
+    /**
+     * s_client and s_server take a command only when it starts a read of their stdin, and drop
+     * the rest of that read: the next line may go only once the tool has acted. Runs the loop
+     * until the tool's output and error output ({@code out} and its {@code .err}) hold
+     * {@code marker} {@code times} times (s_client prints RENEGOTIATING or KEYUPDATE as it acts;
+     * s_server, line-buffered, "SSL_do_handshake -> 1" once it sent its request), or {@code ended} says the
+     * connection ended.
+     */
+    private void awaitTool(Path out, String marker, int times, java.util.function.BooleanSupplier ended) {
+        Path err = dir.resolve(out.getFileName() + ".err");
+        TlsHarness.runUntil(base, () -> ended.getAsBoolean()
+                || occurrences(safeText(out) + safeText(err), marker) >= times, Duration.ofSeconds(20));
+    }
+
+    private static int occurrences(String text, String s) {
+        int n = 0;
+        for (int i = text.indexOf(s); i >= 0; i = text.indexOf(s, i + s.length())) {
+            n++;
+        }
+        return n;
     }
 
     private static boolean contains(Path p, String s) {

@@ -1,13 +1,17 @@
 package org.jevent.bufferevent.ssl;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.time.Duration;
 import org.jevent.bufferevent.Bufferevent;
+import org.jevent.bufferevent.EndReason;
 import org.jevent.eventbase.EventBase;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Freeing a TLS bufferevent releases its engine's native state at once, not at the next
@@ -52,5 +56,40 @@ class SslEngineReleaseTest {
         // Two engines per link and two descriptors per live engine: 400 if nothing was released.
         assertTrue(after - before < 40, () -> (after - before) + " descriptors more after " + LINKS
                 + " TLS links were freed");
+    }
+
+    /**
+     * The same after the transport has died first (the peer closed without close_notify, the
+     * usual end under a handshake load): the engine's release then wraps nothing into that
+     * transport, yet Conscrypt still lets go of its SSL object and pipe at once. Over sockets,
+     * both variants.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = TlsHarness.Variant.class, names = {"SOCKET", "FILTER_PAIR"})
+    void freeingAfterATruncationReleasesConscryptDescriptorsAtOnce(TlsHarness.Variant v) throws Exception {
+        int before = openDescriptors();
+        for (int i = 0; i < LINKS; i++) {
+            SslBufferevent[] link = TlsHarness.link(base, v, SslProvider.CONSCRYPT, i % 2 == 0 ? "TLSv1.3" : "TLSv1.2", 0);
+            int[] connected = new int[1];
+            EndReason[] serverEnd = new EndReason[1];
+            link[0].setCallbacks(null, null, (b, what) -> connected[0]++);
+            link[1].setCallbacks(null, null, (b, what) -> {
+                if (what == Bufferevent.BEV_EVENT_CONNECTED) {
+                    connected[0]++;
+                } else {
+                    serverEnd[0] = b.getEndReason();
+                    b.free(); // as a server does on the end of a connection
+                }
+            });
+            link[0].enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
+            link[1].enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
+            TlsHarness.runUntil(base, () -> connected[0] == 2, Duration.ofSeconds(20));
+            TlsHarness.dirtyClose(link[0]);
+            TlsHarness.runUntil(base, () -> serverEnd[0] != null, Duration.ofSeconds(20));
+            assertEquals(EndReason.TRUNCATED, serverEnd[0]);
+        }
+        int after = openDescriptors();
+        assertTrue(after - before < 40, () -> (after - before) + " descriptors more after " + LINKS
+                + " truncated TLS links were freed");
     }
 }

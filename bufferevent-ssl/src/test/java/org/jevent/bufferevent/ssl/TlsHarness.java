@@ -107,6 +107,27 @@ final class TlsHarness {
         side.free();
     }
 
+    /**
+     * Wires a {client, server} link the way the renegotiation tests watch it: what each side
+     * reads appended to its text, each event to its list; both enabled; returns once both sides
+     * have had an event (CONNECTED, or whatever ended the handshake).
+     */
+    static void connectRecording(EventBase base, SslBufferevent[] b, StringBuilder clientGot,
+            List<String> clientEvents, StringBuilder serverGot, List<String> serverEvents) {
+        b[0].setCallbacks(x -> clientGot.append(drain(x)), null, (x, what) -> clientEvents.add(ev(what)));
+        b[1].setCallbacks(x -> serverGot.append(drain(x)), null, (x, what) -> serverEvents.add(ev(what)));
+        b[0].enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
+        b[1].enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
+        runUntil(base, () -> !clientEvents.isEmpty() && !serverEvents.isEmpty(), Duration.ofSeconds(20));
+    }
+
+    /** Everything {@code x}'s input holds, read out as ASCII text. */
+    static String drain(Bufferevent x) {
+        byte[] a = new byte[(int) x.getInput().getLength()];
+        x.read(a);
+        return new String(a, java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
     /** Runs the loop until a test calls loopBreak, or fails after {@code limit}. */
     static void run(EventBase base, Duration limit) {
         boolean[] expired = new boolean[1];
