@@ -5,7 +5,11 @@ import java.util.Locale;
 /**
  * One TLS failure that caused an ERROR event: the entry of {@link SslBufferevent#getSslError()},
  * the twin of one code in OpenSSL's error queue as {@code bufferevent_get_openssl_error} returns
- * it.
+ * it. Where a C program passes that code to {@code ERR_error_string} or {@code
+ * ERR_reason_error_string}, Java calls {@link #describe()}.
+ *
+ * <p>Immutable: made on the loop thread when the failure is seen, then safe to read, keep or
+ * log from any thread.
  *
  * @param cause the exception the engine threw, or one describing what we detected ourselves
  *     (a truncation, a record that is not TLS, a handshake timeout)
@@ -15,9 +19,15 @@ import java.util.Locale;
  */
 public record SslError(Throwable cause, String alert, boolean remote) {
     /**
-     * A readable one-line account: who failed, the alert, and the message, followed by its
-     * cause's where the message does not already say it: netty-tcnative reports a certificate
-     * the trust manager refused as "General OpenSslEngine problem", the reason only in the cause.
+     * A readable one-line account for a log or an error message, the counterpart of OpenSSL's
+     * {@code ERR_error_string}. The cause's own cause is appended where the message does not
+     * already say it: netty-tcnative reports a certificate the trust manager refused as
+     * "General OpenSslEngine problem", the reason only in the cause.
+     *
+     * @return who failed ({@code "peer reported"} or {@code "local"}), then {@code " alert "}
+     *     and the alert's name if one is known, then {@code ": "} and the exception's message
+     *     (its class name if it has none), e.g. {@code "peer reported alert bad_certificate:
+     *     Received fatal alert: bad_certificate"}
      */
     public String describe() {
         StringBuilder sb = new StringBuilder(remote ? "peer reported" : "local");
@@ -58,6 +68,7 @@ public record SslError(Throwable cause, String alert, boolean remote) {
         return new SslError(e, null, false);
     }
 
+    /** {@return {@code "SslError["} and {@link #describe()}, then {@code "]"}} */
     @Override
     public String toString() {
         return "SslError[" + describe() + "]";
