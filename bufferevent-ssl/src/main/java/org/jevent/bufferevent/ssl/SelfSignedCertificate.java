@@ -207,27 +207,23 @@ public final class SelfSignedCertificate {
     }
 
     /**
-     * The certificate, parsed by the JDK's {@code X.509} factory.
-     *
-     * @return the certificate; its public key matches {@link #privateKey()}
+     * {@return the certificate, parsed by the JDK's {@code X.509} factory; its public key
+     * matches {@link #privateKey()}} A client trusts it with {@link
+     * SslContexts.Builder#trustCertificates}.
      */
     public X509Certificate certificate() {
         return certificate;
     }
 
-    /**
-     * The EC P-256 private key.
-     *
-     * @return the private key; its {@code getEncoded()} is PKCS#8
-     */
+    /** {@return the EC P-256 private key; its {@code getEncoded()} is PKCS#8} */
     public PrivateKey privateKey() {
         return privateKey;
     }
 
     /**
-     * The certificate as one PEM {@code CERTIFICATE} block.
-     *
-     * @return PEM text ending in a newline
+     * {@return the certificate as one PEM {@code CERTIFICATE} block, ending in a newline} The
+     * form {@link SslContexts#forServer(Path, Path)}, {@link SslContexts.Builder#trustPem} and
+     * {@code openssl x509} read.
      */
     public String certificatePem() {
         try {
@@ -238,10 +234,9 @@ public final class SelfSignedCertificate {
     }
 
     /**
-     * The key as one unencrypted PKCS#8 PEM {@code PRIVATE KEY} block, the form {@link
-     * SslContexts#forServer(Path, Path)} and {@code openssl} read.
-     *
-     * @return PEM text ending in a newline
+     * {@return the key as one unencrypted PKCS#8 PEM {@code PRIVATE KEY} block, ending in a
+     * newline} The form {@link SslContexts#forServer(Path, Path)} and {@code openssl} read;
+     * anyone who can read the text has the key.
      */
     public String privateKeyPem() {
         return Pem.encode("PRIVATE KEY", privateKey.getEncoded());
@@ -252,9 +247,10 @@ public final class SelfSignedCertificate {
      * The key file is created readable by its owner only where the file system has POSIX
      * permissions (created so, not narrowed afterwards, to leave no window).
      *
-     * @param certificateFile where the certificate goes
-     * @param privateKeyFile where the key goes
-     * @throws IOException if a file cannot be written
+     * @param certificateFile where the certificate goes; created or overwritten
+     * @param privateKeyFile where the key goes; deleted first if it exists, then created
+     * @throws IOException if a file cannot be deleted, created or written (the certificate
+     *     may then be written already)
      */
     public void writePem(Path certificateFile, Path privateKeyFile) throws IOException {
         Files.writeString(certificateFile, certificatePem(), StandardCharsets.US_ASCII);
@@ -272,8 +268,10 @@ public final class SelfSignedCertificate {
      * An in-memory PKCS#12 key store with one key entry, alias {@value #KEY_STORE_ALIAS}, holding
      * the key and the certificate, protected by {@code password}.
      *
-     * @param password the store and entry password
-     * @return a new loaded key store
+     * @param password the password of both the store and the entry; {@link
+     *     SslContexts#forServer(KeyStore, char[])} takes the same one
+     * @return a new loaded key store, never written to disk here
+     * @throws IllegalStateException if the JDK has no PKCS12 key store type (every JDK 17 has)
      */
     public KeyStore keyStore(char[] password) {
         try {
@@ -286,7 +284,7 @@ public final class SelfSignedCertificate {
         }
     }
 
-    /** Subject, serial and expiry, for logs. */
+    /** {@return the subject, serial (hex) and expiry, for logs} */
     @Override
     public String toString() {
         return "SelfSignedCertificate[" + certificate.getSubjectX500Principal() + ", serial "

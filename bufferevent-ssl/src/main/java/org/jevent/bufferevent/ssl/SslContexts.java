@@ -21,6 +21,10 @@ import javax.net.ssl.X509ExtendedKeyManager;
 /**
  * TLS configuration made small: an {@link SSLContext} and correctly configured {@link SSLEngine}s
  * for a server or a client, from PEM files, a {@link SelfSignedCertificate} or a {@link KeyStore}.
+ * It stands for OpenSSL's {@code SSL_CTX}: what a libevent program sets up with {@code
+ * SSL_CTX_new} and {@code SSL_CTX_*} calls is a {@link Builder} here, and {@code SSL_new} is
+ * {@link #newServerEngine()} or {@link #newClientEngine}, whose engine goes to {@link
+ * SslBufferevent#socket} or {@link SslBufferevent#filter} ({@code docs/porting.md} maps each call).
  *
  * <pre>{@code
  * SslContexts server = SslContexts.forServer(Path.of("chain.pem"), Path.of("key.pem"))
@@ -117,13 +121,22 @@ public final class SslContexts {
     /** Largest maximum packet size accepted: the JDK's own default, a full 16 KiB record and its protection. */
     public static final int MAX_DTLS_PACKET_SIZE = 16_717;
 
-    /** Whether a server asks the client for a certificate. */
+    /**
+     * Whether a server asks the client for a certificate ({@link Builder#clientAuth}): the mode a
+     * C server gives {@code SSL_CTX_set_verify}.
+     */
     public enum ClientAuth {
-        /** No certificate requested (the default). */
+        /** No certificate requested (the default): {@code SSL_VERIFY_NONE} on a server. */
         NONE,
-        /** A certificate is requested; a client without one is still accepted. */
+        /**
+         * A certificate is requested; a client without one is still accepted, one with a
+         * certificate the trust sources refuse is not: {@code SSL_VERIFY_PEER}.
+         */
         WANT,
-        /** A certificate is required; a client without one fails the handshake. */
+        /**
+         * A certificate is required; a client without one fails the handshake: {@code
+         * SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT}.
+         */
         NEED
     }
 
@@ -148,24 +161,29 @@ public final class SslContexts {
 
     /**
      * A server configured from a PEM certificate chain (leaf first, then intermediates) and an
-     * unencrypted PKCS#8 PEM private key (EC, RSA, RSASSA-PSS or EdDSA). The files are read by
-     * {@link Builder#build()}.
+     * unencrypted PKCS#8 PEM private key (EC, RSA, RSASSA-PSS or EdDSA): OpenSSL's {@code
+     * SSL_CTX_new}, {@code SSL_CTX_use_certificate_chain_file} and {@code
+     * SSL_CTX_use_PrivateKey_file}. The files are read, and the key checked against the leaf
+     * certificate, by {@link Builder#build()}, which reports what is wrong with them.
      *
-     * @param certificateChainPem the chain file
+     * @param certificateChainPem the chain file: one or more {@code CERTIFICATE} blocks, this
+     *     server's own certificate first
      * @param privateKeyPem the key file ({@code -----BEGIN PRIVATE KEY-----}); a PKCS#1
      *     {@code RSA PRIVATE KEY} or SEC 1 {@code EC PRIVATE KEY} is refused with the {@code openssl
      *     pkcs8} command that converts it
-     * @return a server builder
+     * @return a new server builder with this identity, the other settings at their defaults
      */
     public static Builder forServer(Path certificateChainPem, Path privateKeyPem) {
         return new Builder(true).identity(certificateChainPem, privateKeyPem);
     }
 
     /**
-     * A server presenting a self-signed certificate (tests, development).
+     * A server presenting a self-signed certificate (tests, development): what a C test does with
+     * {@code openssl req -x509} and {@code SSL_CTX_use_certificate}.
      *
-     * @param certificate the certificate and key
-     * @return a server builder
+     * @param certificate the certificate and key to present; a client trusts it with {@link
+     *     Builder#trustCertificates} and {@link SelfSignedCertificate#certificate()}
+     * @return a new server builder with this identity, the other settings at their defaults
      */
     public static Builder forServer(SelfSignedCertificate certificate) {
         return new Builder(true).identity(certificate);
@@ -175,30 +193,35 @@ public final class SslContexts {
      * A server presenting the one private-key entry of a key store. The key is read (and, for
      * PKCS#12, decrypted) once, by {@link Builder#build()}.
      *
-     * @param keyStore a loaded key store holding exactly one private-key entry
-     * @param password the entry's password
-     * @return a server builder
+     * @param keyStore a loaded key store holding exactly one private-key entry; {@link
+     *     Builder#build()} fails if it holds none or several (name one with {@link
+     *     Builder#identity(KeyStore, String, char[])})
+     * @param password the entry's password, copied at once; null for an entry without one
+     * @return a new server builder with this identity, the other settings at their defaults
      */
     public static Builder forServer(KeyStore keyStore, char[] password) {
         return new Builder(true).identity(keyStore, null, password);
     }
 
     /**
-     * A server presenting a key and chain already in memory.
+     * A server presenting a key and chain already in memory ({@code SSL_CTX_use_PrivateKey} and
+     * {@code SSL_CTX_use_certificate}). {@link Builder#build()} checks that the key belongs to
+     * the first certificate.
      *
-     * @param key the private key
-     * @param chain the certificate chain, leaf first
-     * @return a server builder
+     * @param key the private key of the first certificate
+     * @param chain the certificate chain: at least this server's own certificate, first, then
+     *     any intermediates
+     * @return a new server builder with this identity, the other settings at their defaults
      */
     public static Builder forServer(PrivateKey key, X509Certificate... chain) {
         return new Builder(true).identity(key, chain);
     }
 
     /**
-     * A client: system trust store, host name verification, no client certificate, until told
-     * otherwise.
+     * A client ({@code SSL_CTX_new} with {@code TLS_client_method}): system trust store, host
+     * name verification, no client certificate, until told otherwise.
      *
-     * @return a client builder
+     * @return a new client builder with the defaults of the class comment
      */
     public static Builder forClient() {
         return new Builder(false);
@@ -207,55 +230,53 @@ public final class SslContexts {
     // ---------------------------------------------------------------- built object
 
     /**
-     * The initialised context, for code that creates engines itself. Such engines get none of
-     * this object's settings: prefer {@link #newServerEngine()} and {@link #newClientEngine}.
-     *
-     * @return the context
+     * {@return the initialised context, for code that creates engines itself} Such engines get
+     * no host name check and no {@link Builder#sni} name, and on Conscrypt and the JDK none of
+     * this object's other settings either (role, protocols, suites, ALPN, client
+     * authentication): prefer {@link #newServerEngine()} and {@link #newClientEngine}. For {@link SslProvider#TCNATIVE} it is a
+     * wrapper over netty-tcnative's context that makes engines only (no sockets) and cannot be
+     * initialised again.
      */
     public SSLContext sslContext() {
         return context;
     }
 
     /**
-     * The provider behind {@link #sslContext()}.
-     *
-     * @return the provider
+     * {@return the TLS implementation behind {@link #sslContext()} and every engine made here}
+     * {@link SslProvider#JDK} for a DTLS configuration, whatever the builder was told.
      */
     public SslProvider provider() {
         return provider;
     }
 
     /**
-     * Whether this was built by a {@code forServer} factory.
-     *
-     * @return true for a server configuration, false for a client one
+     * {@return true if this was built by a {@code forServer} factory (it makes server engines),
+     * false for {@link #forClient()}}
      */
     public boolean isServer() {
         return server;
     }
 
     /**
-     * The protocols every engine enables.
-     *
-     * @return an unmodifiable list, in preference order
+     * {@return the protocols every engine enables, an unmodifiable list in preference order}
+     * As asked for, except that the TLS 1.3-only guard of Conscrypt servers (class comment)
+     * drops TLSv1.2 and older.
      */
     public List<String> protocols() {
         return settings.protocols();
     }
 
     /**
-     * Whether this was built with {@link Builder#dtls()}: its engines speak DTLS, over datagrams.
-     *
-     * @return true for a DTLS configuration
+     * {@return true if this was built with {@link Builder#dtls()}: its engines speak DTLS, over
+     * datagrams}
      */
     public boolean isDtls() {
         return settings.maxPacketSize > 0;
     }
 
     /**
-     * The largest datagram every DTLS engine writes.
-     *
-     * @return the maximum packet size, or 0 for a TLS configuration
+     * {@return the largest datagram, in bytes, every DTLS engine writes; 0 for a TLS
+     * configuration}
      */
     public int maxPacketSize() {
         return settings.maxPacketSize;
@@ -263,7 +284,9 @@ public final class SslContexts {
 
     /**
      * A new server-mode engine with protocols, suites, ALPN and client authentication applied
-     * and, on Conscrypt, TLS 1.3 session tickets on.
+     * and, on Conscrypt, TLS 1.3 session tickets on: OpenSSL's {@code SSL_new} then {@code
+     * SSL_set_accept_state}. Any thread; one engine per connection, given to {@link
+     * SslBufferevent} with {@link SslState#ACCEPTING}.
      *
      * @return a new engine, handshake not begun
      * @throws IllegalStateException if this was built for a client
@@ -279,6 +302,9 @@ public final class SslContexts {
      * A new client-mode engine for {@code host:port}: the pair keys the client session cache
      * (resumption needs it), {@code host} is the name verified against the server certificate
      * and, unless {@link Builder#sni} named another or it is an IP literal, the SNI name sent.
+     * OpenSSL's {@code SSL_new}, {@code SSL_set_connect_state}, {@code SSL_set1_host} and {@code
+     * SSL_set_tlsext_host_name}. Any thread; one engine per connection, given to {@link
+     * SslBufferevent} with {@link SslState#CONNECTING}.
      *
      * @param host the server's host name or IP literal; may be null only when host name
      *     verification is off (then no session caching and no SNI unless {@link Builder#sni})
@@ -299,11 +325,13 @@ public final class SslContexts {
     }
 
     /**
-     * The application protocol an engine negotiated by ALPN, the same for both providers: the
-     * JDK reports "none" as {@code ""}, Conscrypt as {@code null}; here both are null.
+     * The application protocol an engine negotiated by ALPN (OpenSSL's {@code
+     * SSL_get0_alpn_selected}), the same for every provider: the JDK reports "none" as {@code
+     * ""}, Conscrypt as {@code null}; here both are null.
      *
-     * @param engine an engine after its handshake
-     * @return the protocol, or null if none was negotiated
+     * @param engine an engine whose handshake finished (the event callback's {@code
+     *     BEV_EVENT_CONNECTED}: {@link SslBufferevent#getEngine()}); before that, null
+     * @return the protocol name, e.g. {@code "h2"}, or null if none was negotiated
      */
     public static String applicationProtocol(SSLEngine engine) {
         String p = engine.getApplicationProtocol();
@@ -315,7 +343,7 @@ public final class SslContexts {
         return keyManager;
     }
 
-    /** Role, provider, protocols and (DTLS) packet size, for logs. */
+    /** {@return the role, provider, protocols and (DTLS) packet size, for logs} */
     @Override
     public String toString() {
         return "SslContexts[" + (server ? "server" : "client") + ", " + settings.describe() + "]";
@@ -329,7 +357,8 @@ public final class SslContexts {
      * <p>Invariant: the role is fixed at creation; a setting that has no meaning for that role
      * (client authentication on a client, SNI on a server) fails at once rather than being
      * ignored. Setters return this builder; later calls replace earlier ones, except trust
-     * sources, which add up.
+     * sources, which add up. Not thread-safe: one thread sets it up and builds; the {@link
+     * SslContexts} it builds is safe to share.
      */
     public static final class Builder {
         private final boolean server;
@@ -355,10 +384,13 @@ public final class SslContexts {
 
         /**
          * This end's certificate chain and key from PEM files, as {@link
-         * SslContexts#forServer(Path, Path)} describes; on a client, the client certificate.
+         * SslContexts#forServer(Path, Path)} describes ({@code SSL_CTX_use_certificate_chain_file}
+         * and {@code SSL_CTX_use_PrivateKey_file}); on a client, the certificate it presents
+         * when a server asks for one. Replaces any earlier identity; the files are read by
+         * {@link #build()}.
          *
-         * @param certificateChainPem chain file, leaf first
-         * @param privateKeyPem unencrypted PKCS#8 key file
+         * @param certificateChainPem chain file, this end's own certificate first
+         * @param privateKeyPem unencrypted PKCS#8 key file of that certificate
          * @return this builder
          */
         public Builder identity(Path certificateChainPem, Path privateKeyPem) {
@@ -369,9 +401,11 @@ public final class SslContexts {
         }
 
         /**
-         * This end's certificate and key from a {@link SelfSignedCertificate}.
+         * This end's certificate and key from a {@link SelfSignedCertificate}; replaces any
+         * earlier identity. For tests: a client presenting it is accepted by a server that
+         * trusts exactly this certificate ({@link #trustCertificates}).
          *
-         * @param certificate the certificate and key
+         * @param certificate the generated certificate and its key
          * @return this builder
          */
         public Builder identity(SelfSignedCertificate certificate) {
@@ -381,11 +415,13 @@ public final class SslContexts {
         }
 
         /**
-         * This end's certificate and key from a key store entry, read once by {@link #build()}.
+         * This end's certificate and key from a key store entry, read (and, for PKCS#12,
+         * decrypted) once by {@link #build()}; replaces any earlier identity.
          *
          * @param keyStore a loaded key store
-         * @param alias the private-key entry to use, or null if the store holds exactly one
-         * @param password the entry's password
+         * @param alias the private-key entry to use, or null if the store holds exactly one;
+         *     {@link #build()} fails naming the aliases if it holds several
+         * @param password the entry's password, copied at once; null for an entry without one
          * @return this builder
          */
         public Builder identity(KeyStore keyStore, String alias, char[] password) {
@@ -395,10 +431,12 @@ public final class SslContexts {
         }
 
         /**
-         * This end's key and chain, already in memory.
+         * This end's key and chain, already in memory ({@code SSL_CTX_use_PrivateKey} and
+         * {@code SSL_CTX_use_certificate}); replaces any earlier identity. {@link #build()}
+         * checks that the key belongs to the first certificate.
          *
-         * @param key the private key
-         * @param chain the chain, leaf first
+         * @param key the private key of the first certificate
+         * @param chain at least this end's own certificate, first, then any intermediates
          * @return this builder
          */
         public Builder identity(PrivateKey key, X509Certificate... chain) {
@@ -409,7 +447,9 @@ public final class SslContexts {
 
         /**
          * Trusts the certificates of a PEM file (CA certificates, or a self-signed peer's own
-         * certificate). Adds to other trust sources; replaces the system trust store.
+         * certificate): OpenSSL's {@code SSL_CTX_load_verify_locations(ctx, caPem, NULL)}. Adds
+         * to other trust sources; replaces the system trust store. The file is read by {@link
+         * #build()}, which fails if the sources hold no certificate at all.
          *
          * @param caPem a file of one or more {@code CERTIFICATE} blocks
          * @return this builder
@@ -422,9 +462,10 @@ public final class SslContexts {
 
         /**
          * Trusts every certificate of a key store: its trusted-certificate entries and the
-         * first certificate of each key entry (as the JDK's own trust manager does).
+         * first certificate of each key entry (as the JDK's own trust manager does), read by
+         * {@link #build()}. Adds to other trust sources; replaces the system trust store.
          *
-         * @param trustStore a loaded key store
+         * @param trustStore a loaded key store; its entries need no password
          * @return this builder
          */
         public Builder trustStore(KeyStore trustStore) {
@@ -434,9 +475,11 @@ public final class SslContexts {
         }
 
         /**
-         * Trusts the given certificates.
+         * Trusts the given certificates ({@code X509_STORE_add_cert} on the context's store).
+         * Adds to other trust sources; replaces the system trust store.
          *
-         * @param certificates trust anchors
+         * @param certificates the trust anchors: CA certificates, or a self-signed peer's own
+         *     certificate ({@link SelfSignedCertificate#certificate()})
          * @return this builder
          */
         public Builder trustCertificates(X509Certificate... certificates) {
@@ -445,10 +488,10 @@ public final class SslContexts {
         }
 
         /**
-         * INSECURE: accepts any certificate chain from the peer and checks no host name. Only
-         * for tests and for talking to a known peer over an already-trusted path; anyone on
-         * the network path can impersonate the peer. Cannot be combined with other trust
-         * sources.
+         * INSECURE: accepts any certificate chain from the peer and checks no host name, as
+         * OpenSSL's {@code SSL_VERIFY_NONE} does. Only for tests and for talking to a known peer
+         * over an already-trusted path; anyone on the network path can impersonate the peer.
+         * Cannot be combined with other trust sources: {@link #build()} fails if it is.
          *
          * @return this builder
          */
@@ -458,12 +501,15 @@ public final class SslContexts {
         }
 
         /**
-         * Server only: whether to ask clients for a certificate. Anything but {@link
-         * ClientAuth#NONE} needs an explicit trust source ({@link #trustPem}, {@link
-         * #trustStore}, {@link #trustCertificates} or {@link #trustAllInsecure}): client
-         * certificates from the public web PKI are rarely what a server means to accept.
+         * Server only: whether to ask clients for a certificate, OpenSSL's {@code
+         * SSL_CTX_set_verify} on a server. Anything but {@link ClientAuth#NONE} needs an explicit
+         * trust source ({@link #trustPem}, {@link #trustStore}, {@link #trustCertificates} or
+         * {@link #trustAllInsecure}), or {@link #build()} fails: client certificates from the
+         * public web PKI are rarely what a server means to accept.
          *
-         * @param mode the mode
+         * @param mode {@link ClientAuth#NEED} ({@code SSL_VERIFY_PEER |
+         *     SSL_VERIFY_FAIL_IF_NO_PEER_CERT}), {@link ClientAuth#WANT} ({@code SSL_VERIFY_PEER})
+         *     or {@link ClientAuth#NONE} (the default)
          * @return this builder
          * @throws IllegalStateException on a client builder
          */
@@ -477,11 +523,14 @@ public final class SslContexts {
 
         /**
          * ALPN protocols ({@code "h2"}, {@code "http/1.1"}), most preferred first. A client offers
-         * them; a server picks the first of its own list that the client offered. With no
-         * overlap the JDK server fails the handshake while Conscrypt continues without ALPN.
+         * them ({@code SSL_CTX_set_alpn_protos}); a server picks the first of its own list that
+         * the client offered (what a C server writes as {@code SSL_CTX_set_alpn_select_cb}).
+         * With no overlap the JDK server fails the handshake while Conscrypt and netty-tcnative
+         * continue without ALPN. {@link SslContexts#applicationProtocol} tells the outcome.
          *
          * @param protocols protocol names; none to turn ALPN off
          * @return this builder
+         * @throws IllegalArgumentException if a name is null or empty
          */
         public Builder alpn(String... protocols) {
             for (String p : protocols) {
@@ -494,9 +543,9 @@ public final class SslContexts {
         }
 
         /**
-         * Client only: the SNI host name to send, instead of the host given to {@link
-         * #newClientEngine}. With Conscrypt this name also becomes the one verified against the
-         * certificate; the JDK accepts a certificate for either.
+         * Client only: the SNI host name to send ({@code SSL_set_tlsext_host_name}), instead of
+         * the host given to {@link #newClientEngine}. With Conscrypt this name also becomes the
+         * one verified against the certificate; the JDK accepts a certificate for either.
          *
          * @param hostName a DNS host name (not an IP literal)
          * @return this builder
@@ -514,8 +563,9 @@ public final class SslContexts {
 
         /**
          * Client only: whether the server certificate must match the host name ({@code "HTTPS"}
-         * endpoint identification). On by default; turn it off only when the chain is trusted for
-         * one peer anyway (a pinned self-signed certificate).
+         * endpoint identification, what OpenSSL's {@code SSL_set1_host} asks for). On by
+         * default; turn it off only when the chain is trusted for one peer anyway (a pinned
+         * self-signed certificate).
          *
          * @param on false to skip the host name check (the chain is still verified)
          * @return this builder
@@ -530,10 +580,16 @@ public final class SslContexts {
         }
 
         /**
-         * The TLS implementation; {@link SslProvider#CONSCRYPT} by default.
+         * The TLS implementation; {@link SslProvider#CONSCRYPT} by default. Whether it is
+         * usable here (native library, netty-tcnative on the class path) is checked by {@link
+         * #build()}.
          *
-         * @param provider the provider
+         * @param provider {@link SslProvider#CONSCRYPT}, {@link SslProvider#JDK} or {@link
+         *     SslProvider#TCNATIVE}; for a {@link #dtls()} configuration only {@link
+         *     SslProvider#JDK}
          * @return this builder
+         * @throws IllegalStateException if {@link #dtls()} was called and {@code provider} is
+         *     not {@link SslProvider#JDK}
          */
         public Builder provider(SslProvider provider) {
             Objects.requireNonNull(provider, "provider");
@@ -583,9 +639,13 @@ public final class SslContexts {
         /**
          * The protocols to enable, e.g. {@code "TLSv1.3"}, or for {@link #dtls()} {@code
          * "DTLSv1.2"}; {@link #DEFAULT_PROTOCOLS} (or {@link #DEFAULT_DTLS_PROTOCOLS}) otherwise.
+         * A C program bounds the versions with {@code SSL_CTX_set_min_proto_version} and {@code
+         * SSL_CTX_set_max_proto_version}; here each enabled version is named. {@link #build()} checks them
+         * against the provider.
          *
          * @param protocols one or more protocol names the provider supports
          * @return this builder
+         * @throws IllegalArgumentException if none is given
          */
         public Builder protocols(String... protocols) {
             if (protocols.length == 0) {
@@ -599,10 +659,14 @@ public final class SslContexts {
          * The cipher suites to enable (standard names); the provider's defaults otherwise. On
          * Conscrypt the TLS 1.3 suites are always enabled whatever this says (BoringSSL does not
          * let them be chosen). See the class comment for the TLS 1.3-only guard on Conscrypt
-         * servers.
+         * servers. One list for OpenSSL's {@code SSL_CTX_set_cipher_list} (TLS 1.2) and {@code
+         * SSL_CTX_set_ciphersuites} (TLS 1.3), in standard (IANA) names such as {@code
+         * TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}, not OpenSSL's. {@link #build()} checks them
+         * against the provider.
          *
          * @param suites one or more suite names the provider supports
          * @return this builder
+         * @throws IllegalArgumentException if none is given
          */
         public Builder cipherSuites(String... suites) {
             if (suites.length == 0) {
@@ -614,7 +678,7 @@ public final class SslContexts {
 
         /**
          * Reads the files, decodes the key once, checks the configuration and initialises the
-         * context.
+         * context. The builder is left as it was; building again makes another context.
          *
          * @return the immutable configuration
          * @throws IOException if a file cannot be read
@@ -623,7 +687,8 @@ public final class SslContexts {
          *     message names the file and, for a wrong key format, the command that converts it
          * @throws IllegalStateException if the settings contradict each other (a server without
          *     identity, client authentication without a trust source, trust-all mixed with
-         *     trust sources)
+         *     trust sources), or the provider cannot run here (Conscrypt's native library did
+         *     not load; netty-tcnative's classes or native library are missing), with what to add
          * @throws IllegalArgumentException if a protocol or suite is not supported, among them
          *     DTLS protocols without {@link #dtls()} and TLS protocols with it
          */

@@ -10,8 +10,10 @@ import org.conscrypt.Conscrypt;
  * The TLS implementation behind an {@link SSLEngine}: the one {@link SslContexts} builds with
  * ({@link SslContexts.Builder#provider}; always {@link #JDK} for DTLS, the only one that has it),
  * and what {@link SslBufferevent} knows of each, in one place (Netty keeps the same list in its
- * {@code SslEngineType}). Measured on this project's machines (shared/reference, and the tests
- * that pin each quirk):
+ * {@code SslEngineType}). Where libevent picks its TLS library by the constructor ({@code
+ * bufferevent_openssl_*} or {@code bufferevent_mbedtls_*}), one {@link SslBufferevent} drives
+ * every provider and tells from the engine itself which one made it.
+ * Measured on this project's machines (shared/reference, and the tests that pin each quirk):
  * <ul>
  * <li>Conscrypt reports FINISHED from a wrap that produces no bytes, and never hands out
  * delegated tasks; the pump therefore wraps on every NEED_WRAP and treats FINISHED from any
