@@ -11,8 +11,8 @@ import javax.net.ssl.SSLException;
  * <p>Why not {@code SSLContext.getSupportedSSLParameters()}: Conscrypt does not implement it, and
  * the JDK's fallback creates an unconnected {@code SSLSocket} to ask; Conscrypt's socket holds a
  * native SSL and its pipe (two descriptors) until the socket is finalized, so every {@link
- * SslContexts#build()} kept two descriptors open until a garbage collection. An engine that is
- * closed before its handshake started frees its SSL and pipe there and then.
+ * SslContexts.Builder#build()} kept two descriptors open until a garbage collection. An engine
+ * that is closed before its handshake started frees its SSL and pipe there and then.
  *
  * <p>Invariant: immutable; the arrays are never handed out.
  */
