@@ -233,9 +233,9 @@ public final class SslContexts {
      * {@return the initialised context, for code that creates engines itself} Such engines get
      * no host name check and no {@link Builder#sni} name, and on Conscrypt and the JDK none of
      * this object's other settings either (role, protocols, suites, ALPN, client
-     * authentication): prefer {@link #newServerEngine()} and {@link #newClientEngine}. For {@link SslProvider#TCNATIVE} it is a
-     * wrapper over netty-tcnative's context that makes engines only (no sockets) and cannot be
-     * initialised again.
+     * authentication): prefer {@link #newServerEngine()} and {@link #newClientEngine}. For
+     * {@link SslProvider#TCNATIVE} it is a wrapper over netty-tcnative's context that makes
+     * engines only (no sockets) and cannot be initialised again.
      */
     public SSLContext sslContext() {
         return context;
@@ -640,8 +640,8 @@ public final class SslContexts {
          * The protocols to enable, e.g. {@code "TLSv1.3"}, or for {@link #dtls()} {@code
          * "DTLSv1.2"}; {@link #DEFAULT_PROTOCOLS} (or {@link #DEFAULT_DTLS_PROTOCOLS}) otherwise.
          * A C program bounds the versions with {@code SSL_CTX_set_min_proto_version} and {@code
-         * SSL_CTX_set_max_proto_version}; here each enabled version is named. {@link #build()} checks them
-         * against the provider.
+         * SSL_CTX_set_max_proto_version}; here each enabled version is named. {@link #build()}
+         * checks them against the provider.
          *
          * @param protocols one or more protocol names the provider supports
          * @return this builder
