@@ -267,7 +267,7 @@ public final class DtlsServer {
         }
         switch (verifier.verify(datagram, from, base.gettimeMonotonic(), hvrOut)) {
             case HELLO_VERIFY_REQUEST -> endpoint.send(hvrOut, from);
-            case VERIFIED -> accept(from);
+            case VERIFIED -> accept(from, datagram);
             default -> {
                 // Malformed, fragmented, or over the budget: counted by the verifier.
             }
@@ -299,7 +299,7 @@ public final class DtlsServer {
                 restarts++;
                 session.abandonForRestart();
                 if (!closing) {
-                    accept(from);
+                    accept(from, datagram);
                 }
             }
             default -> {
@@ -308,8 +308,11 @@ public final class DtlsServer {
         }
     }
 
-    /** A verified ClientHello: the peer's session, made and started in this datagram's callback. */
-    private void accept(InetSocketAddress peer) {
+    /**
+     * A verified ClientHello: the peer's session, made and started in this datagram's callback.
+     * The engines copy what they need of the hello, so {@code hello} is unchanged for the tap.
+     */
+    private void accept(InetSocketAddress peer, ByteBuffer hello) {
         DtlsSession session = new DtlsSession(settings, endpoint, peer, owner, false);
         session.attach(factory.newServerEngine(settings, verifier.hello(), peer, session.engineListener()));
         session.beganWith(verifier.hello());
@@ -321,6 +324,7 @@ public final class DtlsServer {
             session.free();
             throw e;
         }
+        session.tapFirstHello(hello);
         session.start();
     }
 
