@@ -176,6 +176,10 @@ final class BcDtlsEngine extends AbstractDtlsEngine implements DTLSRecordCallbac
                 queue.feed(datagram);
                 drain();
                 datagram.limit(end);
+                if (freed) {
+                    // The read callback freed the session (free() or shutdown()): the window is gone.
+                    break;
+                }
                 if (app) {
                     if (accepted) {
                         shadow.mark(epoch, seq);

@@ -37,6 +37,7 @@ public final class DtlsClient {
     /** Settings; {@link #connect} opens the socket and starts the handshake. */
     public static final class Builder extends SessionBuilder<Builder> {
         private InetSocketAddress local;
+        private boolean connectedSocket;
 
         private Builder(EventBase base, DtlsEngineFactory factory) {
             super(base, factory, Duration.ZERO);
@@ -51,6 +52,21 @@ public final class DtlsClient {
          */
         public Builder localAddress(InetSocketAddress local) {
             this.local = Objects.requireNonNull(local, "local");
+            return this;
+        }
+
+        /**
+         * Connects the client's UDP socket to the server ({@code connect(2)}, as Qt's client
+         * example does with {@code connectToHost}): the kernel picks the source address when the
+         * session is made, so {@link DtlsSession#getLocalAddress()} gives the address and port
+         * the server sees instead of a wildcard, and datagrams from anyone else never reach the
+         * process. Off by default, which leaves the socket bound to the wildcard address.
+         *
+         * @param on whether to connect
+         * @return this builder
+         */
+        public Builder connectedSocket(boolean on) {
+            connectedSocket = on;
             return this;
         }
 
@@ -76,7 +92,8 @@ public final class DtlsClient {
                 throw new IllegalArgumentException("unresolved server address: " + server);
             }
             SessionSettings settings = settings();
-            UdpEndpoint.Options options = new UdpEndpoint.Options().maxDatagramSize(factory.maxDatagramSize());
+            UdpEndpoint.Options options = new UdpEndpoint.Options().maxDatagramSize(factory.maxDatagramSize())
+                    .connect(connectedSocket ? server : null);
             DtlsSession[] session = new DtlsSession[1];
             UdpEndpoint endpoint = UdpEndpoint.bind(base, local != null ? local : wildcardFor(server), options,
                     (ep, datagram, from) -> {

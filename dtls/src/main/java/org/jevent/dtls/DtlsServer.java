@@ -81,6 +81,38 @@ public final class DtlsServer {
         void call(DtlsServer server, DtlsSession session);
     }
 
+    /**
+     * What the server did with a datagram from a peer that has no session (or, for a restarted
+     * client's ClientHello, no verified new one yet); {@link UnverifiedPeerCb} is told.
+     */
+    public enum UnverifiedPeer {
+        /** A ClientHello without a valid cookie was answered with a HelloVerifyRequest (Qt's "not verified yet"). */
+        HELLO_VERIFY_REQUEST_SENT,
+        /** Ignored: {@link Builder#maxSessions} sessions exist ({@link #getSessionsRefused()}). */
+        REFUSED_SESSION_LIMIT,
+        /** Ignored: not an acceptable ClientHello; {@link #getLastMalformedReason()} says why. */
+        DROPPED_MALFORMED,
+        /** Ignored: a HelloVerifyRequest (or a JDK cookie check) was due, but the budget was spent ({@link Builder#helloVerifyRate}). */
+        DROPPED_RATE_LIMITED
+    }
+
+    /**
+     * Told, on the loop thread, what the server did with each datagram from a peer without a
+     * session, the way {@code evconnlistener_set_error_cb} tells a listener's troubles: for a
+     * log or for counting per peer. Nothing is kept for the peer either way. It may look at the
+     * server; it is called after the HelloVerifyRequest was sent. A cookie flood calls it once
+     * per forged datagram, so whatever it does should be cheap (or rate-limited by it).
+     */
+    @FunctionalInterface
+    public interface UnverifiedPeerCb {
+        /**
+         * @param server the server
+         * @param peer the datagram's source address and port (not proven: the cookie exchange exists for that)
+         * @param what what the server did
+         */
+        void call(DtlsServer server, InetSocketAddress peer, UnverifiedPeer what);
+    }
+
     /** Settings; {@link #bind} starts the server. */
     public static final class Builder extends SessionBuilder<Builder> {
         private int maxSessions = DEFAULT_MAX_SESSIONS;
@@ -89,6 +121,7 @@ public final class DtlsServer {
         private int hvrBurst = DEFAULT_HVR_BURST;
         private int maxDatagramsPerEvent = UdpEndpoint.DEFAULT_MAX_DATAGRAMS_PER_EVENT;
         private int receiveBufferBytes;
+        private UnverifiedPeerCb unverifiedPeerCb;
 
         private Builder(EventBase base, DtlsEngineFactory factory) {
             super(base, factory, DEFAULT_IDLE_TIMEOUT);
@@ -166,6 +199,18 @@ public final class DtlsServer {
         }
 
         /**
+         * A callback told what happens to each datagram from a peer that has no session
+         * ({@link UnverifiedPeerCb}); none by default, and then nothing is called or made.
+         *
+         * @param cb the callback, or null for none
+         * @return this builder
+         */
+        public Builder unverifiedPeerCb(UnverifiedPeerCb cb) {
+            unverifiedPeerCb = cb;
+            return this;
+        }
+
+        /**
          * Binds the socket and starts serving. On the loop thread.
          *
          * @param local the address to bind; port 0 picks a free one ({@link #getLocalAddress()})
@@ -190,6 +235,7 @@ public final class DtlsServer {
     private final UdpEndpoint endpoint;
     private final HelloVerifier verifier;
     private final AcceptCb acceptcb;
+    private final UnverifiedPeerCb unverifiedPeerCb;
     private final int maxSessions;
     private final Map<InetSocketAddress, DtlsSession> sessions = new HashMap<>();
     /** A HelloVerifyRequest: record and handshake headers, version, a cookie of up to 255 bytes. */
@@ -207,6 +253,7 @@ public final class DtlsServer {
         this.base = b.base;
         this.factory = b.factory;
         this.acceptcb = acceptcb;
+        this.unverifiedPeerCb = b.unverifiedPeerCb;
         this.maxSessions = b.maxSessions;
         this.settings = b.settings();
         this.verifier = new HelloVerifier(factory.cookieScheme(), new HvrRateLimiter(b.hvrPerSecond, b.hvrBurst));
@@ -263,14 +310,34 @@ public final class DtlsServer {
         }
         if (sessions.size() >= maxSessions) {
             sessionsRefused++;
+            tell(from, UnverifiedPeer.REFUSED_SESSION_LIMIT);
             return;
         }
-        switch (verifier.verify(datagram, from, base.gettimeMonotonic(), hvrOut)) {
-            case HELLO_VERIFY_REQUEST -> endpoint.send(hvrOut, from);
-            case VERIFIED -> accept(from);
-            default -> {
-                // Malformed, fragmented, or over the budget: counted by the verifier.
+        HelloVerifier.Verdict verdict = verifier.verify(datagram, from, base.gettimeMonotonic(), hvrOut);
+        if (verdict == HelloVerifier.Verdict.VERIFIED) {
+            accept(from, datagram);
+        } else {
+            notVerified(verdict, from);
+        }
+    }
+
+    /** Sends the HelloVerifyRequest if that is the verdict (the rest is counted by the verifier), and tells. */
+    private void notVerified(HelloVerifier.Verdict verdict, InetSocketAddress from) {
+        UnverifiedPeer what = switch (verdict) {
+            case HELLO_VERIFY_REQUEST -> {
+                endpoint.send(hvrOut, from);
+                yield UnverifiedPeer.HELLO_VERIFY_REQUEST_SENT;
             }
+            case DROPPED_RATE_LIMITED -> UnverifiedPeer.DROPPED_RATE_LIMITED;
+            default -> UnverifiedPeer.DROPPED_MALFORMED; // malformed or fragmented
+        };
+        tell(from, what);
+    }
+
+    private void tell(InetSocketAddress from, UnverifiedPeer what) {
+        UnverifiedPeerCb cb = unverifiedPeerCb;
+        if (cb != null) {
+            cb.call(this, from, what);
         }
     }
 
@@ -293,23 +360,23 @@ public final class DtlsServer {
             staleHellos++;
             return;
         }
-        switch (verifier.verifyParsed(from, base.gettimeMonotonic(), hvrOut)) {
-            case HELLO_VERIFY_REQUEST -> endpoint.send(hvrOut, from);
-            case VERIFIED -> {
-                restarts++;
-                session.abandonForRestart();
-                if (!closing) {
-                    accept(from);
-                }
+        HelloVerifier.Verdict verdict = verifier.verifyParsed(from, base.gettimeMonotonic(), hvrOut);
+        if (verdict == HelloVerifier.Verdict.VERIFIED) {
+            restarts++;
+            session.abandonForRestart();
+            if (!closing) {
+                accept(from, datagram);
             }
-            default -> {
-                // Not a usable ClientHello: the old association goes on.
-            }
+        } else {
+            notVerified(verdict, from); // the old association goes on
         }
     }
 
-    /** A verified ClientHello: the peer's session, made and started in this datagram's callback. */
-    private void accept(InetSocketAddress peer) {
+    /**
+     * A verified ClientHello: the peer's session, made and started in this datagram's callback.
+     * The engines copy what they need of the hello, so {@code hello} is unchanged for the tap.
+     */
+    private void accept(InetSocketAddress peer, ByteBuffer hello) {
         DtlsSession session = new DtlsSession(settings, endpoint, peer, owner, false);
         session.attach(factory.newServerEngine(settings, verifier.hello(), peer, session.engineListener()));
         session.beganWith(verifier.hello());
@@ -321,6 +388,7 @@ public final class DtlsServer {
             session.free();
             throw e;
         }
+        session.tapFirstHello(hello);
         session.start();
     }
 

@@ -55,7 +55,8 @@ import org.jevent.eventbase.EventBase;
  *
  * <p>Invariant: the phase moves NEW → HANDSHAKING → CONNECTED → FINISHED, or to FINISHED from any
  * earlier phase, never back; in FINISHED the engine is freed, no timer is pending, the owner was
- * told once, and no callback runs any more. {@code retransmit} is non-null only while
+ * told once, and no callback runs any more. {@code tapping} is true only while the tap runs, and
+ * {@code tapIn}/{@code tapOut} are non-null once a tap was set. {@code retransmit} is non-null only while
  * handshaking with an engine that needs it.
  */
 public final class DtlsSession {
@@ -81,6 +82,44 @@ public final class DtlsSession {
          *     {@code BEV_EVENT_TIMEOUT}, with {@code BEV_EVENT_READING} for the idle timeout
          */
         void call(DtlsSession session, int what);
+    }
+
+    /**
+     * Sees the session's DTLS datagrams as they are on the wire, encrypted: for a log, a capture,
+     * or a window that prints each datagram in hex beside its plain text, as Qt's DTLS examples
+     * do. It observes only: a datagram is not changed, dropped or delayed by it. Set it with
+     * {@link #setDatagramTap}, or for every session of a server or client with the builder's
+     * {@code datagramTap} (then the first flights are seen too).
+     *
+     * <p>Called on the loop thread, for every datagram from the peer before the engine decrypts
+     * it (the engine decrypts in place; replayed, forged or garbage datagrams included: the tap
+     * sees what arrived, the counters say what was dropped), and for every datagram to the peer
+     * as it is handed to the socket (handshake flights and their retransmissions, application
+     * records, alerts, close_notify). A server session's tap also sees the verified ClientHello
+     * that made the session, once its accept callback returned. Datagrams the server's cookie
+     * verifier handles before a session exists are not a session's ({@link
+     * DtlsServer.Builder#unverifiedPeerCb} tells of those).
+     *
+     * <p>Cost: with no tap, none. With one, the view is made once per buffer and then only
+     * re-windowed: incoming datagrams all come through the socket's one receive buffer, and the
+     * JDK engine sends from one scratch buffer; bctls hands each datagram it sends in a buffer of
+     * its own, so a tapped bctls session makes one small view object per datagram it sends.
+     */
+    @FunctionalInterface
+    public interface DatagramTap {
+        /**
+         * One datagram. The tap may read it and look at the session, but not {@link #write},
+         * {@link #shutdown()} or {@link #free()} it (those throw {@link IllegalStateException}
+         * here), nor shut down or free its server: the engine is in the middle of the datagram.
+         * What the tap throws goes up to the loop's caller, as from any callback.
+         *
+         * @param session the session
+         * @param datagram a read-only view of the datagram, position..limit, valid only during
+         *     the call: the buffer behind it is reused for the next datagram (copy what you keep)
+         * @param direction {@code Bufferevent.BEV_EVENT_READING} for a datagram from the peer,
+         *     {@code Bufferevent.BEV_EVENT_WRITING} for one to it
+         */
+        void call(DtlsSession session, ByteBuffer datagram, int direction);
     }
 
     /**
@@ -113,6 +152,12 @@ public final class DtlsSession {
     private DtlsEngine engine;
     private MessageCb readcb;
     private EventCb eventcb;
+    private DatagramTap tap;
+    /** Made when a tap is first set: no tap, no views. */
+    private ReadOnlyView tapIn;
+    private ReadOnlyView tapOut;
+    /** A tap is running: the session may not be written to or ended. */
+    private boolean tapping;
     private int phase = NEW;
     /** The handshake deadline, then the idle check. */
     private Event deadline;
@@ -133,6 +178,9 @@ public final class DtlsSession {
         this.peer = peer;
         this.owner = owner;
         this.client = client;
+        if (settings.datagramTap != null) {
+            useTap(settings.datagramTap);
+        }
     }
 
     /** The listener the engine is made with; {@link #attach} follows. */
@@ -157,6 +205,33 @@ public final class DtlsSession {
         }
     }
 
+    /**
+     * Server side: shows the tap, if the accept callback left one, the verified ClientHello that
+     * made this session (the engine was given a copy of it, not this datagram).
+     */
+    void tapFirstHello(ByteBuffer datagram) {
+        if (tap != null && phase == NEW) {
+            showTap(tapIn, datagram, BEV_EVENT_READING);
+        }
+    }
+
+    private void showTap(ReadOnlyView view, ByteBuffer datagram, int direction) {
+        tapping = true;
+        try {
+            tap.call(this, view.of(datagram), direction);
+        } finally {
+            tapping = false;
+        }
+    }
+
+    private void useTap(DatagramTap newTap) {
+        if (newTap != null && tapIn == null) {
+            tapIn = new ReadOnlyView();
+            tapOut = new ReadOnlyView();
+        }
+        tap = newTap;
+    }
+
     /** Server side: remembers the ClientHello that began this association. */
     void beganWith(ClientHelloView hello) {
         helloRandom1 = hello.randomWord(1);
@@ -172,6 +247,9 @@ public final class DtlsSession {
     void receive(ByteBuffer datagram) {
         if (phase != HANDSHAKING && phase != CONNECTED) {
             return;
+        }
+        if (tap != null) {
+            showTap(tapIn, datagram, BEV_EVENT_READING);
         }
         sentInCall = 0;
         engine.receive(datagram);
@@ -204,6 +282,24 @@ public final class DtlsSession {
     }
 
     /**
+     * Shows {@code tap} every DTLS datagram of this session from now on, both ways, before
+     * decryption and after encryption ({@link DatagramTap}); null removes it. With no tap set,
+     * a datagram costs nothing more than before: no call, no view, no allocation.
+     *
+     * @param tap the tap, or null
+     * @throws IllegalStateException off the loop thread
+     */
+    public void setDatagramTap(DatagramTap tap) {
+        checkLoopThread();
+        useTap(tap);
+    }
+
+    /** @return the tap set by {@link #setDatagramTap} or the builder, or null */
+    public DatagramTap getDatagramTap() {
+        return tap;
+    }
+
+    /**
      * Encrypts {@code message} into one datagram and sends it. DTLS does not retransmit
      * application data: like any datagram it may be lost, duplicated (the copy is dropped by the
      * peer's replay window) or reordered.
@@ -218,6 +314,7 @@ public final class DtlsSession {
      */
     public boolean write(ByteBuffer message) {
         checkLoopThread();
+        checkNotTapping("write");
         Objects.requireNonNull(message, "message");
         if (phase != CONNECTED) {
             throw new IllegalStateException(phase == FINISHED ? "the DTLS session is finished: " + this
@@ -253,6 +350,7 @@ public final class DtlsSession {
      */
     public void shutdown() {
         checkLoopThread();
+        checkNotTapping("shutdown");
         if (phase == CONNECTED) {
             engine.close();
         }
@@ -265,6 +363,7 @@ public final class DtlsSession {
      */
     public void free() {
         checkLoopThread();
+        checkNotTapping("free");
         finishQuietly();
     }
 
@@ -291,6 +390,20 @@ public final class DtlsSession {
     /** @return the peer's address and port */
     public InetSocketAddress getPeer() {
         return peer;
+    }
+
+    /**
+     * The address and port this session's datagrams leave from and arrive at: for a server's
+     * session, the server's bound address ({@link DtlsServer#getLocalAddress()}); for a client's,
+     * the address its own socket is bound to. That is a wildcard address ({@code 0.0.0.0} or
+     * {@code ::}, with the real port) when the socket was bound to one, as a client's is by
+     * default, unless the client's socket is connected ({@link DtlsClient.Builder#connectedSocket}),
+     * which makes it the source address the peer sees. Still known after the session finished.
+     *
+     * @return the local address
+     */
+    public InetSocketAddress getLocalAddress() {
+        return endpoint.boundAddress();
     }
 
     /** @return the loop this session runs on */
@@ -368,6 +481,13 @@ public final class DtlsSession {
 
     private void checkLoopThread() {
         settings.base.checkInLoopThread();
+    }
+
+    private void checkNotTapping(String call) {
+        if (tapping) {
+            throw new IllegalStateException(call + "() from a DatagramTap: the tap only observes; end or write to"
+                    + " the session from its read or event callback, or from a later loop turn");
+        }
     }
 
     private void armRetransmit(int afterRetransmissions) {
@@ -453,6 +573,9 @@ public final class DtlsSession {
         @Override
         public void sendDatagram(ByteBuffer datagram) {
             sentInCall++;
+            if (tap != null) {
+                showTap(tapOut, datagram, BEV_EVENT_WRITING);
+            }
             if (!endpoint.isClosed()) {
                 lastSendTaken = endpoint.send(datagram, peer);
             }

@@ -6,7 +6,7 @@ import org.jevent.eventbase.EventBase;
 
 /**
  * The session settings {@link DtlsServer.Builder} and {@link DtlsClient.Builder} share: handshake
- * timeout, idle timeout and the first retransmission wait.
+ * timeout, idle timeout, the first retransmission wait and the datagram tap.
  *
  * @param <B> the concrete builder, returned by every setter
  */
@@ -16,6 +16,7 @@ abstract class SessionBuilder<B extends SessionBuilder<B>> {
     Duration handshakeTimeout = DtlsSession.DEFAULT_HANDSHAKE_TIMEOUT;
     Duration idleTimeout;
     Duration retransmitTimeout = DtlsSession.DEFAULT_RETRANSMIT_TIMEOUT;
+    DtlsSession.DatagramTap datagramTap;
 
     SessionBuilder(EventBase base, DtlsEngineFactory factory, Duration idleTimeout) {
         this.base = Objects.requireNonNull(base, "base");
@@ -74,9 +75,23 @@ abstract class SessionBuilder<B extends SessionBuilder<B>> {
         return self();
     }
 
+    /**
+     * A {@link DtlsSession.DatagramTap} every session starts with, so that it sees each session's
+     * datagrams from the first: a server's from the verified ClientHello on (the accept callback
+     * may change or remove it per session with {@link DtlsSession#setDatagramTap}), a client's
+     * from its first flight. None by default.
+     *
+     * @param tap the tap, or null for none
+     * @return this builder
+     */
+    public B datagramTap(DtlsSession.DatagramTap tap) {
+        datagramTap = tap;
+        return self();
+    }
+
     /** Made on the loop thread, when the server or client starts. */
     SessionSettings settings() {
-        return new SessionSettings(base, handshakeTimeout, idleTimeout, retransmitTimeout);
+        return new SessionSettings(base, handshakeTimeout, idleTimeout, retransmitTimeout, datagramTap);
     }
 
     static Duration requirePositive(Duration d, String what) {

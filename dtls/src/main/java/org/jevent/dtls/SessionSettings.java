@@ -25,10 +25,14 @@ final class SessionSettings {
     final Duration idleTimeout;
     final Duration retransmitInitial;
     final CommonTimeout[] retransmitSteps;
+    /** The tap every session starts with, or null. */
+    final DtlsSession.DatagramTap datagramTap;
 
     /** Must be made on the loop thread (common timeouts are the base's). */
-    SessionSettings(EventBase base, Duration handshakeTimeout, Duration idleTimeout, Duration retransmitInitial) {
+    SessionSettings(EventBase base, Duration handshakeTimeout, Duration idleTimeout, Duration retransmitInitial,
+            DtlsSession.DatagramTap datagramTap) {
         this.base = base;
+        this.datagramTap = datagramTap;
         this.handshakeTimeout = handshakeTimeout;
         this.handshakeDeadline = base.initCommonTimeout(handshakeTimeout);
         this.idleTimeout = idleTimeout;

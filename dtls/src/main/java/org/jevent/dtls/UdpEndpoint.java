@@ -73,6 +73,7 @@ public final class UdpEndpoint implements AutoCloseable {
         int receiveBufferBytes;
         int sendBufferBytes;
         boolean reuseAddress;
+        InetSocketAddress remote;
 
         /**
          * The largest datagram read or written; longer received datagrams are dropped.
@@ -149,6 +150,21 @@ public final class UdpEndpoint implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Connects the socket to {@code remote} once bound ({@code connect(2)} on a datagram
+         * socket): the kernel picks the source address at once ({@link #localAddress()} then
+         * gives it instead of a wildcard) and delivers only datagrams from {@code remote}; sends
+         * must go to {@code remote}, and an ICMP error (a closed port) fails the next send
+         * ({@link #sendErrors()}) or read. Unconnected by default.
+         *
+         * @param remote the only peer, or null for none
+         * @return these options
+         */
+        public Options connect(InetSocketAddress remote) {
+            this.remote = remote;
+            return this;
+        }
+
         private static int requireNonNegative(int v) {
             if (v < 0) {
                 throw new IllegalArgumentException("negative size: " + v);
@@ -177,6 +193,8 @@ public final class UdpEndpoint implements AutoCloseable {
     private final InetSocketAddress[] targets;
     private final Event readEvent;
     private final Event writeEvent;
+    /** Read from the socket once bound (and connected): it does not change, and is known after close. */
+    private final InetSocketAddress localAddress;
     private int head;
     private int queued;
     private boolean closed;
@@ -193,8 +211,10 @@ public final class UdpEndpoint implements AutoCloseable {
     private long readEventsAtLimit;
     private IOException lastSendError;
 
-    private UdpEndpoint(EventBase base, DatagramChannel channel, Options options, Receiver receiver) {
+    private UdpEndpoint(EventBase base, DatagramChannel channel, Options options, Receiver receiver)
+            throws IOException {
         this.base = base;
+        this.localAddress = (InetSocketAddress) channel.getLocalAddress();
         this.channel = channel;
         this.receiver = receiver;
         this.maxDatagramSize = options.maxDatagramSize;
@@ -241,6 +261,9 @@ public final class UdpEndpoint implements AutoCloseable {
             }
             ch.configureBlocking(false);
             ch.bind(local);
+            if (options.remote != null) {
+                ch.connect(options.remote);
+            }
             UdpEndpoint ep = new UdpEndpoint(base, ch, options, receiver);
             ep.readEvent.add();
             return ep;
@@ -401,13 +424,21 @@ public final class UdpEndpoint implements AutoCloseable {
     }
 
     /**
-     * The bound address (with the port picked when bound to port 0).
+     * The address the socket is bound to, with the port picked when bound to port 0: a wildcard
+     * address ({@code 0.0.0.0} or {@code ::}) when bound to one and not connected ({@link
+     * Options#connect}); still known after {@link #close()}.
      *
      * @return the local address
-     * @throws IOException if the socket is closed
+     * @throws IOException not thrown any more (the address is read once, when bound); declared
+     *     so that callers written when it was still compile
      */
     public InetSocketAddress localAddress() throws IOException {
-        return (InetSocketAddress) channel.getLocalAddress();
+        return localAddress;
+    }
+
+    /** @return {@link #localAddress()}, without the checked exception */
+    InetSocketAddress boundAddress() {
+        return localAddress;
     }
 
     /** @return the base this endpoint runs on */

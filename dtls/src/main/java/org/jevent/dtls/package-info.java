@@ -80,7 +80,18 @@
  * the callback returns. What the application does itself ({@code shutdown()}, {@code free()}, a
  * server's shutdown) calls nothing back. A server's
  * {@link org.jevent.dtls.DtlsServer.AcceptCb} gets each verified peer's session before its
- * handshake starts; set its callbacks there, or {@code free()} it to refuse the peer.
+ * handshake starts; set its callbacks there, or {@code free()} it to refuse the peer. A
+ * session may be shut down or freed from inside its own read or event callback.
+ *
+ * <h2>Seeing the datagrams</h2>
+ * A {@link org.jevent.dtls.DtlsSession.DatagramTap} sees a session's DTLS datagrams as they are
+ * on the wire, each one from the peer before it is decrypted and each one to the peer after it
+ * is encrypted (the {@code direction} is {@code BEV_EVENT_READING} or {@code BEV_EVENT_WRITING}),
+ * as a read-only view valid only during the call. Set it per session with {@link
+ * org.jevent.dtls.DtlsSession#setDatagramTap}, or for every session of a server or client with
+ * the builder's {@code datagramTap(...)}, which also shows the first flights. Unset, it costs
+ * nothing. {@link org.jevent.dtls.DtlsSession#getLocalAddress()} gives the address a session's
+ * datagrams leave from.
  *
  * <h2>Error queue</h2>
  * {@link org.jevent.dtls.DtlsSession#getSslError()} removes and returns the oldest

@@ -9,11 +9,9 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.jevent.dtls.BcPskDtls;
-import org.jevent.dtls.DatagramTap;
 import org.jevent.dtls.DtlsClient;
 import org.jevent.dtls.DtlsEngineFactory;
 import org.jevent.dtls.DtlsSession;
@@ -32,9 +30,9 @@ import org.jevent.eventbase.EventBase;
  * server closing first) prints why and exits 1. It always ends: the handshake within {@code
  * --handshake-timeout}, the ACKs within {@code --ack-timeout} of the last message.
  *
- * <p>The address the server sees is known in advance: the kernel picks the source address and a
- * free port for a socket connected to the server, and the client binds exactly that (the library
- * does not tell a session's local address).
+ * <p>The address the server sees is the session's local address: the client's socket is
+ * connected to the server ({@code connectedSocket}, Qt's {@code connectToHost}), so the kernel
+ * picks the source address and port when the session is made.
  */
 final class DtlsClientExample {
     static final String SUMMARY = "DTLS client, a port of Qt's secureudpclient: sends N messages, checks each ACK";
@@ -64,7 +62,8 @@ final class DtlsClientExample {
     private Duration ackTimeout;
     private String name;
     private String expectedAck;
-    private DatagramTap tap;
+    /** The DTLS datagram each answer came in, shown in hex beside it. */
+    private final LastDatagram tap = new LastDatagram();
     /** The session, once {@code connect} returned or called back. */
     private DtlsSession current;
     private Event sendTimer;
@@ -137,19 +136,20 @@ final class DtlsClientExample {
         }
         EventBase base = new EventBase();
         try {
-            InetSocketAddress local = sourceAddressToward(server);
-            expectedAck = DtlsSupport.ackFor(local);
             sendTimer = Event.timer(base, (ev, what) -> sendNext());
             ackDeadline = Event.timer(base, (ev, what) -> fail("only " + acked + " of " + count
                     + " ACKs arrived within " + seconds(ackTimeout) + " after the last message"));
-            log.info(name + ": starting a handshake with " + DtlsSupport.peerInfo(server) + " from "
-                    + DtlsSupport.peerInfo(local));
             DtlsSession session = DtlsClient.builder(base, factory)
                     .handshakeTimeout(DtlsSupport.positiveSeconds(o, "--handshake-timeout", 10))
-                    .localAddress(local)
+                    .connectedSocket(true)
+                    .datagramTap(tap)
                     .connect(server, this::message, this::event);
+            // Known before any answer can come: the loop has not run since the first flight.
+            InetSocketAddress local = session.getLocalAddress();
+            expectedAck = DtlsSupport.ackFor(local);
+            log.info(name + ": started a handshake with " + DtlsSupport.peerInfo(server) + " from "
+                    + DtlsSupport.peerInfo(local));
             if (!session.isFinished()) {
-                tap = DatagramTap.install(session);
                 current = session;
             }
             base.dispatch(); // until the session ended and its socket closed
@@ -171,18 +171,6 @@ final class DtlsClientExample {
         out.println("dtls-client: ok, " + acked + " of " + count + " messages ACKed as '" + expectedAck + "'");
         out.flush();
         return 0;
-    }
-
-    /**
-     * The address and port the server will see: those the kernel picks for a UDP socket connected
-     * to it (no datagram is sent). Bound again at once by the client; UDP ports have no
-     * TIME_WAIT, so only another program taking the port in between could fail the bind.
-     */
-    private static InetSocketAddress sourceAddressToward(InetSocketAddress server) throws IOException {
-        try (DatagramChannel probe = DatagramChannel.open()) {
-            probe.connect(server);
-            return (InetSocketAddress) probe.getLocalAddress();
-        }
     }
 
     private void event(DtlsSession session, int what) {
@@ -227,7 +215,7 @@ final class DtlsClientExample {
         byte[] text = new byte[plaintext.remaining()];
         plaintext.get(text);
         log.datagram(name + " received a DTLS datagram from " + DtlsSupport.peerInfo(session.getPeer()),
-                tap != null ? tap.lastDatagram() : new byte[0], text);
+                tap.bytes(), text);
         String answer = new String(text, StandardCharsets.ISO_8859_1);
         if (answer.equals(expectedAck)) {
             acked++;
@@ -250,7 +238,7 @@ final class DtlsClientExample {
         failure = "";
         stopTimers();
         log.info(name + ": all " + count + " messages ACKed; sending close_notify");
-        endSoon(session);
+        session.shutdown();
     }
 
     /** Decides the failure (the first one counts), stops the timers and ends the session if it runs. */
@@ -262,18 +250,8 @@ final class DtlsClientExample {
         stopTimers();
         DtlsSession session = current;
         if (session != null && !session.isFinished()) {
-            endSoon(session);
+            session.shutdown(); // close_notify; also from inside the session's own callbacks
         }
-    }
-
-    /**
-     * close_notify and the end of the session, in the next loop turn: this may run inside the
-     * session's own read callback, and ending a bctls session there breaks the engine's loop over
-     * the datagram's records (a NullPointerException in {@code BcDtlsEngine.receiveRecords},
-     * reported as a gap of the dtls module).
-     */
-    private static void endSoon(DtlsSession session) {
-        session.getBase().execute(session::shutdown);
     }
 
     private void stopTimers() {

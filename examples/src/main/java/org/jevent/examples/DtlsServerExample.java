@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import org.jevent.dtls.BcPskDtls;
-import org.jevent.dtls.DatagramTap;
 import org.jevent.dtls.DtlsEngineFactory;
 import org.jevent.dtls.DtlsServer;
 import org.jevent.dtls.DtlsSession;
@@ -141,6 +140,7 @@ final class DtlsServerExample {
                     .maxSessions(o.getInt("--max-sessions", 1000))
                     .handshakeTimeout(DtlsSupport.positiveSeconds(o, "--handshake-timeout", 30))
                     .idleTimeout(DtlsSupport.seconds(o, "--idle-timeout", 300))
+                    .unverifiedPeerCb(this::unverified)
                     .bind(address, this::accept);
             bound = server.getLocalAddress();
         } catch (IOException | RuntimeException e) {
@@ -208,22 +208,39 @@ final class DtlsServerExample {
         }
     }
 
+    /**
+     * A datagram from a peer without a session: Qt's "not verified yet" when it was sent a
+     * cookie, a warning when it was refused or dropped.
+     */
+    private void unverified(DtlsServer srv, InetSocketAddress peer, DtlsServer.UnverifiedPeer what) {
+        String info = DtlsSupport.peerInfo(peer);
+        switch (what) {
+            case HELLO_VERIFY_REQUEST_SENT -> log.info(info + ": not verified yet, HelloVerifyRequest sent");
+            case REFUSED_SESSION_LIMIT -> log.warning(info + ": refused, " + srv.getSessionCount()
+                    + " sessions already (--max-sessions)");
+            case DROPPED_MALFORMED -> log.warning(info + ": dropped, not a usable ClientHello ("
+                    + srv.getLastMalformedReason() + ")");
+            case DROPPED_RATE_LIMITED -> log.warning(info + ": dropped, over the HelloVerifyRequest budget");
+        }
+    }
+
     /** A verified peer (its cookie checked by the server's verifier): Qt's handleNewConnection. */
     private void accept(DtlsServer srv, DtlsSession session) {
         Peer peer = new Peer(session);
         session.setCallbacks(peer::message, peer::event);
+        session.setDatagramTap(peer.tap);
         log.info(peer.info + ": cookie verified, handshake starts");
     }
 
     /** One client: what its messages and events print and answer. */
     private final class Peer {
         final String info;
-        final DatagramTap tap;
+        /** The DTLS datagram each message came in, shown in hex beside it. */
+        final LastDatagram tap = new LastDatagram();
         final ByteBuffer ack;
 
         Peer(DtlsSession session) {
             info = DtlsSupport.peerInfo(session.getPeer());
-            tap = DatagramTap.install(session);
             ack = ByteBuffer.wrap(DtlsSupport.ackFor(session.getPeer()).getBytes(StandardCharsets.ISO_8859_1));
         }
 
@@ -235,7 +252,7 @@ final class DtlsServerExample {
                 log.warning(info + ": an empty datagram (a reconnect attempt?), not answered");
                 return;
             }
-            log.datagram("message from " + info, tap.lastDatagram(), text);
+            log.datagram("message from " + info, tap.bytes(), text);
             if (!session.write(ack.duplicate())) {
                 log.warning(info + ": the ACK could not be sent (socket send queue full or send error)");
             }

@@ -178,6 +178,8 @@ class DtlsExamplesTest {
                 assertEquals("I am Qt DTLS example client, message " + i + " of 3", messages.get(i)[2]);
                 assertApplicationRecord(messages.get(i)[1], messages.get(i)[2]);
             }
+            assertTrue(s.contains("info: " + peer + ": not verified yet, HelloVerifyRequest sent\n")
+                    && s.indexOf(": not verified yet") < s.indexOf(": cookie verified"), s);
             assertTrue(s.contains("info: " + peer + ": cookie verified, handshake starts"), s);
             assertTrue(s.contains("info: PSK: client identity 'Qt DTLS example client', key given"), s);
             assertTrue(s.contains("identity hint \"Qt DTLS example server\""), s);
@@ -378,6 +380,12 @@ class DtlsExamplesTest {
             Run r = refused.get();
             assertEquals(1, r.rc, r.out);
             assertTrue(r.out.contains("FAILED: handshake timeout - "), r.out);
+            // The server tells the refused peer (by the address the client printed as its own).
+            Matcher from = Pattern.compile(
+                    "started a handshake with \\(127\\.0\\.0\\.1:\\d+\\) from (\\(127\\.0\\.0\\.1:\\d+\\))").matcher(r.out);
+            assertTrue(from.find(), r.out);
+            String refusedPeer = from.group(1);
+            server.await(l -> l.equals("warning: " + refusedPeer + ": refused, 1 sessions already (--max-sessions)"));
             server.await(l -> l.endsWith(": the peer closed the connection (close_notify)"));
             Run c = client(server.port, "--count", "1"); // the slot is free again
             assertEquals(0, c.rc, c.out);
