@@ -265,7 +265,10 @@ class FaultTest extends LoopTestBase {
         run(() -> got.size() == 3, 10_000);
         assertEquals(List.of(BEV_EVENT_READING | BEV_EVENT_TIMEOUT, BEV_EVENT_READING | BEV_EVENT_TIMEOUT), events);
         assertTrue(at.get(0) >= 99, "first timeout after " + at.get(0) + " ms");
-        assertTrue(at.get(1) - at.get(0) >= 99, "second timeout " + (at.get(1) - at.get(0)) + " ms later");
+        // The re-armed timer counts from the turn's cached time, which precedes the callback that
+        // re-enabled reading by however long that turn took (98 ms was seen under load); half the
+        // period still tells a restarted timeout from one that fires at once.
+        assertTrue(at.get(1) - at.get(0) >= 50, "second timeout " + (at.get(1) - at.get(0)) + " ms later");
         assertArrayEquals(new byte[] {1, 2, 3}, got.toByteArray());
         healthy.check();
     }
