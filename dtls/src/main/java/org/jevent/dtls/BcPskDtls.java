@@ -36,9 +36,9 @@ import org.jevent.bufferevent.ssl.SslContexts;
  * BcPskDtls client = BcPskDtls.client("Qt DTLS example client", BcPskDtls.QT_EXAMPLE_KEY).build();
  * }</pre>
  *
- * <p>Crypto: the JDK's providers (AES-GCM on the CPU's AES instructions, SHA-2, ECDH) under bctls,
- * BouncyCastle's own Java code only for the record ciphers the JDK lacks, ChaCha20-Poly1305 and
- * AES-CCM ({@link JdkFirstTlsCrypto}).
+ * <p>Crypto: the JDK's providers under bctls (AES-GCM on the CPU's AES instructions,
+ * ChaCha20-Poly1305, SHA-2, ECDH), BouncyCastle's own Java code only for AES-CCM, which the JDK
+ * lacks ({@link JdkFirstTlsCrypto}).
  *
  * <p>bctls' DTLS handshake blocks a thread. Handshakes run on this factory's pool ({@link
  * Builder#handshakeThreads}, default {@value #DEFAULT_HANDSHAKE_THREADS}, daemon threads that end
