@@ -26,7 +26,8 @@ import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCrypto;
  * offered list. AES-CCM (the CCM_8 suite that CoAP peers require) SunJCE does not implement at
  * all: it is the one that falls to BouncyCastle on JDK 17. A BouncyCastle cipher works on keys
  * derived by the JDK's PRF: bctls builds a record cipher from the connection's master secret,
- * whatever crypto made it.
+ * whatever crypto made it. Every record cipher is wrapped in a {@link SilentDropCipher}, so that
+ * a malformed record from the peer's address is dropped rather than ending the session.
  */
 final class JdkFirstTlsCrypto extends JcaTlsCrypto {
     private static final int CHACHA_KEY_BYTES = 32;
@@ -62,8 +63,14 @@ final class JdkFirstTlsCrypto extends JcaTlsCrypto {
                 || fallback.hasEncryptionAlgorithm(encryptionAlgorithm);
     }
 
+    /** Every record cipher refuses a received record the way DTLS wants: {@link SilentDropCipher}. */
     @Override
     public TlsCipher createCipher(TlsCryptoParameters cryptoParams, int encryptionAlgorithm, int macAlgorithm)
+            throws IOException {
+        return new SilentDropCipher(recordCipher(cryptoParams, encryptionAlgorithm, macAlgorithm));
+    }
+
+    private TlsCipher recordCipher(TlsCryptoParameters cryptoParams, int encryptionAlgorithm, int macAlgorithm)
             throws IOException {
         if (isJdkChaCha(encryptionAlgorithm)) {
             try {

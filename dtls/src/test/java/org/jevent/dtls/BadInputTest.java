@@ -131,6 +131,28 @@ class BadInputTest extends LoopTest {
         assertEquals(0, server.failed, String.valueOf(server.errors));
     }
 
+    /** Records of the session's epoch too short for a nonce and tag: bctls refused them with decode_error and ended the session. */
+    @ParameterizedTest
+    @EnumSource(Engine.class)
+    void encryptedRecordsTooShortForTheCipherFromThePeerAreDropped(Engine engine) throws Exception {
+        healthySession(engine);
+        DtlsSession peerSession = server.accepted.get(0);
+        long unauthenticated = peerSession.getUnauthenticatedRecords();
+        long before = serverDatagrams();
+        int sent = 0;
+        for (int length = 0; length < 30; length++) {
+            for (int type = 21; type <= 23; type++) { // alert, handshake, application data
+                sendAsPeer(record(type, 1, 5000 + sent, new byte[length]));
+                sent++;
+            }
+        }
+        serverReads(before, sent);
+        assertStillHealthy();
+        assertEquals(0, server.failed, String.valueOf(server.errors));
+        assertTrue(peerSession.getUnauthenticatedRecords() - unauthenticated >= 30,
+                "short application records counted: " + (peerSession.getUnauthenticatedRecords() - unauthenticated));
+    }
+
     @ParameterizedTest
     @EnumSource(Engine.class)
     void replayedAndTamperedRecordsAreDroppedCountedAndNeverDelivered(Engine engine) throws Exception {
