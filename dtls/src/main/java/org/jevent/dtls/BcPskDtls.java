@@ -74,7 +74,7 @@ public final class BcPskDtls extends DtlsEngineFactory implements AutoCloseable 
      * <li>ECDHE_PSK AES_128_GCM (RFC 8442): Scandium, bctls; the JDK's AES-GCM.</li>
      * <li>ECDHE_PSK CHACHA20_POLY1305: OpenSSL (its only ECDHE-PSK AEAD suite; OpenSSL 3.0 has no
      * RFC 8442 suites), bctls.</li>
-     * <li>PSK AES_128_GCM, CHACHA20_POLY1305, AES_256_GCM: OpenSSL, Scandium, bctls.</li>
+     * <li>PSK AES_128_GCM, CHACHA20_POLY1305, AES_256_GCM: OpenSSL, bctls; Scandium the AES-GCM two.</li>
      * <li>PSK AES_128_CCM_8 and AES_128_CCM: CoAP peers (RFC 7252 mandates PSK_AES_128_CCM_8;
      * tinydtls has nothing else).</li>
      * </ul>
