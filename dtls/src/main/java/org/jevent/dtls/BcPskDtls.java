@@ -23,7 +23,6 @@ import org.bouncycastle.tls.TlsContext;
 import org.bouncycastle.tls.TlsPSKIdentityManager;
 import org.bouncycastle.tls.TlsUtils;
 import org.bouncycastle.tls.crypto.TlsCrypto;
-import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
 import org.jevent.bufferevent.ssl.SslContexts;
 
 /**
@@ -36,6 +35,10 @@ import org.jevent.bufferevent.ssl.SslContexts;
  * BcPskDtls server = BcPskDtls.server().keys(identity -> keyFor(identity)).build();
  * BcPskDtls client = BcPskDtls.client("Qt DTLS example client", BcPskDtls.QT_EXAMPLE_KEY).build();
  * }</pre>
+ *
+ * <p>Crypto: the JDK's providers under bctls (AES-GCM on the CPU's AES instructions,
+ * ChaCha20-Poly1305, SHA-2, ECDH), BouncyCastle's own Java code only for AES-CCM, which the JDK
+ * lacks ({@link JdkFirstTlsCrypto}).
  *
  * <p>bctls' DTLS handshake blocks a thread. Handshakes run on this factory's pool ({@link
  * Builder#handshakeThreads}, default {@value #DEFAULT_HANDSHAKE_THREADS}, daemon threads that end
@@ -62,17 +65,30 @@ public final class BcPskDtls extends DtlsEngineFactory implements AutoCloseable 
     /** Handshakes that may wait for a thread unless {@link Builder#backlog} says otherwise. */
     public static final int DEFAULT_BACKLOG = 4096;
 
-    /** PSK and ECDHE-PSK suites, AEAD first; CCM_8 and CBC for CoAP peers (RFC 7252 mandates PSK_AES_128_CCM_8). */
+    /**
+     * AEAD suites only, forward secrecy (ECDHE-PSK) first. CBC is left out: bctls ends a CBC
+     * session with a fatal decode_error alert on a garbage record from the peer's address, where an
+     * AEAD record that fails is dropped silently (RFC 6347 §4.1.2.7); {@link Builder#cipherSuites}
+     * still enables it for a peer that has nothing else. Each suite's peers:
+     * <ul>
+     * <li>ECDHE_PSK AES_128_GCM (RFC 8442): Scandium, bctls; the JDK's AES-GCM.</li>
+     * <li>ECDHE_PSK CHACHA20_POLY1305: OpenSSL (its only ECDHE-PSK AEAD suite; OpenSSL 3.0 has no
+     * RFC 8442 suites), bctls.</li>
+     * <li>PSK AES_128_GCM, CHACHA20_POLY1305, AES_256_GCM: OpenSSL, bctls; Scandium the AES-GCM two.</li>
+     * <li>PSK AES_128_CCM_8 and AES_128_CCM: CoAP peers (RFC 7252 mandates PSK_AES_128_CCM_8;
+     * tinydtls has nothing else).</li>
+     * </ul>
+     * No DHE_PSK: a finite-field exchange costs the server far more per handshake than ECDHE, and
+     * every peer above that can do DHE_PSK can do ECDHE_PSK.
+     */
     static final int[] SUITES = {
+        CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256,
         CipherSuite.TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256,
-        CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256,
-        CipherSuite.TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA384,
-        CipherSuite.TLS_PSK_WITH_CHACHA20_POLY1305_SHA256,
         CipherSuite.TLS_PSK_WITH_AES_128_GCM_SHA256,
+        CipherSuite.TLS_PSK_WITH_CHACHA20_POLY1305_SHA256,
         CipherSuite.TLS_PSK_WITH_AES_256_GCM_SHA384,
         CipherSuite.TLS_PSK_WITH_AES_128_CCM_8,
         CipherSuite.TLS_PSK_WITH_AES_128_CCM,
-        CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256,
     };
 
     /**
@@ -178,8 +194,10 @@ public final class BcPskDtls extends DtlsEngineFactory implements AutoCloseable 
         }
 
         /**
-         * The suites to offer or accept, most preferred first; bctls' PSK and ECDHE-PSK suites
-         * (AEAD first, then CCM_8 and CBC for CoAP peers) by default.
+         * The suites to offer or accept, most preferred first; by default AEAD PSK and ECDHE-PSK
+         * suites, ECDHE-PSK first (see {@code SUITES}). A CBC suite ends its session on a garbage
+         * record from the peer's address (bctls' decode_error alert): add one only for a peer
+         * that has no AEAD suite.
          *
          * @param suites IANA suite numbers from {@link CipherSuite}
          * @return this builder
@@ -229,7 +247,7 @@ public final class BcPskDtls extends DtlsEngineFactory implements AutoCloseable 
     private final ThreadPoolExecutor pool;
     private final HmacCookieScheme cookies;
     private final BcDtlsServerHandoff handoff;
-    private final TlsCrypto crypto = new BcTlsCrypto(new SecureRandom());
+    private final TlsCrypto crypto = new JdkFirstTlsCrypto(new SecureRandom());
 
     private BcPskDtls(Builder b) {
         if (b.server && b.identity != null) {

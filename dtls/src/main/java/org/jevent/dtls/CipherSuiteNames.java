@@ -9,6 +9,7 @@ final class CipherSuiteNames {
 
     static String name(int suite) {
         return switch (suite) {
+            case CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256 -> "TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256";
             case CipherSuite.TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256 -> "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256";
             case CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256 -> "TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256";
             case CipherSuite.TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA384 -> "TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA384";

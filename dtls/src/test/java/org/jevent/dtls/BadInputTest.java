@@ -26,7 +26,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 class BadInputTest extends LoopTest {
     private static final Duration HANDSHAKE_TIMEOUT = Duration.ofMillis(1500);
 
-    enum Engine { JDK, PSK }
+    /** PSK_CBC: a bctls session on a CBC suite, whose cipher refuses malformed records with other alerts than AEAD's. */
+    enum Engine { JDK, PSK, PSK_CBC }
 
     private EchoServer server;
     private Relay relay;
@@ -34,11 +35,21 @@ class BadInputTest extends LoopTest {
     private int healthyReplies;
 
     private DtlsEngineFactory serverFactory(Engine engine) throws Exception {
+        if (engine == Engine.PSK_CBC) { // CBC is no default suite: the server adds it
+            int[] suites = java.util.Arrays.copyOf(BcPskDtls.SUITES, BcPskDtls.SUITES.length + 1);
+            suites[suites.length - 1] = org.bouncycastle.tls.CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256;
+            return track(BcPskDtls.server().cipherSuites(suites).build());
+        }
         return engine == Engine.JDK ? jdkServer(MTU) : pskServer();
     }
 
     private DtlsEngineFactory clientFactory(Engine engine) throws Exception {
-        return engine == Engine.JDK ? jdkClient(MTU) : pskClient(IDENTITY);
+        return switch (engine) {
+            case JDK -> jdkClient(MTU);
+            case PSK -> pskClient(IDENTITY);
+            case PSK_CBC -> track(BcPskDtls.client(IDENTITY, BcPskDtls.qtExampleKey())
+                    .cipherSuites(org.bouncycastle.tls.CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256).build());
+        };
     }
 
     /** A server with a short handshake timeout, a relay in front, and one healthy client through it. */
@@ -129,6 +140,28 @@ class BadInputTest extends LoopTest {
         assertTrue(peerSession.getUnauthenticatedRecords() - unauthenticated >= 15,
                 "garbage from the peer's address counted: " + (peerSession.getUnauthenticatedRecords() - unauthenticated));
         assertEquals(0, server.failed, String.valueOf(server.errors));
+    }
+
+    /** Records of the session's epoch too short for a nonce and tag: bctls refused them with decode_error and ended the session. */
+    @ParameterizedTest
+    @EnumSource(Engine.class)
+    void encryptedRecordsTooShortForTheCipherFromThePeerAreDropped(Engine engine) throws Exception {
+        healthySession(engine);
+        DtlsSession peerSession = server.accepted.get(0);
+        long unauthenticated = peerSession.getUnauthenticatedRecords();
+        long before = serverDatagrams();
+        int sent = 0;
+        for (int length = 0; length < 30; length++) {
+            for (int type = 21; type <= 23; type++) { // alert, handshake, application data
+                sendAsPeer(record(type, 1, 5000 + sent, new byte[length]));
+                sent++;
+            }
+        }
+        serverReads(before, sent);
+        assertStillHealthy();
+        assertEquals(0, server.failed, String.valueOf(server.errors));
+        assertTrue(peerSession.getUnauthenticatedRecords() - unauthenticated >= 30,
+                "short application records counted: " + (peerSession.getUnauthenticatedRecords() - unauthenticated));
     }
 
     @ParameterizedTest

@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Pre-shared keys through bctls: a DtlsServer and DtlsClients on one loop, handshakes on the pools. */
 class BcPskSessionTest extends LoopTest {
@@ -30,7 +33,8 @@ class BcPskSessionTest extends LoopTest {
         runUntil(() -> client.connected && server.connected == 1, 20_000, server::describe);
         assertEquals(1, server.server.getHelloVerifyRequests(), "our HelloVerifyRequest, our cookie");
         assertEquals(1, server.server.getCookiesVerified());
-        assertEquals("TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256", client.session.getCipherSuite());
+        // Forward secrecy and the JDK's AES-GCM: the first of BcPskDtls.SUITES that both ends have.
+        assertEquals("TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256", client.session.getCipherSuite());
         for (int i = 0; i < 20; i++) {
             assertTrue(client.send("message " + i));
         }
@@ -52,6 +56,32 @@ class BcPskSessionTest extends LoopTest {
         client.session.shutdown();
         runUntil(() -> server.closedByPeer == 1, 20_000, "close_notify reaches the server");
         assertEquals(0, server.server.getSessionCount());
+    }
+
+    static IntStream defaultSuites() {
+        return IntStream.of(BcPskDtls.SUITES);
+    }
+
+    /** Each default suite on its own, whichever crypto serves its cipher (JDK or BouncyCastle's fallback). */
+    @ParameterizedTest
+    @MethodSource("defaultSuites")
+    void everyDefaultSuiteCarriesMessagesBothWays(int suite) throws Exception {
+        EchoServer server = echoServer(serverFactory());
+        TestClient client = client(track(BcPskDtls.client("client 1", BcPskDtls.qtExampleKey()).cipherSuites(suite).build()),
+                server.address());
+        runUntil(() -> client.connected && server.connected == 1, 20_000, server::describe);
+        assertEquals(CipherSuiteNames.name(suite), client.session.getCipherSuite());
+        assertEquals(CipherSuiteNames.name(suite), server.accepted.get(0).getCipherSuite());
+        int max = client.session.getMaxMessageSize();
+        assertEquals(DtlsRecordOverhead.maxPlaintext(client.session.getCipherSuite(), MTU), max);
+        assertTrue(client.send("one"));
+        assertTrue(client.session.write(ByteBuffer.wrap(new byte[max])));
+        runUntil(() -> client.received.size() == 2, 20_000, "replies");
+        assertEquals("to PEER: ACK one", client.received.get(0));
+        assertEquals("length " + max, client.received.get(1));
+        assertTrue(server.accepted.get(0).write(ByteBuffer.wrap("pushed".getBytes(StandardCharsets.UTF_8))));
+        runUntil(() -> client.received.size() == 3, 20_000, "server to client");
+        assertEquals("pushed", client.received.get(2));
     }
 
     @Test

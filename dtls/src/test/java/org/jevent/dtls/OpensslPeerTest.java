@@ -72,6 +72,8 @@ class OpensslPeerTest extends LoopTest {
                 () -> "reply; openssl said: " + client.output());
         assertTrue(client.output().contains("PSK identity hint: Qt DTLS example server"), client.output());
         assertEquals(1, server.server.getHelloVerifyRequests());
+        // OpenSSL 3.0 has no RFC 8442 ECDHE-PSK AES-GCM: its forward-secret AEAD suite is ChaCha20.
+        assertEquals("TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256", server.accepted.get(0).getCipherSuite());
         server.accepted.get(0).write(java.nio.ByteBuffer.wrap("pushed over PSK\n".getBytes()));
         runUntil(() -> client.output().contains("pushed over PSK"), 20_000, () -> "push; openssl said: " + client.output());
     }
@@ -108,5 +110,6 @@ class OpensslPeerTest extends LoopTest {
         server.writeLine("hello jevent psk");
         runUntil(() -> client.received.contains("hello jevent psk\n"), 20_000, () -> "client got " + client.received);
         assertFalse(server.output().contains("PSK warning"), server.output());
+        assertEquals("TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256", client.session.getCipherSuite());
     }
 }
