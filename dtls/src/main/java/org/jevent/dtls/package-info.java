@@ -48,8 +48,9 @@
  *     only provider here with DTLS (Conscrypt has none; asking for it fails), and it has no PSK.
  *     Handshakes run on the loop thread, public-key operations included (about a millisecond
  *     each).</li>
- * <li>{@link org.jevent.dtls.BcPskDtls}: pre-shared keys through bctls (PSK and ECDHE-PSK suites,
- *     AEAD first, CCM_8 and CBC for CoAP peers). The server sends an identity hint and picks the
+ * <li>{@link org.jevent.dtls.BcPskDtls}: pre-shared keys through bctls (AEAD PSK and ECDHE-PSK
+ *     suites, ECDHE-PSK first, CCM_8 for CoAP peers; CBC only on request; the JDK's ciphers
+ *     under bctls' protocol code). The server sends an identity hint and picks the
  *     key from the client's identity with a {@link org.jevent.dtls.PskKeyCallback} (Qt's
  *     {@code pskRequired}), called on a handshake thread; returning null refuses the client with
  *     an {@code unknown_psk_identity} alert. bctls' handshake blocks a thread, so handshakes run
