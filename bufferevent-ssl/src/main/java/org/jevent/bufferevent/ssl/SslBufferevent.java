@@ -17,8 +17,6 @@ import org.jevent.bufferevent.LayeredBufferevent;
 import org.jevent.bufferevent.SocketBufferevent;
 import org.jevent.eventbase.EventBase;
 import org.jevent.evbuffer.EvBuffer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * TLS over another bufferevent, through an {@link SSLEngine}: libevent's
@@ -72,12 +70,6 @@ import org.slf4j.LoggerFactory;
  * wrapped or unwrapped any more ({@link TlsPump#canPump()} is the one guard).
  */
 public final class SslBufferevent extends LayeredBufferevent {
-    /**
-     * Handshakes (start; finish with protocol, suite, duration, resumption), failures and the
-     * secure close at DEBUG; {@link TlsPump} logs every record at TRACE on its own logger.
-     */
-    static final Logger LOG = LoggerFactory.getLogger(SslBufferevent.class);
-
     /** Flag: an EOF without close_notify is reported as EOF, not ERROR (libevent 2.2's macro of this name). */
     public static final int BUFFEREVENT_SSL_DIRTY_SHUTDOWN = 0x01;
     /**
@@ -120,8 +112,8 @@ public final class SslBufferevent extends LayeredBufferevent {
      */
     public static final Duration SHUTDOWN_FLUSH_LIMIT = Duration.ofSeconds(1);
 
-    /** True for the socket variant: the transport is ours, hidden, and closed with us. */
-    private final boolean ownTransport;
+    /** The socket variant's channel (its transport is ours, hidden, and closed with us); null for the filter variant. */
+    private final TlsSocket socket;
     private final SSLEngine engine;
     private final SslProvider provider;
     /** This bufferevent's own input and output, as the pump fills and drains them. */
@@ -137,19 +129,20 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     private final SslErrorQueue errors = new SslErrorQueue();
 
-    /** When the running handshake started, for the logs and the JFR event. */
-    private final HandshakeTiming handshake = new HandshakeTiming();
+    /** The DEBUG log and JFR's view of the session. */
+    private final SessionLog log;
 
     /** What the peer may start and did; null until first needed (see {@link PeerHandshakes}). */
     private PeerHandshakes peer;
 
-    private SslBufferevent(Bufferevent underlying, boolean ownTransport, SSLEngine engine,
-            SslState initial, int options) {
-        super(underlying, options, ownTransport);
-        this.ownTransport = ownTransport;
+    private SslBufferevent(Bufferevent underlying, TlsSocket socket, SSLEngine engine, SslState initial,
+            int options) {
+        super(underlying, options, socket != null);
+        this.socket = socket;
         this.engine = engine;
         this.provider = SslProvider.of(engine);
         this.initialState = initial;
+        this.log = new SessionLog(this, engine, provider);
         this.close = new SecureClose(this, state, engine, provider);
         this.plainIn = getInput();
         this.plainOut = getOutput();
@@ -177,7 +170,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         if (underlying.isFreed()) {
             throw new IllegalStateException("the underlying bufferevent was freed");
         }
-        SslBufferevent bev = new SslBufferevent(underlying, false, engine, state, options);
+        SslBufferevent bev = new SslBufferevent(underlying, null, engine, state, options);
         bev.attach(true);
         return bev;
     }
@@ -194,28 +187,12 @@ public final class SslBufferevent extends LayeredBufferevent {
         Objects.requireNonNull(state, "state");
         int socketOptions = options & BEV_OPT_CLOSE_ON_FREE;
         SocketBufferevent transport = SocketBufferevent.create(base, channel, socketOptions);
-        noDelay(channel);
-        SslBufferevent bev = new SslBufferevent(transport, true, engine, state,
+        TlsSocket.noDelay(channel);
+        SslBufferevent bev = new SslBufferevent(transport, new TlsSocket(transport), engine, state,
                 options & ~BEV_OPT_CLOSE_ON_FREE);
         // Without a connected channel the handshake waits for the transport's CONNECTED.
         bev.attach(channel != null && channel.isConnected());
         return bev;
-    }
-
-    /**
-     * TLS records are coalesced per loop turn already; Nagle's algorithm would only hold back the
-     * last partial record of a burst until the peer's delayed ACK (40 ms on Linux), so the socket
-     * variant turns it off, as Netty does for every socket.
-     */
-    private static void noDelay(SocketChannel channel) {
-        if (channel == null) {
-            return;
-        }
-        try {
-            channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
-        } catch (java.io.IOException | UnsupportedOperationException ignored) {
-            // Not a TCP socket, or already closed: nothing to tune.
-        }
     }
 
     private void attach(boolean transportReady) {
@@ -228,9 +205,7 @@ public final class SslBufferevent extends LayeredBufferevent {
             SSLException refusal = new SSLException(stray + " bytes arrived in plaintext before the TLS layer was"
                     + " added and were not consumed (" + TlsRecordHeader.hex(head) + (stray > 16 ? " ..." : "")
                     + "); refusing them: they are neither handshake nor application data");
-            if (LOG.isDebugEnabled()) {
-                LOG.debug("{}: {}", logName(), refusal.getMessage());
-            }
+            log.decision(refusal.getMessage());
             fail(new SslError(refusal, null, false), false);
             // Reported from the deferred queue: the caller sets the callbacks after this
             // constructor returns, and an event with no callback yet would be dropped.
@@ -264,7 +239,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         if (!state.startHandshake()) {
             return;
         }
-        handshakeStarted("initial");
+        log.handshakeStarted("initial");
         try {
             engine.beginHandshake();
         } catch (SSLException e) {
@@ -371,7 +346,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         boolean running = engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING;
         state.renegotiating(running);
         if (running) {
-            handshakeStarted("local");
+            log.handshakeStarted("local");
         }
         pump.run();
         return true;
@@ -499,11 +474,7 @@ public final class SslBufferevent extends LayeredBufferevent {
     public void connect(SocketAddress address) {
         checkLoopThread();
         checkNotFreed();
-        if (!ownTransport) {
-            throw new IllegalStateException("connect the underlying bufferevent of a TLS filter instead");
-        }
-        ((SocketBufferevent) transport()).connect(address);
-        noDelay(getChannel());
+        ownSocket().connect(address);
     }
 
     /**
@@ -527,51 +498,30 @@ public final class SslBufferevent extends LayeredBufferevent {
         Objects.requireNonNull(host, "host");
         checkLoopThread();
         checkNotFreed();
-        if (!ownTransport) {
-            throw new IllegalStateException("connect the underlying bufferevent of a TLS filter instead");
-        }
-        if (!engine.getUseClientMode()) {
-            throw new IllegalStateException("connectHostname needs a client engine (SslState.CONNECTING)");
-        }
-        nameTheServer(host);
-        ((SocketBufferevent) transport()).connectHostname(family, host, port);
+        ownSocket().connectHostname(engine, family, host, port);
     }
 
-    /** SNI and the host name check from the name connected to (see {@link #connectHostname}). */
-    private void nameTheServer(String host) {
-        javax.net.ssl.SSLParameters p = engine.getSSLParameters();
-        boolean changed = false;
-        if ((p.getServerNames() == null || p.getServerNames().isEmpty()) && !EngineSettings.isIpLiteral(host)) {
-            try {
-                p.setServerNames(List.of(new javax.net.ssl.SNIHostName(host)));
-                changed = true;
-            } catch (IllegalArgumentException notAnSniName) {
-                // A name SNI cannot carry (an '_', a trailing dot) still resolves: no SNI.
-            }
+    private TlsSocket ownSocket() {
+        if (socket == null) {
+            throw new IllegalStateException("connect the underlying bufferevent of a TLS filter instead");
         }
-        if (p.getEndpointIdentificationAlgorithm() == null && engine.getPeerHost() == null) {
-            p.setEndpointIdentificationAlgorithm("HTTPS");
-            changed = true;
-        }
-        if (changed) {
-            engine.setSSLParameters(p);
-        }
+        return socket;
     }
 
     /** {@code bufferevent_socket_get_dns_error} for the socket variant: why its last lookup failed, or null. */
     public Throwable getDnsError() {
-        return ownTransport ? ((SocketBufferevent) transport()).getDnsError() : null;
+        return socket != null ? socket.dnsError() : null;
     }
 
     /** The channel of the socket variant (null before connect); null for the filter variant. */
     public SocketChannel getChannel() {
-        return ownTransport ? ((SocketBufferevent) transport()).getChannel() : null;
+        return socket != null ? socket.channel() : null;
     }
 
     /** The filter variant's underlying bufferevent; null for the socket variant, whose transport is hidden. */
     @Override
     public Bufferevent getUnderlying() {
-        return ownTransport ? null : transport();
+        return socket != null ? null : transport();
     }
 
     // ------------------------------------------------------------------ writes after shutdown
@@ -698,17 +648,11 @@ public final class SslBufferevent extends LayeredBufferevent {
             return; // TLS 1.3 has no renegotiation: the engine rejects such a record itself
         }
         String refused = p.renegotiationAsked(getBase().gettimeMonotonic());
+        log.peerRenegotiation(p, refused);
         if (refused == null) {
-            if (LOG.isDebugEnabled()) {
-                LOG.debug("{}: the peer asks for a renegotiation (#{}): allowed{}", logName(), p.renegotiationsAsked(),
-                        engine.getUseClientMode() ? ", a client follows its server" : " (" + p.renegotiationLimit() + ")");
-            }
             return;
         }
-        if (LOG.isDebugEnabled()) {
-            LOG.debug("{}: {}", logName(), refused);
-        }
-        handshakeStarted("peer"); // timed, and recorded (JFR) as a failed handshake the peer started
+        log.handshakeStarted("peer"); // timed, and recorded (JFR) as a failed handshake the peer started
         if (!p.engineRefuses()) {
             engine.closeOutbound();
             refuseRenegotiation(null);
@@ -730,7 +674,7 @@ public final class SslBufferevent extends LayeredBufferevent {
      * TLS 1.2 renegotiation was counted when its first record arrived.
      */
     void peerStartedHandshake() {
-        handshakeStarted("peer");
+        log.handshakeStarted("peer");
         PeerHandshakes p = peer();
         if (!p.tls13()) {
             return;
@@ -739,9 +683,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         if (refused == null) {
             return;
         }
-        if (LOG.isDebugEnabled()) {
-            LOG.debug("{}: {}", logName(), refused);
-        }
+        log.decision(refused);
         engine.closeOutbound(); // the one alert an engine sends on demand: close_notify
         SslError error = new SslError(new TlsEndException(refused), null, false);
         if (fail(error, true)) {
@@ -749,32 +691,11 @@ public final class SslBufferevent extends LayeredBufferevent {
         }
     }
 
-    /** A handshake starts: timed from now, and logged. {@code by}: "initial", "local" or "peer". */
-    void handshakeStarted(String by) {
-        if (handshake.running()) {
-            return;
-        }
-        handshake.started(by);
-        if (LOG.isDebugEnabled()) {
-            LOG.debug("{}: TLS handshake started ({}, {}, peer {})", logName(), by,
-                    engine.getUseClientMode() ? "client" : "server", HandshakeTiming.peer(engine));
-        }
-    }
-
     void handshakeFinished() {
         if (state.failed()) {
             return; // final: a delegated task that ends after a failure changes nothing
         }
-        if (LOG.isDebugEnabled()) {
-            javax.net.ssl.SSLSession session = engine.getSession();
-            LOG.debug("{}: TLS handshake finished in {} us ({}): {} {}, {} session, peer {}", logName(),
-                    handshake.elapsedNanos() / 1000, handshake.startedBy(), session.getProtocol(),
-                    session.getCipherSuite(), resumed(session) ? "resumed" : "new", HandshakeTiming.peer(engine));
-        }
-        if (handshake.running()) {
-            TlsRecorder.handshakeEnded(this, handshake, null);
-        }
-        handshake.stop();
+        log.handshakeFinished();
         boolean report = state.handshakeFinished();
         updateTransportReading();
         endHandshakeTimeout(true); // the timeouts run per direction from now
@@ -801,8 +722,8 @@ public final class SslBufferevent extends LayeredBufferevent {
     @Override
     protected void transportEvent(int what) {
         if ((what & BEV_EVENT_CONNECTED) != 0) {
-            if (ownTransport) {
-                noDelay(getChannel()); // a channel opened after a name lookup gets it here
+            if (socket != null) {
+                socket.connected();
             }
             startHandshake(); // only a WAITING session starts one
             what &= ~BEV_EVENT_CONNECTED;
@@ -911,15 +832,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         if (!state.fail()) {
             return false;
         }
-        if (LOG.isDebugEnabled()) {
-            LOG.debug("{}: TLS session failed{}: {}", logName(),
-                    handshake.running() ? " in the handshake after " + handshake.elapsedNanos() / 1000 + " us" : "",
-                    error == null ? "the transport failed" : error.describe());
-        }
-        if (handshake.running()) {
-            TlsRecorder.handshakeEnded(this, handshake, error == null ? "the transport failed" : error.describe());
-        }
-        handshake.stop();
+        log.sessionFailed(error);
         cancelTimers();
         if (sendAlert) {
             alertFlushed = pump.flushAlert();
@@ -994,11 +907,6 @@ public final class SslBufferevent extends LayeredBufferevent {
         return (engine.getUseClientMode() ? "TLS client " : "TLS server ") + super.layerLabel();
     }
 
-    /** True if the handshake that just finished resumed an earlier session ({@link HandshakeTiming#resumed}). */
-    boolean resumed(javax.net.ssl.SSLSession session) {
-        return handshake.resumed(session, provider.sessionTimeInSeconds);
-    }
-
     /** {@link #logName()} for the other classes of this package. */
     String name() {
         return logName();
@@ -1006,7 +914,7 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     @Override
     public String toString() {
-        return "SslBufferevent[" + (ownTransport ? "socket" : "filter") + ", " + initialState
+        return "SslBufferevent[" + (socket != null ? "socket" : "filter") + ", " + initialState
                 + ", " + state + (close.isShuttingDown() ? ", closing" : "")
                 + ", in=" + plainIn.getLength() + ", out=" + plainOut.getLength() + "]";
     }
