@@ -66,7 +66,7 @@ import org.jevent.evbuffer.EvBuffer;
  * The pump ({@link TlsPump}) never runs inside itself: a callback or a re-entrant call during a
  * pump only asks it for another round. The session's state is one phase plus a few named bits
  * ({@link SessionState}): while a handshake runs plaintext is neither wrapped nor delivered;
- * FAILED is final, entered only through {@code fail(SslError, boolean)}, and after it nothing is
+ * FAILED is final, entered only through {@code TlsFailure.fail}, and after it nothing is
  * wrapped or unwrapped any more ({@link TlsPump#canPump()} is the one guard).
  */
 public final class SslBufferevent extends LayeredBufferevent {
@@ -132,8 +132,11 @@ public final class SslBufferevent extends LayeredBufferevent {
     /** The DEBUG log and JFR's view of the session. */
     private final SessionLog log;
 
-    /** What the peer may start and did; null until first needed (see {@link PeerHandshakes}). */
-    private PeerHandshakes peer;
+    /** The one way into FAILED, and the end event of each failure. */
+    private final TlsFailure failure;
+
+    /** What the peer may start on an established session, and what it did. */
+    private final PeerHandshakeGuard peer;
 
     private SslBufferevent(Bufferevent underlying, TlsSocket socket, SSLEngine engine, SslState initial,
             int options) {
@@ -148,6 +151,8 @@ public final class SslBufferevent extends LayeredBufferevent {
         this.plainOut = getOutput();
         this.pump = new TlsPump(this, state, close, engine, provider, EngineIo.forProvider(provider), plainIn,
                 plainOut, underlying);
+        this.failure = new TlsFailure(this, state, errors, log, pump);
+        this.peer = new PeerHandshakeGuard(getBase(), engine, provider, log, failure);
     }
 
     // ------------------------------------------------------------------ construction
@@ -200,27 +205,14 @@ public final class SslBufferevent extends LayeredBufferevent {
         long stray = transport().getInput().getLength();
         takeOverTransport();
         if (stray > 0) {
-            byte[] head = new byte[(int) Math.min(16, stray)];
-            transport().getInput().copyout(head);
-            SSLException refusal = new SSLException(stray + " bytes arrived in plaintext before the TLS layer was"
-                    + " added and were not consumed (" + TlsRecordHeader.hex(head) + (stray > 16 ? " ..." : "")
-                    + "); refusing them: they are neither handshake nor application data");
-            log.decision(refusal.getMessage());
-            fail(new SslError(refusal, null, false), false);
-            // Reported from the deferred queue: the caller sets the callbacks after this
-            // constructor returns, and an event with no callback yet would be dropped.
-            getBase().deferredExecutor().execute(() -> {
-                if (!isFreed()) {
-                    report(BEV_EVENT_READING | BEV_EVENT_ERROR, refusal, EndReason.TLS_ERROR);
-                }
-            });
+            failure.refuseStrayBytes(transport().getInput(), stray);
             return;
         }
         switch (initialState) {
             case OPEN -> state.startOpen();
             case CONNECTING, ACCEPTING -> {
                 // Until the first handshake completes, the timeouts bound connect and handshake.
-                bindTimeoutsToHandshake(this::handshakeTimedOut);
+                bindTimeoutsToHandshake(failure::handshakeTimedOut);
                 try {
                     engine.setUseClientMode(initialState == SslState.CONNECTING);
                 } catch (IllegalArgumentException alreadyStarted) {
@@ -378,8 +370,7 @@ public final class SslBufferevent extends LayeredBufferevent {
     public void setRenegotiationLimit(int handshakes, Duration period) {
         checkLoopThread();
         checkNotFreed();
-        long nanos = periodNanos(handshakes, period);
-        peer().limitRenegotiations(handshakes, nanos);
+        peer.limitRenegotiations(handshakes, period);
     }
 
     /**
@@ -400,39 +391,17 @@ public final class SslBufferevent extends LayeredBufferevent {
     public void setKeyUpdateLimit(int updates, Duration period) {
         checkLoopThread();
         checkNotFreed();
-        long nanos = periodNanos(updates, period);
-        peer().limitKeyUpdates(updates, nanos);
+        peer.limitKeyUpdates(updates, period);
     }
 
     /** Renegotiations the peer asked for so far (allowed or refused; as a client, its HelloRequests). */
     public int getPeerRenegotiations() {
-        return peer == null ? 0 : peer.renegotiationsAsked();
+        return peer.renegotiationsAsked();
     }
 
     /** Key update requests the peer made so far that this end saw (allowed or over the limit; JDK provider only). */
     public int getPeerKeyUpdates() {
-        return peer == null ? 0 : peer.keyUpdatesAsked();
-    }
-
-    private static long periodNanos(int limit, Duration period) {
-        if (limit < 0 || limit > MAX_PEER_HANDSHAKE_LIMIT) {
-            throw new IllegalArgumentException("limit " + limit + " out of range 0.." + MAX_PEER_HANDSHAKE_LIMIT);
-        }
-        if (limit == 0) {
-            return 0;
-        }
-        Objects.requireNonNull(period, "period");
-        if (period.isNegative() || period.isZero()) {
-            throw new IllegalArgumentException("the period must be positive: " + period);
-        }
-        return period.compareTo(Duration.ofDays(36_500)) > 0 ? Duration.ofDays(36_500).toNanos() : period.toNanos();
-    }
-
-    private PeerHandshakes peer() {
-        if (peer == null) {
-            peer = new PeerHandshakes(engine, provider);
-        }
-        return peer;
+        return peer.keyUpdatesAsked();
     }
 
     /**
@@ -633,64 +602,17 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     // ------------------------------------------------------------------ what the peer starts
 
-    /**
-     * The pump found a handshake record at the head of the input of an established session,
-     * before unwrapping it: on TLS 1.2 the peer asks for a renegotiation (a client's ClientHello,
-     * or a server's HelloRequest to this client), which {@link PeerHandshakes} counts and allows
-     * or refuses. The pump unwraps the record either way: an allowed renegotiation goes on, a
-     * refused one makes the engine fail with its alert, reported by {@link #engineFailed} as the
-     * refusal. Only an engine that cannot be set up to refuse makes this end the session itself
-     * (unread request and all, our close_notify the only word to the peer), and the pump stops.
-     */
+    /** The pump found a handshake record at the head of an established session's input ({@link PeerHandshakeGuard#handshakeRecord}). */
     void peerHandshakeRecord() {
-        PeerHandshakes p = peer();
-        if (p.tls13()) {
-            return; // TLS 1.3 has no renegotiation: the engine rejects such a record itself
-        }
-        String refused = p.renegotiationAsked(getBase().gettimeMonotonic());
-        log.peerRenegotiation(p, refused);
-        if (refused == null) {
-            return;
-        }
-        log.handshakeStarted("peer"); // timed, and recorded (JFR) as a failed handshake the peer started
-        if (!p.engineRefuses()) {
-            engine.closeOutbound();
-            refuseRenegotiation(null);
-        }
+        peer.handshakeRecord();
     }
 
-    /** Ends the session for the refused renegotiation; {@code engineError}: the engine's failure that carried it, or null. */
-    private void refuseRenegotiation(Throwable engineError) {
-        SslError error = new SslError(new TlsEndException(peer.refusal(), engineError), peer.refusalAlert(), false);
-        if (fail(error, true)) {
-            report(BEV_EVENT_READING | BEV_EVENT_ERROR, error.cause(), EndReason.RENEGOTIATION_REFUSED);
-        }
-    }
-
-    /**
-     * The engine started a handshake on an established session without us asking: the peer
-     * started it. On TLS 1.3 that is a key update request (the engine wants to answer it),
-     * counted and limited by {@link #setKeyUpdateLimit}; one over the limit ends the session. A
-     * TLS 1.2 renegotiation was counted when its first record arrived.
-     */
+    /** The engine started a handshake we did not ask for ({@link PeerHandshakeGuard#handshakeStarted}). */
     void peerStartedHandshake() {
-        log.handshakeStarted("peer");
-        PeerHandshakes p = peer();
-        if (!p.tls13()) {
-            return;
-        }
-        String refused = p.keyUpdateAsked(getBase().gettimeMonotonic());
-        if (refused == null) {
-            return;
-        }
-        log.decision(refused);
-        engine.closeOutbound(); // the one alert an engine sends on demand: close_notify
-        SslError error = new SslError(new TlsEndException(refused), null, false);
-        if (fail(error, true)) {
-            report(BEV_EVENT_READING | BEV_EVENT_ERROR, error.cause(), EndReason.KEY_UPDATE_LIMIT);
-        }
+        peer.handshakeStarted();
     }
 
+    /** The running handshake finished: CONNECTED if due, and data held meanwhile may go. */
     void handshakeFinished() {
         if (state.failed()) {
             return; // final: a delegated task that ends after a failure changes nothing
@@ -741,7 +663,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         if ((what & BEV_EVENT_ERROR) != 0) {
             Throwable cause = transport().getLastError();
             setLastError(cause);
-            fail(cause == null ? null : new SslError(cause, null, false), false);
+            failure.transportFailed(cause);
         }
         passOnTransportEvent(what);
     }
@@ -786,85 +708,26 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     // ------------------------------------------------------------------ failures and timers
 
-    /**
-     * The engine threw {@code e}: fail and report {@code direction|ERROR} (once). The end reason:
-     * {@link EndReason#TLS_ALERT_RECEIVED} if the record that failed to unwrap was an alert
-     * ({@code alertRecord}, from its header) or the engine names the peer's alert (TLS 1.3 sends
-     * alerts encrypted, so only the engine knows); else {@link EndReason#TLS_ALERT_SENT} if the
-     * engine produced an alert that went out; else {@link EndReason#TLS_ERROR}.
-     */
+    /** The engine threw {@code e} ({@link TlsFailure#engineFailed}), unless that is a refusal it was set up for. */
     void engineFailed(Throwable e, int direction, boolean alertRecord) {
-        if (peer != null && peer.refusal() != null) {
-            refuseRenegotiation(e); // the failure the engine was set up for
-            return;
-        }
-        SslError error = SslError.of(e);
-        if (fail(error, true)) {
-            report(direction | BEV_EVENT_ERROR, e, alertRecord || error.remote() ? EndReason.TLS_ALERT_RECEIVED
-                    : alertFlushed ? EndReason.TLS_ALERT_SENT : EndReason.TLS_ERROR);
+        if (!peer.engineFailed(e)) {
+            failure.engineFailed(e, direction, alertRecord);
         }
     }
 
-    /**
-     * We found {@code e} ourselves (a truncation, a close in the handshake): as
-     * {@link #engineFailed}, for {@code reason}. No alert is sent: the engine did not fail, and
-     * the transport has ended (nobody would read it).
-     */
+    /** We found {@code e} ourselves ({@link TlsFailure#failWith}). */
     void failWith(SSLException e, int direction, EndReason reason) {
-        if (fail(new SslError(e, null, false), false)) {
-            report(direction | BEV_EVENT_ERROR, e, reason);
-        }
+        failure.failWith(e, direction, reason);
     }
-
-    /**
-     * The one way into FAILED ({@link SessionState}), whatever failed (the engine, the transport, the
-     * handshake's time limit, bytes found at attach): queues {@code error} (if any), stops the
-     * timers, sends the alert the engine may hold ({@code sendAlert}: only after the engine
-     * failed or we ended the session, never on a transport that broke) and stops reading the
-     * transport. Returns false, having only queued the error, if the session had failed
-     * already; the caller reports an event only on true, except for the transport's own errors,
-     * which are passed on as they come.
-     */
-    private boolean fail(SslError error, boolean sendAlert) {
-        if (error != null) {
-            recordError(error);
-        }
-        if (!state.fail()) {
-            return false;
-        }
-        log.sessionFailed(error);
-        cancelTimers();
-        if (sendAlert) {
-            alertFlushed = pump.flushAlert();
-        }
-        updateTransportReading();
-        return true;
-    }
-
-    /** True once {@link #fail} sent an alert the failed engine produced. */
-    private boolean alertFlushed;
 
     /** Runs the event callback with {@code what} for {@code reason}, {@code cause} being {@link #getLastError()}. */
-    private void report(int what, Throwable cause, EndReason reason) {
+    void report(int what, Throwable cause, EndReason reason) {
         setLastError(cause);
         triggerEnd(what, reason);
     }
 
     void recordError(SslError e) {
         errors.add(e);
-    }
-
-    /**
-     * The timeouts bound the first handshake (and, for the socket variant, the connect before
-     * it): their expiry is one bare {@code TIMEOUT}, as libevent's socket variant reports it,
-     * never also READING|TIMEOUT and WRITING|TIMEOUT. Once connected, {@link #setTimeouts} gives
-     * the ordinary per-direction timeouts.
-     */
-    private void handshakeTimedOut(Duration bound) {
-        if (state.handshaking() && !isFreed()
-                && fail(new SslError(new TlsEndException("TLS handshake timed out after " + bound), null, false), false)) {
-            triggerEnd(BEV_EVENT_TIMEOUT, EndReason.HANDSHAKE_TIMEOUT);
-        }
     }
 
     /**
