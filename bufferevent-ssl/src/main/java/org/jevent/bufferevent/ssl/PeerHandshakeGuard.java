@@ -78,7 +78,7 @@ final class PeerHandshakeGuard {
      * before unwrapping it: on TLS 1.2 the peer asks for a renegotiation (a client's ClientHello,
      * or a server's HelloRequest to this client), which {@link PeerHandshakes} counts and allows
      * or refuses. The pump unwraps the record either way: an allowed renegotiation goes on, a
-     * refused one makes the engine fail with its alert, reported by {@link #engineFailed} as the
+     * refused one makes the engine fail with its alert, reported by {@link TlsFailure#engineFailed} as the
      * refusal. Only an engine that cannot be set up to refuse makes this end the session itself
      * (unread request and all, our close_notify the only word to the peer), and the pump stops.
      */
@@ -93,9 +93,10 @@ final class PeerHandshakeGuard {
             return;
         }
         log.handshakeStarted("peer"); // timed, and recorded (JFR) as a failed handshake the peer started
+        failure.refusingRenegotiation(p);
         if (!p.engineRefuses()) {
             engine.closeOutbound();
-            refuseRenegotiation(null);
+            failure.renegotiationRefused(null);
         }
     }
 
@@ -118,23 +119,5 @@ final class PeerHandshakeGuard {
         log.decision(refused);
         engine.closeOutbound(); // the one alert an engine sends on demand: close_notify
         failure.refuse(new SslError(new TlsEndException(refused), null, false), EndReason.KEY_UPDATE_LIMIT);
-    }
-
-    /**
-     * The engine failed with {@code e}: true, the session ended, if that is the refusal of a
-     * renegotiation the engine was set up for; false for any other failure.
-     */
-    boolean engineFailed(Throwable e) {
-        if (peer == null || peer.refusal() == null) {
-            return false;
-        }
-        refuseRenegotiation(e);
-        return true;
-    }
-
-    /** Ends the session for the refused renegotiation; {@code engineError}: the engine's failure that carried it, or null. */
-    private void refuseRenegotiation(Throwable engineError) {
-        failure.refuse(new SslError(new TlsEndException(peer.refusal(), engineError), peer.refusalAlert(), false),
-                EndReason.RENEGOTIATION_REFUSED);
     }
 }

@@ -145,14 +145,13 @@ public final class SslBufferevent extends LayeredBufferevent {
         this.engine = engine;
         this.provider = SslProvider.of(engine);
         this.initialState = initial;
-        this.log = new SessionLog(this, engine, provider);
-        this.close = new SecureClose(this, state, engine, provider);
         this.plainIn = getInput();
         this.plainOut = getOutput();
-        this.pump = new TlsPump(this, state, close, engine, provider, EngineIo.forProvider(provider), plainIn,
-                plainOut, underlying);
-        this.failure = new TlsFailure(this, state, errors, log, pump);
+        this.log = new SessionLog(this, engine, provider);
+        this.failure = new TlsFailure(this, state, errors, log);
+        this.close = new SecureClose(this, state, failure, errors, engine, provider);
         this.peer = new PeerHandshakeGuard(getBase(), engine, provider, log, failure);
+        this.pump = new TlsPump(this, state, close, failure, peer, engine, provider, underlying);
     }
 
     // ------------------------------------------------------------------ construction
@@ -235,7 +234,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         try {
             engine.beginHandshake();
         } catch (SSLException e) {
-            engineFailed(e, 0, false);
+            failure.engineFailed(e, 0, false);
             return;
         }
         armHandshakeTimeout(); // the bound restarts now that the handshake itself starts
@@ -332,7 +331,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         try {
             engine.beginHandshake();
         } catch (SSLException | IllegalStateException e) {
-            recordError(SslError.of(e));
+            errors.add(SslError.of(e));
             return false;
         }
         boolean running = engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING;
@@ -600,17 +599,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         triggerEnd(what, reason);
     }
 
-    // ------------------------------------------------------------------ what the peer starts
-
-    /** The pump found a handshake record at the head of an established session's input ({@link PeerHandshakeGuard#handshakeRecord}). */
-    void peerHandshakeRecord() {
-        peer.handshakeRecord();
-    }
-
-    /** The engine started a handshake we did not ask for ({@link PeerHandshakeGuard#handshakeStarted}). */
-    void peerStartedHandshake() {
-        peer.handshakeStarted();
-    }
+    // ------------------------------------------------------------------ handshakes
 
     /** The running handshake finished: CONNECTED if due, and data held meanwhile may go. */
     void handshakeFinished() {
@@ -676,12 +665,6 @@ public final class SslBufferevent extends LayeredBufferevent {
         }
     }
 
-    /** The pump unwrapped the peer's close_notify: answered, and reported as the close says. */
-    void peerSentCloseNotify() {
-        close.peerSentCloseNotify();
-        pump.again();
-    }
-
     /**
      * At the end of a shutdown: frees the transport if it is ours to close (the socket variant's,
      * or a filter's with CLOSE_ON_FREE); otherwise stops reading it.
@@ -708,26 +691,15 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     // ------------------------------------------------------------------ failures and timers
 
-    /** The engine threw {@code e} ({@link TlsFailure#engineFailed}), unless that is a refusal it was set up for. */
-    void engineFailed(Throwable e, int direction, boolean alertRecord) {
-        if (!peer.engineFailed(e)) {
-            failure.engineFailed(e, direction, alertRecord);
-        }
-    }
-
-    /** We found {@code e} ourselves ({@link TlsFailure#failWith}). */
-    void failWith(SSLException e, int direction, EndReason reason) {
-        failure.failWith(e, direction, reason);
-    }
-
     /** Runs the event callback with {@code what} for {@code reason}, {@code cause} being {@link #getLastError()}. */
     void report(int what, Throwable cause, EndReason reason) {
         setLastError(cause);
         triggerEnd(what, reason);
     }
 
-    void recordError(SslError e) {
-        errors.add(e);
+    /** {@link TlsFailure#fail} sends the alert the failed engine holds: true if one went out. */
+    boolean flushAlert() {
+        return pump.flushAlert();
     }
 
     /**

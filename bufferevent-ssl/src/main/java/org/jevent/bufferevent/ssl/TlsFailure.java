@@ -23,16 +23,16 @@ final class TlsFailure {
     private final SessionState state;
     private final SslErrorQueue errors;
     private final SessionLog log;
-    private final TlsPump pump;
     /** True once {@link #fail} sent an alert the failed engine produced. */
     private boolean alertFlushed;
+    /** The peer's renegotiation being refused, if one is: the engine's next failure is that refusal. */
+    private PeerHandshakes refusing;
 
-    TlsFailure(SslBufferevent session, SessionState state, SslErrorQueue errors, SessionLog log, TlsPump pump) {
+    TlsFailure(SslBufferevent session, SessionState state, SslErrorQueue errors, SessionLog log) {
         this.session = session;
         this.state = state;
         this.errors = errors;
         this.log = log;
-        this.pump = pump;
     }
 
     /**
@@ -53,7 +53,7 @@ final class TlsFailure {
         log.sessionFailed(error);
         session.cancelTimers();
         if (sendAlert) {
-            alertFlushed = pump.flushAlert();
+            alertFlushed = session.flushAlert();
         }
         session.transportReadingChanged();
         return true;
@@ -64,9 +64,14 @@ final class TlsFailure {
      * {@link EndReason#TLS_ALERT_RECEIVED} if the record that failed to unwrap was an alert
      * ({@code alertRecord}, from its header) or the engine names the peer's alert (TLS 1.3 sends
      * alerts encrypted, so only the engine knows); else {@link EndReason#TLS_ALERT_SENT} if the
-     * engine produced an alert that went out; else {@link EndReason#TLS_ERROR}.
+     * engine produced an alert that went out; else {@link EndReason#TLS_ERROR}. While the peer's
+     * renegotiation is being refused, the failure is that refusal.
      */
     void engineFailed(Throwable e, int direction, boolean alertRecord) {
+        if (refusing != null) {
+            renegotiationRefused(e);
+            return;
+        }
         SslError error = SslError.of(e);
         if (fail(error, true)) {
             session.report(direction | BEV_EVENT_ERROR, e, alertRecord || error.remote() ? EndReason.TLS_ALERT_RECEIVED
@@ -90,6 +95,17 @@ final class TlsFailure {
         if (fail(error, true)) {
             session.report(BEV_EVENT_READING | BEV_EVENT_ERROR, error.cause(), reason);
         }
+    }
+
+    /** {@code p} refuses the peer's renegotiation: the engine's next failure, if any, carries the refusal. */
+    void refusingRenegotiation(PeerHandshakes p) {
+        refusing = p;
+    }
+
+    /** Ends the session for the refused renegotiation; {@code engineError}: the engine's failure that carried it, or null. */
+    void renegotiationRefused(Throwable engineError) {
+        refuse(new SslError(new TlsEndException(refusing.refusal(), engineError), refusing.refusalAlert(), false),
+                EndReason.RENEGOTIATION_REFUSED);
     }
 
     /** The transport failed with {@code cause} (maybe null); its event is passed on by the caller. */
