@@ -8,8 +8,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult.HandshakeStatus;
-import javax.net.ssl.SSLException;
 import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.EndReason;
 import org.jevent.bufferevent.FlushMode;
@@ -116,9 +114,6 @@ public final class SslBufferevent extends LayeredBufferevent {
     private final TlsSocket socket;
     private final SSLEngine engine;
     private final SslProvider provider;
-    /** This bufferevent's own input and output, as the pump fills and drains them. */
-    private final EvBuffer plainIn;
-    private final EvBuffer plainOut;
     private final TlsPump pump;
     private final SecureClose close;
     private final SslState initialState;
@@ -138,6 +133,9 @@ public final class SslBufferevent extends LayeredBufferevent {
     /** What the peer may start on an established session, and what it did. */
     private final PeerHandshakeGuard peer;
 
+    /** The handshakes this end starts, and the end of any. */
+    private final Handshakes handshakes;
+
     private SslBufferevent(Bufferevent underlying, TlsSocket socket, SSLEngine engine, SslState initial,
             int options) {
         super(underlying, options, socket != null);
@@ -145,13 +143,12 @@ public final class SslBufferevent extends LayeredBufferevent {
         this.engine = engine;
         this.provider = SslProvider.of(engine);
         this.initialState = initial;
-        this.plainIn = getInput();
-        this.plainOut = getOutput();
         this.log = new SessionLog(this, engine, provider);
         this.failure = new TlsFailure(this, state, errors, log);
         this.close = new SecureClose(this, state, failure, errors, engine, provider);
         this.peer = new PeerHandshakeGuard(getBase(), engine, provider, log, failure);
         this.pump = new TlsPump(this, state, close, failure, peer, engine, provider, underlying);
+        this.handshakes = new Handshakes(this, state, engine, provider, log, failure, close, errors, pump);
     }
 
     // ------------------------------------------------------------------ construction
@@ -218,27 +215,12 @@ public final class SslBufferevent extends LayeredBufferevent {
                     // The caller began the handshake with its own mode; keep it.
                 }
                 if (transportReady) {
-                    startHandshake();
+                    handshakes.startFirst();
                 }
             }
             default -> throw new AssertionError(initialState);
         }
         updateTransportReading();
-    }
-
-    private void startHandshake() {
-        if (!state.startHandshake()) {
-            return;
-        }
-        log.handshakeStarted("initial");
-        try {
-            engine.beginHandshake();
-        } catch (SSLException e) {
-            failure.engineFailed(e, 0, false);
-            return;
-        }
-        armHandshakeTimeout(); // the bound restarts now that the handshake itself starts
-        pump.run();
     }
 
     // ------------------------------------------------------------------ public API
@@ -325,22 +307,7 @@ public final class SslBufferevent extends LayeredBufferevent {
     public boolean renegotiate() {
         checkLoopThread();
         checkNotFreed();
-        if (!provider.renegotiates || !state.isOpen() || close.isShuttingDown()) {
-            return false;
-        }
-        try {
-            engine.beginHandshake();
-        } catch (SSLException | IllegalStateException e) {
-            errors.add(SslError.of(e));
-            return false;
-        }
-        boolean running = engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING;
-        state.renegotiating(running);
-        if (running) {
-            log.handshakeStarted("local");
-        }
-        pump.run();
-        return true;
+        return handshakes.renegotiate();
     }
 
     /**
@@ -601,19 +568,23 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     // ------------------------------------------------------------------ handshakes
 
-    /** The running handshake finished: CONNECTED if due, and data held meanwhile may go. */
+    /** The engine says the running handshake finished ({@link Handshakes#finished}). */
     void handshakeFinished() {
-        if (state.failed()) {
-            return; // final: a delegated task that ends after a failure changes nothing
-        }
-        log.handshakeFinished();
-        boolean report = state.handshakeFinished();
+        handshakes.finished();
+    }
+
+    /** A handshake completed: the timeouts run per direction from now; CONNECTED if {@code connected} is due. */
+    void handshakeCompleted(boolean connected) {
         updateTransportReading();
-        endHandshakeTimeout(true); // the timeouts run per direction from now
-        if (report) {
+        endHandshakeTimeout(true);
+        if (connected) {
             triggerEvent(BEV_EVENT_CONNECTED, 0);
         }
-        pump.again(); // data held during the handshake can go now
+    }
+
+    /** The first handshake itself starts: its time bound restarts. */
+    void restartHandshakeBound() {
+        armHandshakeTimeout();
     }
 
     // ------------------------------------------------------------------ transport events
@@ -636,7 +607,7 @@ public final class SslBufferevent extends LayeredBufferevent {
             if (socket != null) {
                 socket.connected();
             }
-            startHandshake(); // only a WAITING session starts one
+            handshakes.startFirst(); // only a WAITING session starts one
             what &= ~BEV_EVENT_CONNECTED;
             if (what == 0) {
                 return;
@@ -751,6 +722,6 @@ public final class SslBufferevent extends LayeredBufferevent {
     public String toString() {
         return "SslBufferevent[" + (socket != null ? "socket" : "filter") + ", " + initialState
                 + ", " + state + (close.isShuttingDown() ? ", closing" : "")
-                + ", in=" + plainIn.getLength() + ", out=" + plainOut.getLength() + "]";
+                + ", in=" + getInput().getLength() + ", out=" + getOutput().getLength() + "]";
     }
 }
