@@ -113,7 +113,6 @@ public final class SslBufferevent extends LayeredBufferevent {
     /** The socket variant's channel (its transport is ours, hidden, and closed with us); null for the filter variant. */
     private final TlsSocket socket;
     private final SSLEngine engine;
-    private final SslProvider provider;
     private final TlsPump pump;
     private final SecureClose close;
     private final SslState initialState;
@@ -141,7 +140,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         super(underlying, options, socket != null);
         this.socket = socket;
         this.engine = engine;
-        this.provider = SslProvider.of(engine);
+        SslProvider provider = SslProvider.of(engine);
         this.initialState = initial;
         this.log = new SessionLog(this, engine, provider);
         this.failure = new TlsFailure(this, state, errors, log);
