@@ -34,21 +34,22 @@ final class JfrTls {
         }
     }
 
-    static void handshake(SslBufferevent b, HandshakeTiming timing, String failure) {
+    static void handshake(SessionLog log, String failure) {
         TlsHandshakeEvent e = new TlsHandshakeEvent();
         if (!e.isEnabled()) {
             return;
         }
-        SSLSession session = b.getEngine().getSession();
+        HandshakeTiming timing = log.timing();
+        SSLSession session = log.engine().getSession();
         e.loopThread = Thread.currentThread();
-        e.bufferevent = b.name();
-        e.role = b.getEngine().getUseClientMode() ? "client" : "server";
+        e.bufferevent = log.name();
+        e.role = log.role();
         e.startedBy = timing.startedBy();
-        e.peer = HandshakeTiming.peer(b.getEngine());
+        e.peer = HandshakeTiming.peer(log.engine());
         e.protocol = session.getProtocol();
         e.cipherSuite = session.getCipherSuite();
         e.handshakeTime = timing.elapsedNanos();
-        e.resumed = failure == null && b.resumed(session);
+        e.resumed = failure == null && log.resumed(session);
         e.failure = failure;
         e.commit();
     }

@@ -8,7 +8,7 @@ import javax.net.ssl.SSLEngine;
  * client's ClientHello once the session is established, or a server's HelloRequest) and key
  * update requests (TLS 1.3: a KeyUpdate asking for ours, which costs this end a wrap). Each kind
  * has a limit, "at most n in any period" ({@link RateWindow}); this class decides, counts, and
- * sets the engine up to refuse a renegotiation; {@link SslBufferevent} ends the session and
+ * sets the engine up to refuse a renegotiation; {@link PeerHandshakeGuard} ends the session and
  * reports it (see {@link SslBufferevent#setRenegotiationLimit}).
  *
  * <p>Made only when first needed (a limit set, or the first handshake the peer starts), so that

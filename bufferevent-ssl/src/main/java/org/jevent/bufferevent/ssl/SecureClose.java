@@ -40,6 +40,8 @@ final class SecureClose {
 
     private final SslBufferevent session;
     private final SessionState sessionState;
+    private final TlsFailure failure;
+    private final SslErrorQueue errors;
     private final SSLEngine engine;
     /**
      * Whether the engine is told of an end of stream without close_notify: Conscrypt takes it
@@ -53,9 +55,12 @@ final class SecureClose {
     private Duration wait;
     private Event timer;
 
-    SecureClose(SslBufferevent session, SessionState sessionState, SSLEngine engine, SslProvider provider) {
+    SecureClose(SslBufferevent session, SessionState sessionState, TlsFailure failure, SslErrorQueue errors,
+            SSLEngine engine, SslProvider provider) {
         this.session = session;
         this.sessionState = sessionState;
+        this.failure = failure;
+        this.errors = errors;
         this.engine = engine;
         this.closeInboundOnTruncation = provider == SslProvider.CONSCRYPT;
     }
@@ -169,14 +174,14 @@ final class SecureClose {
                     : "truncation");
         }
         if (!connectedOnce) {
-            session.failWith(new TlsEndException("the connection closed during the TLS handshake"),
+            failure.failWith(new TlsEndException("the connection closed during the TLS handshake"),
                     Bufferevent.BEV_EVENT_READING, EndReason.HANDSHAKE_EOF);
         } else if ((state & SHUTDOWN_DONE) != 0) {
             return;
         } else if (session.getAllowDirtyShutdown()) {
             reportEof(Bufferevent.BEV_EVENT_READING | Bufferevent.BEV_EVENT_EOF, EndReason.TRUNCATED);
         } else {
-            session.failWith(new TlsEndException("the connection closed without close_notify (truncation)"),
+            failure.failWith(new TlsEndException("the connection closed without close_notify (truncation)"),
                     Bufferevent.BEV_EVENT_READING, EndReason.TRUNCATED);
         }
     }
@@ -211,7 +216,7 @@ final class SecureClose {
         String why = wait == null || (state & PEERS_RECEIVED) != 0
                 ? "our close_notify could not be flushed to the transport within " + SslBufferevent.SHUTDOWN_FLUSH_LIMIT
                 : "the peer did not answer close_notify within " + wait;
-        session.recordError(new SslError(new TlsEndException(why), null, false));
+        errors.add(new SslError(new TlsEndException(why), null, false));
         finish(true);
     }
 

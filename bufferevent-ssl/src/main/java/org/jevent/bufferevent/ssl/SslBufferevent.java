@@ -8,8 +8,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult.HandshakeStatus;
-import javax.net.ssl.SSLException;
 import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.EndReason;
 import org.jevent.bufferevent.FlushMode;
@@ -17,8 +15,6 @@ import org.jevent.bufferevent.LayeredBufferevent;
 import org.jevent.bufferevent.SocketBufferevent;
 import org.jevent.eventbase.EventBase;
 import org.jevent.evbuffer.EvBuffer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * TLS over another bufferevent, through an {@link SSLEngine}: libevent's
@@ -68,16 +64,10 @@ import org.slf4j.LoggerFactory;
  * The pump ({@link TlsPump}) never runs inside itself: a callback or a re-entrant call during a
  * pump only asks it for another round. The session's state is one phase plus a few named bits
  * ({@link SessionState}): while a handshake runs plaintext is neither wrapped nor delivered;
- * FAILED is final, entered only through {@code fail(SslError, boolean)}, and after it nothing is
+ * FAILED is final, entered only through {@code TlsFailure.fail}, and after it nothing is
  * wrapped or unwrapped any more ({@link TlsPump#canPump()} is the one guard).
  */
 public final class SslBufferevent extends LayeredBufferevent {
-    /**
-     * Handshakes (start; finish with protocol, suite, duration, resumption), failures and the
-     * secure close at DEBUG; {@link TlsPump} logs every record at TRACE on its own logger.
-     */
-    static final Logger LOG = LoggerFactory.getLogger(SslBufferevent.class);
-
     /** Flag: an EOF without close_notify is reported as EOF, not ERROR (libevent 2.2's macro of this name). */
     public static final int BUFFEREVENT_SSL_DIRTY_SHUTDOWN = 0x01;
     /**
@@ -120,13 +110,9 @@ public final class SslBufferevent extends LayeredBufferevent {
      */
     public static final Duration SHUTDOWN_FLUSH_LIMIT = Duration.ofSeconds(1);
 
-    /** True for the socket variant: the transport is ours, hidden, and closed with us. */
-    private final boolean ownTransport;
+    /** The socket variant's channel (its transport is ours, hidden, and closed with us); null for the filter variant. */
+    private final TlsSocket socket;
     private final SSLEngine engine;
-    private final SslProvider provider;
-    /** This bufferevent's own input and output, as the pump fills and drains them. */
-    private final EvBuffer plainIn;
-    private final EvBuffer plainOut;
     private final TlsPump pump;
     private final SecureClose close;
     private final SslState initialState;
@@ -137,24 +123,31 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     private final SslErrorQueue errors = new SslErrorQueue();
 
-    /** When the running handshake started, for the logs and the JFR event. */
-    private final HandshakeTiming handshake = new HandshakeTiming();
+    /** The DEBUG log and JFR's view of the session. */
+    private final SessionLog log;
 
-    /** What the peer may start and did; null until first needed (see {@link PeerHandshakes}). */
-    private PeerHandshakes peer;
+    /** The one way into FAILED, and the end event of each failure. */
+    private final TlsFailure failure;
 
-    private SslBufferevent(Bufferevent underlying, boolean ownTransport, SSLEngine engine,
-            SslState initial, int options) {
-        super(underlying, options, ownTransport);
-        this.ownTransport = ownTransport;
+    /** What the peer may start on an established session, and what it did. */
+    private final PeerHandshakeGuard peer;
+
+    /** The handshakes this end starts, and the end of any. */
+    private final Handshakes handshakes;
+
+    private SslBufferevent(Bufferevent underlying, TlsSocket socket, SSLEngine engine, SslState initial,
+            int options) {
+        super(underlying, options, socket != null);
+        this.socket = socket;
         this.engine = engine;
-        this.provider = SslProvider.of(engine);
+        SslProvider provider = SslProvider.of(engine);
         this.initialState = initial;
-        this.close = new SecureClose(this, state, engine, provider);
-        this.plainIn = getInput();
-        this.plainOut = getOutput();
-        this.pump = new TlsPump(this, state, close, engine, provider, EngineIo.forProvider(provider), plainIn,
-                plainOut, underlying);
+        this.log = new SessionLog(this, engine, provider);
+        this.failure = new TlsFailure(this, state, errors, log);
+        this.close = new SecureClose(this, state, failure, errors, engine, provider);
+        this.peer = new PeerHandshakeGuard(getBase(), engine, provider, log, failure);
+        this.pump = new TlsPump(this, state, close, failure, peer, engine, provider, underlying);
+        this.handshakes = new Handshakes(this, state, engine, provider, log, failure, close, errors, pump);
     }
 
     // ------------------------------------------------------------------ construction
@@ -177,7 +170,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         if (underlying.isFreed()) {
             throw new IllegalStateException("the underlying bufferevent was freed");
         }
-        SslBufferevent bev = new SslBufferevent(underlying, false, engine, state, options);
+        SslBufferevent bev = new SslBufferevent(underlying, null, engine, state, options);
         bev.attach(true);
         return bev;
     }
@@ -194,28 +187,12 @@ public final class SslBufferevent extends LayeredBufferevent {
         Objects.requireNonNull(state, "state");
         int socketOptions = options & BEV_OPT_CLOSE_ON_FREE;
         SocketBufferevent transport = SocketBufferevent.create(base, channel, socketOptions);
-        noDelay(channel);
-        SslBufferevent bev = new SslBufferevent(transport, true, engine, state,
+        TlsSocket.noDelay(channel);
+        SslBufferevent bev = new SslBufferevent(transport, new TlsSocket(transport), engine, state,
                 options & ~BEV_OPT_CLOSE_ON_FREE);
         // Without a connected channel the handshake waits for the transport's CONNECTED.
         bev.attach(channel != null && channel.isConnected());
         return bev;
-    }
-
-    /**
-     * TLS records are coalesced per loop turn already; Nagle's algorithm would only hold back the
-     * last partial record of a burst until the peer's delayed ACK (40 ms on Linux), so the socket
-     * variant turns it off, as Netty does for every socket.
-     */
-    private static void noDelay(SocketChannel channel) {
-        if (channel == null) {
-            return;
-        }
-        try {
-            channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
-        } catch (java.io.IOException | UnsupportedOperationException ignored) {
-            // Not a TCP socket, or already closed: nothing to tune.
-        }
     }
 
     private void attach(boolean transportReady) {
@@ -223,56 +200,26 @@ public final class SslBufferevent extends LayeredBufferevent {
         long stray = transport().getInput().getLength();
         takeOverTransport();
         if (stray > 0) {
-            byte[] head = new byte[(int) Math.min(16, stray)];
-            transport().getInput().copyout(head);
-            SSLException refusal = new SSLException(stray + " bytes arrived in plaintext before the TLS layer was"
-                    + " added and were not consumed (" + TlsRecordHeader.hex(head) + (stray > 16 ? " ..." : "")
-                    + "); refusing them: they are neither handshake nor application data");
-            if (LOG.isDebugEnabled()) {
-                LOG.debug("{}: {}", logName(), refusal.getMessage());
-            }
-            fail(new SslError(refusal, null, false), false);
-            // Reported from the deferred queue: the caller sets the callbacks after this
-            // constructor returns, and an event with no callback yet would be dropped.
-            getBase().deferredExecutor().execute(() -> {
-                if (!isFreed()) {
-                    report(BEV_EVENT_READING | BEV_EVENT_ERROR, refusal, EndReason.TLS_ERROR);
-                }
-            });
+            failure.refuseStrayBytes(transport().getInput(), stray);
             return;
         }
         switch (initialState) {
             case OPEN -> state.startOpen();
             case CONNECTING, ACCEPTING -> {
                 // Until the first handshake completes, the timeouts bound connect and handshake.
-                bindTimeoutsToHandshake(this::handshakeTimedOut);
+                bindTimeoutsToHandshake(failure::handshakeTimedOut);
                 try {
                     engine.setUseClientMode(initialState == SslState.CONNECTING);
                 } catch (IllegalArgumentException alreadyStarted) {
                     // The caller began the handshake with its own mode; keep it.
                 }
                 if (transportReady) {
-                    startHandshake();
+                    handshakes.startFirst();
                 }
             }
             default -> throw new AssertionError(initialState);
         }
         updateTransportReading();
-    }
-
-    private void startHandshake() {
-        if (!state.startHandshake()) {
-            return;
-        }
-        handshakeStarted("initial");
-        try {
-            engine.beginHandshake();
-        } catch (SSLException e) {
-            engineFailed(e, 0, false);
-            return;
-        }
-        armHandshakeTimeout(); // the bound restarts now that the handshake itself starts
-        pump.run();
     }
 
     // ------------------------------------------------------------------ public API
@@ -359,22 +306,7 @@ public final class SslBufferevent extends LayeredBufferevent {
     public boolean renegotiate() {
         checkLoopThread();
         checkNotFreed();
-        if (!provider.renegotiates || !state.isOpen() || close.isShuttingDown()) {
-            return false;
-        }
-        try {
-            engine.beginHandshake();
-        } catch (SSLException | IllegalStateException e) {
-            recordError(SslError.of(e));
-            return false;
-        }
-        boolean running = engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING;
-        state.renegotiating(running);
-        if (running) {
-            handshakeStarted("local");
-        }
-        pump.run();
-        return true;
+        return handshakes.renegotiate();
     }
 
     /**
@@ -403,8 +335,7 @@ public final class SslBufferevent extends LayeredBufferevent {
     public void setRenegotiationLimit(int handshakes, Duration period) {
         checkLoopThread();
         checkNotFreed();
-        long nanos = periodNanos(handshakes, period);
-        peer().limitRenegotiations(handshakes, nanos);
+        peer.limitRenegotiations(handshakes, period);
     }
 
     /**
@@ -425,39 +356,17 @@ public final class SslBufferevent extends LayeredBufferevent {
     public void setKeyUpdateLimit(int updates, Duration period) {
         checkLoopThread();
         checkNotFreed();
-        long nanos = periodNanos(updates, period);
-        peer().limitKeyUpdates(updates, nanos);
+        peer.limitKeyUpdates(updates, period);
     }
 
     /** Renegotiations the peer asked for so far (allowed or refused; as a client, its HelloRequests). */
     public int getPeerRenegotiations() {
-        return peer == null ? 0 : peer.renegotiationsAsked();
+        return peer.renegotiationsAsked();
     }
 
     /** Key update requests the peer made so far that this end saw (allowed or over the limit; JDK provider only). */
     public int getPeerKeyUpdates() {
-        return peer == null ? 0 : peer.keyUpdatesAsked();
-    }
-
-    private static long periodNanos(int limit, Duration period) {
-        if (limit < 0 || limit > MAX_PEER_HANDSHAKE_LIMIT) {
-            throw new IllegalArgumentException("limit " + limit + " out of range 0.." + MAX_PEER_HANDSHAKE_LIMIT);
-        }
-        if (limit == 0) {
-            return 0;
-        }
-        Objects.requireNonNull(period, "period");
-        if (period.isNegative() || period.isZero()) {
-            throw new IllegalArgumentException("the period must be positive: " + period);
-        }
-        return period.compareTo(Duration.ofDays(36_500)) > 0 ? Duration.ofDays(36_500).toNanos() : period.toNanos();
-    }
-
-    private PeerHandshakes peer() {
-        if (peer == null) {
-            peer = new PeerHandshakes(engine, provider);
-        }
-        return peer;
+        return peer.keyUpdatesAsked();
     }
 
     /**
@@ -499,11 +408,7 @@ public final class SslBufferevent extends LayeredBufferevent {
     public void connect(SocketAddress address) {
         checkLoopThread();
         checkNotFreed();
-        if (!ownTransport) {
-            throw new IllegalStateException("connect the underlying bufferevent of a TLS filter instead");
-        }
-        ((SocketBufferevent) transport()).connect(address);
-        noDelay(getChannel());
+        ownSocket().connect(address);
     }
 
     /**
@@ -527,51 +432,30 @@ public final class SslBufferevent extends LayeredBufferevent {
         Objects.requireNonNull(host, "host");
         checkLoopThread();
         checkNotFreed();
-        if (!ownTransport) {
-            throw new IllegalStateException("connect the underlying bufferevent of a TLS filter instead");
-        }
-        if (!engine.getUseClientMode()) {
-            throw new IllegalStateException("connectHostname needs a client engine (SslState.CONNECTING)");
-        }
-        nameTheServer(host);
-        ((SocketBufferevent) transport()).connectHostname(family, host, port);
+        ownSocket().connectHostname(engine, family, host, port);
     }
 
-    /** SNI and the host name check from the name connected to (see {@link #connectHostname}). */
-    private void nameTheServer(String host) {
-        javax.net.ssl.SSLParameters p = engine.getSSLParameters();
-        boolean changed = false;
-        if ((p.getServerNames() == null || p.getServerNames().isEmpty()) && !EngineSettings.isIpLiteral(host)) {
-            try {
-                p.setServerNames(List.of(new javax.net.ssl.SNIHostName(host)));
-                changed = true;
-            } catch (IllegalArgumentException notAnSniName) {
-                // A name SNI cannot carry (an '_', a trailing dot) still resolves: no SNI.
-            }
+    private TlsSocket ownSocket() {
+        if (socket == null) {
+            throw new IllegalStateException("connect the underlying bufferevent of a TLS filter instead");
         }
-        if (p.getEndpointIdentificationAlgorithm() == null && engine.getPeerHost() == null) {
-            p.setEndpointIdentificationAlgorithm("HTTPS");
-            changed = true;
-        }
-        if (changed) {
-            engine.setSSLParameters(p);
-        }
+        return socket;
     }
 
     /** {@code bufferevent_socket_get_dns_error} for the socket variant: why its last lookup failed, or null. */
     public Throwable getDnsError() {
-        return ownTransport ? ((SocketBufferevent) transport()).getDnsError() : null;
+        return socket != null ? socket.dnsError() : null;
     }
 
     /** The channel of the socket variant (null before connect); null for the filter variant. */
     public SocketChannel getChannel() {
-        return ownTransport ? ((SocketBufferevent) transport()).getChannel() : null;
+        return socket != null ? socket.channel() : null;
     }
 
     /** The filter variant's underlying bufferevent; null for the socket variant, whose transport is hidden. */
     @Override
     public Bufferevent getUnderlying() {
-        return ownTransport ? null : transport();
+        return socket != null ? null : transport();
     }
 
     // ------------------------------------------------------------------ writes after shutdown
@@ -681,107 +565,25 @@ public final class SslBufferevent extends LayeredBufferevent {
         triggerEnd(what, reason);
     }
 
-    // ------------------------------------------------------------------ what the peer starts
+    // ------------------------------------------------------------------ handshakes
 
-    /**
-     * The pump found a handshake record at the head of the input of an established session,
-     * before unwrapping it: on TLS 1.2 the peer asks for a renegotiation (a client's ClientHello,
-     * or a server's HelloRequest to this client), which {@link PeerHandshakes} counts and allows
-     * or refuses. The pump unwraps the record either way: an allowed renegotiation goes on, a
-     * refused one makes the engine fail with its alert, reported by {@link #engineFailed} as the
-     * refusal. Only an engine that cannot be set up to refuse makes this end the session itself
-     * (unread request and all, our close_notify the only word to the peer), and the pump stops.
-     */
-    void peerHandshakeRecord() {
-        PeerHandshakes p = peer();
-        if (p.tls13()) {
-            return; // TLS 1.3 has no renegotiation: the engine rejects such a record itself
-        }
-        String refused = p.renegotiationAsked(getBase().gettimeMonotonic());
-        if (refused == null) {
-            if (LOG.isDebugEnabled()) {
-                LOG.debug("{}: the peer asks for a renegotiation (#{}): allowed{}", logName(), p.renegotiationsAsked(),
-                        engine.getUseClientMode() ? ", a client follows its server" : " (" + p.renegotiationLimit() + ")");
-            }
-            return;
-        }
-        if (LOG.isDebugEnabled()) {
-            LOG.debug("{}: {}", logName(), refused);
-        }
-        handshakeStarted("peer"); // timed, and recorded (JFR) as a failed handshake the peer started
-        if (!p.engineRefuses()) {
-            engine.closeOutbound();
-            refuseRenegotiation(null);
-        }
-    }
-
-    /** Ends the session for the refused renegotiation; {@code engineError}: the engine's failure that carried it, or null. */
-    private void refuseRenegotiation(Throwable engineError) {
-        SslError error = new SslError(new TlsEndException(peer.refusal(), engineError), peer.refusalAlert(), false);
-        if (fail(error, true)) {
-            report(BEV_EVENT_READING | BEV_EVENT_ERROR, error.cause(), EndReason.RENEGOTIATION_REFUSED);
-        }
-    }
-
-    /**
-     * The engine started a handshake on an established session without us asking: the peer
-     * started it. On TLS 1.3 that is a key update request (the engine wants to answer it),
-     * counted and limited by {@link #setKeyUpdateLimit}; one over the limit ends the session. A
-     * TLS 1.2 renegotiation was counted when its first record arrived.
-     */
-    void peerStartedHandshake() {
-        handshakeStarted("peer");
-        PeerHandshakes p = peer();
-        if (!p.tls13()) {
-            return;
-        }
-        String refused = p.keyUpdateAsked(getBase().gettimeMonotonic());
-        if (refused == null) {
-            return;
-        }
-        if (LOG.isDebugEnabled()) {
-            LOG.debug("{}: {}", logName(), refused);
-        }
-        engine.closeOutbound(); // the one alert an engine sends on demand: close_notify
-        SslError error = new SslError(new TlsEndException(refused), null, false);
-        if (fail(error, true)) {
-            report(BEV_EVENT_READING | BEV_EVENT_ERROR, error.cause(), EndReason.KEY_UPDATE_LIMIT);
-        }
-    }
-
-    /** A handshake starts: timed from now, and logged. {@code by}: "initial", "local" or "peer". */
-    void handshakeStarted(String by) {
-        if (handshake.running()) {
-            return;
-        }
-        handshake.started(by);
-        if (LOG.isDebugEnabled()) {
-            LOG.debug("{}: TLS handshake started ({}, {}, peer {})", logName(), by,
-                    engine.getUseClientMode() ? "client" : "server", HandshakeTiming.peer(engine));
-        }
-    }
-
+    /** The engine says the running handshake finished ({@link Handshakes#finished}). */
     void handshakeFinished() {
-        if (state.failed()) {
-            return; // final: a delegated task that ends after a failure changes nothing
-        }
-        if (LOG.isDebugEnabled()) {
-            javax.net.ssl.SSLSession session = engine.getSession();
-            LOG.debug("{}: TLS handshake finished in {} us ({}): {} {}, {} session, peer {}", logName(),
-                    handshake.elapsedNanos() / 1000, handshake.startedBy(), session.getProtocol(),
-                    session.getCipherSuite(), resumed(session) ? "resumed" : "new", HandshakeTiming.peer(engine));
-        }
-        if (handshake.running()) {
-            TlsRecorder.handshakeEnded(this, handshake, null);
-        }
-        handshake.stop();
-        boolean report = state.handshakeFinished();
+        handshakes.finished();
+    }
+
+    /** A handshake completed: the timeouts run per direction from now; CONNECTED if {@code connected} is due. */
+    void handshakeCompleted(boolean connected) {
         updateTransportReading();
-        endHandshakeTimeout(true); // the timeouts run per direction from now
-        if (report) {
+        endHandshakeTimeout(true);
+        if (connected) {
             triggerEvent(BEV_EVENT_CONNECTED, 0);
         }
-        pump.again(); // data held during the handshake can go now
+    }
+
+    /** The first handshake itself starts: its time bound restarts. */
+    void restartHandshakeBound() {
+        armHandshakeTimeout();
     }
 
     // ------------------------------------------------------------------ transport events
@@ -801,10 +603,10 @@ public final class SslBufferevent extends LayeredBufferevent {
     @Override
     protected void transportEvent(int what) {
         if ((what & BEV_EVENT_CONNECTED) != 0) {
-            if (ownTransport) {
-                noDelay(getChannel()); // a channel opened after a name lookup gets it here
+            if (socket != null) {
+                socket.connected();
             }
-            startHandshake(); // only a WAITING session starts one
+            handshakes.startFirst(); // only a WAITING session starts one
             what &= ~BEV_EVENT_CONNECTED;
             if (what == 0) {
                 return;
@@ -820,7 +622,7 @@ public final class SslBufferevent extends LayeredBufferevent {
         if ((what & BEV_EVENT_ERROR) != 0) {
             Throwable cause = transport().getLastError();
             setLastError(cause);
-            fail(cause == null ? null : new SslError(cause, null, false), false);
+            failure.transportFailed(cause);
         }
         passOnTransportEvent(what);
     }
@@ -831,12 +633,6 @@ public final class SslBufferevent extends LayeredBufferevent {
         if (!isFreed()) {
             close.transportEof(state.connectedOnce());
         }
-    }
-
-    /** The pump unwrapped the peer's close_notify: answered, and reported as the close says. */
-    void peerSentCloseNotify() {
-        close.peerSentCloseNotify();
-        pump.again();
     }
 
     /**
@@ -865,93 +661,15 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     // ------------------------------------------------------------------ failures and timers
 
-    /**
-     * The engine threw {@code e}: fail and report {@code direction|ERROR} (once). The end reason:
-     * {@link EndReason#TLS_ALERT_RECEIVED} if the record that failed to unwrap was an alert
-     * ({@code alertRecord}, from its header) or the engine names the peer's alert (TLS 1.3 sends
-     * alerts encrypted, so only the engine knows); else {@link EndReason#TLS_ALERT_SENT} if the
-     * engine produced an alert that went out; else {@link EndReason#TLS_ERROR}.
-     */
-    void engineFailed(Throwable e, int direction, boolean alertRecord) {
-        if (peer != null && peer.refusal() != null) {
-            refuseRenegotiation(e); // the failure the engine was set up for
-            return;
-        }
-        SslError error = SslError.of(e);
-        if (fail(error, true)) {
-            report(direction | BEV_EVENT_ERROR, e, alertRecord || error.remote() ? EndReason.TLS_ALERT_RECEIVED
-                    : alertFlushed ? EndReason.TLS_ALERT_SENT : EndReason.TLS_ERROR);
-        }
-    }
-
-    /**
-     * We found {@code e} ourselves (a truncation, a close in the handshake): as
-     * {@link #engineFailed}, for {@code reason}. No alert is sent: the engine did not fail, and
-     * the transport has ended (nobody would read it).
-     */
-    void failWith(SSLException e, int direction, EndReason reason) {
-        if (fail(new SslError(e, null, false), false)) {
-            report(direction | BEV_EVENT_ERROR, e, reason);
-        }
-    }
-
-    /**
-     * The one way into FAILED ({@link SessionState}), whatever failed (the engine, the transport, the
-     * handshake's time limit, bytes found at attach): queues {@code error} (if any), stops the
-     * timers, sends the alert the engine may hold ({@code sendAlert}: only after the engine
-     * failed or we ended the session, never on a transport that broke) and stops reading the
-     * transport. Returns false, having only queued the error, if the session had failed
-     * already; the caller reports an event only on true, except for the transport's own errors,
-     * which are passed on as they come.
-     */
-    private boolean fail(SslError error, boolean sendAlert) {
-        if (error != null) {
-            recordError(error);
-        }
-        if (!state.fail()) {
-            return false;
-        }
-        if (LOG.isDebugEnabled()) {
-            LOG.debug("{}: TLS session failed{}: {}", logName(),
-                    handshake.running() ? " in the handshake after " + handshake.elapsedNanos() / 1000 + " us" : "",
-                    error == null ? "the transport failed" : error.describe());
-        }
-        if (handshake.running()) {
-            TlsRecorder.handshakeEnded(this, handshake, error == null ? "the transport failed" : error.describe());
-        }
-        handshake.stop();
-        cancelTimers();
-        if (sendAlert) {
-            alertFlushed = pump.flushAlert();
-        }
-        updateTransportReading();
-        return true;
-    }
-
-    /** True once {@link #fail} sent an alert the failed engine produced. */
-    private boolean alertFlushed;
-
     /** Runs the event callback with {@code what} for {@code reason}, {@code cause} being {@link #getLastError()}. */
-    private void report(int what, Throwable cause, EndReason reason) {
+    void report(int what, Throwable cause, EndReason reason) {
         setLastError(cause);
         triggerEnd(what, reason);
     }
 
-    void recordError(SslError e) {
-        errors.add(e);
-    }
-
-    /**
-     * The timeouts bound the first handshake (and, for the socket variant, the connect before
-     * it): their expiry is one bare {@code TIMEOUT}, as libevent's socket variant reports it,
-     * never also READING|TIMEOUT and WRITING|TIMEOUT. Once connected, {@link #setTimeouts} gives
-     * the ordinary per-direction timeouts.
-     */
-    private void handshakeTimedOut(Duration bound) {
-        if (state.handshaking() && !isFreed()
-                && fail(new SslError(new TlsEndException("TLS handshake timed out after " + bound), null, false), false)) {
-            triggerEnd(BEV_EVENT_TIMEOUT, EndReason.HANDSHAKE_TIMEOUT);
-        }
+    /** {@link TlsFailure#fail} sends the alert the failed engine holds: true if one went out. */
+    boolean flushAlert() {
+        return pump.flushAlert();
     }
 
     /**
@@ -994,11 +712,6 @@ public final class SslBufferevent extends LayeredBufferevent {
         return (engine.getUseClientMode() ? "TLS client " : "TLS server ") + super.layerLabel();
     }
 
-    /** True if the handshake that just finished resumed an earlier session ({@link HandshakeTiming#resumed}). */
-    boolean resumed(javax.net.ssl.SSLSession session) {
-        return handshake.resumed(session, provider.sessionTimeInSeconds);
-    }
-
     /** {@link #logName()} for the other classes of this package. */
     String name() {
         return logName();
@@ -1006,8 +719,8 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     @Override
     public String toString() {
-        return "SslBufferevent[" + (ownTransport ? "socket" : "filter") + ", " + initialState
+        return "SslBufferevent[" + (socket != null ? "socket" : "filter") + ", " + initialState
                 + ", " + state + (close.isShuttingDown() ? ", closing" : "")
-                + ", in=" + plainIn.getLength() + ", out=" + plainOut.getLength() + "]";
+                + ", in=" + getInput().getLength() + ", out=" + getOutput().getLength() + "]";
     }
 }

@@ -82,6 +82,8 @@ final class TlsPump {
     private final SslBufferevent session;
     private final SessionState state;
     private final SecureClose close;
+    private final TlsFailure failure;
+    private final PeerHandshakeGuard peer;
     private final EventBase base;
     private final SSLEngine engine;
     /** Conscrypt's engines hold native state that {@link #releaseEngine()} must let go of. */
@@ -97,18 +99,20 @@ final class TlsPump {
     private int bits;
     private Event taskKeepAlive;
 
-    TlsPump(SslBufferevent session, SessionState state, SecureClose close, SSLEngine engine, SslProvider provider,
-            EngineIo io, EvBuffer plainIn, EvBuffer plainOut, Bufferevent transport) {
+    TlsPump(SslBufferevent session, SessionState state, SecureClose close, TlsFailure failure,
+            PeerHandshakeGuard peer, SSLEngine engine, SslProvider provider, Bufferevent transport) {
         this.session = session;
         this.state = state;
         this.close = close;
+        this.failure = failure;
+        this.peer = peer;
         this.base = session.getBase();
         this.engine = engine;
         this.nativeEngine = provider == SslProvider.CONSCRYPT;
-        this.io = io;
+        this.io = EngineIo.forProvider(provider);
         this.transport = transport;
-        this.plainIn = plainIn;
-        this.plainOut = plainOut;
+        this.plainIn = session.getInput();
+        this.plainOut = session.getOutput();
         this.cipherIn = transport.getInput();
         this.cipherOut = transport.getOutput();
     }
@@ -188,7 +192,7 @@ final class TlsPump {
                 try {
                     need = TlsRecordHeader.recordLength(header);
                 } catch (SSLException e) {
-                    session.engineFailed(e, Bufferevent.BEV_EVENT_READING, false);
+                    failure.engineFailed(e, Bufferevent.BEV_EVENT_READING, false);
                     return true;
                 }
             }
@@ -196,7 +200,7 @@ final class TlsPump {
             if (need > 0 && available >= need) {
                 recordLength = need;
                 if (header[0] == TlsRecordHeader.CONTENT_HANDSHAKE && state.isOpen()) {
-                    session.peerHandshakeRecord(); // TLS 1.2: the peer asks for a renegotiation
+                    peer.handshakeRecord(); // TLS 1.2: the peer asks for a renegotiation
                     if (!canPump()) {
                         return true;
                     }
@@ -212,7 +216,7 @@ final class TlsPump {
             } catch (SSLException | RuntimeException e) {
                 // The header of the record that failed says whether the peer sent an alert (in
                 // the clear: TLS 1.2, or before TLS 1.3's handshake keys).
-                session.engineFailed(e, Bufferevent.BEV_EVENT_READING,
+                failure.engineFailed(e, Bufferevent.BEV_EVENT_READING,
                         recordLength > 0 && header[0] == TlsRecordHeader.CONTENT_ALERT);
                 return true;
             }
@@ -229,7 +233,8 @@ final class TlsPump {
             bits = held ? bits | HELD_PLAINTEXT : bits & ~HELD_PLAINTEXT;
             handshakeStatus(r.getHandshakeStatus());
             if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
-                session.peerSentCloseNotify();
+                close.peerSentCloseNotify(); // answered, and reported as the close says
+                again();
                 return true;
             }
             if (r.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW && recordLength > 0) {
@@ -289,7 +294,7 @@ final class TlsPump {
             try {
                 r = io.wrap(engine, data ? plainOut : null, cipherOut);
             } catch (SSLException | RuntimeException e) {
-                session.engineFailed(e, Bufferevent.BEV_EVENT_WRITING, false);
+                failure.engineFailed(e, Bufferevent.BEV_EVENT_WRITING, false);
                 return true;
             }
             if (LOG.isTraceEnabled()) {
@@ -349,7 +354,7 @@ final class TlsPump {
             case NEED_WRAP, NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
                 // After OPEN: the peer renegotiates (not the answer a close_notify asks for).
                 if (state.handshakeRunning() && !engine.isInboundDone() && !engine.isOutboundDone()) {
-                    session.peerStartedHandshake();
+                    peer.handshakeStarted();
                 }
             }
             default -> {

@@ -14,10 +14,10 @@ final class TlsRecorder {
     private TlsRecorder() {
     }
 
-    /** The running handshake of {@code b} ended: finished ({@code failure} null) or failed. */
-    static void handshakeEnded(SslBufferevent b, HandshakeTiming timing, String failure) {
+    /** The running handshake of {@code log}'s session ended: finished ({@code failure} null) or failed. */
+    static void handshakeEnded(SessionLog log, String failure) {
         if (AVAILABLE && JfrTls.started()) {
-            JfrTls.handshake(b, timing, failure);
+            JfrTls.handshake(log, failure);
         }
     }
 }
