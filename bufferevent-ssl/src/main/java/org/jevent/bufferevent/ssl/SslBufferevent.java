@@ -157,7 +157,24 @@ public final class SslBufferevent extends LayeredBufferevent {
      * {@code underlying}, whose callbacks are taken over. With {@link #BEV_OPT_CLOSE_ON_FREE}
      * freeing this frees the underlying bufferevent; without it the underlying is handed back
      * with no callbacks. Bytes the underlying already holds in its input are refused (see the
-     * class comment).
+     * class comment). Loop thread only.
+     *
+     * @param base the base whose loop runs it: the underlying bufferevent's
+     * @param underlying the bufferevent the ciphertext travels through (a socket, a pair half,
+     *     a filter, another TLS bufferevent); this one takes over its callbacks and enables both
+     *     its directions
+     * @param engine the TLS session, one per connection ({@link SslContexts#newClientEngine},
+     *     {@link SslContexts#newServerEngine}); this bufferevent drives it from now on
+     * @param state {@link SslState#CONNECTING} for a client, {@link SslState#ACCEPTING} for a
+     *     server (either sets the engine's mode), {@link SslState#OPEN} for an engine whose
+     *     handshake is done
+     * @param options {@code BEV_OPT_*} flags, or-ed; CLOSE_ON_FREE frees {@code underlying}
+     * @return the new bufferevent; its handshake starts at once unless {@code state} is OPEN
+     *     (bytes already waiting in {@code underlying}'s input end it with an ERROR instead)
+     * @throws IllegalArgumentException if {@code underlying} belongs to another base, or
+     *     {@code options} has an unknown bit
+     * @throws IllegalStateException if {@code underlying} was freed, or called off the loop
+     *     thread
      */
     public static SslBufferevent filter(EventBase base, Bufferevent underlying, SSLEngine engine, SslState state,
             int options) {
@@ -179,7 +196,23 @@ public final class SslBufferevent extends LayeredBufferevent {
      * {@code bufferevent_openssl_socket_new(base, fd, ssl, state, options)}: TLS over
      * {@code channel}, or over no channel until {@link #connect}. With
      * {@link #BEV_OPT_CLOSE_ON_FREE} freeing closes the channel (a channel we opened ourselves
-     * is always closed).
+     * is always closed). TCP_NODELAY is set on the channel: records are already coalesced per
+     * loop turn. Loop thread only.
+     *
+     * @param base the base whose loop runs it
+     * @param channel a connected, connecting or unconnected socket, made non-blocking; null to
+     *     {@link #connect} or {@link #connectHostname} one later
+     * @param engine the TLS session, one per connection ({@link SslContexts#newClientEngine},
+     *     {@link SslContexts#newServerEngine}); this bufferevent drives it from now on
+     * @param state {@link SslState#CONNECTING} for a client, {@link SslState#ACCEPTING} for a
+     *     server (either sets the engine's mode), {@link SslState#OPEN} for an engine whose
+     *     handshake is done
+     * @param options {@code BEV_OPT_*} flags, or-ed; CLOSE_ON_FREE closes {@code channel}
+     * @return the new bufferevent; the handshake starts once the channel is connected, unless
+     *     {@code state} is OPEN
+     * @throws IllegalArgumentException if {@code options} has an unknown bit
+     * @throws IllegalStateException if called off the base's loop thread
+     * @throws java.io.UncheckedIOException if the channel cannot be made non-blocking
      */
     public static SslBufferevent socket(EventBase base, SocketChannel channel, SSLEngine engine, SslState state,
             int options) {
@@ -224,42 +257,64 @@ public final class SslBufferevent extends LayeredBufferevent {
 
     // ------------------------------------------------------------------ public API
 
-    /** {@code bufferevent_openssl_get_ssl}: the engine. */
+    /**
+     * {@return the engine this bufferevent drives} ({@code bufferevent_openssl_get_ssl}) Read
+     * its session, protocol, suite and ALPN result from the event callback's CONNECTED; do not
+     * wrap, unwrap or close it yourself.
+     */
     public SSLEngine getEngine() {
         return engine;
     }
 
-    /** The state this bufferevent was created in. */
+    /** {@return the {@link SslState} this bufferevent was created in} */
     public SslState getInitialState() {
         return initialState;
     }
 
-    /** True while a handshake (the first one or a later one) is in progress. */
+    /** {@return true while a handshake (the first one or a later one) is in progress} */
     public boolean isHandshaking() {
         return state.handshaking();
     }
 
     /**
-     * {@code bufferevent_get_openssl_error}: removes and returns the oldest queued TLS error, or
-     * null when there is none.
+     * {@code bufferevent_get_openssl_error}: removes and returns the oldest queued TLS error.
+     * At most {@value #MAX_ERRORS} are kept. Loop thread only.
+     *
+     * @return the oldest error not yet taken, or null when there is none
+     * @throws IllegalStateException if called off the loop thread
      */
     public SslError getSslError() {
         checkLoopThread();
         return errors.poll();
     }
 
-    /** Every queued TLS error, oldest first, without removing them. */
+    /**
+     * {@return every queued TLS error, oldest first, in a new list; none is removed} Loop
+     * thread only.
+     *
+     * @throws IllegalStateException if called off the loop thread
+     */
     public List<SslError> getSslErrors() {
         checkLoopThread();
         return errors.snapshot();
     }
 
-    /** {@code bufferevent_ssl_get_flags}. */
+    /**
+     * {@return the flags set: {@link #BUFFEREVENT_SSL_DIRTY_SHUTDOWN} and/or {@link
+     * #BUFFEREVENT_SSL_BATCH_WRITE}} ({@code bufferevent_ssl_get_flags})
+     */
     public int getFlags() {
         return flags;
     }
 
-    /** {@code bufferevent_ssl_set_flags}: adds flags; returns the new set. */
+    /**
+     * {@code bufferevent_ssl_set_flags}: adds flags; those already set stay.
+     *
+     * @param f {@link #BUFFEREVENT_SSL_DIRTY_SHUTDOWN} and/or {@link #BUFFEREVENT_SSL_BATCH_WRITE}
+     * @return the flags set now
+     * @throws IllegalArgumentException if {@code f} has another bit
+     * @throws IllegalStateException if the bufferevent was freed
+     */
     public int setFlags(int f) {
         checkNotFreed();
         checkFlags(f);
@@ -267,7 +322,14 @@ public final class SslBufferevent extends LayeredBufferevent {
         return flags;
     }
 
-    /** {@code bufferevent_ssl_clear_flags}: removes flags; returns the new set. */
+    /**
+     * {@code bufferevent_ssl_clear_flags}: removes flags; the others stay.
+     *
+     * @param f {@link #BUFFEREVENT_SSL_DIRTY_SHUTDOWN} and/or {@link #BUFFEREVENT_SSL_BATCH_WRITE}
+     * @return the flags set now
+     * @throws IllegalArgumentException if {@code f} has another bit
+     * @throws IllegalStateException if the bufferevent was freed
+     */
     public int clearFlags(int f) {
         checkNotFreed();
         checkFlags(f);
@@ -281,12 +343,23 @@ public final class SslBufferevent extends LayeredBufferevent {
         }
     }
 
-    /** {@code bufferevent_openssl_get_allow_dirty_shutdown}. */
+    /**
+     * {@return true if an EOF without the peer's close_notify is reported as {@code EOF}, false
+     * if as {@code ERROR}} ({@code bufferevent_openssl_get_allow_dirty_shutdown}) The same as
+     * {@link #BUFFEREVENT_SSL_DIRTY_SHUTDOWN} in {@link #getFlags()}.
+     */
     public boolean getAllowDirtyShutdown() {
         return (flags & BUFFEREVENT_SSL_DIRTY_SHUTDOWN) != 0;
     }
 
-    /** {@code bufferevent_openssl_set_allow_dirty_shutdown}. */
+    /**
+     * {@code bufferevent_openssl_set_allow_dirty_shutdown}: sets or clears {@link
+     * #BUFFEREVENT_SSL_DIRTY_SHUTDOWN}.
+     *
+     * @param allow true to report an EOF without the peer's close_notify as {@code
+     *     READING|EOF}, false (the default) to report it as a truncation, {@code READING|ERROR}
+     * @throws IllegalStateException if the bufferevent was freed
+     */
     public void setAllowDirtyShutdown(boolean allow) {
         checkNotFreed();
         if (allow) {
@@ -301,7 +374,12 @@ public final class SslBufferevent extends LayeredBufferevent {
      * a provider that supports it (the JDK's) this is a renegotiation; on TLS 1.3 the JDK sends a
      * key update instead. Its completion raises CONNECTED again. Returns false, and changes
      * nothing, where the provider cannot (Conscrypt ignores a second {@code beginHandshake()}),
-     * before the first handshake finished, or after a failure or shutdown.
+     * before the first handshake finished, or after a failure or shutdown. Loop thread only.
+     *
+     * @return true if the engine took the request (a renegotiation under way, or a key update
+     *     sent); false if nothing changed, for the reasons above or because the engine refused,
+     *     which is queued as an {@link SslError}
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
      */
     public boolean renegotiate() {
         checkLoopThread();
@@ -331,6 +409,9 @@ public final class SslBufferevent extends LayeredBufferevent {
      *
      * @param handshakes 0 to {@link #MAX_PEER_HANDSHAKE_LIMIT}
      * @param period positive; ignored (may be null) when {@code handshakes} is 0
+     * @throws IllegalArgumentException if {@code handshakes} is out of range or {@code period}
+     *     is not positive
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
      */
     public void setRenegotiationLimit(int handshakes, Duration period) {
         checkLoopThread();
@@ -352,6 +433,9 @@ public final class SslBufferevent extends LayeredBufferevent {
      *
      * @param updates 0 to {@link #MAX_PEER_HANDSHAKE_LIMIT}
      * @param period positive; ignored (may be null) when {@code updates} is 0
+     * @throws IllegalArgumentException if {@code updates} is out of range or {@code period} is
+     *     not positive
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
      */
     public void setKeyUpdateLimit(int updates, Duration period) {
         checkLoopThread();
@@ -359,12 +443,18 @@ public final class SslBufferevent extends LayeredBufferevent {
         peer.limitKeyUpdates(updates, period);
     }
 
-    /** Renegotiations the peer asked for so far (allowed or refused; as a client, its HelloRequests). */
+    /**
+     * {@return how many renegotiations the peer asked for so far, allowed or refused} As a
+     * client, its server's HelloRequests.
+     */
     public int getPeerRenegotiations() {
         return peer.renegotiationsAsked();
     }
 
-    /** Key update requests the peer made so far that this end saw (allowed or over the limit; JDK provider only). */
+    /**
+     * {@return how many key update requests of the peer this end saw so far, allowed or over
+     * the limit} Always 0 on Conscrypt and netty-tcnative, which answer them inside BoringSSL.
+     */
     public int getPeerKeyUpdates() {
         return peer.keyUpdatesAsked();
     }
@@ -377,7 +467,12 @@ public final class SslBufferevent extends LayeredBufferevent {
      * close_notify could not even be flushed within {@link #SHUTDOWN_FLUSH_LIMIT}; an
      * {@link SslError} says so), and the transport is closed if it is ours (the socket variant, or a filter with
      * CLOSE_ON_FREE). Writing after this fails with {@link IllegalStateException}. Calling it
-     * again does nothing.
+     * again does nothing. Loop thread only.
+     *
+     * @param waitForPeer how long to wait for the peer's close_notify after ours left; null or
+     *     zero not to wait
+     * @throws IllegalArgumentException if {@code waitForPeer} is negative
+     * @throws IllegalStateException if the bufferevent was freed, or called off the loop thread
      */
     public void shutdown(Duration waitForPeer) {
         checkLoopThread();
@@ -394,16 +489,20 @@ public final class SslBufferevent extends LayeredBufferevent {
         close.maybeFinish();
     }
 
-    /** True once {@link #shutdown} was called. */
+    /** {@return true once {@link #shutdown} was called} */
     public boolean isShuttingDown() {
         return close.isShuttingDown();
     }
 
     /**
      * {@code bufferevent_socket_connect} for the socket variant: connects its channel; the
-     * handshake of a CONNECTING bufferevent starts when the connection is made.
+     * handshake of a CONNECTING bufferevent starts when the connection is made. A failed
+     * connect, even one that fails at once, is a bare {@code ERROR} event, later. Loop thread
+     * only.
      *
-     * @throws IllegalStateException for the filter variant (connect its underlying bufferevent)
+     * @param address where to connect, e.g. an {@link java.net.InetSocketAddress}
+     * @throws IllegalStateException for the filter variant (connect its underlying bufferevent),
+     *     if the bufferevent was freed, or called off the loop thread
      */
     public void connect(SocketAddress address) {
         checkLoopThread();
@@ -423,10 +522,18 @@ public final class SslBufferevent extends LayeredBufferevent {
      * was made for a peer host (an engine from {@link SslContexts#newClientEngine(String, int)}
      * keeps what its context decided, {@code hostnameVerification(false)} included; setting SNI
      * on a Conscrypt engine also gives it a peer host). A failed lookup is a bare {@code ERROR}
-     * with {@link EndReason#UNRESOLVED}; {@link #getDnsError()} says why.
+     * with {@link EndReason#UNRESOLVED}; {@link #getDnsError()} says why. Loop thread only.
      *
+     * @param family {@link java.net.StandardProtocolFamily#INET} or {@link
+     *     java.net.StandardProtocolFamily#INET6} to pick an address of that family; null for the
+     *     first address of any ({@code AF_UNSPEC})
+     * @param host the server's host name or IP literal; also the SNI name and the name checked
+     *     against its certificate, as above
+     * @param port the server's port, 0 to 65535
+     * @throws IllegalArgumentException if {@code port} is out of range
      * @throws IllegalStateException for the filter variant (connect its underlying bufferevent),
-     *     or for an engine in server mode
+     *     for an engine in server mode, if the bufferevent was freed, or called off the loop
+     *     thread
      */
     public void connectHostname(ProtocolFamily family, String host, int port) {
         Objects.requireNonNull(host, "host");
@@ -442,12 +549,18 @@ public final class SslBufferevent extends LayeredBufferevent {
         return socket;
     }
 
-    /** {@code bufferevent_socket_get_dns_error} for the socket variant: why its last lookup failed, or null. */
+    /**
+     * {@return why the last {@link #connectHostname} lookup failed, or null; always null for
+     * the filter variant} ({@code bufferevent_socket_get_dns_error})
+     */
     public Throwable getDnsError() {
         return socket != null ? socket.dnsError() : null;
     }
 
-    /** The channel of the socket variant (null before connect); null for the filter variant. */
+    /**
+     * {@return the socket variant's channel, null before it connects; always null for the
+     * filter variant, whose transport is the caller's}
+     */
     public SocketChannel getChannel() {
         return socket != null ? socket.channel() : null;
     }
