@@ -27,13 +27,13 @@ import org.jevent.evbuffer.EvBuffer;
 final class EchoClient {
     static final String SUMMARY = "load client for echo-server: verifies every byte, prints rates and latency";
     private static final String USAGE = String.join("\n",
-            "usage: echo-client --host H --port P [--tls] [--cafile PEM] [--provider conscrypt|jdk]",
+            "usage: echo-client --host H --port P [--tls] [--cafile PEM] [--provider conscrypt|jdk|tcnative]",
             "                   [--connections C] [--size S] [--depth D] [--seconds T]",
             "  --host H           server address (default 127.0.0.1)",
             "  --port P           server port (default 9995)",
             "  --tls              speak TLS; without --cafile any server certificate is accepted",
             "  --cafile PEM       trust only these certificates (and check the host name)",
-            "  --provider P       TLS provider: conscrypt (default) or jdk",
+            "  --provider P       TLS provider: conscrypt (default), jdk or tcnative",
             "  --connections C    connections (default 4)",
             "  --size S           bytes per message (default 64)",
             "  --depth D          messages in flight per connection (default 1)",
