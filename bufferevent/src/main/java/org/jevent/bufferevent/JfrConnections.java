@@ -6,13 +6,11 @@ import jdk.jfr.FlightRecorder;
  * The {@code jdk.jfr} side of {@link ConnectionRecorder}; loaded only when the {@code jdk.jfr}
  * module is present, and doing anything only once JFR has started in this JVM.
  *
- * <p>Invariant: the event types are registered once, by the first loop thread that finds JFR
- * initialized; an event object is made only when JFR is initialized, and filled and committed
- * only when a recording has it enabled.
+ * <p>Invariant: the event types are registered once, by class initialization when the first
+ * loop thread finds JFR initialized; an event object is made only when JFR is initialized, and
+ * filled and committed only when a recording has it enabled.
  */
 final class JfrConnections {
-    private static volatile boolean registered;
-
     private JfrConnections() {
     }
 
@@ -21,17 +19,19 @@ final class JfrConnections {
         if (!FlightRecorder.isInitialized()) {
             return false;
         }
-        if (!registered) {
-            register();
-        }
+        Registration.ensure();
         return true;
     }
 
-    private static synchronized void register() {
-        if (!registered) {
+    /** Class initialization registers exactly once, whichever thread comes first. */
+    private static final class Registration {
+        static {
             FlightRecorder.register(ConnectionOpenEvent.class);
             FlightRecorder.register(ConnectionCloseEvent.class);
-            registered = true;
+        }
+
+        static void ensure() {
+            // nothing: loading this class did the work
         }
     }
 

@@ -7,12 +7,11 @@ import jdk.jfr.FlightRecorder;
  * The {@code jdk.jfr} side of {@link TlsRecorder}; loaded only when the {@code jdk.jfr} module
  * is present, and doing anything only once JFR has started in this JVM.
  *
- * <p>Invariant: the event type is registered once; an event object is made only when JFR is
- * initialized, and filled and committed only when a recording has it enabled.
+ * <p>Invariant: the event type is registered once, by class initialization; an event object is
+ * made only when JFR is initialized, and filled and committed only when a recording has it
+ * enabled.
  */
 final class JfrTls {
-    private static volatile boolean registered;
-
     private JfrTls() {
     }
 
@@ -21,16 +20,18 @@ final class JfrTls {
         if (!FlightRecorder.isInitialized()) {
             return false;
         }
-        if (!registered) {
-            register();
-        }
+        Registration.ensure();
         return true;
     }
 
-    private static synchronized void register() {
-        if (!registered) {
+    /** Class initialization registers exactly once, whichever thread comes first. */
+    private static final class Registration {
+        static {
             FlightRecorder.register(TlsHandshakeEvent.class);
-            registered = true;
+        }
+
+        static void ensure() {
+            // nothing: loading this class did the work
         }
     }
 
