@@ -17,9 +17,11 @@ import org.jevent.eventbase.EventCallback;
  * armed for the earlier of the two directions' deadlines, and when it fires it checks each
  * direction on its own, reports the ones whose full period has passed, and re-arms itself for the
  * earliest deadline left. What the user sees is libevent's: separate periods, and
- * {@code READING|TIMEOUT} and {@code WRITING|TIMEOUT} reported separately (both, read first, when
- * both run out together). One event per bufferevent instead of two: 72 bytes less per connection
- * with timeouts.
+ * {@code READING|TIMEOUT} and {@code WRITING|TIMEOUT} raised separately (both, read first, when
+ * both run out together; a bufferevent that defers its callbacks then reports them or-ed in one
+ * call, as libevent's deferred event callback does). One event per bufferevent instead of two,
+ * this object its callback instead of two lambdas, the timeouts' nanoseconds computed rather
+ * than kept: about 100 bytes less per connection with timeouts.
  *
  * <h2>Lazy restart</h2>
  * libevent re-adds its event with the full timeout after every read and every write; done that
@@ -56,9 +58,6 @@ final class IoTimeouts implements EventCallback {
     private final Bufferevent bev;
     private Duration read;
     private Duration write;
-    /** {@code read} and {@code write} in nanoseconds (0: none). */
-    private long readNanos;
-    private long writeNanos;
     /** The one timer: both directions' periods, or the handshake's bound. Made on first use. */
     private Event timer;
     /** The timer's deadline on the base's monotonic clock while it is pending for the periods. */
@@ -89,8 +88,6 @@ final class IoTimeouts implements EventCallback {
         }
         this.read = read == null || read.isZero() ? null : read;
         this.write = write == null || write.isZero() ? null : write;
-        this.readNanos = nanos(this.read);
-        this.writeNanos = nanos(this.write);
         if (handshakeExpired != null) {
             armHandshake();
             return;
@@ -121,7 +118,7 @@ final class IoTimeouts implements EventCallback {
                 if (!readRuns) {
                     readRuns = true;
                     readProgressNanos = bev.base.gettimeMonotonic();
-                    armFor(readProgressNanos + readNanos);
+                    armFor(readProgressNanos + readNanos());
                 }
             } else {
                 stopRead();
@@ -137,7 +134,7 @@ final class IoTimeouts implements EventCallback {
                 if (!writeRuns) {
                     writeRuns = true;
                     writeProgressNanos = bev.base.gettimeMonotonic();
-                    armFor(writeProgressNanos + writeNanos);
+                    armFor(writeProgressNanos + writeNanos());
                 }
             } else {
                 stopWrite();
@@ -154,7 +151,7 @@ final class IoTimeouts implements EventCallback {
             readProgressNanos = bev.base.gettimeMonotonic();
             if (!readRuns) {
                 readRuns = true;
-                armFor(readProgressNanos + readNanos);
+                armFor(readProgressNanos + readNanos());
             }
         }
     }
@@ -169,7 +166,7 @@ final class IoTimeouts implements EventCallback {
                 writeProgressNanos = bev.base.gettimeMonotonic();
                 if (!writeRuns) {
                     writeRuns = true;
-                    armFor(writeProgressNanos + writeNanos);
+                    armFor(writeProgressNanos + writeNanos());
                 }
             } else {
                 stopWrite();
@@ -214,8 +211,8 @@ final class IoTimeouts implements EventCallback {
         long wait = Math.max(0, deadline - bev.base.gettimeMonotonic());
         timerDeadline = deadline;
         // A period that starts now is armed with its own Duration: no allocation per period.
-        timer.add(read != null && wait == readNanos ? read
-                : write != null && wait == writeNanos ? write : Duration.ofNanos(wait));
+        timer.add(read != null && wait == readNanos() ? read
+                : write != null && wait == writeNanos() ? write : Duration.ofNanos(wait));
     }
 
     /**
@@ -238,7 +235,7 @@ final class IoTimeouts implements EventCallback {
         if (readRuns && (read == null || !bev.directions.readingActive())) {
             readRuns = false;
         }
-        if (readRuns && now - readProgressNanos >= readNanos) {
+        if (readRuns && now - readProgressNanos >= readNanos()) {
             readRuns = false;
             timedOut(Bufferevent.EV_READ);
         }
@@ -247,7 +244,7 @@ final class IoTimeouts implements EventCallback {
         if (writeRuns && (bev.freed || write == null || !bev.directions.writingActive() || !bev.hasPendingOutput())) {
             writeRuns = false;
         }
-        if (writeRuns && now - writeProgressNanos >= writeNanos) {
+        if (writeRuns && now - writeProgressNanos >= writeNanos()) {
             writeRuns = false;
             timedOut(Bufferevent.EV_WRITE);
         }
@@ -258,10 +255,10 @@ final class IoTimeouts implements EventCallback {
         }
         long next = Long.MAX_VALUE;
         if (readRuns) {
-            next = readProgressNanos + readNanos;
+            next = readProgressNanos + readNanos();
         }
         if (writeRuns) {
-            next = Math.min(next, writeProgressNanos + writeNanos);
+            next = Math.min(next, writeProgressNanos + writeNanos());
         }
         if (next != Long.MAX_VALUE) {
             armFor(next);
@@ -275,6 +272,15 @@ final class IoTimeouts implements EventCallback {
      */
     OptionalLong readDeadlineNanos() {
         return readRuns ? timer.pendingDeadlineNanos() : OptionalLong.empty();
+    }
+
+    /** {@code read} in nanoseconds, 0 for none (computed when a period starts or ends, not kept: 16 bytes less). */
+    private long readNanos() {
+        return nanos(read);
+    }
+
+    private long writeNanos() {
+        return nanos(write);
     }
 
     private static long nanos(Duration d) {
@@ -334,8 +340,6 @@ final class IoTimeouts implements EventCallback {
         } else {
             read = null;
             write = null;
-            readNanos = 0;
-            writeNanos = 0;
         }
     }
 }
