@@ -179,17 +179,27 @@ class IoTimeoutsTest {
     }
 
     /**
-     * A pair whose first half has read timeout {@code readMs} and write timeout {@code writeMs}
-     * (0: none), reads nothing (the partner sends nothing) and has 20 bytes it cannot write (the
-     * partner stops reading at 10), from the time this is called.
+     * A pair whose first half has read timeout {@code readMs} and write timeout {@code writeMs},
+     * both directions enabled, nothing written yet; the partner sends nothing and stops reading
+     * at 10 bytes.
      */
-    private PairBufferevent[] stuckBothWays(long readMs, long writeMs) {
+    private PairBufferevent[] bothTimeouts(long readMs, long writeMs) {
         PairBufferevent[] p = Bufferevent.pair(base, 0);
         p[0].setCallbacks(null, null, this::record);
         p[1].setWatermark(EV_READ, 0, 10);
         p[1].enable(EV_READ);
-        p[0].setTimeouts(readMs == 0 ? null : Duration.ofMillis(readMs), writeMs == 0 ? null : Duration.ofMillis(writeMs));
+        p[0].setTimeouts(Duration.ofMillis(readMs), Duration.ofMillis(writeMs));
         p[0].enable(EV_READ | EV_WRITE);
+        base.loop(EventBase.EVLOOP_NONBLOCK);
+        return p;
+    }
+
+    /**
+     * As {@link #bothTimeouts}, and the first half then has 20 bytes it cannot write, from the
+     * time this is called.
+     */
+    private PairBufferevent[] stuckBothWays(long readMs, long writeMs) {
+        PairBufferevent[] p = bothTimeouts(readMs, writeMs);
         p[0].write(new byte[30]);
         base.loop(EventBase.EVLOOP_NONBLOCK);
         assertEquals(20, p[0].getOutput().getLength());
@@ -234,13 +244,7 @@ class IoTimeoutsTest {
      */
     @Test
     void aShorterPeriodStartingLaterPullsTheTimerForward() {
-        PairBufferevent[] p = Bufferevent.pair(base, 0);
-        p[0].setCallbacks(null, null, this::record);
-        p[1].setWatermark(EV_READ, 0, 10);
-        p[1].enable(EV_READ);
-        p[0].setTimeouts(Duration.ofMillis(200), Duration.ofMillis(50));
-        p[0].enable(EV_READ | EV_WRITE);
-        base.loop(EventBase.EVLOOP_NONBLOCK);
+        PairBufferevent[] p = bothTimeouts(200, 50);
         step(20);
         p[0].write(new byte[30]); // output stuck from 20: the write period ends at 70
         base.loop(EventBase.EVLOOP_NONBLOCK);
