@@ -27,6 +27,9 @@ import java.util.List;
 import java.util.Random;
 import org.jevent.eventbase.EvConnListener;
 import org.jevent.eventbase.Event;
+import org.jevent.eventbase.EventBase;
+import org.jevent.eventbase.EventConfig;
+import org.jevent.eventbase.ManualClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -96,41 +99,44 @@ class BuffereventBehaviourTest extends LoopTestBase {
     /** regress_bufferevent.c's "XXXX Test that actually reading a little resets the timeouts". */
     @Test
     void readTimeoutRestartsOnEveryRead() throws Exception {
+        // On a manual clock, so that a loaded machine cannot stretch the 60 ms between bytes
+        // into a real 300 ms silence: each step is bounded by the byte's arrival, not by time.
+        ManualClock clock = new ManualClock();
+        EventBase mb = new EventBase(new EventConfig().clock(clock));
         SocketChannel[] sp = BevTestSupport.socketPair();
-        SocketBufferevent c = closeLater(Bufferevent.socket(base, sp[0], BEV_OPT_CLOSE_ON_FREE));
-        SocketBufferevent peer = closeLater(Bufferevent.socket(base, sp[1], BEV_OPT_CLOSE_ON_FREE));
-        List<Integer> events = new ArrayList<>();
-        int[] reads = {0};
-        long[] lastReadAt = {0};
-        long[] timeoutAt = {0};
-        c.setTimeouts(Duration.ofMillis(300), null);
-        c.setCallbacks(b -> {
-            reads[0]++;
-            lastReadAt[0] = System.nanoTime();
-            b.getInput().drain(b.getInput().getLength());
-        }, null, (b, what) -> {
-            events.add(what);
-            timeoutAt[0] = System.nanoTime();
-            base.loopBreak();
-        });
-        c.enable(EV_READ);
-        // A byte every 60 ms, six times: 360 ms in all, longer than the timeout, never idle 300 ms.
-        Event tick = Event.timer(base, (ev, what) -> {
-            peer.write(new byte[] {1});
-            if (reads[0] < 5) {
-                ev.add(Duration.ofMillis(60));
+        SocketBufferevent c = Bufferevent.socket(mb, sp[0], BEV_OPT_CLOSE_ON_FREE);
+        try {
+            List<String> events = new ArrayList<>();
+            long start = clock.monotonicNanos();
+            int[] reads = {0};
+            c.setTimeouts(Duration.ofMillis(300), null);
+            c.setCallbacks(b -> {
+                reads[0]++;
+                b.getInput().drain(b.getInput().getLength());
+            }, null, (b, what) -> events.add(b.describeEvents(what) + "@" + (clock.monotonicNanos() - start) / 1_000_000));
+            c.enable(EV_READ);
+            // A byte every 60 ms, five times: the last at 300, when a timer that read progress
+            // did not restart would fire; never idle 300 ms.
+            for (int i = 1; i <= 5; i++) {
+                clock.advance(Duration.ofMillis(60));
+                sp[1].write(java.nio.ByteBuffer.wrap(new byte[] {1}));
+                for (int turns = 0; reads[0] < i && turns < 1000; turns++) {
+                    mb.loop(EventBase.EVLOOP_ONCE);
+                }
+                assertEquals(i, reads[0], "the byte sent at " + 60 * i + " ms was read");
             }
-        });
-        tick.add(Duration.ofMillis(60));
-        base.loopExit(Duration.ofSeconds(10));
-        BevTestSupport.dispatchBounded(base, 15_000);
-        assertEquals(List.of(BEV_EVENT_READING | BEV_EVENT_TIMEOUT), events);
-        assertTrue(reads[0] >= 5, "reads before the timeout: " + reads[0]);
-        long idle = (timeoutAt[0] - lastReadAt[0]) / 1_000_000;
-        // The timeout counts from the loop turn's cached time, which precedes the read callback
-        // by however long the turn took to reach it (milliseconds on a loaded machine); without
-        // the restart it would fire ~60 ms after the last read.
-        assertTrue(idle >= 250, "timed out " + idle + " ms after the last read");
+            assertEquals(List.of(), events);
+            clock.advance(Duration.ofMillis(299)); // 599: a full period after the last read is 600
+            mb.loop(EventBase.EVLOOP_NONBLOCK);
+            assertEquals(List.of(), events);
+            clock.advance(Duration.ofMillis(1));
+            mb.loop(EventBase.EVLOOP_NONBLOCK);
+            assertEquals(List.of("TIMEOUT|READING@600"), events);
+        } finally {
+            c.free();
+            BevTestSupport.closeQuietly(sp[1]);
+            mb.free();
+        }
     }
 
     /** bufferevent_set_timeouts on a running timer re-arms it with the new value, from now. */

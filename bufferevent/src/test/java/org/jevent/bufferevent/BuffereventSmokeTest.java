@@ -6,10 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.jevent.eventbase.DeferredCallback;
 import org.jevent.eventbase.EvConnListener;
 import org.jevent.eventbase.EventBase;
 import org.jevent.evbuffer.EvBuffer;
@@ -112,5 +115,50 @@ class BuffereventSmokeTest {
         assertEquals(0, data[0]);
         assertNotNull(client.getLastError());
         client.free();
+    }
+
+    /**
+     * What a read callback adds to its own output is written as soon as the callback returns,
+     * in one write for everything it added, before the turn's deferred callbacks run (a deferred
+     * callback scheduled from the read callback already finds the output empty); and the echo
+     * arrives whole.
+     */
+    @Test
+    void replyQueuedByTheReadCallbackIsWrittenRightAfterIt() throws Exception {
+        SocketChannel[] ends = BevTestSupport.socketPair();
+        SocketBufferevent bev = Bufferevent.socket(base, ends[1], Bufferevent.BEV_OPT_CLOSE_ON_FREE);
+        byte[] data = randomBytes(1000, 3);
+        long[] outputAtDeferred = {-1};
+        long[] echoed = {0};
+        DeferredCallback probe = new DeferredCallback(base, () -> {
+            outputAtDeferred[0] = Math.max(outputAtDeferred[0], bev.getOutput().getLength());
+            if (echoed[0] == data.length) {
+                base.loopExit(null);
+            }
+        });
+        bev.setCallbacks(b -> {
+            EvBuffer in = b.getInput();
+            byte[] head = new byte[1];
+            in.remove(head, 0, 1);
+            echoed[0] += 1 + in.getLength();
+            b.write(head); // two additions, one write after the callback
+            b.writeBuffer(in);
+            probe.schedule();
+        }, null, null);
+        bev.enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
+        try {
+            ends[0].write(ByteBuffer.wrap(data));
+            BevTestSupport.dispatchBounded(base, 10_000);
+            assertEquals(0, outputAtDeferred[0], "the reply was still queued when the turn's deferred callbacks ran");
+            ByteBuffer back = ByteBuffer.allocate(data.length);
+            ends[0].configureBlocking(true);
+            while (back.hasRemaining()) {
+                ends[0].read(back);
+            }
+            assertArrayEquals(data, back.array());
+        } finally {
+            bev.free();
+            BevTestSupport.closeQuietly(ends[0]);
+        }
     }
 }

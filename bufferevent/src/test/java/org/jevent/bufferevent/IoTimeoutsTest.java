@@ -177,4 +177,103 @@ class IoTimeoutsTest {
         step(1);
         assertEquals(List.of("TIMEOUT|READING@390"), events);
     }
+
+    /**
+     * A pair whose first half has read timeout {@code readMs} and write timeout {@code writeMs},
+     * both directions enabled, nothing written yet; the partner sends nothing and stops reading
+     * at 10 bytes.
+     */
+    private PairBufferevent[] bothTimeouts(long readMs, long writeMs) {
+        PairBufferevent[] p = Bufferevent.pair(base, 0);
+        p[0].setCallbacks(null, null, this::record);
+        p[1].setWatermark(EV_READ, 0, 10);
+        p[1].enable(EV_READ);
+        p[0].setTimeouts(Duration.ofMillis(readMs), Duration.ofMillis(writeMs));
+        p[0].enable(EV_READ | EV_WRITE);
+        base.loop(EventBase.EVLOOP_NONBLOCK);
+        return p;
+    }
+
+    /**
+     * As {@link #bothTimeouts}, and the first half then has 20 bytes it cannot write, from the
+     * time this is called.
+     */
+    private PairBufferevent[] stuckBothWays(long readMs, long writeMs) {
+        PairBufferevent[] p = bothTimeouts(readMs, writeMs);
+        p[0].write(new byte[30]);
+        base.loop(EventBase.EVLOOP_NONBLOCK);
+        assertEquals(20, p[0].getOutput().getLength());
+        return p;
+    }
+
+    /**
+     * Both periods share one timer, yet each is reported at its own end, with its own direction,
+     * as libevent's two timer events are: the write timeout first (50), then the read timeout (100).
+     */
+    @Test
+    void readAndWriteTimeoutsOnOneTimerEachComeAtTheirOwnEnd() {
+        stuckBothWays(100, 50);
+        step(49);
+        assertEquals(List.of(), events);
+        step(1);
+        assertEquals(List.of("TIMEOUT|WRITING@50"), events);
+        step(49);
+        assertEquals(List.of("TIMEOUT|WRITING@50"), events);
+        step(1);
+        assertEquals(List.of("TIMEOUT|WRITING@50", "TIMEOUT|READING@100"), events);
+    }
+
+    /**
+     * Both ending at the same moment: both reported in that turn. A pair defers its event
+     * callback, so the two arrive in one call, or-ed, as libevent's deferred event callback
+     * merges what was raised before it ran.
+     */
+    @Test
+    void bothPeriodsEndingTogetherReportBoth() {
+        PairBufferevent[] p = stuckBothWays(100, 100);
+        step(99);
+        assertEquals(List.of(), events);
+        step(1);
+        assertEquals(List.of("TIMEOUT|READING|WRITING@100"), events);
+        assertEquals(0, p[0].getEnabled() & (EV_READ | EV_WRITE), "both directions disabled");
+    }
+
+    /**
+     * A write period that starts while the timer waits for a later read deadline pulls the timer
+     * forward: the write timeout comes at its own end (20 + 50), not at the read deadline.
+     */
+    @Test
+    void aShorterPeriodStartingLaterPullsTheTimerForward() {
+        PairBufferevent[] p = bothTimeouts(200, 50);
+        step(20);
+        p[0].write(new byte[30]); // output stuck from 20: the write period ends at 70
+        base.loop(EventBase.EVLOOP_NONBLOCK);
+        step(49);
+        assertEquals(List.of(), events);
+        step(1);
+        assertEquals(List.of("TIMEOUT|WRITING@70"), events);
+        step(130);
+        assertEquals(List.of("TIMEOUT|WRITING@70", "TIMEOUT|READING@200"), events);
+    }
+
+    /**
+     * The output draining stops the write period only: the read period goes on to its end on
+     * the same timer, and no write timeout comes.
+     */
+    @Test
+    void anEmptiedOutputStopsOnlyTheWritePeriod() {
+        PairBufferevent[] p = stuckBothWays(100, 30);
+        step(10);
+        p[1].getInput().drain(30); // the partner takes everything: progress at 10, output empties
+        p[1].setWatermark(EV_READ, 0, 0);
+        base.loop(EventBase.EVLOOP_NONBLOCK);
+        step(1);
+        assertEquals(0, p[0].getOutput().getLength());
+        step(88); // 99
+        assertEquals(List.of(), events);
+        step(1);
+        assertEquals(List.of("TIMEOUT|READING@100"), events);
+        step(200);
+        assertEquals(List.of("TIMEOUT|READING@100"), events);
+    }
 }

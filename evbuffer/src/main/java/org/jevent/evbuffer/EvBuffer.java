@@ -33,16 +33,18 @@ import java.util.concurrent.Executor;
  *
  * <h2>Structure</h2>
  * This class is the façade: it checks arguments, freezing and the freed state, and reports each
- * change to the callbacks. The bytes live in a {@code SegmentChain} (whose invariant
- * {@link #checkInvariants()} checks), channel and file transfer is {@code ChannelTransfer},
- * searching is {@code LineScanner}, reserved space is a {@code Reservation}, callbacks are a
- * {@code CallbackList}. None of those refers back to this class.
+ * change to the callbacks. The bytes live in the {@code SegmentChain} this class extends (whose
+ * invariant {@link #checkInvariants()} checks; a base class rather than a field so that a buffer
+ * is one object, not two: 24 bytes less per buffer, two buffers per connection), channel and
+ * file transfer is {@code ChannelTransfer}, searching is {@code LineScanner}, reserved space is
+ * a {@code Reservation}, callbacks are a {@code CallbackList}. None of those refers back to this
+ * class.
  *
  * <p>Invariant: a freed buffer has both ends frozen and an empty chain; every operation that
  * changes the chain reports exactly the bytes it added and removed to the callbacks, after the
  * change is complete.
  */
-public final class EvBuffer implements AutoCloseable {
+public final class EvBuffer extends SegmentChain implements AutoCloseable {
     /** Flag of a callback entry: the callback runs. */
     public static final int EVBUFFER_CB_ENABLED = CallbackEntry.ENABLED;
     /**
@@ -54,7 +56,6 @@ public final class EvBuffer implements AutoCloseable {
     /** Default for {@link #getMaxRead()}: libevent's {@code EVBUFFER_MAX_READ_DEFAULT}. */
     public static final int DEFAULT_MAX_READ = 4096;
 
-    private final SegmentChain chain = new SegmentChain();
     private boolean frozenStart;
     private boolean frozenEnd;
     private boolean freed;
@@ -67,6 +68,8 @@ public final class EvBuffer implements AutoCloseable {
     private Reservation reservation;
     /** Made on first use: a buffer nobody listens to keeps no counters at all. */
     private Callbacks callbacks;
+    /** The owner's hook for added bytes ({@link #setAddedListener}), or null. */
+    private AddedListener addedListener;
 
     /** An empty buffer: {@code evbuffer_new()}. */
     public EvBuffer() {
@@ -76,7 +79,7 @@ public final class EvBuffer implements AutoCloseable {
 
     /** {@return the number of bytes in the buffer} ({@code evbuffer_get_length}) */
     public long getLength() {
-        return chain.length;
+        return this.length;
     }
 
     /**
@@ -88,8 +91,8 @@ public final class EvBuffer implements AutoCloseable {
      *     empty or starts with a file range
      */
     public int getContiguousSpace() {
-        Segment h = chain.head;
-        if (chain.length == 0 || h.isFile()) {
+        Segment h = this.head;
+        if (this.length == 0 || h.isFile()) {
             return 0;
         }
         return h.readable();
@@ -144,7 +147,7 @@ public final class EvBuffer implements AutoCloseable {
     public void add(byte[] data, int off, int len) {
         Objects.checkFromIndexSize(off, len, Objects.requireNonNull(data, "data").length);
         checkEnd();
-        added(chain.appendBytes(data, off, len, null));
+        added(this.appendBytes(data, off, len, null));
     }
 
     /**
@@ -158,7 +161,7 @@ public final class EvBuffer implements AutoCloseable {
     public void add(ByteBuffer src) {
         Objects.requireNonNull(src, "src");
         checkEnd();
-        int len = chain.appendBytes(null, src.position(), src.remaining(), src);
+        int len = this.appendBytes(null, src.position(), src.remaining(), src);
         src.position(src.position() + len);
         added(len);
     }
@@ -212,7 +215,7 @@ public final class EvBuffer implements AutoCloseable {
         for (ByteBuffer b : vec) {
             Objects.requireNonNull(b, "vec element");
         }
-        long total = chain.appendEach(vec);
+        long total = this.appendEach(vec);
         added(total);
         return total;
     }
@@ -241,7 +244,7 @@ public final class EvBuffer implements AutoCloseable {
     public void prepend(byte[] data, int off, int len) {
         Objects.checkFromIndexSize(off, len, Objects.requireNonNull(data, "data").length);
         checkStart();
-        added(chain.prependBytes(data, off, len, null));
+        added(this.prependBytes(data, off, len, null));
     }
 
     /**
@@ -255,7 +258,7 @@ public final class EvBuffer implements AutoCloseable {
     public void prepend(ByteBuffer src) {
         Objects.requireNonNull(src, "src");
         checkStart();
-        int len = chain.prependBytes(null, src.position(), src.remaining(), src);
+        int len = this.prependBytes(null, src.position(), src.remaining(), src);
         src.position(src.position() + len);
         added(len);
     }
@@ -313,8 +316,8 @@ public final class EvBuffer implements AutoCloseable {
             throw new IllegalArgumentException("a buffer cannot reference itself");
         }
         checkEnd();
-        if (src.chain.length > 0) {
-            added(src.chain.shareAllTo(chain));
+        if (src.length > 0) {
+            added(src.shareAllTo(this));
         }
     }
 
@@ -340,7 +343,7 @@ public final class EvBuffer implements AutoCloseable {
     public void addReference(ByteBuffer data, ReferenceCleanup cleanup) {
         Objects.requireNonNull(data, "data");
         checkEnd();
-        added(chain.appendLent(data, cleanup));
+        added(this.appendLent(data, cleanup));
     }
 
     /**
@@ -411,7 +414,7 @@ public final class EvBuffer implements AutoCloseable {
     public void addFileSegment(FileSegment segment, long offset, long length) {
         Objects.requireNonNull(segment, "segment");
         checkEnd();
-        added(chain.appendFile(segment, segment.offset() + offset, segment.partLength(offset, length)));
+        added(this.appendFile(segment, segment.offset() + offset, segment.partLength(offset, length)));
     }
 
     // ------------------------------------------------------------------ removing
@@ -427,7 +430,7 @@ public final class EvBuffer implements AutoCloseable {
     public void drain(long len) {
         checkCount(len, "length");
         checkStart();
-        dropFront(Math.min(len, chain.length));
+        dropReported(Math.min(len, this.length));
     }
 
     /**
@@ -443,7 +446,7 @@ public final class EvBuffer implements AutoCloseable {
      */
     public int remove(byte[] dst, int off, int len) {
         int n = copyout(dst, off, len);
-        dropFront(n);
+        dropReported(n);
         return n;
     }
 
@@ -468,7 +471,7 @@ public final class EvBuffer implements AutoCloseable {
      */
     public int remove(ByteBuffer dst) {
         int n = copyout(dst);
-        dropFront(n);
+        dropReported(n);
         return n;
     }
 
@@ -492,15 +495,15 @@ public final class EvBuffer implements AutoCloseable {
         checkCount(len, "length");
         checkStart();
         dst.checkEnd();
-        if (dst == this || len == 0 || chain.length == 0) {
+        if (dst == this || len == 0 || this.length == 0) {
             return 0;
         }
-        if (len >= chain.length) {
-            long n = chain.length;
+        if (len >= this.length) {
+            long n = this.length;
             dst.addBuffer(this);
             return n;
         }
-        chain.moveFrontTo(dst.chain, len);
+        this.moveFrontTo(dst, len);
         dst.added(len); // as evbuffer_remove_buffer: the destination's callbacks first here
         deleted(len);
         return len;
@@ -567,10 +570,10 @@ public final class EvBuffer implements AutoCloseable {
         Objects.requireNonNull(from, "from");
         checkStart();
         checkPosition(from.pos);
-        int n = (int) Math.min(len, chain.length - from.pos);
+        int n = (int) Math.min(len, this.length - from.pos);
         if (n > 0) {
-            ChannelTransfer.materializeFiles(chain);
-            from.resolve(chain);
+            ChannelTransfer.materializeFiles(this);
+            from.resolve(this);
             SegmentChain.copyFrom(from.seg, from.seg.pos + from.offset, dst, off, n, null);
         }
         return n;
@@ -589,12 +592,12 @@ public final class EvBuffer implements AutoCloseable {
      */
     public ByteBuffer pullup(long size) {
         checkCountOrAll(size, "size");
-        long n = size == -1 ? chain.length : size;
-        if (n == 0 || n > chain.length) {
+        long n = size == -1 ? this.length : size;
+        if (n == 0 || n > this.length) {
             return null;
         }
-        ChannelTransfer.materializeFiles(chain);
-        return chain.pullup((int) Math.min(n, Integer.MAX_VALUE));
+        ChannelTransfer.materializeFiles(this);
+        return pullupFront((int) Math.min(n, Integer.MAX_VALUE));
     }
 
     // ------------------------------------------------------------------ zero-copy access
@@ -620,15 +623,15 @@ public final class EvBuffer implements AutoCloseable {
         checkCountOrAll(len, "len");
         long startPos = start == null ? 0 : start.pos;
         checkPosition(startPos);
-        if (chain.length == startPos || len == 0) {
+        if (this.length == startPos || len == 0) {
             return 0;
         }
-        ChannelTransfer.materializeFiles(chain);
+        ChannelTransfer.materializeFiles(this);
         if (start == null) {
-            return chain.peek(len, chain.head, 0, vecOut);
+            return this.peek(len, this.head, 0, vecOut);
         }
-        start.resolve(chain);
-        return chain.peek(len, start.seg, start.offset, vecOut);
+        start.resolve(this);
+        return this.peek(len, start.seg, start.offset, vecOut);
     }
 
     /**
@@ -660,9 +663,9 @@ public final class EvBuffer implements AutoCloseable {
         checkEnd();
         Reservation r = reservation;
         if (r == null) {
-            r = reservation = chain.pool().lendReservation();
+            r = reservation = this.pool().lendReservation();
         }
-        r.reserve(chain, (int) Math.max(size, 1), Math.min(vec.length, Reservation.MAX_VECTORS));
+        r.reserve(this, (int) Math.max(size, 1), Math.min(vec.length, Reservation.MAX_VECTORS));
         for (int i = 0; i < r.count; i++) {
             vec[i] = r.view(i);
         }
@@ -673,7 +676,7 @@ public final class EvBuffer implements AutoCloseable {
      * Makes the first {@code n} views of the last {@link #reserveSpace} data
      * ({@code evbuffer_commit_space}): {@code vec[i].position()} bytes of each. A view may be
      * committed short, and 0 bytes is fine. A commit of one view or more ends the reservation,
-     * and the space it left unused goes back to the pool (libevent keeps it on the chain): a
+     * and the space it left unused goes back to the pool (libevent keeps it on the this): a
      * connection that reserved a record's worth and received nothing does not keep 17 KiB while
      * it idles.
      *
@@ -698,11 +701,11 @@ public final class EvBuffer implements AutoCloseable {
         if (r == null) {
             throw new IllegalStateException(Reservation.NONE);
         }
-        r.takeWritten(chain, vec, n);
-        long total = r.commit(chain, n);
+        r.takeWritten(this, vec, n);
+        long total = r.commit(this, n);
         reservation = null;
-        chain.pool().returnReservation(r);
-        chain.releaseTrailingEmpty();
+        this.pool().returnReservation(r);
+        this.releaseTrailingEmpty();
         added(total);
     }
 
@@ -720,7 +723,7 @@ public final class EvBuffer implements AutoCloseable {
             throw new IllegalArgumentException("cannot expand by " + n + " bytes");
         }
         checkNotFreed();
-        chain.expandOne(n);
+        this.expandOne(n);
     }
 
     // ------------------------------------------------------------------ searching
@@ -739,7 +742,7 @@ public final class EvBuffer implements AutoCloseable {
     public boolean ptrSet(EvBufferPtr ptr, long position, PtrHow how) {
         Objects.requireNonNull(ptr, "ptr");
         Objects.requireNonNull(how, "how");
-        return ptr.move(chain, position, how);
+        return ptr.move(this, position, how);
     }
 
     /**
@@ -782,11 +785,11 @@ public final class EvBuffer implements AutoCloseable {
         Objects.requireNonNull(what, "what");
         long from = start == null ? 0 : start.pos;
         checkPosition(from);
-        long endPos = end == null ? chain.length : end.pos;
+        long endPos = end == null ? this.length : end.pos;
         if (end != null) {
             checkPosition(endPos);
         }
-        return LineScanner.search(chain, what, start, from, endPos);
+        return LineScanner.search(this, what, start, from, endPos);
     }
 
     /**
@@ -803,7 +806,7 @@ public final class EvBuffer implements AutoCloseable {
         Objects.requireNonNull(style, "style");
         long from = start == null ? 0 : start.pos;
         checkPosition(from);
-        return LineScanner.searchEol(chain, start, from, style);
+        return LineScanner.searchEol(this, start, from, style);
     }
 
     /**
@@ -830,12 +833,12 @@ public final class EvBuffer implements AutoCloseable {
     public byte[] readLineBytes(EolStyle style) {
         Objects.requireNonNull(style, "style");
         checkStart();
-        if (chain.length == 0) {
+        if (this.length == 0) {
             return null;
         }
         // The thread's cursor: takeLine runs no callback, so nothing else uses it meanwhile.
-        EvBufferPtr cursor = chain.pool().lineCursor();
-        byte[] line = LineScanner.takeLine(chain, cursor, style);
+        EvBufferPtr cursor = this.pool().lineCursor();
+        byte[] line = LineScanner.takeLine(this, cursor, style);
         if (line != null) {
             deleted(line.length + cursor.matchLength);
         }
@@ -890,7 +893,7 @@ public final class EvBuffer implements AutoCloseable {
         if (want == 0) {
             return 0;
         }
-        int n = ChannelTransfer.read(chain, channel, want);
+        int n = ChannelTransfer.read(this, channel, want);
         added(n);
         return n;
     }
@@ -924,11 +927,11 @@ public final class EvBuffer implements AutoCloseable {
         Objects.requireNonNull(channel, "channel");
         checkCountOrAll(howmuch, "howmuch");
         checkStart();
-        long want = howmuch == -1 ? chain.length : Math.min(howmuch, chain.length);
+        long want = howmuch == -1 ? this.length : Math.min(howmuch, this.length);
         if (want == 0) {
             return 0;
         }
-        return deleted(ChannelTransfer.write(chain, channel, want));
+        return deleted(ChannelTransfer.write(this, channel, want));
     }
 
     // ------------------------------------------------------------------ freezing
@@ -1054,6 +1057,35 @@ public final class EvBuffer implements AutoCloseable {
     }
 
     /**
+     * What the owner of a buffer (a bufferevent over its output) is told when bytes are added.
+     * Not one of libevent's callbacks: it is the hook libevent's bufferevents get from an
+     * internal {@code EVBUFFER_CB_NODEFER} entry, kept in one field instead of a list entry.
+     */
+    @FunctionalInterface
+    public interface AddedListener {
+        /**
+         * Told, at once and on the thread that added them, that {@code n} bytes were added, after
+         * the buffer's callbacks that run at once.
+         *
+         * @param n the bytes added, at least 1
+         */
+        void bytesAdded(long n);
+    }
+
+    /**
+     * Sets the owner's listener for added bytes, replacing any earlier one (null: none). It runs
+     * after every change that adds bytes, after the callbacks that run at once, even when
+     * callbacks are deferred; {@link #setCallback} and {@link #removeCallback} do not touch it,
+     * so a user's callbacks cannot unhook the owner. A bufferevent uses it to start writing what
+     * is added to its output: one field per buffer, not a callback entry and list.
+     *
+     * @param listener told of every addition; null for none
+     */
+    public void setAddedListener(AddedListener listener) {
+        this.addedListener = listener;
+    }
+
+    /**
      * From now on, runs callbacks later through {@code executor} instead of inside the
      * operation that changed the buffer ({@code evbuffer_defer_callbacks}); changes keep adding
      * up until then. Entries flagged {@link #EVBUFFER_CB_NODEFER} still run at once. The
@@ -1084,12 +1116,13 @@ public final class EvBuffer implements AutoCloseable {
         if (r != null) {
             reservation = null;
             r.clear();
-            chain.pool().returnReservation(r);
+            this.pool().returnReservation(r);
         }
         if (callbacks != null) {
             callbacks.clear();
         }
-        chain.releaseAll();
+        addedListener = null;
+        this.releaseAll();
     }
 
     /** Same as {@link #free()}. */
@@ -1109,20 +1142,21 @@ public final class EvBuffer implements AutoCloseable {
      * first breach.
      */
     public void checkInvariants() {
-        ChainInvariants.check(chain);
-        if (freed && (!frozenStart || !frozenEnd || chain.head != null)) {
+        ChainInvariants.check(this);
+        if (freed && (!frozenStart || !frozenEnd || this.head != null)) {
             throw new AssertionError("a freed buffer still holds segments or has an end open");
         }
     }
 
-    /** {@return the number of segments in the chain, trailing empty ones included} For tests and debugging. */
+    /** {@return the number of segments in the this, trailing empty ones included} For tests and debugging. */
+    @Override
     public int segmentCount() {
-        return chain.segmentCount();
+        return super.segmentCount();
     }
 
     @Override
     public String toString() {
-        return "EvBuffer[length=" + chain.length + ", segments=" + segmentCount()
+        return "EvBuffer[length=" + this.length + ", segments=" + segmentCount()
                 + (frozenStart ? ", front frozen" : "") + (frozenEnd ? ", end frozen" : "")
                 + (freed ? ", freed" : "") + "]";
     }
@@ -1131,7 +1165,7 @@ public final class EvBuffer implements AutoCloseable {
 
     /** The segments, for the tests of this package that read them without any public operation. */
     SegmentChain chain() {
-        return chain;
+        return this;
     }
 
     private void checkStart() {
@@ -1166,9 +1200,9 @@ public final class EvBuffer implements AutoCloseable {
     }
 
     private void checkPosition(long pos) {
-        if (pos < 0 || pos > chain.length) {
+        if (pos < 0 || pos > this.length) {
             throw new IllegalArgumentException("position " + pos + " is outside a buffer of "
-                    + chain.length + " bytes");
+                    + this.length + " bytes");
         }
     }
 
@@ -1178,10 +1212,10 @@ public final class EvBuffer implements AutoCloseable {
      */
     private int copyFront(long max, byte[] array, int off, ByteBuffer dst) {
         checkStart();
-        int n = (int) Math.min(max, chain.length);
+        int n = (int) Math.min(max, this.length);
         if (n > 0) {
-            ChannelTransfer.materializeFiles(chain);
-            SegmentChain.copyFrom(chain.head, chain.head.pos, array, off, n, dst);
+            ChannelTransfer.materializeFiles(this);
+            SegmentChain.copyFrom(this.head, this.head.pos, array, off, n, dst);
         }
         return n;
     }
@@ -1193,11 +1227,11 @@ public final class EvBuffer implements AutoCloseable {
      * together with the move.
      */
     private void moveAllFrom(EvBuffer src, boolean front) {
-        long n = src.chain.length;
+        long n = src.length;
         if (n == 0) {
             return;
         }
-        src.chain.moveAllTo(chain, front);
+        src.moveAllTo(this, front);
         if (callbacks != null) {
             callbacks.count(n, 0);
         }
@@ -1208,20 +1242,28 @@ public final class EvBuffer implements AutoCloseable {
         if (callbacks != null) {
             callbacks.invoke();
         }
+        if (addedListener != null) {
+            addedListener.bytesAdded(n);
+        }
     }
 
     /** Removes {@code n <= length} bytes from the front and reports it. */
-    private void dropFront(long n) {
+    private void dropReported(long n) {
         if (n > 0) {
-            chain.dropFront(n);
+            this.dropFront(n);
             deleted(n);
         }
     }
 
-    /** Reports {@code n} bytes added, if any, to the callbacks. */
+    /** Reports {@code n} bytes added, if any, to the callbacks, then to the owner's listener. */
     private void added(long n) {
-        if (n > 0 && callbacks != null) {
-            callbacks.added(n);
+        if (n > 0) {
+            if (callbacks != null) {
+                callbacks.added(n);
+            }
+            if (addedListener != null) {
+                addedListener.bytesAdded(n);
+            }
         }
     }
 
@@ -1251,7 +1293,7 @@ public final class EvBuffer implements AutoCloseable {
 
         @Override
         long length() {
-            return buffer.chain.length;
+            return buffer.length;
         }
 
         @Override
@@ -1261,7 +1303,7 @@ public final class EvBuffer implements AutoCloseable {
 
         @Override
         Reports reports() {
-            return buffer.chain.pool().reports;
+            return buffer.pool().reports;
         }
     }
 }

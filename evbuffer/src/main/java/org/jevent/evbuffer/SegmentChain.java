@@ -6,7 +6,9 @@ import java.nio.ByteBuffer;
  * The segments of one buffer and every operation that fills, empties or relinks them: the
  * engine under the public buffer, which checks arguments, freezing and callbacks and then calls
  * here. Nothing in this class runs a buffer callback or throws for a caller's mistake (a
- * lender's cleanup runs where lent memory is let go, wherever that happens).
+ * lender's cleanup runs where lent memory is let go, wherever that happens). It is
+ * {@link EvBuffer}'s base class, so that a buffer is one object rather than two; nothing here
+ * knows the subclass.
  *
  * <p>Invariant (checked by {@link ChainInvariants}):
  * <ul>
@@ -22,7 +24,7 @@ import java.nio.ByteBuffer;
  * The fields are read directly by the other classes of the package (scanner, channel transfer,
  * reservation, pointers, invariant checks); only this class changes the links.
  */
-final class SegmentChain {
+abstract class SegmentChain {
     /** An append moves data to the front of a segment only when this little must move. */
     static final int MAX_TO_REALIGN = 2048;
 
@@ -523,7 +525,7 @@ final class SegmentChain {
     }
 
     /** A read-only view of the first {@code want} bytes, made contiguous; the chain holds no file segment. */
-    ByteBuffer pullup(int want) {
+    ByteBuffer pullupFront(int want) {
         Segment h = head;
         if (h.readable() < want) {
             h = gatherFront(want);

@@ -108,4 +108,33 @@ class EvBufferCallbackOrderTest {
         assertEquals(List.of("cb1(0,5,0)", "cb0(4,0,4)"), log);
         assertEquals("abcd!", RegressSupport.text(b1));
     }
+
+    /**
+     * The owner's added-bytes listener ({@link EvBuffer#setAddedListener}): told of every
+     * addition (appends, moves in, a partial move in), after the buffer's own callbacks, never of
+     * removals; the user's {@code setCallback(null)} does not unhook it.
+     */
+    @Test
+    void addedListenerRunsAfterTheCallbacksOnEveryAdditionOnly() {
+        b1.setAddedListener(n -> log.add("listener1(" + n + ")"));
+        b1.add(b("abc"));
+        assertEquals(List.of("cb1(0,3,0)", "listener1(3)"), log);
+        log.clear();
+        b1.drain(2);
+        assertEquals(List.of("cb1(3,0,2)"), log);
+        log.clear();
+        b0.add(b("wxyz"));
+        log.clear();
+        b1.addBuffer(b0);
+        assertEquals(List.of("cb0(4,0,4)", "cb1(1,4,0)", "listener1(4)"), log);
+        log.clear();
+        b0.add(b("12345"));
+        log.clear();
+        b0.removeBuffer(b1, 2);
+        assertEquals(List.of("cb1(5,2,0)", "listener1(2)", "cb0(5,0,2)"), log);
+        log.clear();
+        b1.setCallback(null);
+        b1.prepend(b("p"));
+        assertEquals(List.of("listener1(1)"), log);
+    }
 }

@@ -57,7 +57,7 @@ final class ExternalServerProcess extends ServerProcess {
             extra.addAll(extraArgs("jevent.echo.serverJvmArgs"));
             pinned = extra.contains("-XX:+AlwaysPreTouch");
             cmd.addAll(extra);
-            cmd.addAll(List.of("-jar", Servers.examplesJar().toString(), "echo-server", "--host", "127.0.0.1",
+            cmd.addAll(List.of("-jar", Servers.examplesJar(impl).toString(), "echo-server", "--host", "127.0.0.1",
                     "--port", "0"));
             // The example caps its connections (1,024 by default) and refuses the rest; the idle
             // workload opens --idle/--idle-tls of them at once, so lift the cap above that count.

@@ -44,7 +44,7 @@ final class Servers {
     static final List<String> LOOPS = List.of("jevent-example:1", "jevent-example:2", "netty:1", "netty:2");
     private static final Set<String> KNOWN = Set.of("jevent", "netty", "nio", "jevent-tls-conscrypt",
             "jevent-tls-jdk", "jevent-tls-tcnative", "netty-tls-jdk", "netty-tls-openssl", "netty-tls-conscrypt",
-            "netty-tls-conscrypt-bare", "jevent-example", "jevent-example-tls", "jevent-example-tls-jdk", "jevent-example-tls-tcnative", "libevent",
+            "netty-tls-conscrypt-bare", "jevent-example", "jevent-example-b", "jevent-example-tls", "jevent-example-tls-jdk", "jevent-example-tls-tcnative", "libevent",
             "libevent-tls");
 
     private Servers() {
@@ -130,6 +130,23 @@ final class Servers {
      * {@code examples/target/jevent-examples.jar} beside this module.
      */
     static Path examplesJar() throws IOException {
+        return examplesJar("jevent-example");
+    }
+
+    /**
+     * The examples' jar {@code server} runs from: for {@code jevent-example-b}, the second build
+     * named by {@code -Djevent.echo.examplesJarB} (to compare two builds of the library within
+     * each round: {@code --servers jevent-example,jevent-example-b}); for the others
+     * {@link #examplesJar()}.
+     */
+    static Path examplesJar(String server) throws IOException {
+        if (base(server).equals("jevent-example-b")) {
+            String b = System.getProperty("jevent.echo.examplesJarB");
+            if (b == null || !Files.isRegularFile(Path.of(b))) {
+                throw new IOException("jevent-example-b needs -Djevent.echo.examplesJarB=PATH of another examples jar");
+            }
+            return Path.of(b);
+        }
         String set = System.getProperty("jevent.echo.examplesJar");
         Path jar = set != null ? Path.of(set) : targetDir().getParent().getParent().resolve(
                 "examples/target/jevent-examples.jar");
