@@ -15,7 +15,7 @@ import java.util.Set;
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar org.jevent.benchmarks.echo.EchoLoad
  *     [--tls] [--servers a,b,c|plain|tls|issue14|loops|jfr] [--workloads small,large,hs,idle] [--seconds 10]
- *     [--warmup 3] [--hs-warmup S] [--rounds 1] [--alternate] [--idle N] [--idle-tls N] [--pin CPUS] [--hs-client java|openssl]
+ *     [--warmup 3] [--hs-warmup S] [--rounds 1] [--alternate] [--together] [--idle N] [--idle-tls N] [--pin CPUS] [--hs-client java|openssl]
  *     [--hs-parallel 8] [--hs-threads 2] [--server-heap 2g] [--server-young 32m]</pre>
  *
  * <p>Workloads (issues 4, 5 and 14): {@code small} 50 connections × 64-byte messages × 16 in
@@ -29,7 +29,8 @@ import java.util.Set;
  * ({@link LoopCurve}). A Java server named {@code NAME@nojfr} or {@code NAME@jfr} runs without
  * jevent's observability hooks or under a flight recording; {@code --servers jfr} prints their cost
  * ({@link JfrCost}). {@code --alternate} runs the servers in reverse order in even rounds, so that
- * a drift of the machine's load within a round does not always favour the same ones.
+ * a drift of the machine's load within a round does not always favour the same ones;
+ * {@code --together} runs the variants of one server at the same time ({@link TogetherRun}).
  */
 public final class EchoLoad {
     /** The options of one run. */
@@ -49,6 +50,8 @@ public final class EchoLoad {
         int rounds = 1;
         /** Even rounds run the servers in reverse order. */
         boolean alternate;
+        /** Variants of one server run at the same time ({@link TogetherRun}); streams only. */
+        boolean together;
         /** Idle connections per plain server; -1: {@link #defaultIdle}. */
         int idle = -1;
         /** Idle connections per TLS server; -1: {@link #defaultIdle}. */
@@ -82,7 +85,14 @@ public final class EchoLoad {
             if (o.alternate && round % 2 == 0) {
                 java.util.Collections.reverse(order);
             }
-            for (String s : order) {
+            if (o.together) {
+                for (List<String> group : TogetherRun.groups(order)) {
+                    System.err.println("== " + group + " together" + (o.rounds > 1 ? " (round " + round + " of "
+                            + o.rounds + ")" : ""));
+                    TogetherRun.run(group, tls, o, rows);
+                }
+            }
+            for (String s : o.together ? List.<String>of() : order) {
                 System.err.println("== " + s + (o.rounds > 1 ? " (round " + round + " of " + o.rounds + ")" : ""));
                 rows.put(s, runAll(s, Servers.isTls(s) ? tls : null, o));
             }
@@ -136,6 +146,7 @@ public final class EchoLoad {
                 case "--pin" -> o.pin = args[++i];
                 case "--rounds" -> o.rounds = Integer.parseInt(args[++i]);
                 case "--alternate" -> o.alternate = true;
+                case "--together" -> o.together = true;
                 case "--hs-client" -> o.hsClient = HandshakeLoad.Kind.valueOf(args[++i].toUpperCase(Locale.ROOT));
                 case "--hs-parallel" -> o.hsParallel = Integer.parseInt(args[++i]);
                 case "--hs-threads" -> o.hsThreads = Integer.parseInt(args[++i]);

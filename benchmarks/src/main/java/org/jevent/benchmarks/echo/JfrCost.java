@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * What jevent's observability hooks (JFR events, loop-stall detector) cost ({@code --servers jfr}):
@@ -18,12 +17,6 @@ import java.util.function.Function;
  * more CPU per message.
  */
 final class JfrCost {
-    private record Workload(String title, double bytesPerUnit, Function<Report.Row, StreamLoad.Run> run) {
-    }
-
-    private static final List<Workload> WORKLOADS = List.of(
-            new Workload("64B msg/s", 64, r -> r.small),
-            new Workload("64K MB/s", 1e6, r -> r.large));
     private static final List<String> COMPARED = List.of("", "jfr");
 
     private JfrCost() {
@@ -62,7 +55,7 @@ final class JfrCost {
         System.out.printf(Locale.ROOT, "%-22s %-10s %-8s %12s %12s %12s %9s %5s%n", "server", "workload", "variant",
                 "rate", "per cpu-s", "per loop-s", "srv busy", "jit");
         for (String s : servers) {
-            for (Workload w : WORKLOADS) {
+            for (StreamWorkload w : StreamWorkload.BOTH) {
                 StreamLoad.Run base = run(round, s, "nojfr", w);
                 if (base == null) {
                     continue;
@@ -71,7 +64,7 @@ final class JfrCost {
                     StreamLoad.Run r = run(round, s, v, w);
                     if (r != null) {
                         System.out.printf(Locale.ROOT, "%-22s %-10s %-8s %12.0f %12.0f %12.0f %8.0f%% %4.1f%%%n", s,
-                                w.title, label(v), rate(r, w), perCpu(r, w), perLoop(r, w),
+                                w.title(), label(v), w.rate(r), w.perCpu(r), perLoop(r, w),
                                 100 * r.serverCpuSeconds() / r.seconds(),
                                 100 * r.threads().getOrDefault("jit", 0.0) / r.serverCpuSeconds());
                     }
@@ -79,9 +72,9 @@ final class JfrCost {
                 for (String v : COMPARED) {
                     StreamLoad.Run r = run(round, s, v, w);
                     if (r != null) {
-                        System.out.printf(Locale.ROOT, "%-22s %-10s %-8s %12s %12s %12s%n", s, w.title,
-                                label(v) + "/nojfr", ratio(rate(r, w) / rate(base, w)),
-                                ratio(perCpu(r, w) / perCpu(base, w)), ratio(perLoop(r, w) / perLoop(base, w)));
+                        System.out.printf(Locale.ROOT, "%-22s %-10s %-8s %12s %12s %12s%n", s, w.title(),
+                                label(v) + "/nojfr", ratio(w.rate(r) / w.rate(base)),
+                                ratio(w.perCpu(r) / w.perCpu(base)), ratio(perLoop(r, w) / perLoop(base, w)));
                     }
                 }
             }
@@ -99,7 +92,7 @@ final class JfrCost {
         System.out.printf(Locale.ROOT, "%-22s %-10s %-14s %22s %22s %22s %14s%n", "server", "workload", "ratio", "rate",
                 "per cpu-s", "per loop-s", "CPU per msg");
         for (String s : servers(rounds.get(0))) {
-            for (Workload w : WORKLOADS) {
+            for (StreamWorkload w : StreamWorkload.BOTH) {
                 for (String v : COMPARED) {
                     List<Double> rates = new ArrayList<>();
                     List<Double> perCpu = new ArrayList<>();
@@ -108,13 +101,13 @@ final class JfrCost {
                         StreamLoad.Run base = run(round, s, "nojfr", w);
                         StreamLoad.Run r = run(round, s, v, w);
                         if (base != null && r != null) {
-                            rates.add(rate(r, w) / rate(base, w));
-                            perCpu.add(perCpu(r, w) / perCpu(base, w));
+                            rates.add(w.rate(r) / w.rate(base));
+                            perCpu.add(w.perCpu(r) / w.perCpu(base));
                             perLoop.add(perLoop(r, w) / perLoop(base, w));
                         }
                     }
                     if (!rates.isEmpty()) {
-                        System.out.printf(Locale.ROOT, "%-22s %-10s %-14s %22s %22s %22s %+13.1f%%%n", s, w.title,
+                        System.out.printf(Locale.ROOT, "%-22s %-10s %-14s %22s %22s %22s %+13.1f%%%n", s, w.title(),
                                 label(v) + "/nojfr", spread(rates), spread(perCpu), spread(perLoop),
                                 100 * (1 / median(perCpu) - 1));
                     }
@@ -123,23 +116,15 @@ final class JfrCost {
         }
     }
 
-    private static StreamLoad.Run run(Map<String, Report.Row> round, String server, String variant, Workload w) {
+    private static StreamLoad.Run run(Map<String, Report.Row> round, String server, String variant, StreamWorkload w) {
         Report.Row row = round.get(name(server, variant));
-        return row == null ? null : w.run.apply(row);
-    }
-
-    private static double rate(StreamLoad.Run r, Workload w) {
-        return r.bytes() / w.bytesPerUnit / r.seconds();
-    }
-
-    private static double perCpu(StreamLoad.Run r, Workload w) {
-        return r.bytes() / w.bytesPerUnit / r.serverCpuSeconds();
+        return w.of(row);
     }
 
     /** Per CPU-second of the event-loop threads; NaN for a server without named loop threads. */
-    private static double perLoop(StreamLoad.Run r, Workload w) {
+    private static double perLoop(StreamLoad.Run r, StreamWorkload w) {
         double loop = r.loopThreads().values().stream().mapToDouble(Double::doubleValue).sum();
-        return loop == 0 ? Double.NaN : r.bytes() / w.bytesPerUnit / loop;
+        return loop == 0 ? Double.NaN : r.bytes() / w.bytesPerUnit() / loop;
     }
 
     private static String ratio(double v) {
