@@ -88,9 +88,11 @@ final class JfrCost {
         }
         System.out.println();
         System.out.printf(Locale.ROOT, "JFR hooks, ratios to nojfr over %d rounds: median (min - max);"
-                + " CPU per message = 1 / median per cpu-s - 1%n", rounds.size());
-        System.out.printf(Locale.ROOT, "%-22s %-10s %-14s %22s %22s %22s %14s%n", "server", "workload", "ratio", "rate",
-                "per cpu-s", "per loop-s", "CPU per msg");
+                + " CPU per message = 1 / median per cpu-s - 1; at equal rate = per cpu-s where the rate ratio is 1,"
+                + " from a least-squares line through the rounds' (log rate ratio, log per cpu-s ratio)%n",
+                rounds.size());
+        System.out.printf(Locale.ROOT, "%-22s %-10s %-14s %22s %22s %22s %14s %14s%n", "server", "workload", "ratio",
+                "rate", "per cpu-s", "per loop-s", "CPU per msg", "at equal rate");
         for (String s : servers(rounds.get(0))) {
             for (StreamWorkload w : StreamWorkload.BOTH) {
                 for (String v : COMPARED) {
@@ -107,13 +109,45 @@ final class JfrCost {
                         }
                     }
                     if (!rates.isEmpty()) {
-                        System.out.printf(Locale.ROOT, "%-22s %-10s %-14s %22s %22s %22s %+13.1f%%%n", s, w.title(),
-                                label(v) + "/nojfr", spread(rates), spread(perCpu), spread(perLoop),
-                                100 * (1 / median(perCpu) - 1));
+                        System.out.printf(Locale.ROOT, "%-22s %-10s %-14s %22s %22s %22s %+13.1f%% %14s%n", s,
+                                w.title(), label(v) + "/nojfr", spread(rates), spread(perCpu), spread(perLoop),
+                                100 * (1 / median(perCpu) - 1), ratio(atEqualRate(rates, perCpu)));
                     }
                 }
             }
         }
+    }
+
+    /**
+     * The per-CPU-second ratio where the rate ratio is 1: the intercept of the least-squares line
+     * of log(per cpu-s ratio) over log(rate ratio). Why: a server that got more of the machine in
+     * a window also spent less CPU per message (more messages per wake-up), so a round's ratio
+     * moves with its rate ratio; the intercept compares the variants at the same rate. NaN with
+     * fewer than 3 rounds or no spread in the rates.
+     */
+    static double atEqualRate(List<Double> rateRatios, List<Double> perCpuRatios) {
+        int n = rateRatios.size();
+        if (n < 3) {
+            return Double.NaN;
+        }
+        double sx = 0;
+        double sy = 0;
+        double sxx = 0;
+        double sxy = 0;
+        for (int i = 0; i < n; i++) {
+            double x = Math.log(rateRatios.get(i));
+            double y = Math.log(perCpuRatios.get(i));
+            sx += x;
+            sy += y;
+            sxx += x * x;
+            sxy += x * y;
+        }
+        double var = n * sxx - sx * sx;
+        if (var <= 0) {
+            return Double.NaN;
+        }
+        double slope = (n * sxy - sx * sy) / var;
+        return Math.exp((sy - slope * sx) / n);
     }
 
     private static StreamLoad.Run run(Map<String, Report.Row> round, String server, String variant, StreamWorkload w) {
