@@ -1,9 +1,5 @@
 package org.jevent.bufferevent.ssl;
 
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +10,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import jdk.jfr.Name;
 import jdk.jfr.consumer.RecordingStream;
-import org.jevent.bufferevent.Bufferevent;
 import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
 import org.jevent.eventbase.EventConfig;
@@ -72,7 +67,7 @@ public final class JfrSwitchMain {
             });
             holder.activate(Event.EV_READ);
             base.loop(EventBase.EVLOOP_NONBLOCK);
-            long echoed = tlsExchange(base);
+            long echoed = DebugLoggingMain.tlsEchoOnce(base);
             base.free();
 
             Marker m = new Marker();
@@ -88,47 +83,6 @@ public final class JfrSwitchMain {
             out.forEach((name, n) -> System.out.println(name + "=" + n));
             System.out.println("running=" + running[0]);
             System.out.println("echoed=" + echoed);
-        }
-    }
-
-    /** One TLS connection on {@code base}: handshake, a line echoed, secure shutdown, free; bytes echoed back. */
-    private static long tlsExchange(EventBase base) throws Exception {
-        try (ServerSocketChannel listener = ServerSocketChannel.open()) {
-            listener.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
-            SslBufferevent client = SslBufferevent.socket(base, null,
-                    TlsTestSupport.engine(SslProvider.CONSCRYPT, true, "TLSv1.3"), SslState.CONNECTING, 0);
-            client.connect(listener.getLocalAddress());
-            SocketChannel accepted = listener.accept();
-            SslBufferevent server = SslBufferevent.socket(base, accepted,
-                    TlsTestSupport.engine(SslProvider.CONSCRYPT, false, "TLSv1.3"), SslState.ACCEPTING,
-                    Bufferevent.BEV_OPT_CLOSE_ON_FREE);
-            server.setCallbacks(b -> b.writeBuffer(b.getInput()), null, (b, what) -> {
-                if ((what & (Bufferevent.BEV_EVENT_EOF | Bufferevent.BEV_EVENT_ERROR)) != 0) {
-                    b.free();
-                }
-            });
-            server.enable(Bufferevent.EV_READ);
-            long[] echoed = {0};
-            client.setCallbacks(b -> {
-                echoed[0] += b.getInput().getLength();
-                b.getInput().drain(b.getInput().getLength());
-                ((SslBufferevent) b).shutdown(Duration.ofSeconds(2));
-            }, null, (b, what) -> {
-                if ((what & Bufferevent.BEV_EVENT_CONNECTED) != 0) {
-                    b.write("hello\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-                } else {
-                    b.free();
-                    base.loopBreak();
-                }
-            });
-            client.enable(Bufferevent.EV_READ);
-            Event deadline = Event.timer(base, (ev, what) -> base.loopBreak());
-            deadline.add(Duration.ofSeconds(20));
-            base.dispatch();
-            deadline.del();
-            // The server frees itself on the client's EOF, which may come in the turn after the break.
-            base.loop(EventBase.EVLOOP_NONBLOCK);
-            return echoed[0];
         }
     }
 }

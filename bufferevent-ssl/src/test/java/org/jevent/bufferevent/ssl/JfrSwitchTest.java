@@ -4,15 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -54,22 +47,9 @@ class JfrSwitchTest {
     }
 
     private static Child run(String... jvmOptions) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(List.of(jvmOptions));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), JfrSwitchMain.class.getName()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out;
-        try (InputStream in = p.getInputStream()) {
-            ByteArrayOutputStream buf = new ByteArrayOutputStream();
-            in.transferTo(buf);
-            out = buf.toString(StandardCharsets.UTF_8);
-        } finally {
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
-        }
-        assertEquals(0, p.exitValue(), out);
+        ChildJvm.Result child = ChildJvm.run(JfrSwitchMain.class, 60, jvmOptions);
+        String out = child.output();
+        assertEquals(0, child.exit(), out);
         Map<String, Long> counts = new HashMap<>();
         Map<String, String> values = new HashMap<>();
         for (String line : out.split("\n")) {
