@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * never handed to the watchdog and keeps only what {@code getRunningEvent} needs, as the loop did
  * before the detector: {@code running} set at enter and cleared at exit, {@code seq} untouched.
  *
- * <p>Invariant: {@code seq} is odd exactly while a callback of this base is on the loop thread's
- * stack, and grows by one at each enter and each exit, so an odd value names one run;
+ * <p>Invariant (hooks on): {@code seq} is odd exactly while a callback of this base is on the
+ * loop thread's stack, and grows by one at each enter and each exit, so an odd value names one run;
  * {@code running} is the object of the last run entered. The store-store fence in {@link #enter}
  * keeps a new {@code running} from becoming visible before the previous exit's {@code seq}: so a
  * watchdog that reads {@code seq} (acquire), then {@code running}, then {@code seq} again and sees
