@@ -201,7 +201,10 @@ public abstract class Bufferevent implements AutoCloseable {
     /** Bytes that arrived in the input, and that left the output, so far (each variant counts its own). */
     long bytesRead;
     long bytesWritten;
-    /** The base's monotonic time when this was made (the cached time: no clock read), for its lifetime. */
+    /**
+     * The base's monotonic time when this was made (the cached time: no clock read), for the
+     * lifetime in the JFR event; 0 with the hooks compiled out ({@code -Djevent.jfr=false}).
+     */
     private final long createdNanos;
 
     Bufferevent(EventBase base, int options) {
@@ -214,7 +217,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
         base.checkInLoopThread();
         this.options = options;
-        this.createdNanos = base.gettimeMonotonic();
+        this.createdNanos = ConnectionRecorder.ON ? base.gettimeMonotonic() : 0;
         input.setMaxRead(DEFAULT_MAX_SINGLE_IO);
         // The one output hook of every variant: what the user adds is moved on at once. A field
         // of the buffer, not a NODEFER callback entry (libevent's way): 64 bytes less each.
@@ -982,7 +985,9 @@ public abstract class Bufferevent implements AutoCloseable {
         if (endReason == null) {
             endReason = EndReason.FREED_LOCALLY;
         }
-        ConnectionRecorder.closed(this, base.gettimeMonotonic() - createdNanos);
+        if (ConnectionRecorder.AVAILABLE) {
+            ConnectionRecorder.closed(this, base.gettimeMonotonic() - createdNanos);
+        }
         callbacks.clear();
         timeouts.cancel();
         if (rateLimiter != null) {

@@ -8,11 +8,20 @@ package org.jevent.bufferevent;
  * a connection's open and close each cost one static read then, and nothing runs per read or
  * write (the byte counts are two plain fields of the bufferevent).
  *
- * <p>Invariant: {@link #AVAILABLE} is fixed at class load; {@link JfrConnections} is touched
- * only when it is true.
+ * <p>{@code -Djevent.jfr=false} (any case; the switch eventbase's {@code LoopEvents} reads too)
+ * compiles this module's hooks out: {@link #ON} false, no event type is ever registered, no
+ * event built, and a bufferevent does not note when it was made. For a JVM that wants none of
+ * it, and for the benchmark that measures what the hooks cost with no recording running. The
+ * byte counts stay: they are public API ({@code getBytesRead}), not only JFR's.
+ *
+ * <p>Invariant: {@link #ON} and {@link #AVAILABLE} are fixed at class load ({@code static final}:
+ * the JIT folds them); {@link JfrConnections} is touched only when {@link #AVAILABLE} is true.
  */
 final class ConnectionRecorder {
-    static final boolean AVAILABLE = ModuleLayer.boot().findModule("jdk.jfr").isPresent();
+    /** False when {@code -Djevent.jfr=false}: the connection events are compiled out. */
+    static final boolean ON = !"false".equalsIgnoreCase(System.getProperty("jevent.jfr"));
+    /** The hooks are on and the runtime has the {@code jdk.jfr} module. */
+    static final boolean AVAILABLE = ON && ModuleLayer.boot().findModule("jdk.jfr").isPresent();
 
     private ConnectionRecorder() {
     }

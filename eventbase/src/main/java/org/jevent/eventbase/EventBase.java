@@ -102,7 +102,7 @@ public final class EventBase implements AutoCloseable {
         this.turn = new LoopTurn(this, config, channels, signals, timers, activeQueues, deferred, inbox, timeCache,
                 dispatcher, stallWatch.stats);
         this.walk = new EventWalk(this, channels, signals, timers, activeQueues);
-        StallWatchdog.INSTANCE.register(stallWatch);
+        stallWatch.open();
     }
 
     // ------------------------------------------------------------------ threads

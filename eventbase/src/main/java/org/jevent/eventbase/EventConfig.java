@@ -136,6 +136,8 @@ public final class EventConfig {
      * most needs to hear of it is the one who does not know it happens. Watching costs the loop
      * two ordered stores per callback (paid on or off) and costs the JVM one shared daemon
      * thread that wakes every quarter threshold. A long GC pause during a callback is reported too.
+     * The system property {@code -Djevent.jfr=false} compiles the detector out of the whole JVM,
+     * with jevent's JFR events, whatever the threshold (for a benchmark of what they cost).
      *
      * @param threshold how long one callback may hold the loop before it is reported; null or
      *     zero for no detection

@@ -42,8 +42,14 @@ final class LoopStats {
     long emittedTimers;
     long emittedTasks;
 
-    /** Loop thread, at the end of a turn that ran {@code ran} callbacks (events and deferred). */
+    /**
+     * Loop thread, at the end of a turn that ran {@code ran} callbacks (events and deferred);
+     * nothing with the hooks compiled out ({@code -Djevent.jfr=false}: no JFR reads them).
+     */
     void turn(int ran, int expired, int tasksRun) {
+        if (!LoopEvents.ON) {
+            return;
+        }
         TURNS.setOpaque(this, turns + 1);
         if (ran > 0) {
             CALLBACKS.setOpaque(this, callbacks + ran);

@@ -16,9 +16,12 @@ import org.slf4j.LoggerFactory;
  * store of a {@code long}; {@link #exit} one release store of a {@code long}. On x86 both release
  * stores and the store-store fence are plain moves; no clock is read (the watchdog measures with
  * its own ticks), and no reference is stored at exit (a G1 reference store has barriers).
+ * With the hooks compiled out ({@code -Djevent.jfr=false}, {@link LoopEvents#ON}) the watch is
+ * never handed to the watchdog and keeps only what {@code getRunningEvent} needs, as the loop did
+ * before the detector: {@code running} set at enter and cleared at exit, {@code seq} untouched.
  *
- * <p>Invariant: {@code seq} is odd exactly while a callback of this base is on the loop thread's
- * stack, and grows by one at each enter and each exit, so an odd value names one run;
+ * <p>Invariant (hooks on): {@code seq} is odd exactly while a callback of this base is on the
+ * loop thread's stack, and grows by one at each enter and each exit, so an odd value names one run;
  * {@code running} is the object of the last run entered. The store-store fence in {@link #enter}
  * keeps a new {@code running} from becoming visible before the previous exit's {@code seq}: so a
  * watchdog that reads {@code seq} (acquire), then {@code running}, then {@code seq} again and sees
@@ -63,14 +66,27 @@ final class StallWatch {
         this.thresholdNanos = thresholdNanos;
     }
 
+    /** On a new base: listed for the watchdog and the JFR statistics, unless the hooks are compiled out. */
+    void open() {
+        if (LoopEvents.ON) {
+            StallWatchdog.INSTANCE.register(this);
+        }
+    }
+
     /** On free: leaves the watchdog's list and the JFR statistics. */
     void close() {
-        StallWatchdog.INSTANCE.unregister(this);
+        if (LoopEvents.ON) {
+            StallWatchdog.INSTANCE.unregister(this);
+        }
         stats.closed = true;
     }
 
     /** Loop thread: {@code what} (an Event, a task, a DeferredCallback) starts running. */
     void enter(Object what) {
+        if (!LoopEvents.ON) {
+            running = what;
+            return;
+        }
         VarHandle.storeStoreFence();
         running = what;
         SEQ.setRelease(this, seq + 1);
@@ -78,12 +94,17 @@ final class StallWatch {
 
     /** Loop thread: the callback returned or threw. */
     void exit() {
+        if (!LoopEvents.ON) {
+            running = null;
+            return;
+        }
         SEQ.setRelease(this, seq + 1);
     }
 
     /** Loop thread: the event whose callback runs now, or null (no callback, or a task runs). */
     Event runningEvent() {
-        return (seq & 1) != 0 && running instanceof Event ? (Event) running : null;
+        boolean inCallback = !LoopEvents.ON || (seq & 1) != 0;
+        return inCallback && running instanceof Event ? (Event) running : null;
     }
 
     /** Watchdog: the run counter; odd while a callback runs. */

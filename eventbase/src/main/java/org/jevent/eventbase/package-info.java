@@ -36,7 +36,10 @@
  * {@code org.jevent.LoopStall} (one per stall) and {@code org.jevent.LoopStatistics} (periodic,
  * default 1 s: turns, callbacks, timers, tasks per base). Both are on in any recording
  * ({@code -XX:StartFlightRecording}, {@code jcmd PID JFR.start}, JDK Mission Control); they are
- * under "jevent" in Mission Control's event browser and template editor.
+ * under "jevent" in Mission Control's event browser and template editor. With the system property
+ * {@code -Djevent.jfr=false} the JVM has neither: every jevent module compiles its JFR hooks out,
+ * and the loop-stall detector with its bookkeeping per callback (see {@code LoopEvents}); this is
+ * how {@code benchmarks/PERF-NOTES.md} measures what they cost with no recording running.
  *
  * <p>JFR naming convention, for every jevent module that adds events: the event name is
  * {@code org.jevent.} and a noun in UpperCamelCase, without the module in it

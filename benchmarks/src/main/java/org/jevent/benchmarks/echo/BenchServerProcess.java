@@ -47,7 +47,8 @@ public final class BenchServerProcess extends ServerProcess {
         if (tls != null) {
             args.addAll(List.of(tls.cert.toString(), tls.key.toString()));
         }
-        return start(EchoServer.class.getName(), impl, args, o.pin, o.serverHeap, o.serverYoung);
+        return start(EchoServer.class.getName(), impl, args, o.pin, o.serverHeap, o.serverYoung,
+                Servers.variantJvmArgs(impl, Servers.logDir()));
     }
 
     /**
@@ -67,11 +68,18 @@ public final class BenchServerProcess extends ServerProcess {
      */
     public static BenchServerProcess start(String mainClass, String impl, List<String> args, String pin, String heap,
             String young) throws IOException {
+        return start(mainClass, impl, args, pin, heap, young, List.of());
+    }
+
+    /** As {@link #start(String, String, List, String, String, String)}, with {@code jvmArgs} after the others. */
+    static BenchServerProcess start(String mainClass, String impl, List<String> args, String pin, String heap,
+            String young, List<String> jvmArgs) throws IOException {
         List<String> cmd = new ArrayList<>(pinPrefix(pin));
         cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xms" + heap, "-Xmx" + heap, "-Xmn" + young, "-XX:+AlwaysPreTouch",
                 "-XX:MaxDirectMemorySize=1g"));
         cmd.addAll(extraArgs("jevent.echo.serverJvmArgs"));
+        cmd.addAll(jvmArgs);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         cmd.addAll(args);
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();

@@ -14,8 +14,8 @@ import java.util.Set;
  * with ratios against the peers (Netty, plain NIO, libevent), including per server CPU-second.
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar org.jevent.benchmarks.echo.EchoLoad
- *     [--tls] [--servers a,b,c|plain|tls|issue14|loops] [--workloads small,large,hs,idle] [--seconds 10]
- *     [--warmup 3] [--hs-warmup S] [--rounds 1] [--idle N] [--idle-tls N] [--pin CPUS] [--hs-client java|openssl]
+ *     [--tls] [--servers a,b,c|plain|tls|issue14|loops|jfr] [--workloads small,large,hs,idle] [--seconds 10]
+ *     [--warmup 3] [--hs-warmup S] [--rounds 1] [--alternate] [--together] [--idle N] [--idle-tls N] [--pin CPUS] [--hs-client java|openssl]
  *     [--hs-parallel 8] [--hs-threads 2] [--server-heap 2g] [--server-young 32m]</pre>
  *
  * <p>Workloads (issues 4, 5 and 14): {@code small} 50 connections × 64-byte messages × 16 in
@@ -26,7 +26,11 @@ import java.util.Set;
  * both. {@code -Djevent.echo.serverJvmArgs="..."} adds JVM options to every Java server process,
  * {@code -Djevent.echo.exampleJvmArgs="..."} to the example's only. A Netty server or the example
  * named {@code NAME:N} runs N event loops; {@code --servers loops} prints the 1&rarr;2 loop curve
- * ({@link LoopCurve}).
+ * ({@link LoopCurve}). A Java server named {@code NAME@nojfr} or {@code NAME@jfr} runs without
+ * jevent's observability hooks or under a flight recording; {@code --servers jfr} prints their cost
+ * ({@link JfrCost}). {@code --alternate} runs the servers in reverse order in even rounds, so that
+ * a drift of the machine's load within a round does not always favour the same ones;
+ * {@code --together} runs the variants of one server at the same time ({@link TogetherRun}).
  */
 public final class EchoLoad {
     /** The options of one run. */
@@ -42,8 +46,12 @@ public final class EchoLoad {
          * an 8 s window after a 5 s warm-up, near 0 after 30 s).
          */
         int hsWarmup = -1;
-        /** Times the whole run is repeated, servers in the same order each time. */
+        /** Times the whole run is repeated, servers in the same order each time (unless {@link #alternate}). */
         int rounds = 1;
+        /** Even rounds run the servers in reverse order. */
+        boolean alternate;
+        /** Variants of one server run at the same time ({@link TogetherRun}); streams only. */
+        boolean together;
         /** Idle connections per plain server; -1: {@link #defaultIdle}. */
         int idle = -1;
         /** Idle connections per TLS server; -1: {@link #defaultIdle}. */
@@ -73,7 +81,18 @@ public final class EchoLoad {
         List<Map<String, Report.Row>> rounds = new ArrayList<>();
         for (int round = 1; round <= o.rounds; round++) {
             Map<String, Report.Row> rows = new LinkedHashMap<>();
-            for (String s : o.servers) {
+            List<String> order = new ArrayList<>(o.servers);
+            if (o.alternate && round % 2 == 0) {
+                java.util.Collections.reverse(order);
+            }
+            if (o.together) {
+                for (List<String> group : TogetherRun.groups(order)) {
+                    System.err.println("== " + group + " together" + (o.rounds > 1 ? " (round " + round + " of "
+                            + o.rounds + ")" : ""));
+                    TogetherRun.run(group, tls, o, rows);
+                }
+            }
+            for (String s : o.together ? List.<String>of() : order) {
                 System.err.println("== " + s + (o.rounds > 1 ? " (round " + round + " of " + o.rounds + ")" : ""));
                 rows.put(s, runAll(s, Servers.isTls(s) ? tls : null, o));
             }
@@ -83,10 +102,12 @@ public final class EchoLoad {
             }
             Report.print(rows, o);
             LoopCurve.printRound(rows);
+            JfrCost.printRound(rows);
             rounds.add(rows);
         }
         IssueTable.print(rounds);
         LoopCurve.printSummary(rounds);
+        JfrCost.printSummary(rounds);
     }
     /**
      * The default idle count: 10,000, or fewer where {@code ulimit -n} cannot hold them in one
@@ -124,6 +145,8 @@ public final class EchoLoad {
                 case "--idle-tls" -> o.idleTls = Integer.parseInt(args[++i]);
                 case "--pin" -> o.pin = args[++i];
                 case "--rounds" -> o.rounds = Integer.parseInt(args[++i]);
+                case "--alternate" -> o.alternate = true;
+                case "--together" -> o.together = true;
                 case "--hs-client" -> o.hsClient = HandshakeLoad.Kind.valueOf(args[++i].toUpperCase(Locale.ROOT));
                 case "--hs-parallel" -> o.hsParallel = Integer.parseInt(args[++i]);
                 case "--hs-threads" -> o.hsThreads = Integer.parseInt(args[++i]);

@@ -55,6 +55,7 @@ final class ExternalServerProcess extends ServerProcess {
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             List<String> extra = new ArrayList<>(extraArgs("jevent.echo.exampleJvmArgs"));
             extra.addAll(extraArgs("jevent.echo.serverJvmArgs"));
+            extra.addAll(Servers.variantJvmArgs(impl, Servers.logDir()));
             pinned = extra.contains("-XX:+AlwaysPreTouch");
             cmd.addAll(extra);
             cmd.addAll(List.of("-jar", Servers.examplesJar(impl).toString(), "echo-server", "--host", "127.0.0.1",
@@ -83,9 +84,9 @@ final class ExternalServerProcess extends ServerProcess {
             }
             cmd.addAll(extraArgs("jevent.echo.libeventArgs"));
         }
-        Path logs = Path.of(System.getProperty("jevent.echo.logDir", "/tmp/jevent-echo-logs"));
+        Path logs = Servers.logDir();
         Files.createDirectories(logs);
-        File log = Files.createTempFile(logs, impl.replace(':', '-') + "-", ".log").toFile();
+        File log = Files.createTempFile(logs, impl.replace(':', '-').replace('@', '-') + "-", ".log").toFile();
         Process p = new ProcessBuilder(cmd).redirectError(log).start();
         System.err.printf(Locale.ROOT, "  %s: pid %d, log %s%n", impl, p.pid(), log);
         return new ExternalServerProcess(impl, p,

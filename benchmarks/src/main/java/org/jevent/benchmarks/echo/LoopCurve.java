@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.function.Function;
 
 /**
  * The 1&rarr;N event-loop curve ({@code --servers loops}): a server run on one loop and on N
@@ -23,13 +22,6 @@ import java.util.function.Function;
  * cost.
  */
 final class LoopCurve {
-    /** One of the two streaming workloads: its title, its unit of rate and how to read it from a row. */
-    private record Workload(String title, double bytesPerUnit, Function<Report.Row, StreamLoad.Run> run) {
-    }
-
-    private static final List<Workload> WORKLOADS = List.of(
-            new Workload("64B msg/s", 64, r -> r.small),
-            new Workload("64K MB/s", 1e6, r -> r.large));
 
     private LoopCurve() {
     }
@@ -64,7 +56,7 @@ final class LoopCurve {
         System.out.printf(Locale.ROOT, "%-18s %-10s %5s %12s %12s %9s %12s  %s%n", "server", "workload", "loops", "rate",
                 "per cpu-s", "srv busy", "client busy", "loop threads, cpu s");
         for (Map.Entry<String, TreeSet<Integer>> c : curves.entrySet()) {
-            for (Workload w : WORKLOADS) {
+            for (StreamWorkload w : StreamWorkload.BOTH) {
                 StreamLoad.Run one = run(round, c.getKey(), 1, w);
                 if (one == null) {
                     continue;
@@ -75,14 +67,14 @@ final class LoopCurve {
                         continue;
                     }
                     System.out.printf(Locale.ROOT, "%-18s %-10s %5d %12.0f %12.0f %8.0f%% %11.0f%%  %s%n", c.getKey(),
-                            w.title, n, rate(r, w), perCpu(r, w), 100 * r.serverCpuSeconds() / r.seconds(),
+                            w.title(), n, w.rate(r), w.perCpu(r), 100 * r.serverCpuSeconds() / r.seconds(),
                             100 * r.clientCpuSeconds() / r.seconds(), loopThreads(r));
                 }
                 for (int n : c.getValue()) {
                     StreamLoad.Run r = run(round, c.getKey(), n, w);
                     if (n != 1 && r != null) {
-                        System.out.printf(Locale.ROOT, "%-18s %-10s %5s %12s %12s%n", c.getKey(), w.title, n + "/1",
-                                ratio(rate(r, w) / rate(one, w)), ratio(perCpu(r, w) / perCpu(one, w)));
+                        System.out.printf(Locale.ROOT, "%-18s %-10s %5s %12s %12s%n", c.getKey(), w.title(), n + "/1",
+                                ratio(w.rate(r) / w.rate(one)), ratio(w.perCpu(r) / w.perCpu(one)));
                     }
                 }
             }
@@ -99,7 +91,7 @@ final class LoopCurve {
                 rounds.size());
         System.out.printf(Locale.ROOT, "%-18s %-10s %5s %22s %22s%n", "server", "workload", "N/1", "rate", "per cpu-s");
         for (Map.Entry<String, TreeSet<Integer>> c : curves(rounds.get(0)).entrySet()) {
-            for (Workload w : WORKLOADS) {
+            for (StreamWorkload w : StreamWorkload.BOTH) {
                 for (int n : c.getValue()) {
                     if (n == 1) {
                         continue;
@@ -110,12 +102,12 @@ final class LoopCurve {
                         StreamLoad.Run one = run(round, c.getKey(), 1, w);
                         StreamLoad.Run r = run(round, c.getKey(), n, w);
                         if (one != null && r != null) {
-                            rates.add(rate(r, w) / rate(one, w));
-                            perCpu.add(perCpu(r, w) / perCpu(one, w));
+                            rates.add(w.rate(r) / w.rate(one));
+                            perCpu.add(w.perCpu(r) / w.perCpu(one));
                         }
                     }
                     if (!rates.isEmpty()) {
-                        System.out.printf(Locale.ROOT, "%-18s %-10s %5s %22s %22s%n", c.getKey(), w.title, n + "/1",
+                        System.out.printf(Locale.ROOT, "%-18s %-10s %5s %22s %22s%n", c.getKey(), w.title(), n + "/1",
                                 spread(rates), spread(perCpu));
                     }
                 }
@@ -123,17 +115,9 @@ final class LoopCurve {
         }
     }
 
-    private static StreamLoad.Run run(Map<String, Report.Row> round, String base, int loops, Workload w) {
+    private static StreamLoad.Run run(Map<String, Report.Row> round, String base, int loops, StreamWorkload w) {
         Report.Row row = round.get(base + ":" + loops);
-        return row == null ? null : w.run.apply(row);
-    }
-
-    private static double rate(StreamLoad.Run r, Workload w) {
-        return r.bytes() / w.bytesPerUnit / r.seconds();
-    }
-
-    private static double perCpu(StreamLoad.Run r, Workload w) {
-        return r.bytes() / w.bytesPerUnit / r.serverCpuSeconds();
+        return w.of(row);
     }
 
     /** Each loop thread's CPU-seconds, busiest first: {@code 4.1 3.7}. */

@@ -24,6 +24,14 @@ import java.util.Set;
  * then runs with {@code --loops N} (an {@code EventBaseGroup}), Netty with N worker threads
  * beside its boss. Without it: one loop, as before. {@code --servers loops} is the 1&rarr;2 loop
  * curve ({@link LoopCurve}).
+ *
+ * <p>A Java server may carry a JVM variant, {@code NAME@VARIANT} (after any {@code :N}), for the
+ * cost of jevent's observability hooks ({@link JfrCost}): {@code @nojfr} runs it with
+ * {@code -Djevent.jfr=false} (JFR events and the loop-stall detector compiled out), {@code @jfr}
+ * with a flight recording from the start ({@code -XX:StartFlightRecording}, default settings, in
+ * which jevent's events are on; the file is dumped at exit beside the logs). Without a variant:
+ * the hooks as shipped, and no recording. {@code --servers jfr} is the example, plain and TLS,
+ * in the three variants, each trio next to each other.
  */
 final class Servers {
     static final List<String> PLAIN = List.of("jevent", "netty", "nio");
@@ -42,6 +50,14 @@ final class Servers {
      * each pair next to each other, so that the two runs of a ratio shared the machine's load.
      */
     static final List<String> LOOPS = List.of("jevent-example:1", "jevent-example:2", "netty:1", "netty:2");
+    /**
+     * {@code --servers jfr}: the {@code echo-server} example with the hooks as shipped, with them
+     * compiled out, and under a recording; plain, then TLS (Conscrypt).
+     */
+    static final List<String> JFR = List.of("jevent-example", "jevent-example@nojfr", "jevent-example@jfr",
+            "jevent-example-tls", "jevent-example-tls@nojfr", "jevent-example-tls@jfr");
+    /** The JVM variants a Java server may carry ({@code NAME@VARIANT}). */
+    static final List<String> VARIANTS = List.of("nojfr", "jfr");
     private static final Set<String> KNOWN = Set.of("jevent", "netty", "nio", "jevent-tls-conscrypt",
             "jevent-tls-jdk", "jevent-tls-tcnative", "netty-tls-jdk", "netty-tls-openssl", "netty-tls-conscrypt",
             "netty-tls-conscrypt-bare", "jevent-example", "jevent-example-b", "jevent-example-tls", "jevent-example-tls-jdk", "jevent-example-tls-tcnative", "libevent",
@@ -62,11 +78,15 @@ final class Servers {
                 case "tls" -> out.addAll(TLS);
                 case "issue14" -> out.addAll(ISSUE14);
                 case "loops" -> out.addAll(LOOPS);
+                case "jfr" -> out.addAll(JFR);
                 default -> {
                     if (!KNOWN.contains(base(s))) {
                         throw new IllegalArgumentException("unknown server " + s + "; known: " + KNOWN);
                     }
-                    if (!base(s).equals(s) && !(isExample(s) || s.startsWith("netty"))) {
+                    if (!variant(s).isEmpty() && (!VARIANTS.contains(variant(s)) || s.startsWith("libevent"))) {
+                        throw new IllegalArgumentException(s + ": a Java server takes @nojfr or @jfr");
+                    }
+                    if (hasLoops(s) && !(isExample(s) || s.startsWith("netty"))) {
                         throw new IllegalArgumentException(s + ": only Netty and the example run on several loops"
                                 + " (NAME:N)");
                     }
@@ -78,21 +98,60 @@ final class Servers {
         return out;
     }
 
-    /** The name without its loop count: {@code netty:2} is {@code netty}. */
+    /** The name without its loop count and variant: {@code netty:2} and {@code jevent@nojfr} are {@code netty}, {@code jevent}. */
     static String base(String server) {
-        int colon = server.indexOf(':');
-        return colon < 0 ? server : server.substring(0, colon);
+        return withoutVariant(server).split(":", 2)[0];
+    }
+
+    /** The name without its variant: {@code jevent-example:2@jfr} is {@code jevent-example:2}. */
+    static String withoutVariant(String server) {
+        int at = server.indexOf('@');
+        return at < 0 ? server : server.substring(0, at);
+    }
+
+    /** The VARIANT of {@code NAME@VARIANT}, or "" without one. */
+    static String variant(String server) {
+        int at = server.indexOf('@');
+        return at < 0 ? "" : server.substring(at + 1);
+    }
+
+    /**
+     * The JVM options of the server's variant: {@code -Djevent.jfr=false} for {@code @nojfr}, a
+     * flight recording dumped at exit into {@code dir} for {@code @jfr}; none without one.
+     */
+    static List<String> variantJvmArgs(String server, Path dir) throws IOException {
+        switch (variant(server)) {
+            case "" -> {
+                return List.of();
+            }
+            case "nojfr" -> {
+                return List.of("-Djevent.jfr=false");
+            }
+            case "jfr" -> {
+                Files.createDirectories(dir);
+                Path file = Files.createTempFile(dir, server.replace(':', '-').replace('@', '-') + "-", ".jfr");
+                System.err.println("  recording to " + file);
+                return List.of("-XX:StartFlightRecording=settings=default,dumponexit=true,filename=" + file);
+            }
+            default -> throw new IllegalArgumentException(server + ": unknown variant");
+        }
+    }
+
+    /** Where server logs and recordings go: {@code -Djevent.echo.logDir}, default {@code /tmp/jevent-echo-logs}. */
+    static Path logDir() {
+        return Path.of(System.getProperty("jevent.echo.logDir", "/tmp/jevent-echo-logs"));
     }
 
     /** The N of {@code NAME:N}, or 1 without a count. */
     static int loops(String server) {
-        int colon = server.indexOf(':');
+        String name = withoutVariant(server);
+        int colon = name.indexOf(':');
         if (colon < 0) {
             return 1;
         }
         int n;
         try {
-            n = Integer.parseInt(server.substring(colon + 1));
+            n = Integer.parseInt(name.substring(colon + 1));
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(server + ": the loop count after ':' is not a number");
         }
@@ -104,7 +163,7 @@ final class Servers {
 
     /** True when the name carries a loop count ({@code NAME:N}). */
     static boolean hasLoops(String server) {
-        return server.indexOf(':') >= 0;
+        return withoutVariant(server).indexOf(':') >= 0;
     }
 
     static boolean isTls(String server) {

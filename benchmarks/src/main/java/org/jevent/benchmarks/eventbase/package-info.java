@@ -23,6 +23,10 @@
  *     <td>≥ 1.0× Netty's NioEventLoop.execute</td></tr>
  * </table>
  *
+ * <p>Not JMH: {@link org.jevent.benchmarks.eventbase.CallbackCpuProbe}, CPU nanoseconds per
+ * dispatched callback from the thread's CPU clock, for the cost of the loop-stall detector's
+ * bookkeeping (with and without {@code -Djevent.jfr=false}).
+ *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar 'eventbase' -f 1} (defaults: 3 warm-up
  * and 5 measured iterations; the timer benchmarks fork with a 2 GiB heap for the million timers).
  * When another module of the reactor does not build, compile just this package with javac and the

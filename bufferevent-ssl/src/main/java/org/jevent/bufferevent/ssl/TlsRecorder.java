@@ -5,11 +5,17 @@ package org.jevent.bufferevent.ssl;
  * {@code org.jevent.TlsHandshake} (the naming convention of eventbase's package-info). Nothing
  * is registered or built until JFR has started; a handshake's end then costs one static read.
  *
- * <p>Invariant: {@link #AVAILABLE} is fixed at class load; {@link JfrTls} is touched only when
- * it is true.
+ * <p>{@code -Djevent.jfr=false} (any case; the switch eventbase's {@code LoopEvents} reads too)
+ * compiles the event out: {@link #AVAILABLE} false, nothing registered or built. The handshake's
+ * timing stays, since its DEBUG log line reports it too (two clock reads per handshake).
+ *
+ * <p>Invariant: {@link #AVAILABLE} is fixed at class load ({@code static final}: the JIT folds
+ * it); {@link JfrTls} is touched only when it is true.
  */
 final class TlsRecorder {
-    static final boolean AVAILABLE = ModuleLayer.boot().findModule("jdk.jfr").isPresent();
+    /** The hooks are on (not {@code -Djevent.jfr=false}) and the runtime has the {@code jdk.jfr} module. */
+    static final boolean AVAILABLE = !"false".equalsIgnoreCase(System.getProperty("jevent.jfr"))
+            && ModuleLayer.boot().findModule("jdk.jfr").isPresent();
 
     private TlsRecorder() {
     }

@@ -31,8 +31,18 @@ public final class DebugLoggingMain {
             base.loopExit(Duration.ofSeconds(5));
             base.dispatch();
         }
+        tlsEchoOnce(base);
+        base.free();
+    }
+
+    /**
+     * One TLS 1.3 connection (Conscrypt) over loopback on {@code base}: handshake, a line echoed,
+     * secure shutdown, both ends freed; returns the bytes the client got back (6). Also run by
+     * {@link JfrSwitchMain}.
+     */
+    static long tlsEchoOnce(EventBase base) throws Exception {
         try (ServerSocketChannel listener = ServerSocketChannel.open()) {
-            listener.bind(new InetSocketAddress(loopback, 0));
+            listener.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
             SslBufferevent client = SslBufferevent.socket(base, null,
                     TlsTestSupport.engine(SslProvider.CONSCRYPT, true, "TLSv1.3"), SslState.CONNECTING, 0);
             client.connect(listener.getLocalAddress());
@@ -46,7 +56,9 @@ public final class DebugLoggingMain {
                 }
             });
             server.enable(Bufferevent.EV_READ);
+            long[] echoed = {0};
             client.setCallbacks(b -> {
+                echoed[0] += b.getInput().getLength();
                 b.getInput().drain(b.getInput().getLength());
                 ((SslBufferevent) b).shutdown(Duration.ofSeconds(2));
             }, null, (b, what) -> {
@@ -58,9 +70,13 @@ public final class DebugLoggingMain {
                 }
             });
             client.enable(Bufferevent.EV_READ);
-            Event.timer(base, (ev, what) -> base.loopBreak()).add(Duration.ofSeconds(20));
+            Event deadline = Event.timer(base, (ev, what) -> base.loopBreak());
+            deadline.add(Duration.ofSeconds(20));
             base.dispatch();
+            deadline.del();
+            // The server frees itself on the client's close, which may come in the turn after the break.
+            base.loop(EventBase.EVLOOP_NONBLOCK);
+            return echoed[0];
         }
-        base.free();
     }
 }

@@ -3,12 +3,7 @@ package org.jevent.bufferevent.ssl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -25,24 +20,11 @@ import org.junit.jupiter.api.Timeout;
 class DebugLoggingTest {
     @Test
     void debugAndTraceLinesCoverAConnectionsLife() throws Exception {
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"),
+        ChildJvm.Result child = ChildJvm.run(DebugLoggingMain.class, 30,
                 "-Dorg.slf4j.simpleLogger.log.org.jevent=trace",
-                "-Dorg.slf4j.simpleLogger.logFile=System.out",
-                DebugLoggingMain.class.getName())
-                .redirectErrorStream(true)
-                .start();
-        String out;
-        try (InputStream in = p.getInputStream()) {
-            ByteArrayOutputStream buf = new ByteArrayOutputStream();
-            in.transferTo(buf);
-            out = buf.toString(StandardCharsets.UTF_8);
-        } finally {
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
-        }
-        assertEquals(0, p.exitValue(), out);
+                "-Dorg.slf4j.simpleLogger.logFile=System.out");
+        String out = child.output();
+        assertEquals(0, child.exit(), out);
         for (String expected : List.of(
                 "DEBUG org.jevent.bufferevent.SocketBufferevent - SocketBufferevent@\\S+ \\[no channel\\]: connecting to /127.0.0.1:\\d+",
                 "SocketBufferevent - .*connect to /127.0.0.1:\\d+ failed after \\d+ us: java.net.ConnectException",
