@@ -41,6 +41,9 @@ import org.conscrypt.Conscrypt;
  * once more at once, or the connection would wait for ever.</li>
  * <li>A session's creation time is in milliseconds on the JDK, in whole seconds (BoringSSL's
  * clock) on Conscrypt and netty-tcnative.</li>
+ * <li>Conscrypt and netty-tcnative engines hold native state (an SSL object; Conscrypt also a
+ * pipe) that their finalizers would free only at some garbage collection: freeing a session frees
+ * it at once, each its own way ({@link NativeRelease}).</li>
  * </ul>
  * An engine of any other provider (made outside {@link SslContexts}, e.g. BouncyCastle's) is
  * driven by the JDK's rules, the safe ones for an engine we do not know: records through heap
@@ -48,9 +51,9 @@ import org.conscrypt.Conscrypt;
  */
 public enum SslProvider {
     /** Conscrypt (BoringSSL), the default: the faster handshakes and the direct-buffer bulk path. */
-    CONSCRYPT(false, false, true, true, false),
+    CONSCRYPT(false, false, true, true, false, NativeRelease.CLOSE_BOTH_WAYS),
     /** The JDK's own {@code SunJSSE}: no native code; renegotiates on TLS 1.2. */
-    JDK(true, true, true, false, false),
+    JDK(true, true, true, false, false, NativeRelease.NONE),
     /**
      * BoringSSL through netty-tcnative's {@code SSLEngine} ({@code netty-tcnative-boringssl-static}
      * and {@code netty-handler} on the class path, both optional dependencies of this module; no
@@ -59,7 +62,7 @@ public enum SslProvider {
      * own), handshakes at Conscrypt's level: {@code benchmarks/PERF-NOTES.md}, "TLS provider
      * choice". A netty-tcnative client does not follow a server's TLS 1.2 renegotiation yet.
      */
-    TCNATIVE(false, false, false, true, true);
+    TCNATIVE(false, false, false, true, true, NativeRelease.DESTROY);
 
     /** Whether {@code beginHandshake()} on an established session does something. */
     final boolean renegotiates;
@@ -82,17 +85,43 @@ public enum SslProvider {
      * the one that hands out its alert. {@link DirectEngineIo} makes up for each.
      */
     final boolean reportsLate;
+    /** How freeing a session lets go of the engine's native state at once. */
+    final NativeRelease nativeRelease;
+
+    /**
+     * How {@link TlsPump#releaseEngine()} lets go of what an engine holds outside the Java heap
+     * when its session is freed, at once rather than at garbage collection: a server churning
+     * through connections would otherwise keep every closed one's native state until then.
+     */
+    enum NativeRelease {
+        /** Nothing outside the heap (the JDK's engine): it is only told that nothing more will be written. */
+        NONE,
+        /**
+         * Conscrypt frees its SSL object and its pipe (two descriptors) once both directions are
+         * closed and the close_notify that closing queued was taken out by a wrap. It takes the
+         * inbound close without the peer's close_notify quietly.
+         */
+        CLOSE_BOTH_WAYS,
+        /**
+         * netty-tcnative frees its SSL object only when the engine is destroyed ({@code shutdown()},
+         * or the last {@code release()}), which closing both ways does only after the peer's
+         * close_notify; its finalizer does it otherwise, at some garbage collection. The engine is
+         * destroyed outright and, where the reference is ours, released ({@link TcnativeRelease}).
+         */
+        DESTROY
+    }
 
     /** One Conscrypt provider for the whole process, made on first use and never installed globally. */
     private static Provider conscrypt;
 
     SslProvider(boolean renegotiates, boolean wantsHeapBuffers, boolean gathersWrap, boolean sessionTimeInSeconds,
-            boolean reportsLate) {
+            boolean reportsLate, NativeRelease nativeRelease) {
         this.renegotiates = renegotiates;
         this.wantsHeapBuffers = wantsHeapBuffers;
         this.gathersWrap = gathersWrap;
         this.sessionTimeInSeconds = sessionTimeInSeconds;
         this.reportsLate = reportsLate;
+        this.nativeRelease = nativeRelease;
     }
 
     /**
