@@ -42,7 +42,7 @@ import javax.net.ssl.TrustManager;
  * thread and come back; off, they run inline, as Conscrypt's do.</li>
  * <li>{@code SslProvider.OPENSSL}, not {@code OPENSSL_REFCNT}: engines of both kinds hold a
  * native SSL object and a count on their context until destroyed and released. A freed TLS
- * bufferevent does both at once ({@link TcnativeRelease}); the plain engine's finalizer remains
+ * bufferevent does both at once ({@link TcnativeEngines#destroy}); the plain engine's finalizer remains
  * for one that never reached a bufferevent (made by {@code newServerEngine()} and dropped), which
  * a reference-counted one would leak for good.</li>
  * <li>ALPN with Netty's {@code NO_ADVERTISE}/{@code ACCEPT}: a server without a protocol in

@@ -88,6 +88,8 @@ final class TlsPump {
     private final SSLEngine engine;
     /** How {@link #releaseEngine()} lets go of the engine's native state. */
     private final SslProvider.NativeRelease nativeRelease;
+    /** The engine never reports FINISHED for a handshake after the first ({@link SslProvider#silentLaterHandshakes}). */
+    private final boolean silentLaterHandshakes;
     private final EngineIo io;
     private final Bufferevent transport;
     /** The session's input and output, and the transport's: fixed for the bufferevents' lives. */
@@ -109,6 +111,7 @@ final class TlsPump {
         this.base = session.getBase();
         this.engine = engine;
         this.nativeRelease = provider.nativeRelease;
+        this.silentLaterHandshakes = provider.silentLaterHandshakes;
         this.io = EngineIo.forProvider(provider);
         this.transport = transport;
         this.plainIn = session.getInput();
@@ -294,7 +297,8 @@ final class TlsPump {
             try {
                 r = io.wrap(engine, data ? plainOut : null, cipherOut);
             } catch (SSLException | RuntimeException e) {
-                failure.engineFailed(e, Bufferevent.BEV_EVENT_WRITING, false);
+                failure.engineFailed(e, io.failureFoundByUnwrap() ? Bufferevent.BEV_EVENT_READING
+                        : Bufferevent.BEV_EVENT_WRITING, false);
                 return true;
             }
             if (LOG.isTraceEnabled()) {
@@ -355,6 +359,13 @@ final class TlsPump {
                 // After OPEN: the peer renegotiates (not the answer a close_notify asks for).
                 if (state.handshakeRunning() && !engine.isInboundDone() && !engine.isOutboundDone()) {
                     peer.handshakeStarted();
+                }
+            }
+            case NOT_HANDSHAKING -> {
+                // An engine that never says FINISHED for a later handshake: done once BoringSSL says so.
+                if (silentLaterHandshakes && state.connectedOnce() && state.handshaking()
+                        && !TcnativeEngines.inHandshake(engine)) {
+                    session.handshakeFinished();
                 }
             }
             default -> {
@@ -439,7 +450,7 @@ final class TlsPump {
         switch (nativeRelease) {
             case NONE -> engine.closeOutbound();
             case CLOSE_BOTH_WAYS -> closeBothWays();
-            case DESTROY -> TcnativeRelease.destroy(engine);
+            case DESTROY -> TcnativeEngines.destroy(engine);
         }
     }
 
