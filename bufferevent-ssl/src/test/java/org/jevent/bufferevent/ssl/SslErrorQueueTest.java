@@ -81,4 +81,27 @@ class SslErrorQueueTest {
         b[0].free();
         b[1].free();
     }
+
+    /**
+     * The queue itself, as both TLS bufferevents and DTLS sessions keep it: oldest first, at most
+     * {@link SslBufferevent#MAX_ERRORS} (the oldest dropped), a snapshot that removes nothing.
+     */
+    @org.junit.jupiter.api.Test
+    void queueKeepsTheNewestErrorsOldestFirst() {
+        SslErrorQueue q = new SslErrorQueue();
+        assertNull(q.poll());
+        assertEquals(List.of(), q.snapshot());
+        int added = SslBufferevent.MAX_ERRORS + 3;
+        for (int i = 0; i < added; i++) {
+            q.add(new SslError(new javax.net.ssl.SSLException("e" + i), null, false));
+        }
+        List<SslError> kept = q.snapshot();
+        assertEquals(SslBufferevent.MAX_ERRORS, kept.size());
+        assertEquals("e3", kept.get(0).cause().getMessage(), "the three oldest were dropped");
+        assertEquals(kept, q.snapshot(), "a snapshot removes nothing");
+        for (int i = 3; i < added; i++) {
+            assertEquals("e" + i, q.poll().cause().getMessage());
+        }
+        assertNull(q.poll());
+    }
 }
