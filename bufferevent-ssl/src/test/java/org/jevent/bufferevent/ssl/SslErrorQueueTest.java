@@ -51,10 +51,14 @@ class SslErrorQueueTest {
         b[0].enable(EV_READ | EV_WRITE);
         b[1].enable(EV_READ | EV_WRITE);
         TlsHarness.runUntil(base, () -> !ce1.isEmpty() && !se1.isEmpty(), Duration.ofSeconds(20));
+        // A failure found in what the peer sent is a reading failure, whichever engine call
+        // throws it: netty-tcnative throws it from the wrap after the one that hands out its
+        // alert, and was reported WRITING. The JDK's client, whose certificate check runs in a
+        // delegated task and fails its next wrap, still reports WRITING: not pinned.
         assertEquals(1, ce1.size(), ce1::toString);
-        assertTrue(ce1.get(0).contains("ERROR"), ce1::toString);
-        assertEquals(1, se1.size(), se1::toString);
-        assertTrue(se1.get(0).contains("ERROR"), se1::toString);
+        assertTrue(impl == SslProvider.JDK ? ce1.get(0).contains("ERROR") : ce1.get(0).equals("READING|ERROR"),
+                ce1::toString);
+        assertEquals(List.of("READING|ERROR"), se1);
         assertFalse(ce1.contains("CONNECTED"));
         // The end reasons: the client's engine rejected the certificate and sent its alert; the
         // server unwrapped that alert.

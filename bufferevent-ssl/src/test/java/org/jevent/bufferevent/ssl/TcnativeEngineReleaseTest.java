@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.SSLEngine;
-import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.EndReason;
 import org.jevent.eventbase.EventBase;
 import org.junit.jupiter.api.AfterEach;
@@ -64,7 +62,7 @@ class TcnativeEngineReleaseTest {
         for (int i = 0; i < LINKS; i++) {
             SslBufferevent[] link = TlsHarness.link(base, TlsHarness.Variant.FILTER_PAIR, SslProvider.TCNATIVE,
                     i % 2 == 0 ? "TLSv1.3" : "TLSv1.2", 0);
-            connect(link);
+            TlsHarness.handshake(base, link);
             engines.add(link[0].getEngine());
             engines.add(link[1].getEngine());
             link[0].free();
@@ -84,25 +82,9 @@ class TcnativeEngineReleaseTest {
         for (int i = 0; i < LINKS; i++) {
             SslBufferevent[] link = TlsHarness.link(base, v, SslProvider.TCNATIVE, i % 2 == 0 ? "TLSv1.3" : "TLSv1.2",
                     0);
-            EndReason[] serverEnd = new EndReason[1];
-            int[] connected = new int[1];
-            link[0].setCallbacks(null, null, (b, what) -> connected[0]++);
-            link[1].setCallbacks(null, null, (b, what) -> {
-                if (what == Bufferevent.BEV_EVENT_CONNECTED) {
-                    connected[0]++;
-                } else {
-                    serverEnd[0] = b.getEndReason();
-                    b.free();
-                }
-            });
-            link[0].enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
-            link[1].enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
-            TlsHarness.runUntil(base, () -> connected[0] == 2, Duration.ofSeconds(20));
             engines.add(link[0].getEngine());
             engines.add(link[1].getEngine());
-            TlsHarness.dirtyClose(link[0]);
-            TlsHarness.runUntil(base, () -> serverEnd[0] != null, Duration.ofSeconds(20));
-            assertEquals(EndReason.TRUNCATED, serverEnd[0]);
+            assertEquals(EndReason.TRUNCATED, TlsHarness.handshakeThenTruncate(base, link));
         }
         assertAllDestroyed(engines);
     }
@@ -120,15 +102,6 @@ class TcnativeEngineReleaseTest {
             link[1].free();
         }
         assertAllDestroyed(engines);
-    }
-
-    private void connect(SslBufferevent[] link) {
-        int[] connected = new int[1];
-        link[0].setCallbacks(null, null, (b, what) -> connected[0]++);
-        link[1].setCallbacks(null, null, (b, what) -> connected[0]++);
-        link[0].enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
-        link[1].enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
-        TlsHarness.runUntil(base, () -> connected[0] == 2, Duration.ofSeconds(20));
     }
 
     private static void assertAllDestroyed(List<SSLEngine> engines) {
