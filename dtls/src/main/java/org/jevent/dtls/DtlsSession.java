@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Objects;
 import javax.net.ssl.SSLException;
 import org.jevent.bufferevent.ssl.SslError;
+import org.jevent.bufferevent.ssl.SslErrorQueue;
 import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
 
@@ -148,7 +149,7 @@ public final class DtlsSession {
     private final Owner owner;
     private final boolean client;
     private final EngineEvents events = new EngineEvents();
-    private final DtlsErrors errors = new DtlsErrors();
+    private final SslErrorQueue errors = new SslErrorQueue();
     private DtlsEngine engine;
     private MessageCb readcb;
     private EventCb eventcb;

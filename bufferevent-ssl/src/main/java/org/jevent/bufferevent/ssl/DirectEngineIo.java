@@ -45,6 +45,14 @@ final class DirectEngineIo extends EngineIo {
     private boolean wrapOwed;
     /** Such an engine's last failure came from the wrap after the one that wrote its alert. */
     private boolean alertBeforeFailure;
+    /**
+     * Such an engine's last unwrap asked for wraps, and no wrap since has said it is done with
+     * them: a failure those wraps throw is one the unwrap found (a record refused, its alert
+     * handed out first) and held back.
+     */
+    private boolean unwrapAskedForWraps;
+    /** Such an engine's last failure was thrown by a wrap an unwrap asked for: found while reading. */
+    private boolean failureFoundByUnwrap;
 
     private final ByteBuffer[] plainOut = new ByteBuffer[2];
     private final ByteBuffer[] cipherOut = new ByteBuffer[1];
@@ -82,6 +90,7 @@ final class DirectEngineIo extends EngineIo {
             }
         }
         wrapOwed = reportsLate && r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_WRAP;
+        unwrapAskedForWraps = wrapOwed;
         return r;
     }
 
@@ -93,6 +102,11 @@ final class DirectEngineIo extends EngineIo {
     @Override
     boolean wroteAlertBeforeFailing() {
         return alertBeforeFailure;
+    }
+
+    @Override
+    boolean failureFoundByUnwrap() {
+        return failureFoundByUnwrap;
     }
 
     /**
@@ -151,11 +165,17 @@ final class DirectEngineIo extends EngineIo {
         SSLEngineResult r;
         try {
             r = wrapInto(engine, nsrc, dst);
+            if (reportsLate && r.bytesProduced() > 0 && r.bytesConsumed() == 0) {
+                r = surfaceHeldFailure(engine, r, dst);
+            }
+        } catch (SSLException | RuntimeException e) {
+            failureFoundByUnwrap = unwrapAskedForWraps;
+            throw e;
         } finally {
             Arrays.fill(plainIn, 0, nsrc, null); // do not keep views of memory the buffer may reuse
         }
-        if (reportsLate && r.bytesProduced() > 0 && r.bytesConsumed() == 0) {
-            r = surfaceHeldFailure(engine, r, dst);
+        if (r.getHandshakeStatus() != SSLEngineResult.HandshakeStatus.NEED_WRAP) {
+            unwrapAskedForWraps = false;
         }
         return r;
     }

@@ -62,4 +62,13 @@ abstract class EngineIo {
     boolean wroteAlertBeforeFailing() {
         return false;
     }
+
+    /**
+     * Whether the wrap that failed last threw a failure an unwrap had found (the peer's record
+     * refused): netty-tcnative holds such a failure back until the wraps that send its alert, so
+     * the pump reports it as the reading failure it is, as the other engines' unwraps throw it.
+     */
+    boolean failureFoundByUnwrap() {
+        return false;
+    }
 }

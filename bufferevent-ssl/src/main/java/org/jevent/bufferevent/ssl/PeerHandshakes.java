@@ -75,14 +75,23 @@ final class PeerHandshakes {
 
     /**
      * The peer asks for a renegotiation at {@code now} (the session is TLS 1.2 or older):
-     * counted. Returns null if it may go on: this end is a client (it follows its server), or a
-     * server within its limit on a provider that renegotiates. Otherwise returns why it is
-     * refused, having set the engine up to refuse it ({@link #engineRefuses()}).
+     * counted. Returns null if it may go on: this end is a client that can follow its server
+     * ({@link SslProvider#serverRenegotiationsFollowed}), or a server within its limit on a
+     * provider that renegotiates. Otherwise returns why it is refused, having set the engine up
+     * to refuse it ({@link #engineRefuses()}).
      */
     String renegotiationAsked(long now) {
         renegotiationsAsked++;
         if (engine.getUseClientMode()) {
-            return null;
+            int followed = provider.serverRenegotiationsFollowed();
+            if (renegotiationsAsked <= followed) {
+                return null;
+            }
+            refusal = "server-initiated renegotiation refused (request #" + renegotiationsAsked + "): a " + provider
+                    + " client follows " + followed + " per connection (Netty runs BoringSSL's renegotiate-once mode"
+                    + " for its clients)";
+            refusalAlert = "no_renegotiation"; // BoringSSL's own, which the engine sends
+            return refusal;
         }
         if (provider.renegotiates && renegotiations.tryAccept(now)) {
             return null;

@@ -44,10 +44,11 @@ final class SecureClose {
     private final SslErrorQueue errors;
     private final SSLEngine engine;
     /**
-     * Whether the engine is told of an end of stream without close_notify: Conscrypt takes it
-     * quietly (and needs both sides closed to free its native state); the JDK's engine would
-     * throw, with a stack trace, and queue an internal_error alert, for a truncation we decide
-     * ourselves anyway.
+     * Whether the engine is told of an end of stream without close_notify: an engine released by
+     * closing both ways (Conscrypt) takes it quietly and needs it to free its native state; the
+     * JDK's engine would throw, with a stack trace, and queue an internal_error alert, for a
+     * truncation we decide ourselves anyway, and netty-tcnative's would throw too (freeing the
+     * session destroys that one: {@link SslProvider.NativeRelease#DESTROY}).
      */
     private final boolean closeInboundOnTruncation;
     private int state;
@@ -62,7 +63,7 @@ final class SecureClose {
         this.failure = failure;
         this.errors = errors;
         this.engine = engine;
-        this.closeInboundOnTruncation = provider == SslProvider.CONSCRYPT;
+        this.closeInboundOnTruncation = provider.nativeRelease == SslProvider.NativeRelease.CLOSE_BOTH_WAYS;
     }
 
     boolean isShuttingDown() {

@@ -3,6 +3,7 @@ package org.jevent.bufferevent.ssl;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.net.IDN;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -45,7 +46,8 @@ import java.util.regex.Pattern;
  * <p>What the certificate holds: subject and issuer {@code CN=<commonName>}; a random positive
  * 127-bit serial; validity from one hour ago (tolerates clock skew between peers) to
  * {@code validityDays} from now; extensions subjectAltName ({@code DNS:localhost},
- * {@code IP:127.0.0.1}, the common name and any extra names; IP literals become IP entries),
+ * {@code IP:127.0.0.1}, the common name and any extra names; IP literals become IP entries, and
+ * internationalized host names their IDNA A-labels, {@code xn--...}, the only form a dNSName holds),
  * basicConstraints {@code CA:FALSE} (critical), keyUsage digitalSignature (critical; ECDHE
  * signs, it never encrypts to the key), extKeyUsage serverAuth and clientAuth, so one certificate
  * serves either end.
@@ -99,13 +101,19 @@ public final class SelfSignedCertificate {
      * A certificate for {@code CN=commonName}, valid from an hour ago until {@code validityDays}
      * from now. The subject alternative names are {@code DNS:localhost}, {@code IP:127.0.0.1},
      * the common name, and {@code extraNames}, without duplicates; IPv4 and IPv6 literals become
-     * IP entries, anything else a DNS entry (no name is ever resolved).
+     * IP entries, anything else a DNS entry (no name is ever resolved). A DNS entry is ASCII
+     * (RFC 5280: an IA5String), so an internationalized name is entered as its IDNA A-labels
+     * ({@link IDN#toASCII(String)}: {@code bücher.example} becomes {@code
+     * xn--bcher-kva.example}, which is also the name a client checks); the common name keeps its
+     * text as given.
      *
      * @param commonName the subject and issuer common name, not empty
      * @param validityDays days of validity from now, at least 1
      * @param extraNames more DNS names or IP literals for the subjectAltName
      * @return a new certificate and key
-     * @throws IllegalArgumentException if a name is empty or an IP literal is malformed
+     * @throws IllegalArgumentException if a name is empty, an IP literal is malformed, or a host
+     *     name cannot be encoded as IDNA A-labels (an empty label, a label too long, a code point
+     *     IDNA does not allow), naming it and why
      * @throws IllegalStateException as for {@link #generate()}
      */
     public static SelfSignedCertificate generate(String commonName, int validityDays, String... extraNames) {
@@ -119,12 +127,12 @@ public final class SelfSignedCertificate {
         Set<String> names = new LinkedHashSet<>();
         names.add(DEFAULT_COMMON_NAME);
         names.add("127.0.0.1");
-        names.add(commonName);
+        names.add(asciiName(commonName));
         for (String n : extraNames) {
             if (n == null || n.isEmpty()) {
                 throw new IllegalArgumentException("empty subject alternative name");
             }
-            names.add(n);
+            names.add(asciiName(n));
         }
         try {
             KeyPairGenerator kpg = KeyPairGenerator.getInstance("EC");
@@ -179,6 +187,22 @@ public final class SelfSignedCertificate {
         return critical
                 ? Der.sequence(Der.oid(oid), Der.bool(true), Der.octetString(value))
                 : Der.sequence(Der.oid(oid), Der.octetString(value));
+    }
+
+    /**
+     * {@code name} as a subjectAltName holds it: an IP literal unchanged (it becomes an IP entry),
+     * a host name as IDNA A-labels; an ASCII name comes back as it was.
+     */
+    private static String asciiName(String name) {
+        if (ipLiteral(name) != null) {
+            return name;
+        }
+        try {
+            return IDN.toASCII(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("host name \"" + name + "\" cannot be encoded as IDNA A-labels for a"
+                    + " DNS subject alternative name: " + e.getMessage(), e);
+        }
     }
 
     private static byte[] subjectAltNames(Set<String> names) {

@@ -212,6 +212,9 @@ public final class SslContexts {
      * @param chain the certificate chain: at least this server's own certificate, first, then
      *     any intermediates
      * @return a new server builder with this identity, the other settings at their defaults
+     * @throws IllegalArgumentException if {@code chain} is empty
+     * @throws NullPointerException if {@code key}, {@code chain} or one of its certificates is
+     *     null, naming which
      */
     public static Builder forServer(PrivateKey key, X509Certificate... chain) {
         return new Builder(true).identity(key, chain);
@@ -438,9 +441,16 @@ public final class SslContexts {
          * @param key the private key of the first certificate
          * @param chain at least this end's own certificate, first, then any intermediates
          * @return this builder
+         * @throws IllegalArgumentException if {@code chain} is empty
+         * @throws NullPointerException if {@code key}, {@code chain} or one of its certificates
+         *     is null, naming which
          */
         public Builder identity(PrivateKey key, X509Certificate... chain) {
             Objects.requireNonNull(key, "key");
+            if (requireElements("chain", chain).length == 0) {
+                throw new IllegalArgumentException("empty certificate chain: give at least this end's own certificate"
+                        + " (the one the private key belongs to), first, then any intermediates");
+            }
             identity = KeyMaterial.fromMemory(key, chain);
             return this;
         }
@@ -483,6 +493,7 @@ public final class SslContexts {
          * @return this builder
          */
         public Builder trustCertificates(X509Certificate... certificates) {
+            requireElements("certificates", certificates);
             trust.add(KeyMaterial.trustCertificates(certificates));
             return this;
         }
@@ -533,6 +544,7 @@ public final class SslContexts {
          * @throws IllegalArgumentException if a name is null or empty
          */
         public Builder alpn(String... protocols) {
+            Objects.requireNonNull(protocols, "protocols");
             for (String p : protocols) {
                 if (p == null || p.isEmpty()) {
                     throw new IllegalArgumentException("empty ALPN protocol name");
@@ -648,7 +660,7 @@ public final class SslContexts {
          * @throws IllegalArgumentException if none is given
          */
         public Builder protocols(String... protocols) {
-            if (protocols.length == 0) {
+            if (requireElements("protocols", protocols).length == 0) {
                 throw new IllegalArgumentException("no protocols");
             }
             this.protocols = protocols.clone();
@@ -669,11 +681,25 @@ public final class SslContexts {
          * @throws IllegalArgumentException if none is given
          */
         public Builder cipherSuites(String... suites) {
-            if (suites.length == 0) {
+            if (requireElements("suites", suites).length == 0) {
                 throw new IllegalArgumentException("no cipher suites");
             }
             cipherSuites = suites.clone();
             return this;
+        }
+
+        /**
+         * {@code items}, checked at the call that supplies them: a null array or element fails
+         * here, naming it ({@code "chain[1] is null"}), rather than later without a name.
+         */
+        private static <T> T[] requireElements(String name, T[] items) {
+            Objects.requireNonNull(items, name);
+            for (int i = 0; i < items.length; i++) {
+                if (items[i] == null) {
+                    throw new NullPointerException(name + "[" + i + "] is null");
+                }
+            }
+            return items;
         }
 
         /**

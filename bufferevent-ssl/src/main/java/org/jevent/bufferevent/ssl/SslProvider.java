@@ -22,9 +22,10 @@ import org.conscrypt.Conscrypt;
  * called again with an empty source until it produces nothing.</li>
  * <li>Conscrypt ignores {@code beginHandshake()} after the first handshake, and netty-tcnative
  * throws ("renegotiation unsupported"): neither can renegotiate or send a key update on
- * request. A BoringSSL server (both) refuses a peer's renegotiation; a Conscrypt client follows a
- * TLS 1.2 server's. A netty-tcnative client does not yet: the connection stalls (known gap, no
- * test pins it).</li>
+ * request. A BoringSSL server (both) refuses a peer's renegotiation; a Conscrypt client follows
+ * every TLS 1.2 renegotiation its server asks for, a netty-tcnative client only the first
+ * ({@link #serverRenegotiationsFollowed}), and never reports its end ({@link
+ * #silentLaterHandshakes}).</li>
  * <li>The JDK carries at most 16,367 plaintext bytes in a TLS 1.3 record; the pump lets the
  * engine decide how much of the source it consumes, so no size is hard-coded.</li>
  * <li>The JDK decrypts in place (the record it unwraps must be writable) and is faster on heap
@@ -37,10 +38,14 @@ import org.conscrypt.Conscrypt;
  * <li>The JDK and netty-tcnative throw on an EOF before close_notify ({@code closeInbound});
  * Conscrypt raises nothing, so truncation is decided by our own state, never by the engine.</li>
  * <li>netty-tcnative tells some things one call late ({@link #reportsLate}): the end of a
- * handshake, a renegotiation's flight to send, a failure after its alert. Its engine is asked
- * once more at once, or the connection would wait for ever.</li>
+ * handshake, a renegotiation's flight to send, a failure after its alert (reported as the
+ * reading failure it is when an unwrap found it). Its engine is asked once more at once, or the
+ * connection would wait for ever.</li>
  * <li>A session's creation time is in milliseconds on the JDK, in whole seconds (BoringSSL's
  * clock) on Conscrypt and netty-tcnative.</li>
+ * <li>Conscrypt and netty-tcnative engines hold native state (an SSL object; Conscrypt also a
+ * pipe) that their finalizers would free only at some garbage collection: freeing a session frees
+ * it at once, each its own way ({@link NativeRelease}).</li>
  * </ul>
  * An engine of any other provider (made outside {@link SslContexts}, e.g. BouncyCastle's) is
  * driven by the JDK's rules, the safe ones for an engine we do not know: records through heap
@@ -48,18 +53,23 @@ import org.conscrypt.Conscrypt;
  */
 public enum SslProvider {
     /** Conscrypt (BoringSSL), the default: the faster handshakes and the direct-buffer bulk path. */
-    CONSCRYPT(false, false, true, true, false),
+    CONSCRYPT(false, false, true, true, false, false, NativeRelease.CLOSE_BOTH_WAYS),
     /** The JDK's own {@code SunJSSE}: no native code; renegotiates on TLS 1.2. */
-    JDK(true, true, true, false, false),
+    JDK(true, true, true, false, false, false, NativeRelease.NONE),
     /**
      * BoringSSL through netty-tcnative's {@code SSLEngine} ({@code netty-tcnative-boringssl-static}
      * and {@code netty-handler} on the class path, both optional dependencies of this module; no
      * Netty channel or pipeline runs). Less than half Conscrypt's memory per idle connection
      * (its engine reads and writes the caller's buffers instead of keeping a BIO pair of its
      * own), handshakes at Conscrypt's level: {@code benchmarks/PERF-NOTES.md}, "TLS provider
-     * choice". A netty-tcnative client does not follow a server's TLS 1.2 renegotiation yet.
+     * choice". A netty-tcnative client follows the first TLS 1.2 renegotiation its server asks
+     * for, and refuses any later one: Netty runs BoringSSL in its renegotiate-once mode for
+     * clients, so the second HelloRequest of a connection ends it, with a fatal no_renegotiation
+     * alert to the server and, here, READING|ERROR with {@code EndReason.RENEGOTIATION_REFUSED}
+     * and an {@link SslError} that says why. Servers that renegotiate periodically (some older
+     * ones do, to rekey) need CONSCRYPT or JDK clients.
      */
-    TCNATIVE(false, false, false, true, true);
+    TCNATIVE(false, false, false, true, true, true, NativeRelease.DESTROY);
 
     /** Whether {@code beginHandshake()} on an established session does something. */
     final boolean renegotiates;
@@ -82,17 +92,52 @@ public enum SslProvider {
      * the one that hands out its alert. {@link DirectEngineIo} makes up for each.
      */
     final boolean reportsLate;
+    /**
+     * Whether the engine never reports FINISHED for a handshake after the first (netty-tcnative:
+     * a renegotiation its client follows runs inside {@code unwrap} and {@code wrap}, whose
+     * results say NEED_WRAP when a flight is to be sent and NOT_HANDSHAKING otherwise): its end
+     * is asked of BoringSSL ({@link TcnativeEngines#inHandshake}), or the session would hold its
+     * writes for ever, waiting for a FINISHED that never comes.
+     */
+    final boolean silentLaterHandshakes;
+    /** How freeing a session lets go of the engine's native state at once. */
+    final NativeRelease nativeRelease;
+
+    /**
+     * How {@link TlsPump#releaseEngine()} lets go of what an engine holds outside the Java heap
+     * when its session is freed, at once rather than at garbage collection: a server churning
+     * through connections would otherwise keep every closed one's native state until then.
+     */
+    enum NativeRelease {
+        /** Nothing outside the heap (the JDK's engine): it is only told that nothing more will be written. */
+        NONE,
+        /**
+         * Conscrypt frees its SSL object and its pipe (two descriptors) once both directions are
+         * closed and the close_notify that closing queued was taken out by a wrap. It takes the
+         * inbound close without the peer's close_notify quietly.
+         */
+        CLOSE_BOTH_WAYS,
+        /**
+         * netty-tcnative frees its SSL object only when the engine is destroyed ({@code shutdown()},
+         * or the last {@code release()}), which closing both ways does only after the peer's
+         * close_notify; its finalizer does it otherwise, at some garbage collection. The engine is
+         * destroyed outright and, where the reference is ours, released ({@link TcnativeEngines#destroy}).
+         */
+        DESTROY
+    }
 
     /** One Conscrypt provider for the whole process, made on first use and never installed globally. */
     private static Provider conscrypt;
 
     SslProvider(boolean renegotiates, boolean wantsHeapBuffers, boolean gathersWrap, boolean sessionTimeInSeconds,
-            boolean reportsLate) {
+            boolean reportsLate, boolean silentLaterHandshakes, NativeRelease nativeRelease) {
         this.renegotiates = renegotiates;
         this.wantsHeapBuffers = wantsHeapBuffers;
         this.gathersWrap = gathersWrap;
         this.sessionTimeInSeconds = sessionTimeInSeconds;
         this.reportsLate = reportsLate;
+        this.silentLaterHandshakes = silentLaterHandshakes;
+        this.nativeRelease = nativeRelease;
     }
 
     /**
@@ -109,6 +154,20 @@ public enum SslProvider {
             return TCNATIVE;
         }
         return JDK;
+    }
+
+    /**
+     * How many TLS 1.2 renegotiations a client of this provider follows on one connection when
+     * its server asks: Netty's engine sets BoringSSL's renegotiate-once mode for clients (and
+     * would fail a third handshake itself), so a netty-tcnative client follows one and refuses
+     * the next with a fatal no_renegotiation alert ({@link PeerHandshakes} reports it as such);
+     * Conscrypt's and the JDK's clients follow every one.
+     */
+    int serverRenegotiationsFollowed() {
+        return switch (this) {
+            case TCNATIVE -> 1;
+            case CONSCRYPT, JDK -> Integer.MAX_VALUE;
+        };
     }
 
     /**

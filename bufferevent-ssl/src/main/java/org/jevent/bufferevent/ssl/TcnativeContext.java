@@ -40,11 +40,11 @@ import javax.net.ssl.TrustManager;
  * <li>{@code OpenSslContextOption.USE_TASKS} off: by default Netty returns NEED_TASK for the
  * certificate and key callbacks of every handshake, and the pump would run them on another
  * thread and come back; off, they run inline, as Conscrypt's do.</li>
- * <li>{@code SslProvider.OPENSSL}, not {@code OPENSSL_REFCNT}: a reference-counted engine must be
- * released by hand, and each holds a count on its context (a server making an engine per
- * connection would overflow it). Netty's plain engines free their native SSL when both
- * directions are closed, which a TLS bufferevent does when it is freed, and by finalization
- * otherwise.</li>
+ * <li>{@code SslProvider.OPENSSL}, not {@code OPENSSL_REFCNT}: engines of both kinds hold a
+ * native SSL object and a count on their context until destroyed and released. A freed TLS
+ * bufferevent does both at once ({@link TcnativeEngines#destroy}); the plain engine's finalizer remains
+ * for one that never reached a bufferevent (made by {@code newServerEngine()} and dropped), which
+ * a reference-counted one would leak for good.</li>
  * <li>ALPN with Netty's {@code NO_ADVERTISE}/{@code ACCEPT}: a server without a protocol in
  * common goes on without ALPN (as Conscrypt's does); the two other behaviours are ones netty-
  * tcnative does not offer.</li>

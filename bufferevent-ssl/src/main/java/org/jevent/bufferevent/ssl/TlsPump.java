@@ -86,8 +86,10 @@ final class TlsPump {
     private final PeerHandshakeGuard peer;
     private final EventBase base;
     private final SSLEngine engine;
-    /** Conscrypt's engines hold native state that {@link #releaseEngine()} must let go of. */
-    private final boolean nativeEngine;
+    /** How {@link #releaseEngine()} lets go of the engine's native state. */
+    private final SslProvider.NativeRelease nativeRelease;
+    /** The engine never reports FINISHED for a handshake after the first ({@link SslProvider#silentLaterHandshakes}). */
+    private final boolean silentLaterHandshakes;
     private final EngineIo io;
     private final Bufferevent transport;
     /** The session's input and output, and the transport's: fixed for the bufferevents' lives. */
@@ -108,7 +110,8 @@ final class TlsPump {
         this.peer = peer;
         this.base = session.getBase();
         this.engine = engine;
-        this.nativeEngine = provider == SslProvider.CONSCRYPT;
+        this.nativeRelease = provider.nativeRelease;
+        this.silentLaterHandshakes = provider.silentLaterHandshakes;
         this.io = EngineIo.forProvider(provider);
         this.transport = transport;
         this.plainIn = session.getInput();
@@ -294,7 +297,8 @@ final class TlsPump {
             try {
                 r = io.wrap(engine, data ? plainOut : null, cipherOut);
             } catch (SSLException | RuntimeException e) {
-                failure.engineFailed(e, Bufferevent.BEV_EVENT_WRITING, false);
+                failure.engineFailed(e, io.failureFoundByUnwrap() ? Bufferevent.BEV_EVENT_READING
+                        : Bufferevent.BEV_EVENT_WRITING, false);
                 return true;
             }
             if (LOG.isTraceEnabled()) {
@@ -355,6 +359,13 @@ final class TlsPump {
                 // After OPEN: the peer renegotiates (not the answer a close_notify asks for).
                 if (state.handshakeRunning() && !engine.isInboundDone() && !engine.isOutboundDone()) {
                     peer.handshakeStarted();
+                }
+            }
+            case NOT_HANDSHAKING -> {
+                // An engine that never says FINISHED for a later handshake: done once BoringSSL says so.
+                if (silentLaterHandshakes && state.connectedOnce() && state.handshaking()
+                        && !TcnativeEngines.inHandshake(engine)) {
+                    session.handshakeFinished();
                 }
             }
             default -> {
@@ -430,21 +441,29 @@ final class TlsPump {
     }
 
     /**
-     * Releases the engine's native state now rather than at garbage collection. Conscrypt lets
-     * go of its SSL object and its pipe (two descriptors) only once both directions are closed
-     * and the close_notify that closing queued has been taken out by a wrap; without that wrap a
-     * server churning through handshakes held two descriptors per closed connection until the
-     * next GC (19,986 pipes seen in a 10 s load run). The close_notify is dropped (a free sends
-     * none, as in libevent): it goes into a small buffer of the loop thread, not through the
-     * transport nor a buffer made for it. The JDK's engine holds nothing outside the heap: it is
-     * only told that nothing more will be written (its {@code closeInbound} without the peer's
+     * Releases the engine's native state now rather than at garbage collection, the provider's
+     * way ({@link SslProvider.NativeRelease}). The JDK's engine holds nothing outside the heap: it
+     * is only told that nothing more will be written (its {@code closeInbound} without the peer's
      * close_notify would throw, with a stack trace, for nothing).
      */
     void releaseEngine() {
-        engine.closeOutbound();
-        if (!nativeEngine) {
-            return;
+        switch (nativeRelease) {
+            case NONE -> engine.closeOutbound();
+            case CLOSE_BOTH_WAYS -> closeBothWays();
+            case DESTROY -> TcnativeEngines.destroy(engine);
         }
+    }
+
+    /**
+     * Conscrypt lets go of its SSL object and its pipe (two descriptors) only once both
+     * directions are closed and the close_notify that closing queued has been taken out by a
+     * wrap; without that wrap a server churning through handshakes held two descriptors per
+     * closed connection until the next GC (19,986 pipes seen in a 10 s load run). The
+     * close_notify is dropped (a free sends none, as in libevent): it goes into a small buffer of
+     * the loop thread, not through the transport nor a buffer made for it.
+     */
+    private void closeBothWays() {
+        engine.closeOutbound();
         try {
             engine.closeInbound();
         } catch (SSLException ignored) {

@@ -468,7 +468,8 @@ class OpenSslPeerTest {
      * and K (key update with update_requested, TLS 1.3) to our client: data still flows.
      */
     @ParameterizedTest(name = "{0} {1} {2}")
-    @CsvSource({"JDK,TLSv1.2,r", "CONSCRYPT,TLSv1.2,r", "JDK,TLSv1.3,K", "CONSCRYPT,TLSv1.3,K", "TCNATIVE,TLSv1.3,K"})
+    @CsvSource({"JDK,TLSv1.2,r", "CONSCRYPT,TLSv1.2,r", "TCNATIVE,TLSv1.2,r", "JDK,TLSv1.3,K", "CONSCRYPT,TLSv1.3,K",
+        "TCNATIVE,TLSv1.3,K"})
     void sServerRenegotiatesOrUpdatesKeys(SslProvider impl, String protocol, String cmd) throws Exception {
         int port = freePort();
         Path out = dir.resolve("s_server-" + cmd + impl + ".out");

@@ -92,6 +92,42 @@ class SelfSignedCertificateTest {
         assertTrue(c.getNonCriticalExtensionOIDs().containsAll(List.of("2.5.29.17", "2.5.29.37")));
     }
 
+    /**
+     * An internationalized host name goes into the subjectAltName as its IDNA A-labels (it was
+     * "b?cher.example"), the common name keeps its text, and a client of each provider checking
+     * the A-label name, as clients send and compare it, accepts the certificate.
+     */
+    @Test
+    void internationalizedNamesBecomeALabels() throws Exception {
+        SelfSignedCertificate ssc = SelfSignedCertificate.generate("bücher.example", 1, "münchen.example",
+                "xn--bcher-kva.example");
+        X509Certificate c = ssc.certificate();
+        assertEquals("bücher.example", c.getSubjectX500Principal().getName().substring("CN=".length()));
+        List<Object> sans = new ArrayList<>();
+        for (List<?> san : c.getSubjectAlternativeNames()) {
+            sans.add(san.get(1));
+        }
+        assertEquals(List.of("localhost", "127.0.0.1", "xn--bcher-kva.example", "xn--mnchen-3ya.example"), sans,
+                "A-labels, the duplicate given in both forms once");
+        for (SslProvider p : SslProvider.values()) {
+            SslContexts server = SslContexts.forServer(ssc).provider(p).build();
+            SslContexts client = SslContexts.forClient().provider(p).trustCertificates(c).build();
+            SslContextsHandshake.run(client.newClientEngine("xn--bcher-kva.example", 443), server.newServerEngine())
+                    .echo(p.name());
+        }
+    }
+
+    /** A host name IDNA cannot encode is refused, naming it and why, instead of being written with '?'s. */
+    @Test
+    void hostNamesIdnaCannotEncodeAreRefused() {
+        for (String bad : List.of("ü".repeat(60) + ".example", "\uD83E\uDD80.example", "a..example")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> SelfSignedCertificate.generate("localhost", 1, bad));
+            assertTrue(e.getMessage().contains("\"" + bad + "\"") && e.getMessage().contains("IDNA"), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> SelfSignedCertificate.generate("\uD83E\uDD80.example", 1));
+    }
+
     @Test
     void eachCertificateIsNew() {
         SelfSignedCertificate a = SelfSignedCertificate.generate();

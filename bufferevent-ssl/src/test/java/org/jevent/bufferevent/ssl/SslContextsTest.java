@@ -13,12 +13,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.security.spec.InvalidKeySpecException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
@@ -26,6 +30,7 @@ import javax.net.ssl.SSLPeerUnverifiedException;
 import org.jevent.bufferevent.ssl.SslContexts.ClientAuth;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -327,6 +332,38 @@ class SslContextsTest {
         GeneralSecurityException e = assertThrows(GeneralSecurityException.class,
                 () -> SslContexts.forServer(cert, key).build());
         assertTrue(e.getMessage().contains("does not match"), e.getMessage());
+    }
+
+    /** An empty chain is refused where it is given, saying what a chain must hold (it was an IndexOutOfBoundsException from build()). */
+    @Test
+    void emptyCertificateChainIsRefusedWhereItIsGiven() {
+        for (Supplier<SslContexts.Builder> given : List.<Supplier<SslContexts.Builder>>of(
+                () -> SslContexts.forServer(serverCert.privateKey()),
+                () -> SslContexts.forClient().identity(clientCert.privateKey()))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, given::get);
+            assertTrue(e.getMessage().contains("empty certificate chain"), e.getMessage());
+            assertTrue(e.getMessage().contains("own certificate"), e.getMessage());
+        }
+    }
+
+    /** Null arrays and null elements fail at the call that supplies them, naming the argument and the index. */
+    @Test
+    void nullInputsAreNamedWhereTheyAreGiven() {
+        X509Certificate cert = serverCert.certificate();
+        PrivateKey key = serverCert.privateKey();
+        List<Map.Entry<String, Executable>> cases = List.of(
+                Map.entry("chain", () -> SslContexts.forServer(key, (X509Certificate[]) null)),
+                Map.entry("chain[1] is null", () -> SslContexts.forServer(key, cert, null)),
+                Map.entry("certificates[0] is null", () -> SslContexts.forClient().trustCertificates(null, cert)),
+                Map.entry("certificates", () -> SslContexts.forClient().trustCertificates((X509Certificate[]) null)),
+                Map.entry("protocols[1] is null", () -> SslContexts.forClient().protocols("TLSv1.3", null)),
+                Map.entry("protocols", () -> SslContexts.forClient().protocols((String[]) null)),
+                Map.entry("suites[0] is null", () -> SslContexts.forClient().cipherSuites((String) null)),
+                Map.entry("protocols", () -> SslContexts.forClient().alpn((String[]) null)));
+        for (Map.Entry<String, Executable> c : cases) {
+            NullPointerException e = assertThrows(NullPointerException.class, c.getValue(), c.getKey());
+            assertEquals(c.getKey(), e.getMessage());
+        }
     }
 
     @Test

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
-import java.time.Duration;
-import org.jevent.bufferevent.Bufferevent;
 import org.jevent.bufferevent.EndReason;
 import org.jevent.eventbase.EventBase;
 import org.junit.jupiter.api.AfterEach;
@@ -43,12 +41,7 @@ class SslEngineReleaseTest {
         for (int i = 0; i < LINKS; i++) {
             SslBufferevent[] link = TlsHarness.link(base, TlsHarness.Variant.FILTER_PAIR, SslProvider.CONSCRYPT,
                     i % 2 == 0 ? "TLSv1.3" : "TLSv1.2", 0);
-            int[] connected = new int[1];
-            link[0].setCallbacks(null, null, (b, what) -> connected[0]++);
-            link[1].setCallbacks(null, null, (b, what) -> connected[0]++);
-            link[0].enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
-            link[1].enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
-            TlsHarness.runUntil(base, () -> connected[0] == 2, Duration.ofSeconds(20));
+            TlsHarness.handshake(base, link);
             link[0].free();
             link[1].free();
         }
@@ -70,23 +63,7 @@ class SslEngineReleaseTest {
         int before = openDescriptors();
         for (int i = 0; i < LINKS; i++) {
             SslBufferevent[] link = TlsHarness.link(base, v, SslProvider.CONSCRYPT, i % 2 == 0 ? "TLSv1.3" : "TLSv1.2", 0);
-            int[] connected = new int[1];
-            EndReason[] serverEnd = new EndReason[1];
-            link[0].setCallbacks(null, null, (b, what) -> connected[0]++);
-            link[1].setCallbacks(null, null, (b, what) -> {
-                if (what == Bufferevent.BEV_EVENT_CONNECTED) {
-                    connected[0]++;
-                } else {
-                    serverEnd[0] = b.getEndReason();
-                    b.free(); // as a server does on the end of a connection
-                }
-            });
-            link[0].enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
-            link[1].enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
-            TlsHarness.runUntil(base, () -> connected[0] == 2, Duration.ofSeconds(20));
-            TlsHarness.dirtyClose(link[0]);
-            TlsHarness.runUntil(base, () -> serverEnd[0] != null, Duration.ofSeconds(20));
-            assertEquals(EndReason.TRUNCATED, serverEnd[0]);
+            assertEquals(EndReason.TRUNCATED, TlsHarness.handshakeThenTruncate(base, link));
         }
         int after = openDescriptors();
         assertTrue(after - before < 40, () -> (after - before) + " descriptors more after " + LINKS

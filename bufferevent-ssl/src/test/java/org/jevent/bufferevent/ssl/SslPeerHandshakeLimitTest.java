@@ -78,7 +78,8 @@ class SslPeerHandshakeLimitTest extends SslLoopTestBase {
     // ------------------------------------------------------------------ TLS 1.2 renegotiation
 
     @ParameterizedTest(name = "{0} server over {1}")
-    @CsvSource({"JDK,SOCKET", "JDK,FILTER_PAIR", "CONSCRYPT,SOCKET", "CONSCRYPT,FILTER_PAIR"})
+    @CsvSource({"JDK,SOCKET", "JDK,FILTER_PAIR", "CONSCRYPT,SOCKET", "CONSCRYPT,FILTER_PAIR", "TCNATIVE,SOCKET",
+        "TCNATIVE,FILTER_PAIR"})
     void clientRenegotiationIsRefusedByDefault(SslProvider serverImpl, Variant v) throws Exception {
         SslBufferevent[] b = connect(serverImpl, "TLSv1.2", v, s -> { });
         exchange(b, "before");

@@ -256,6 +256,47 @@ class SslRenegotiationTest {
         b[1].free();
     }
 
+    /**
+     * A netty-tcnative client under a JDK server's TLS 1.2 renegotiations: it follows the first
+     * (BoringSSL runs it inside unwrap and wrap, and the engine never says FINISHED: the session
+     * asks BoringSSL when it ended, and the data written meanwhile goes then), and refuses the
+     * second, as Netty's renegotiate-once mode for clients makes it: the client ends with
+     * READING|ERROR, RENEGOTIATION_REFUSED and a reason saying why, the server is told by the
+     * alert. Never a stall: each step is bounded, and both ends see the end.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"FILTER_PAIR", "SOCKET"})
+    void tcnativeClientFollowsOneServerRenegotiationThenRefuses(Variant v) throws Exception {
+        SslBufferevent[] b = TlsHarness.link(base, v, TlsTestSupport.engine(SslProvider.TCNATIVE, true, "TLSv1.2"),
+                TlsTestSupport.engine(SslProvider.JDK, false, "TLSv1.2"), SslState.CONNECTING, SslState.ACCEPTING, 0);
+        TlsHarness.connectRecording(base, b, clientGot, clientEvents, serverGot, serverEvents);
+        exchange(b, "before");
+        assertTrue(b[1].renegotiate(), () -> "errors " + b[1].getSslErrors());
+        b[0].write("c-during".getBytes(StandardCharsets.US_ASCII)); // held by the client while it renegotiates
+        TlsHarness.runUntil(base, () -> serverEvents.size() >= 2 || clientEvents.size() > 1, Duration.ofSeconds(20));
+        TlsHarness.runUntil(base, () -> !b[0].isHandshaking() || clientEvents.size() > 1, Duration.ofSeconds(20));
+        assertEquals(List.of("CONNECTED"), clientEvents, () -> "errors " + b[0].getSslErrors());
+        assertEquals(List.of("CONNECTED", "CONNECTED"), serverEvents, "the server's renegotiation completed");
+        exchange(b, "after");
+        assertTrue(serverGot.toString().contains("c-during"), serverGot::toString);
+        assertEquals(1, b[0].getPeerRenegotiations());
+
+        assertTrue(b[1].renegotiate(), () -> "errors " + b[1].getSslErrors());
+        TlsHarness.runUntil(base, () -> clientEvents.size() > 1 && serverEvents.size() > 2, Duration.ofSeconds(20));
+        assertEquals(List.of("CONNECTED", "READING|ERROR"), clientEvents);
+        assertEquals(org.jevent.bufferevent.EndReason.RENEGOTIATION_REFUSED, b[0].getEndReason());
+        SslError refusal = b[0].getSslError();
+        assertEquals("no_renegotiation", refusal.alert());
+        assertTrue(refusal.describe().contains("a TCNATIVE client follows 1 per connection"), refusal.describe());
+        assertEquals(2, b[0].getPeerRenegotiations());
+        assertEquals(List.of("CONNECTED", "CONNECTED", "READING|ERROR"), serverEvents);
+        assertEquals(org.jevent.bufferevent.EndReason.TLS_ALERT_RECEIVED, b[1].getEndReason());
+        String told = b[1].getSslError().describe();
+        assertTrue(told.contains("no_renegotiation"), told);
+        b[0].free();
+        b[1].free();
+    }
+
     private SslBufferevent[] connectMixed(Variant v, String protocol, boolean jdkIsClient) throws Exception {
         SslProvider ci = jdkIsClient ? SslProvider.JDK : SslProvider.CONSCRYPT;
         SslProvider si = jdkIsClient ? SslProvider.CONSCRYPT : SslProvider.JDK;

@@ -95,6 +95,41 @@ final class TlsHarness {
         return new SslBufferevent[] {c, s};
     }
 
+    /** Enables both ends of a {client, server} link and runs the loop until both report CONNECTED. */
+    static void handshake(EventBase base, SslBufferevent[] link) {
+        int[] connected = new int[1];
+        link[0].setCallbacks(null, null, (b, what) -> connected[0]++);
+        link[1].setCallbacks(null, null, (b, what) -> connected[0]++);
+        link[0].enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
+        link[1].enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
+        runUntil(base, () -> connected[0] == 2, Duration.ofSeconds(20));
+    }
+
+    /**
+     * Handshakes a {client, server} link, then ends the client's transport without close_notify
+     * ({@link #dirtyClose}, which frees the client); the server frees itself on its end, as a
+     * server does. Returns the server's end reason once it has one.
+     */
+    static org.jevent.bufferevent.EndReason handshakeThenTruncate(EventBase base, SslBufferevent[] link) {
+        int[] connected = new int[1];
+        org.jevent.bufferevent.EndReason[] serverEnd = new org.jevent.bufferevent.EndReason[1];
+        link[0].setCallbacks(null, null, (b, what) -> connected[0]++);
+        link[1].setCallbacks(null, null, (b, what) -> {
+            if (what == Bufferevent.BEV_EVENT_CONNECTED) {
+                connected[0]++;
+            } else {
+                serverEnd[0] = b.getEndReason();
+                b.free();
+            }
+        });
+        link[0].enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
+        link[1].enable(Bufferevent.EV_READ | Bufferevent.EV_WRITE);
+        runUntil(base, () -> connected[0] == 2, Duration.ofSeconds(20));
+        dirtyClose(link[0]);
+        runUntil(base, () -> serverEnd[0] != null, Duration.ofSeconds(20));
+        return serverEnd[0];
+    }
+
     /**
      * Ends {@code side}'s transport without close_notify: the peer sees a bare EOF. A pair half
      * says EOF explicitly (freeing a pair half tells its partner nothing); a socket is closed.
