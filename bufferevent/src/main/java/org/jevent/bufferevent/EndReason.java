@@ -39,9 +39,10 @@ public enum EndReason {
     /** TLS: the handshake did not complete within the timeouts that bound it (a bare {@code TIMEOUT}). */
     HANDSHAKE_TIMEOUT,
     /**
-     * TLS: the peer asked for a renegotiation (a TLS 1.2 client's ClientHello after the
-     * handshake) that this server does not allow, by default or over its limit; it was refused
-     * with a fatal alert.
+     * TLS: the peer asked for a renegotiation this end does not allow: a TLS 1.2 client's
+     * ClientHello after the handshake, to a server that allows none (the default) or is over its
+     * limit; or, to a netty-tcnative client, its server's second HelloRequest on the connection
+     * (that client follows one). It was refused with a fatal alert.
      */
     RENEGOTIATION_REFUSED,
     /** TLS 1.3: the peer requested more key updates than the limit allows within its period; the connection was ended. */
