@@ -71,8 +71,11 @@ final class Child extends ChildProcess {
         return "output:\n" + output();
     }
 
-    /** The port of the {@code listening on HOST:PORT} line. */
+    /**
+     * The port of the {@code listening on HOST:PORT} line. Bounded at 60 s: a TLS server making
+     * its throw-away certificate under a load average of 34 on 2 cores took more than 20 s.
+     */
     int awaitListeningPort() throws InterruptedException {
-        return portOf(await(s -> s.startsWith(LISTENING), 20_000));
+        return portOf(await(s -> s.startsWith(LISTENING), 60_000));
     }
 }

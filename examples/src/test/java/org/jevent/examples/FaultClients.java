@@ -197,6 +197,13 @@ final class FaultClients {
         return all;
     }
 
+    /** {@link #reset} each: TCP resets, or nothing for those whose connect never got an answer. */
+    static void resetAll(List<SocketChannel> channels) {
+        for (SocketChannel ch : channels) {
+            reset(ch);
+        }
+    }
+
     static void closeAll(List<SocketChannel> channels) {
         for (SocketChannel ch : channels) {
             try {

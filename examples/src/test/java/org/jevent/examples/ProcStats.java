@@ -78,7 +78,11 @@ final class ProcStats {
     /**
      * The TCP states of the process's open sockets ({@code ESTABLISHED} x 3, {@code CLOSE_WAIT}
      * x 12, ...), from {@code /proc/PID/net/tcp{,6}}: a socket in CLOSE_WAIT is one whose peer
-     * closed and that the server has not noticed or not closed. For failure messages.
+     * closed and that the server has not noticed or not closed. Then, for its connected sockets,
+     * the states of their other ends on this machine (the clients of a test share its network
+     * namespace), {@code none} for an end that no longer exists: an ESTABLISHED server socket
+     * whose client is in FIN_WAIT1 is one whose FIN has not reached the server's kernel yet, and
+     * no server can see that close before it does. For failure messages.
      */
     String socketStates() {
         java.util.Set<String> inodes = new java.util.HashSet<>();
@@ -96,19 +100,40 @@ final class ProcStats {
         } catch (IOException e) {
             return "(cannot list: " + e + ")";
         }
-        String[] names = {"?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE",
-            "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING"};
-        java.util.Map<String, Integer> states = new java.util.TreeMap<>();
+        // Each entry: local address, remote address, state, inode (fields 1, 2, 3 and 9).
+        java.util.List<String[]> entries = new java.util.ArrayList<>();
         for (String table : new String[] {"tcp", "tcp6"}) {
             for (String l : lines("net/" + table)) {
                 String[] f = l.trim().split("\\s+");
-                if (f.length > 9 && inodes.contains(f[9])) {
-                    int st = Integer.parseInt(f[3], 16);
-                    states.merge(st < names.length ? names[st] : f[3], 1, Integer::sum);
+                if (f.length > 9 && !f[0].equals("sl")) {
+                    entries.add(new String[] {f[1], f[2], f[3], f[9]});
                 }
             }
         }
-        return states.toString();
+        java.util.Map<String, String> stateByEnds = new java.util.HashMap<>();
+        for (String[] e : entries) {
+            stateByEnds.put(e[0] + " " + e[1], e[2]);
+        }
+        java.util.Map<String, Integer> states = new java.util.TreeMap<>();
+        java.util.Map<String, Integer> peers = new java.util.TreeMap<>();
+        for (String[] e : entries) {
+            if (inodes.contains(e[3])) {
+                states.merge(tcpState(e[2]), 1, Integer::sum);
+                if (!e[2].equals("0A")) { // not LISTEN: a connection, whose other end may be here
+                    String peer = stateByEnds.get(e[1] + " " + e[0]);
+                    peers.merge(peer == null ? "none" : tcpState(peer), 1, Integer::sum);
+                }
+            }
+        }
+        return states + (peers.isEmpty() ? "" : ", their peers " + peers);
+    }
+
+    /** The name of a state as {@code /proc/net/tcp} gives it, in hexadecimal. */
+    private static String tcpState(String hex) {
+        String[] names = {"?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE",
+            "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING"};
+        int st = Integer.parseInt(hex, 16);
+        return st < names.length ? names[st] : hex;
     }
 
     /** CPU time used so far, user and system, all threads, in nanoseconds. */
