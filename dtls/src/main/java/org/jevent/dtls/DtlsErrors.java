@@ -13,11 +13,10 @@ import org.jevent.bufferevent.ssl.SslErrorQueue;
  *
  * <p>Classification: bctls names the alert in its exception types ({@link TlsFatalAlertReceived}:
  * the peer sent it; {@link TlsFatalAlert}: we did); the JDK says {@code "Received fatal alert:
- * NAME"} for an alert from the peer and names no alert it sent.
+ * NAME"} for an alert from the peer and names no alert it sent, read by {@link SslError#of} as
+ * for TLS. The exception's causes are searched too: the first that names an alert decides.
  */
 final class DtlsErrors {
-    private static final String RECEIVED = "Received fatal alert: ";
-
     private DtlsErrors() {
     }
 
@@ -30,12 +29,9 @@ final class DtlsErrors {
             if (t instanceof TlsFatalAlert a) {
                 return new SslError(e, AlertDescription.getName(a.getAlertDescription()), false);
             }
-            String msg = t.getMessage();
-            int i = msg == null ? -1 : msg.indexOf(RECEIVED);
-            if (i >= 0) {
-                String alert = msg.substring(i + RECEIVED.length()).trim();
-                int end = alert.indexOf(' ');
-                return new SslError(e, end > 0 ? alert.substring(0, end) : alert, true);
+            SslError named = SslError.of(t); // the JDK's "Received fatal alert: NAME"
+            if (named.alert() != null) {
+                return t == e ? named : new SslError(e, named.alert(), named.remote());
             }
         }
         return new SslError(e, null, false);

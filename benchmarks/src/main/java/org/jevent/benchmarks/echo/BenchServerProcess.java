@@ -82,7 +82,7 @@ public final class BenchServerProcess extends ServerProcess {
         cmd.addAll(jvmArgs);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         cmd.addAll(args);
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = ChildProcesses.start(new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT));
         System.err.printf(java.util.Locale.ROOT, "  %s: pid %d%n", impl, p.pid());
         return new BenchServerProcess(impl, p,
                 new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)));

@@ -87,7 +87,7 @@ final class ExternalServerProcess extends ServerProcess {
         Path logs = Servers.logDir();
         Files.createDirectories(logs);
         File log = Files.createTempFile(logs, impl.replace(':', '-').replace('@', '-') + "-", ".log").toFile();
-        Process p = new ProcessBuilder(cmd).redirectError(log).start();
+        Process p = ChildProcesses.start(new ProcessBuilder(cmd).redirectError(log));
         System.err.printf(Locale.ROOT, "  %s: pid %d, log %s%n", impl, p.pid(), log);
         return new ExternalServerProcess(impl, p,
                 new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)), jvm, pinned);

@@ -30,9 +30,9 @@ final class OpensslHandshakeLoad implements HandshakeLoad {
     OpensslHandshakeLoad(InetSocketAddress address, int parallel, int seconds) throws IOException {
         String openssl = System.getProperty("jevent.echo.openssl", "openssl");
         for (int i = 0; i < parallel; i++) {
-            Process p = new ProcessBuilder(openssl, "s_time", "-connect",
+            Process p = ChildProcesses.start(new ProcessBuilder(openssl, "s_time", "-connect",
                     address.getHostString() + ":" + address.getPort(), "-new", "-time", Integer.toString(seconds))
-                    .redirectErrorStream(true).start();
+                    .redirectErrorStream(true));
             processes.add(p);
             Thread t = new Thread(() -> count(p.getInputStream()), "s_time-reader-" + processes.size());
             t.setDaemon(true);

@@ -22,7 +22,7 @@ public final class ProcFs {
 
     private static long clockTicks() {
         try {
-            Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+            Process p = ChildProcesses.start(new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true));
             String s = new String(p.getInputStream().readAllBytes()).trim();
             p.waitFor();
             return Long.parseLong(s);

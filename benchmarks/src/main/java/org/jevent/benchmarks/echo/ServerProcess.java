@@ -103,8 +103,9 @@ public abstract class ServerProcess implements AutoCloseable {
      * diagnostic the JVM was not started for, such as native memory tracking) is an IOException.
      */
     String jcmd(String command) throws IOException {
-        Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                Long.toString(process.pid()), command).redirectErrorStream(true).start();
+        Process p = ChildProcesses.start(new ProcessBuilder(
+                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(process.pid()), command).redirectErrorStream(true));
         String text = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         try {
             if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {

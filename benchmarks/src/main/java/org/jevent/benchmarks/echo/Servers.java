@@ -231,7 +231,7 @@ final class Servers {
             Path script = targetDir().getParent().resolve("build-libevent-echo.sh");
             System.err.println("# building " + bin + " with " + script);
             try {
-                Process p = new ProcessBuilder("bash", script.toString()).inheritIO().start();
+                Process p = ChildProcesses.start(new ProcessBuilder("bash", script.toString()).inheritIO());
                 if (p.waitFor() != 0 || !Files.isExecutable(bin)) {
                     throw new IOException(script + " failed (exit " + p.exitValue() + ")");
                 }

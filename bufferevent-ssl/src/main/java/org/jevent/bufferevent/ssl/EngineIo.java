@@ -67,6 +67,8 @@ abstract class EngineIo {
      * Whether the wrap that failed last threw a failure an unwrap had found (the peer's record
      * refused): netty-tcnative holds such a failure back until the wraps that send its alert, so
      * the pump reports it as the reading failure it is, as the other engines' unwraps throw it.
+     * (A failure a delegated task found, which the JDK throws from its next call, the pump
+     * recognises itself: it runs the tasks.)
      */
     boolean failureFoundByUnwrap() {
         return false;

@@ -44,11 +44,18 @@ public record SslError(Throwable cause, String alert, boolean remote) {
     }
 
     /**
-     * Classifies an engine exception. The JDK says "Received fatal alert: NAME" for an alert
-     * from the peer; Conscrypt (BoringSSL) names a received alert with a reason like
-     * {@code SSLV3_ALERT_HANDSHAKE_FAILURE} or {@code TLSV1_ALERT_UNKNOWN_CA}.
+     * Classifies an engine's exception by its message, as {@link SslBufferevent} does for its
+     * error queue; public so that the DTLS sessions of {@code jevent-dtls} read the JDK's
+     * messages the same way. The JDK says {@code "Received fatal alert: NAME"} for an alert from
+     * the peer; Conscrypt and netty-tcnative (BoringSSL) name a received alert with a reason like
+     * {@code SSLV3_ALERT_HANDSHAKE_FAILURE} or {@code TLSV1_ALERT_UNKNOWN_CA}. Only {@code e}'s
+     * own message is read, not its causes'.
+     *
+     * @param e the exception an engine threw
+     * @return an entry for {@code e}: remote with the alert's name (lower case) if the message
+     *     names an alert the peer sent, else local with no alert
      */
-    static SslError of(Throwable e) {
+    public static SslError of(Throwable e) {
         String msg = String.valueOf(e.getMessage());
         int i = msg.indexOf("Received fatal alert: ");
         if (i >= 0) {

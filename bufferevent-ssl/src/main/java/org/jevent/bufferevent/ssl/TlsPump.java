@@ -65,6 +65,13 @@ final class TlsPump {
      * under its bound; meanwhile nothing is unwrapped and the transport is not read.
      */
     private static final int WRAP_BLOCKED = 0x10;
+    /**
+     * Named bit: delegated tasks came back and no engine call has succeeded since. A task
+     * consumes handshake messages the peer sent (the JDK's certificate check runs in one), and
+     * the engine throws what it found from its next call, often a wrap: a failure thrown now was
+     * found while reading the peer's flight, a READING failure whichever call throws it.
+     */
+    private static final int TASK_VERDICT_DUE = 0x20;
 
     /**
      * How far beyond the transport's bound the handshake records after the first handshake may
@@ -223,6 +230,7 @@ final class TlsPump {
                         recordLength > 0 && header[0] == TlsRecordHeader.CONTENT_ALERT);
                 return true;
             }
+            bits &= ~TASK_VERDICT_DUE;
             if (LOG.isTraceEnabled()) {
                 LOG.trace("{}: unwrap of a {} byte record: {} consumed, {} plaintext bytes, {} {}", session.name(),
                         recordLength, r.bytesConsumed(), r.bytesProduced(), r.getStatus(), r.getHandshakeStatus());
@@ -297,10 +305,12 @@ final class TlsPump {
             try {
                 r = io.wrap(engine, data ? plainOut : null, cipherOut);
             } catch (SSLException | RuntimeException e) {
-                failure.engineFailed(e, io.failureFoundByUnwrap() ? Bufferevent.BEV_EVENT_READING
-                        : Bufferevent.BEV_EVENT_WRITING, false);
+                boolean foundReading = io.failureFoundByUnwrap() || (bits & TASK_VERDICT_DUE) != 0;
+                failure.engineFailed(e, foundReading ? Bufferevent.BEV_EVENT_READING : Bufferevent.BEV_EVENT_WRITING,
+                        false);
                 return true;
             }
+            bits &= ~TASK_VERDICT_DUE;
             if (LOG.isTraceEnabled()) {
                 LOG.trace("{}: wrap{}: {} plaintext bytes into {}, {} {}", session.name(), data ? "" : " (no data)",
                         r.bytesConsumed(), r.bytesProduced(), r.getStatus(), r.getHandshakeStatus());
@@ -396,7 +406,7 @@ final class TlsPump {
             try {
                 base.execute(() -> {
                     taskKeepAlive.del();
-                    bits &= ~TASK_RUNNING;
+                    bits = (bits & ~TASK_RUNNING) | TASK_VERDICT_DUE;
                     handshakeStatus(engine.getHandshakeStatus());
                     run();
                 });
