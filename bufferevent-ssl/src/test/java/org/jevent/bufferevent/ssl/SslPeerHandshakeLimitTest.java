@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,23 +47,26 @@ class SslPeerHandshakeLimitTest extends SslLoopTestBase {
         return b;
     }
 
-    /** Both directions still carry data. */
-    private void exchange(SslBufferevent[] b, String tag) {
-        int c0 = clientGot.length();
-        int s0 = serverGot.length();
-        b[0].write(("c-" + tag).getBytes(StandardCharsets.US_ASCII));
-        b[1].write(("s-" + tag).getBytes(StandardCharsets.US_ASCII));
-        TlsHarness.runUntil(base, () -> (clientGot.length() >= c0 + tag.length() + 2
-                && serverGot.length() >= s0 + tag.length() + 2) || ended(clientEvents) || ended(serverEvents),
-                Duration.ofSeconds(20));
-        assertTrue(clientGot.toString().endsWith("s-" + tag), () -> clientGot + " / events " + clientEvents + " "
-                + serverEvents);
-        assertTrue(serverGot.toString().endsWith("c-" + tag), serverGot::toString);
+    /**
+     * The client asks for key updates, one a loop turn, while the server has had no event since
+     * CONNECTED (at most 100); returns how many requests it sent.
+     */
+    private int floodKeyUpdates(SslBufferevent client) {
+        int sent = 0;
+        while (serverEvents.size() == 1 && sent < 100) {
+            if (client.renegotiate()) {
+                sent++;
+            }
+            TlsHarness.runFor(base, Duration.ofMillis(1));
+        }
+        return sent;
     }
 
-    private static boolean ended(List<String> events) {
-        return events.stream().anyMatch(e -> !e.equals("CONNECTED"));
+    /** Both directions still carry data. */
+    private void exchange(SslBufferevent[] b, String tag) {
+        TlsHarness.exchangeRecorded(base, b, tag, clientGot, clientEvents, serverGot, serverEvents);
     }
+
 
     private void awaitServerEnd() {
         TlsHarness.runUntil(base, () -> serverEvents.size() > 1, Duration.ofSeconds(20));
@@ -72,7 +74,7 @@ class SslPeerHandshakeLimitTest extends SslLoopTestBase {
 
     /** The client saw the end too: an alert from the server, or its close_notify. */
     private void awaitClientEnd() {
-        TlsHarness.runUntil(base, () -> ended(clientEvents), Duration.ofSeconds(20));
+        TlsHarness.runUntil(base, () -> TlsHarness.endedRecorded(clientEvents), Duration.ofSeconds(20));
     }
 
     // ------------------------------------------------------------------ TLS 1.2 renegotiation
@@ -175,13 +177,7 @@ class SslPeerHandshakeLimitTest extends SslLoopTestBase {
     void theDefaultLimitEndsAKeyUpdateFlood() throws Exception {
         SslBufferevent[] b = connect(SslProvider.JDK, "TLSv1.3", Variant.FILTER_PAIR, s -> { });
         exchange(b, "before");
-        int sent = 0;
-        while (serverEvents.size() == 1 && sent < 100) {
-            if (b[0].renegotiate()) {
-                sent++;
-            }
-            TlsHarness.runFor(base, Duration.ofMillis(1));
-        }
+        floodKeyUpdates(b[0]);
         awaitServerEnd();
         assertEquals(EndReason.KEY_UPDATE_LIMIT, b[1].getEndReason());
         assertEquals(SslBufferevent.DEFAULT_KEY_UPDATE_LIMIT + 1, b[1].getPeerKeyUpdates());
@@ -195,13 +191,7 @@ class SslPeerHandshakeLimitTest extends SslLoopTestBase {
     void conscryptBoundsAKeyUpdateFloodItself() throws Exception {
         SslBufferevent[] b = connect(SslProvider.CONSCRYPT, "TLSv1.3", Variant.FILTER_PAIR, s -> { });
         exchange(b, "before");
-        int sent = 0;
-        while (serverEvents.size() == 1 && sent < 100) {
-            if (b[0].renegotiate()) {
-                sent++;
-            }
-            TlsHarness.runFor(base, Duration.ofMillis(1));
-        }
+        int sent = floodKeyUpdates(b[0]);
         awaitServerEnd();
         assertEquals(List.of("CONNECTED", "READING|ERROR"), serverEvents);
         String why = b[1].getSslError().describe();

@@ -47,14 +47,7 @@ class SslRenegotiationTest {
 
     /** Both directions still carry data. */
     private void exchange(SslBufferevent[] b, String tag) {
-        int c0 = clientGot.length();
-        int s0 = serverGot.length();
-        b[0].write(("c-" + tag).getBytes(StandardCharsets.US_ASCII));
-        b[1].write(("s-" + tag).getBytes(StandardCharsets.US_ASCII));
-        TlsHarness.runUntil(base, () -> clientGot.length() >= c0 + tag.length() + 2
-                && serverGot.length() >= s0 + tag.length() + 2, Duration.ofSeconds(20));
-        assertTrue(clientGot.toString().endsWith("s-" + tag), clientGot::toString);
-        assertTrue(serverGot.toString().endsWith("c-" + tag), serverGot::toString);
+        TlsHarness.exchangeRecorded(base, b, tag, clientGot, clientEvents, serverGot, serverEvents);
     }
 
     @ParameterizedTest(name = "{0} {1} from client={2}")

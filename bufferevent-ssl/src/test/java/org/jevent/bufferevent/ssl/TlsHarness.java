@@ -156,6 +156,30 @@ final class TlsHarness {
         runUntil(base, () -> !clientEvents.isEmpty() && !serverEvents.isEmpty(), Duration.ofSeconds(20));
     }
 
+    /**
+     * On a link wired by {@link #connectRecording}: each side writes a tagged line and the test
+     * waits until the other has read it, or until either side had an event other than CONNECTED
+     * (then it fails at once, naming both sides' events, instead of waiting out the limit).
+     */
+    static void exchangeRecorded(EventBase base, SslBufferevent[] b, String tag, StringBuilder clientGot,
+            List<String> clientEvents, StringBuilder serverGot, List<String> serverEvents) {
+        int c0 = clientGot.length();
+        int s0 = serverGot.length();
+        b[0].write(("c-" + tag).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        b[1].write(("s-" + tag).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        runUntil(base, () -> (clientGot.length() >= c0 + tag.length() + 2 && serverGot.length() >= s0 + tag.length() + 2)
+                || endedRecorded(clientEvents) || endedRecorded(serverEvents), Duration.ofSeconds(20));
+        org.junit.jupiter.api.Assertions.assertTrue(clientGot.toString().endsWith("s-" + tag),
+                () -> clientGot + " / events " + clientEvents + " " + serverEvents);
+        org.junit.jupiter.api.Assertions.assertTrue(serverGot.toString().endsWith("c-" + tag),
+                () -> serverGot + " / events " + clientEvents + " " + serverEvents);
+    }
+
+    /** True once a side recorded by {@link #connectRecording} had an event other than CONNECTED. */
+    static boolean endedRecorded(List<String> events) {
+        return events.stream().anyMatch(e -> !e.equals("CONNECTED"));
+    }
+
     /** Everything {@code x}'s input holds, read out as ASCII text. */
     static String drain(Bufferevent x) {
         byte[] a = new byte[(int) x.getInput().getLength()];
