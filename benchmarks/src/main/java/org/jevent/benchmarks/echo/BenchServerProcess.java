@@ -48,7 +48,7 @@ public final class BenchServerProcess extends ServerProcess {
             args.addAll(List.of(tls.cert.toString(), tls.key.toString()));
         }
         return start(EchoServer.class.getName(), impl, args, o.pin, o.serverHeap, o.serverYoung,
-                Servers.variantJvmArgs(impl, Servers.logDir()));
+                Servers.variantJvmArgs(impl, Servers.logDir(), o.serverHeap, o.serverYoung));
     }
 
     /**

@@ -28,7 +28,8 @@ import java.util.Set;
  * named {@code NAME:N} runs N event loops; {@code --servers loops} prints the 1&rarr;2 loop curve
  * ({@link LoopCurve}). A Java server named {@code NAME@nojfr} or {@code NAME@jfr} runs without
  * jevent's observability hooks or under a flight recording; {@code --servers jfr} prints their cost
- * ({@link JfrCost}). {@code --alternate} runs the servers in reverse order in even rounds, so that
+ * ({@link JfrCost}); the example named {@code NAME@pinned} runs on the benchmark servers' pinned
+ * heap, so that its idle memory is counted as theirs (heap plus RSS). {@code --alternate} runs the servers in reverse order in even rounds, so that
  * a drift of the machine's load within a round does not always favour the same ones;
  * {@code --together} runs the variants of one server at the same time ({@link TogetherRun}).
  */

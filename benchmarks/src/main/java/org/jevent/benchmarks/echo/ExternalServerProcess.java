@@ -55,7 +55,7 @@ final class ExternalServerProcess extends ServerProcess {
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             List<String> extra = new ArrayList<>(extraArgs("jevent.echo.exampleJvmArgs"));
             extra.addAll(extraArgs("jevent.echo.serverJvmArgs"));
-            extra.addAll(Servers.variantJvmArgs(impl, Servers.logDir()));
+            extra.addAll(Servers.variantJvmArgs(impl, Servers.logDir(), o.serverHeap, o.serverYoung));
             pinned = extra.contains("-XX:+AlwaysPreTouch");
             cmd.addAll(extra);
             cmd.addAll(List.of("-jar", Servers.examplesJar(impl).toString(), "echo-server", "--host", "127.0.0.1",

@@ -29,8 +29,11 @@ import java.util.Set;
  * cost of jevent's observability hooks ({@link JfrCost}): {@code @nojfr} runs it with
  * {@code -Djevent.jfr=false} (JFR events and the loop-stall detector compiled out), {@code @jfr}
  * with a flight recording from the start ({@code -XX:StartFlightRecording}, default settings, in
- * which jevent's events are on; the file is dumped at exit beside the logs). Without a variant:
- * the hooks as shipped, and no recording. {@code --servers jfr} is the example, plain and TLS,
+ * which jevent's events are on; the file is dumped at exit beside the logs). The example may also
+ * run {@code @pinned}: with the heap the benchmark's own servers get ({@code -Xms} = {@code -Xmx}
+ * = {@code --server-heap}, {@code -XX:+AlwaysPreTouch}), so that its idle memory is counted as
+ * theirs is, heap plus RSS, instead of the RSS of a heap that grows. Without a variant:
+ * the hooks as shipped, JVM defaults, and no recording. {@code --servers jfr} is the example, plain and TLS,
  * in the three variants, each trio next to each other.
  */
 final class Servers {
@@ -57,7 +60,7 @@ final class Servers {
     static final List<String> JFR = List.of("jevent-example", "jevent-example@nojfr", "jevent-example@jfr",
             "jevent-example-tls", "jevent-example-tls@nojfr", "jevent-example-tls@jfr");
     /** The JVM variants a Java server may carry ({@code NAME@VARIANT}). */
-    static final List<String> VARIANTS = List.of("nojfr", "jfr");
+    static final List<String> VARIANTS = List.of("nojfr", "jfr", "pinned");
     private static final Set<String> KNOWN = Set.of("jevent", "netty", "nio", "jevent-tls-conscrypt",
             "jevent-tls-jdk", "jevent-tls-tcnative", "netty-tls-jdk", "netty-tls-openssl", "netty-tls-conscrypt",
             "netty-tls-conscrypt-bare", "jevent-example", "jevent-example-b", "jevent-example-tls", "jevent-example-tls-jdk", "jevent-example-tls-tcnative", "libevent",
@@ -84,7 +87,11 @@ final class Servers {
                         throw new IllegalArgumentException("unknown server " + s + "; known: " + KNOWN);
                     }
                     if (!variant(s).isEmpty() && (!VARIANTS.contains(variant(s)) || s.startsWith("libevent"))) {
-                        throw new IllegalArgumentException(s + ": a Java server takes @nojfr or @jfr");
+                        throw new IllegalArgumentException(s + ": a Java server takes @nojfr, @jfr or @pinned");
+                    }
+                    if (variant(s).equals("pinned") && !isExample(s)) {
+                        throw new IllegalArgumentException(s + ": only the example takes @pinned (the benchmark's"
+                                + " own servers always run on a pinned heap)");
                     }
                     if (hasLoops(s) && !(isExample(s) || s.startsWith("netty"))) {
                         throw new IllegalArgumentException(s + ": only Netty and the example run on several loops"
@@ -117,15 +124,19 @@ final class Servers {
 
     /**
      * The JVM options of the server's variant: {@code -Djevent.jfr=false} for {@code @nojfr}, a
-     * flight recording dumped at exit into {@code dir} for {@code @jfr}; none without one.
+     * flight recording dumped at exit into {@code dir} for {@code @jfr}, the benchmark servers'
+     * pre-touched heap of {@code heap} (young {@code young}) for {@code @pinned}; none without one.
      */
-    static List<String> variantJvmArgs(String server, Path dir) throws IOException {
+    static List<String> variantJvmArgs(String server, Path dir, String heap, String young) throws IOException {
         switch (variant(server)) {
             case "" -> {
                 return List.of();
             }
             case "nojfr" -> {
                 return List.of("-Djevent.jfr=false");
+            }
+            case "pinned" -> {
+                return List.of("-Xms" + heap, "-Xmx" + heap, "-Xmn" + young, "-XX:+AlwaysPreTouch");
             }
             case "jfr" -> {
                 Files.createDirectories(dir);
