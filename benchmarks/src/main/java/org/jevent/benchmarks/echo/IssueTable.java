@@ -13,6 +13,14 @@ import java.util.function.ToDoubleFunction;
  * CPU-second, with the issue's floors checked against the example. With several rounds each
  * cell is the median of the rounds, a second table gives the spread, and every ratio is taken
  * within a round (servers of one round shared the machine's load) before its median is taken.
+ *
+ * <p>Idle memory is counted two ways. As users run the example (JVM defaults: a G1 heap that
+ * grows), its RSS is the figure, and that RSS grows with every heap page a young JVM touches
+ * for the first time, garbage included, so it says as much about the collector's sizing as about
+ * the connection. The peers' Java servers run on a pinned, pre-touched heap, where a connection
+ * costs its live heap plus the RSS it adds; the {@code (pinned)} lines count the example that
+ * way too ({@code jevent-example@pinned}, {@code jevent-example-tls@pinned}), so that its figure
+ * is comparable with theirs.
  */
 public final class IssueTable {
     /** A column: its title, and the server that fills it in plain rows and in TLS rows (or null). */
@@ -41,8 +49,21 @@ public final class IssueTable {
         String text();
     }
 
+    /**
+     * One row. {@code exampleVariant} is the JVM variant the example's cell is taken from
+     * ({@code ""}: the example as users run it; {@code "pinned"}: on the peers' pinned heap).
+     */
     private record Line(String title, boolean tls, boolean lowerIsBetter, ToDoubleFunction<Report.Row> metric,
-            Floor floor) {
+            Floor floor, String exampleVariant) {
+        Line(String title, boolean tls, boolean lowerIsBetter, ToDoubleFunction<Report.Row> metric, Floor floor) {
+            this(title, tls, lowerIsBetter, metric, floor, "");
+        }
+
+        /** The server a column's cell of this row comes from. */
+        String server(Column c) {
+            String s = c.server(tls);
+            return s == null || c != EXAMPLE || exampleVariant.isEmpty() ? s : s + "@" + exampleVariant;
+        }
     }
 
     private static final List<Line> LINES = List.of(
@@ -56,8 +77,10 @@ public final class IssueTable {
                     ratioFloor("ex/libevent >= 1.0", true, r -> r.hs == null ? 0 : Report.hsPerCpu(r.hs),
                             "libevent-tls")),
             new Line("TLS full hs/app-cpu-s", true, false, r -> r.hs == null ? 0 : Report.hsPerAppCpu(r.hs), null),
-            new Line("idle plain KiB/conn", false, true, IssueTable::idleKiB, kibFloor(false, 2)),
-            new Line("idle TLS KiB/conn", true, true, IssueTable::idleKiB, kibFloor(true, 16)));
+            new Line("idle plain KiB/conn", false, true, IssueTable::idleKiB, kibFloor(false, "", 2)),
+            new Line("idle TLS KiB/conn", true, true, IssueTable::idleKiB, kibFloor(true, "", 16)),
+            new Line("idle plain (pinned)", false, true, IssueTable::idleKiB, kibFloor(false, "pinned", 2), "pinned"),
+            new Line("idle TLS (pinned)", true, true, IssueTable::idleKiB, kibFloor(true, "pinned", 16), "pinned"));
 
     private IssueTable() {
     }
@@ -90,11 +113,12 @@ public final class IssueTable {
         };
     }
 
-    private static Floor kibFloor(boolean tls, double maxKiB) {
+    private static Floor kibFloor(boolean tls, String exampleVariant, double maxKiB) {
+        String example = EXAMPLE.server(tls) + (exampleVariant.isEmpty() ? "" : "@" + exampleVariant);
         return new Floor() {
             @Override
             public double value(Map<String, Report.Row> round) {
-                double v = cell(round, EXAMPLE.server(tls), IssueTable::idleKiB);
+                double v = cell(round, example, IssueTable::idleKiB);
                 return v > 0 ? v : Double.NaN;
             }
 
@@ -140,11 +164,11 @@ public final class IssueTable {
         for (Line row : LINES) {
             StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-22s", row.title));
             for (Column c : cols) {
-                double m = median(perRound(rounds, r -> cell(r, c.server(row.tls), row.metric)));
+                double m = median(perRound(rounds, r -> cell(r, row.server(c), row.metric)));
                 b.append(String.format(Locale.ROOT, " %12s", fmt(m, row.lowerIsBetter)));
             }
             double exBest = median(perRound(rounds, r -> {
-                double ex = cell(r, EXAMPLE.server(row.tls), row.metric);
+                double ex = cell(r, row.server(EXAMPLE), row.metric);
                 double best = Double.NaN;
                 for (Column p : PEERS) {
                     double v = cell(r, p.server(row.tls), row.metric);
@@ -155,7 +179,7 @@ public final class IssueTable {
                 return ex > 0 ? ex / best : Double.NaN;
             }));
             double exBench = median(perRound(rounds, r -> {
-                double ex = cell(r, EXAMPLE.server(row.tls), row.metric);
+                double ex = cell(r, row.server(EXAMPLE), row.metric);
                 double bench = cell(r, BENCH.server(row.tls), row.metric);
                 return ex > 0 && bench > 0 ? ex / bench : Double.NaN;
             }));
@@ -174,7 +198,7 @@ public final class IssueTable {
             for (Line row : LINES) {
                 StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-22s", row.title));
                 for (Column c : cols) {
-                    double[] v = perRound(rounds, r -> cell(r, c.server(row.tls), row.metric));
+                    double[] v = perRound(rounds, r -> cell(r, row.server(c), row.metric));
                     double m = median(v);
                     b.append(String.format(Locale.ROOT, " %12s",
                             Double.isNaN(m) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * spread(v) / m)));
@@ -184,7 +208,9 @@ public final class IssueTable {
         }
         System.out.println("ex/best: the example over the best peer of the row (for idle rows: over the lowest;"
                 + " below 1.0 is better there); ex/bench: the example over the benchmark's own jevent server;"
-                + " app-cpu rows count only the servers' application threads (JIT compiler and GC threads left out)");
+                + " app-cpu rows count only the servers' application threads (JIT compiler and GC threads left out);"
+                + " idle (pinned): the example on the peers' pinned heap, heap plus RSS, as the peers' Java servers"
+                + " are counted");
     }
 
     /** The figure of every round where it exists (0 and NaN dropped). */

@@ -42,12 +42,12 @@ final class Servers {
             "netty-tls-jdk", "netty-tls-openssl");
     /**
      * {@code --servers issue14}: the comparison of issue 14, plain and TLS in one run: the
-     * example beside the benchmark's jevent server, Netty (JDK, Conscrypt, BoringSSL), plain NIO
-     * and libevent.
+     * example (as users run it, and on the peers' pinned heap) beside the benchmark's jevent
+     * server, Netty (JDK, Conscrypt, BoringSSL), plain NIO and libevent.
      */
-    static final List<String> ISSUE14 = List.of("jevent-example", "jevent", "netty", "nio", "libevent",
-            "jevent-example-tls", "jevent-tls-conscrypt", "netty-tls-jdk", "netty-tls-conscrypt", "netty-tls-openssl",
-            "libevent-tls");
+    static final List<String> ISSUE14 = List.of("jevent-example", "jevent-example@pinned", "jevent", "netty", "nio",
+            "libevent", "jevent-example-tls", "jevent-example-tls@pinned", "jevent-tls-conscrypt", "netty-tls-jdk",
+            "netty-tls-conscrypt", "netty-tls-openssl", "libevent-tls");
     /**
      * {@code --servers loops}: the example on 1 and 2 loops, Netty on 1 and 2 worker threads;
      * each pair next to each other, so that the two runs of a ratio shared the machine's load.
