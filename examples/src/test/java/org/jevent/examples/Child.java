@@ -71,11 +71,8 @@ final class Child extends ChildProcess {
         return "output:\n" + output();
     }
 
-    /**
-     * The port of the {@code listening on HOST:PORT} line. Bounded at 60 s: a TLS server making
-     * its throw-away certificate under a load average of 34 on 2 cores took more than 20 s.
-     */
+    /** The port of the {@code listening on HOST:PORT} line, within {@link #LISTENING_WAIT_MILLIS}. */
     int awaitListeningPort() throws InterruptedException {
-        return portOf(await(s -> s.startsWith(LISTENING), 60_000));
+        return portOf(await(s -> s.startsWith(LISTENING), LISTENING_WAIT_MILLIS));
     }
 }

@@ -30,6 +30,13 @@ abstract class ChildProcess implements AutoCloseable {
     /** The line the server examples print once accepting: {@code listening on HOST:PORT}. */
     static final String LISTENING = "listening on ";
 
+    /**
+     * How long either child type waits for its {@link #LISTENING} line: 60 s. A TLS server making
+     * its throw-away certificate under a load average of 34 on 2 cores took more than 20 s, and a
+     * loaded CI machine is the place these tests run.
+     */
+    static final long LISTENING_WAIT_MILLIS = 60_000;
+
     final Process process;
     private final List<Thread> readers = new ArrayList<>();
 

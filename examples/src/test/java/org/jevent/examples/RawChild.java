@@ -99,14 +99,18 @@ final class RawChild extends ChildProcess {
         return awaitLine(() -> List.copyOf(errLines), p, millis, "no such line within " + millis + " ms");
     }
 
-    /** The port of a {@code listening on HOST:PORT} line, on stdout or stderr. */
+    /**
+     * The port of a {@code listening on HOST:PORT} line, on stdout or stderr, within
+     * {@link #LISTENING_WAIT_MILLIS}.
+     */
     synchronized int awaitListeningPort() throws InterruptedException {
         Supplier<List<String>> both = () -> {
             List<String> all = new ArrayList<>(stdoutLines());
             all.addAll(errLines);
             return all;
         };
-        return portOf(awaitLine(both, s -> s.startsWith(LISTENING), 20_000, "no 'listening on' line within 20 s"));
+        return portOf(awaitLine(both, s -> s.startsWith(LISTENING), LISTENING_WAIT_MILLIS,
+                "no 'listening on' line within " + LISTENING_WAIT_MILLIS / 1000 + " s"));
     }
 
     private List<String> stdoutLines() {

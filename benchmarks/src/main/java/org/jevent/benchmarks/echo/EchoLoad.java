@@ -71,6 +71,19 @@ public final class EchoLoad {
 
     public static void main(String[] args) throws Exception {
         Options o = parse(args);
+        ChildProcesses.drivenBy(Thread.currentThread());
+        try {
+            run(o);
+        } catch (Exception | Error e) {
+            if (!ChildProcesses.shuttingDown()) {
+                throw e;
+            }
+            // SIGTERM or Ctrl-C: the hook stopped the servers under the workload; nothing failed
+            System.err.println("interrupted: shutting down");
+        }
+    }
+
+    private static void run(Options o) throws Exception {
         boolean anyTls = o.servers.stream().anyMatch(Servers::isTls);
         ClientTls tls = anyTls ? new ClientTls() : null;
         String client = !anyTls ? "" : ", handshake client " + o.hsClient.name().toLowerCase(Locale.ROOT) + " × "
@@ -110,6 +123,7 @@ public final class EchoLoad {
         LoopCurve.printSummary(rounds);
         JfrCost.printSummary(rounds);
     }
+
     /**
      * The default idle count: 10,000, or fewer where {@code ulimit -n} cannot hold them in one
      * server process. A Conscrypt engine holds a pipe (two descriptors) for as long as it lives,
