@@ -82,7 +82,9 @@
  * server's shutdown) calls nothing back. A server's
  * {@link org.jevent.dtls.DtlsServer.AcceptCb} gets each verified peer's session before its
  * handshake starts; set its callbacks there, or {@code free()} it to refuse the peer. A
- * session may be shut down or freed from inside its own read or event callback.
+ * session may be shut down or freed from inside its own read or event callback, and a server
+ * from inside any callback of its own or of its sessions, a {@code DatagramTap} included (its
+ * sessions then end right after the tap returns, in the same loop turn).
  *
  * <h2>Seeing the datagrams</h2>
  * A {@link org.jevent.dtls.DtlsSession.DatagramTap} sees a session's DTLS datagrams as they are

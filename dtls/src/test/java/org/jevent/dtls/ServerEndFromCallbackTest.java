@@ -28,9 +28,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * session's "shutdown() from a DatagramTap" IllegalStateException half-way, into the loop's
  * exception hook, leaving the server closing with the socket open and the tapped session alive;
  * with bctls, thrown inside its send, it failed that session with an internal_error alert.)
- * It must work: nothing thrown into the loop, the tapped session
- * ends once its tap returned and gets nothing more (no message, no event), every other session
- * gets its close_notify at once, and the socket closes.
+ * It must work: nothing thrown into the loop, the server closed at once, every session ended
+ * once the tap returned (with close_notify for a shutdown) and given nothing more meanwhile (no
+ * message, no event), and the socket closed.
  */
 class ServerEndFromCallbackTest extends LoopTest {
     /** What escaped a callback into the loop (its exception hook): must stay empty. */
@@ -88,10 +88,33 @@ class ServerEndFromCallbackTest extends LoopTest {
         }
     }
 
-    private EchoServer tappedServer(String engine, StoppingTap tap) throws Exception {
-        EchoServer server = echoServer(DtlsServer.builder(base, serverFactory(engine)).datagramTap(tap));
-        tap.server = server;
-        return server;
+    /** A tapped echo server on {@code engine} and clients of it, {@code connected} of them connected. */
+    private final class Scene {
+        final StoppingTap tap = new StoppingTap();
+        final EchoServer server;
+        final InetSocketAddress at;
+        final DtlsEngineFactory clients;
+        final List<TestClient> connected = new ArrayList<>();
+
+        Scene(String engine, int clientCount) throws Exception {
+            server = echoServer(DtlsServer.builder(base, serverFactory(engine)).datagramTap(tap));
+            tap.server = server;
+            at = server.address();
+            clients = clientFactory(engine);
+            for (int i = 0; i < clientCount; i++) {
+                connected.add(client(clients, at));
+            }
+            runUntil(() -> connected.stream().allMatch(c -> c.connected) && server.connected == clientCount, 20_000,
+                    server::describe);
+        }
+
+        /** Ends the server (free or shutdown) at the next datagram of that direction and record type. */
+        void arm(int direction, int recordType, boolean free) {
+            tap.direction = direction;
+            tap.recordType = recordType;
+            tap.free = free;
+            tap.armed = true;
+        }
     }
 
     /** Loop turns until the closed server's port can be bound again: the socket really closed. */
@@ -113,22 +136,18 @@ class ServerEndFromCallbackTest extends LoopTest {
     @ParameterizedTest(name = "{0}, tap {1}")
     @CsvSource({"jdk, in", "jdk, out", "bctls, in", "bctls, out"})
     void shutdownFromATapClosesEverySessionOnceTheTapReturned(String engine, String where) throws Exception {
-        StoppingTap tap = new StoppingTap();
-        EchoServer server = tappedServer(engine, tap);
-        InetSocketAddress at = server.address();
-        DtlsEngineFactory clients = clientFactory(engine);
-        TestClient a = client(clients, at);
-        TestClient b = client(clients, at);
-        runUntil(() -> a.connected && b.connected && server.connected == 2, 20_000, server::describe);
+        Scene scene = new Scene(engine, 2);
+        StoppingTap tap = scene.tap;
+        EchoServer server = scene.server;
+        TestClient a = scene.connected.get(0);
+        TestClient b = scene.connected.get(1);
         int portA = a.session.getLocalAddress().getPort();
         DtlsSession sessionA = server.accepted.stream().filter(s -> s.getPeer().getPort() == portA).findFirst().orElseThrow();
         DtlsSession sessionB = server.accepted.get(server.accepted.get(0) == sessionA ? 1 : 0);
 
         // "in": a's message, seen by the tap before the engine decrypts it; "out": the reply to
         // it, seen inside the engine's send. Either way the server ends from that tap.
-        tap.direction = where.equals("in") ? BEV_EVENT_READING : BEV_EVENT_WRITING;
-        tap.recordType = DtlsRecords.APPLICATION_DATA;
-        tap.armed = true;
+        scene.arm(where.equals("in") ? BEV_EVENT_READING : BEV_EVENT_WRITING, DtlsRecords.APPLICATION_DATA, false);
         long messages = server.messages;
         assertTrue(a.send("stop"));
         runUntil(() -> a.closedByPeer && b.closedByPeer, 20_000, () -> "close_notify to both: " + a + " / " + b);
@@ -149,23 +168,18 @@ class ServerEndFromCallbackTest extends LoopTest {
         List<Integer> outA = tap.outOf(sessionA);
         assertEquals(DtlsRecords.ALERT, outA.get(outA.size() - 1), "a's last datagram is its close_notify: " + outA);
         assertEquals(DtlsRecords.ALERT, tap.outOf(sessionB).get(tap.outOf(sessionB).size() - 1));
-        assertPortReleased(at);
+        assertPortReleased(scene.at);
     }
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"jdk", "bctls"})
     void freeFromATapEndsEverySessionWithoutAWord(String engine) throws Exception {
-        StoppingTap tap = new StoppingTap();
-        EchoServer server = tappedServer(engine, tap);
-        InetSocketAddress at = server.address();
-        DtlsEngineFactory clients = clientFactory(engine);
-        TestClient a = client(clients, at);
-        TestClient b = client(clients, at);
-        runUntil(() -> a.connected && b.connected && server.connected == 2, 20_000, server::describe);
-        tap.direction = BEV_EVENT_READING;
-        tap.recordType = DtlsRecords.APPLICATION_DATA;
-        tap.free = true;
-        tap.armed = true;
+        Scene scene = new Scene(engine, 2);
+        StoppingTap tap = scene.tap;
+        EchoServer server = scene.server;
+        TestClient a = scene.connected.get(0);
+        TestClient b = scene.connected.get(1);
+        scene.arm(BEV_EVENT_READING, DtlsRecords.APPLICATION_DATA, true);
         long messages = server.messages;
         assertTrue(a.send("stop"));
         runUntil(() -> !tap.armed, 20_000, "the tap ran");
@@ -173,7 +187,7 @@ class ServerEndFromCallbackTest extends LoopTest {
         for (DtlsSession s : server.accepted) {
             sentBefore.put(s, tap.outOf(s).size());
         }
-        assertPortReleased(at);
+        assertPortReleased(scene.at);
         for (DtlsSession s : server.accepted) {
             assertTrue(s.isFinished());
             assertEquals(sentBefore.get(s), tap.outOf(s).size(), "free sends nothing, not even close_notify");
@@ -191,16 +205,12 @@ class ServerEndFromCallbackTest extends LoopTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"jdk", "bctls"})
     void shutdownFromTheTapOfANewSessionsFirstHello(String engine) throws Exception {
-        StoppingTap tap = new StoppingTap();
-        EchoServer server = tappedServer(engine, tap);
-        InetSocketAddress at = server.address();
-        DtlsEngineFactory clients = clientFactory(engine);
-        TestClient a = client(clients, at);
-        runUntil(() -> a.connected && server.connected == 1, 20_000, server::describe);
-        tap.direction = BEV_EVENT_READING;
-        tap.recordType = DtlsRecords.HANDSHAKE;
-        tap.armed = true;
-        TestClient b = client(clients, at);
+        Scene scene = new Scene(engine, 1);
+        StoppingTap tap = scene.tap;
+        EchoServer server = scene.server;
+        TestClient a = scene.connected.get(0);
+        scene.arm(BEV_EVENT_READING, DtlsRecords.HANDSHAKE, false);
+        TestClient b = client(scene.clients, scene.at);
         runUntil(() -> a.closedByPeer, 20_000, () -> "close_notify to a: " + a + " / " + server.describe());
         assertEquals(2, server.accepted.size());
         DtlsSession sessionB = server.accepted.get(1);
@@ -209,7 +219,7 @@ class ServerEndFromCallbackTest extends LoopTest {
         assertEquals(List.of(), tap.outOf(sessionB), "the ended session never started its handshake");
         assertFalse(b.connected);
         assertNoSessionEventAfter(server, 1);
-        assertPortReleased(at);
+        assertPortReleased(scene.at);
     }
 
     /** The server's other callbacks: the accept callback, the cookie verifier's, a session's read and event callbacks. */

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.jevent.eventbase.EventBase;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,6 +38,12 @@ class UdpEndpointSendWaitTest {
 
     private final EventBase base = new EventBase();
     private final List<AutoCloseable> toClose = new ArrayList<>();
+    /** The send buffer of the endpoint under test: full until given room. */
+    private final FullBuffer buffer = new FullBuffer();
+    /** The receiving peer, what reached it so far, and its address. */
+    private final List<byte[]> arrived = new ArrayList<>();
+    private DatagramChannel peer;
+    private InetSocketAddress to;
 
     /** A send buffer that is full until given room: {@code room} datagrams, or all with -1. */
     private static final class FullBuffer implements UdpEndpoint.SendCall {
@@ -58,6 +65,15 @@ class UdpEndpointSendWaitTest {
         }
     }
 
+    @BeforeEach
+    void openPeer() throws IOException {
+        peer = DatagramChannel.open();
+        toClose.add(peer);
+        peer.bind(ANY_LOOPBACK);
+        peer.configureBlocking(false);
+        to = (InetSocketAddress) peer.getLocalAddress();
+    }
+
     @AfterEach
     void cleanUp() throws Exception {
         for (AutoCloseable c : toClose) {
@@ -66,20 +82,12 @@ class UdpEndpointSendWaitTest {
         base.free();
     }
 
-    private UdpEndpoint endpoint(int capacity, FullBuffer buffer) throws IOException {
+    private UdpEndpoint endpoint(int capacity) throws IOException {
         UdpEndpoint ep = UdpEndpoint.bind(base, ANY_LOOPBACK, new UdpEndpoint.Options().sendQueueCapacity(capacity),
                 (e, d, from) -> { });
         toClose.add(ep);
         ep.sendCall(buffer);
         return ep;
-    }
-
-    private DatagramChannel peer() throws IOException {
-        DatagramChannel ch = DatagramChannel.open();
-        ch.bind(ANY_LOOPBACK);
-        ch.configureBlocking(false);
-        toClose.add(ch);
-        return ch;
     }
 
     /** Datagram {@code i}: its number, then a length and filler that differ from one to the next. */
@@ -93,15 +101,15 @@ class UdpEndpointSendWaitTest {
     }
 
     /** Turns the loop without blocking, draining what reached {@code peer}, until {@code done}; bounded by turns. */
-    private void turnUntil(BooleanSupplier done, int maxTurns, DatagramChannel peer, List<byte[]> arrived) throws IOException {
+    private void turnUntil(BooleanSupplier done, int maxTurns) throws IOException {
         for (int i = 0; i < maxTurns && !done.getAsBoolean(); i++) {
             base.loop(EventBase.EVLOOP_ONCE | EventBase.EVLOOP_NONBLOCK);
-            drain(peer, arrived);
+            drain();
         }
         assertTrue(done.getAsBoolean(), "condition not reached within " + maxTurns + " loop turns");
     }
 
-    private static void drain(DatagramChannel peer, List<byte[]> arrived) throws IOException {
+    private void drain() throws IOException {
         ByteBuffer in = ByteBuffer.allocate(2048);
         while (peer.receive(in.clear()) != null) {
             in.flip();
@@ -111,7 +119,7 @@ class UdpEndpointSendWaitTest {
         }
     }
 
-    private static void assertArrivedInOrder(List<Integer> expected, List<byte[]> arrived) {
+    private void assertArrivedInOrder(List<Integer> expected) {
         List<Integer> numbers = new ArrayList<>();
         for (byte[] d : arrived) {
             numbers.add(ByteBuffer.wrap(d).getInt());
@@ -124,11 +132,7 @@ class UdpEndpointSendWaitTest {
 
     @Test
     void datagramsWaitForAWritableSocketThenLeaveInOrderOnceEachAndTheRingIsBounded() throws IOException {
-        FullBuffer buffer = new FullBuffer();
-        UdpEndpoint ep = endpoint(64, buffer);
-        DatagramChannel peer = peer();
-        InetSocketAddress to = (InetSocketAddress) peer.getLocalAddress();
-        List<byte[]> arrived = new ArrayList<>();
+        UdpEndpoint ep = endpoint(64);
         int readEventOnly = base.getNumEvents(EventBase.EVENT_BASE_COUNT_ADDED);
 
         // A burst into a full buffer: the first 64 wait (copied: the caller's buffer is reused at
@@ -149,14 +153,14 @@ class UdpEndpointSendWaitTest {
         for (int turn = 0; turn < 5; turn++) {
             base.loop(EventBase.EVLOOP_ONCE | EventBase.EVLOOP_NONBLOCK);
         }
-        drain(peer, arrived);
+        drain();
         assertTrue(buffer.refused >= 3, "write readiness retried the head: " + buffer.refused);
         assertEquals(64, ep.sendQueued());
         assertEquals(List.of(), arrived);
 
         // Room for 10: exactly the 10 oldest leave, and the rest waits again.
         buffer.room = 10;
-        turnUntil(() -> buffer.room == 0 && arrived.size() == 10, 1000, peer, arrived);
+        turnUntil(() -> buffer.room == 0 && arrived.size() == 10, 1000);
         assertEquals(54, ep.sendQueued());
         assertEquals(10, ep.datagramsSent());
 
@@ -165,14 +169,14 @@ class UdpEndpointSendWaitTest {
         reused.clear().put(datagram(1000)).flip();
         assertTrue(ep.send(reused, to));
         assertEquals(55, ep.sendQueued());
-        turnUntil(() -> arrived.size() == 65, 1000, peer, arrived);
+        turnUntil(() -> arrived.size() == 65, 1000);
 
         List<Integer> expected = new ArrayList<>();
         for (int i = 0; i < 64; i++) {
             expected.add(i);
         }
         expected.add(1000);
-        assertArrivedInOrder(expected, arrived);
+        assertArrivedInOrder(expected);
         assertEquals(0, ep.sendQueued());
         assertEquals(65, ep.datagramsSent());
         assertEquals(36, ep.sendQueueDropped());
@@ -188,19 +192,15 @@ class UdpEndpointSendWaitTest {
         assertEquals(calls, buffer.calls);
         assertTrue(ep.send(ByteBuffer.wrap(datagram(2000)), to));
         assertEquals(0, ep.sendQueued(), "sent at once");
-        turnUntil(() -> arrived.size() == 66, 1000, peer, arrived);
+        turnUntil(() -> arrived.size() == 66, 1000);
         expected.add(2000);
-        assertArrivedInOrder(expected, arrived);
+        assertArrivedInOrder(expected);
     }
 
     @Test
     void theRingIsReusedAroundItsEnd() throws IOException {
         // Capacity 8, filled and emptied in uneven steps so head and tail wrap many times.
-        FullBuffer buffer = new FullBuffer();
-        UdpEndpoint ep = endpoint(8, buffer);
-        DatagramChannel peer = peer();
-        InetSocketAddress to = (InetSocketAddress) peer.getLocalAddress();
-        List<byte[]> arrived = new ArrayList<>();
+        UdpEndpoint ep = endpoint(8);
         List<Integer> expected = new ArrayList<>();
         int next = 0;
         for (int round = 0; round < 20; round++) {
@@ -212,26 +212,22 @@ class UdpEndpointSendWaitTest {
             int room = 1 + round % 3;
             buffer.room = room;
             int waiting = ep.sendQueued();
-            turnUntil(() -> buffer.room == 0 || ep.sendQueued() == 0, 1000, peer, arrived);
+            turnUntil(() -> buffer.room == 0 || ep.sendQueued() == 0, 1000);
             assertEquals(Math.max(0, waiting - room), ep.sendQueued(), "round " + round);
             // What is left still waits; the next round's burst queues behind it.
             buffer.room = 0;
-            turnUntil(() -> arrived.size() == expected.size() - ep.sendQueued(), 1000, peer, arrived);
+            turnUntil(() -> arrived.size() == expected.size() - ep.sendQueued(), 1000);
         }
         buffer.room = -1;
-        turnUntil(() -> arrived.size() == expected.size(), 1000, peer, arrived);
-        assertArrivedInOrder(expected, arrived);
+        turnUntil(() -> arrived.size() == expected.size(), 1000);
+        assertArrivedInOrder(expected);
         assertEquals(0, ep.sendQueueDropped());
     }
 
     @Test
     void closeAfterFlushSendsWhatWaitsThenCloses() throws IOException {
-        FullBuffer buffer = new FullBuffer();
-        UdpEndpoint ep = endpoint(16, buffer);
-        DatagramChannel peer = peer();
-        InetSocketAddress to = (InetSocketAddress) peer.getLocalAddress();
+        UdpEndpoint ep = endpoint(16);
         InetSocketAddress at = ep.localAddress();
-        List<byte[]> arrived = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             assertTrue(ep.send(ByteBuffer.wrap(datagram(i)), to));
         }
@@ -239,8 +235,8 @@ class UdpEndpointSendWaitTest {
         assertTrue(ep.isClosed());
         assertThrows(IllegalStateException.class, () -> ep.send(ByteBuffer.allocate(1), to));
         buffer.room = -1;
-        turnUntil(() -> arrived.size() == 5, 1000, peer, arrived);
-        assertArrivedInOrder(List.of(0, 1, 2, 3, 4), arrived);
+        turnUntil(() -> arrived.size() == 5, 1000);
+        assertArrivedInOrder(List.of(0, 1, 2, 3, 4));
         // Closed once empty, without waiting for the limit: no event left, the port is free.
         base.loop(EventBase.EVLOOP_ONCE | EventBase.EVLOOP_NONBLOCK | EventBase.EVLOOP_NO_EXIT_ON_EMPTY);
         assertEquals(0, base.getNumEvents(EventBase.EVENT_BASE_COUNT_ADDED));
@@ -251,10 +247,7 @@ class UdpEndpointSendWaitTest {
 
     @Test
     void closeAfterFlushGivesUpAtItsLimitWhenTheSocketStaysFull() throws IOException {
-        FullBuffer buffer = new FullBuffer();
-        UdpEndpoint ep = endpoint(16, buffer);
-        DatagramChannel peer = peer();
-        InetSocketAddress to = (InetSocketAddress) peer.getLocalAddress();
+        UdpEndpoint ep = endpoint(16);
         for (int i = 0; i < 5; i++) {
             assertTrue(ep.send(ByteBuffer.wrap(datagram(i)), to));
         }
@@ -275,7 +268,7 @@ class UdpEndpointSendWaitTest {
 
     @Test
     void theSendCallSeamIsLoopThreadOnly() throws Exception {
-        UdpEndpoint ep = endpoint(4, new FullBuffer());
+        UdpEndpoint ep = endpoint(4);
         Throwable[] thrown = new Throwable[1];
         Thread t = new Thread(() -> {
             try {
