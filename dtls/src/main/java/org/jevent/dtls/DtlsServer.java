@@ -563,9 +563,9 @@ public final class DtlsServer {
     /**
      * Ends every session now; but when a tap of one of them is running (this end was called from
      * it, or from code it called), marks them all to be ended by {@link #endMarkedSessions()}
-     * after it returned: that session's engine is in the middle of a datagram, and the JDK
-     * engines of one loop thread share their scratch buffers, so ending another session there
-     * would overwrite the datagram the tap is looking at. Marked sessions leave the table at once.
+     * after it returned: that session's engine is in the middle of a datagram, and so may be
+     * others' (a tap can run inside another session's read callback that wrote to its session),
+     * so none is ended under a running engine call. Marked sessions leave the table at once.
      *
      * @return whether sessions were marked
      */

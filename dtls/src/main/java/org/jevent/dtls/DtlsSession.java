@@ -289,10 +289,9 @@ public final class DtlsSession {
      * Marks this session to be ended by its server after the running tap returned ({@link
      * #endAsMarked()}): {@link #shutdown()} ({@code closeNotify}) or {@link #free()}, a free
      * overriding a shutdown. A tap runs while an engine is in the middle of a datagram (an
-     * outgoing one inside the engine's send, in the JDK engine's scratch buffer that every
-     * session of the loop thread shares), so closing this engine, or another one, there would
-     * pull state from under it. Marked, the session stops its timers and calls back nothing more
-     * (no message, no event) until it ends.
+     * outgoing one inside the engine's send), so closing that engine there would pull state
+     * from under it. Marked, the session stops its timers and calls back nothing more (no
+     * message, no event) until it ends.
      */
     void markEnd(boolean closeNotify) {
         if (phase == FINISHED) {
