@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.jevent.bufferevent.ssl.SslBufferevent;
@@ -47,13 +49,21 @@ import org.jevent.eventbase.EventBase;
  * <h2>The end</h2>
  * {@link #shutdown()} sends close_notify to every established peer, then closes the socket once
  * those datagrams are out; {@link #free()} closes at once without a word. Neither calls back.
+ * Both may be called from any callback of the server or its sessions, as in libevent: the accept
+ * callback, {@link UnverifiedPeerCb}, a session's read or event callback, or a session's {@link
+ * DtlsSession.DatagramTap}. From a tap, the tapped session's engine is in the middle of a
+ * datagram, so the sessions end just after the tap returned, in the same loop turn (the server
+ * is closed, and its session count 0, at once); meanwhile they get nothing (no datagram,
+ * message or event).
  *
  * <p>Threading: create, use and end it on the loop thread of its base; calls from another thread
  * throw {@link IllegalStateException}.
  *
  * <p>Invariant: {@code sessions} maps each peer to its one unfinished session; a session leaves
  * the map exactly when it finishes (its owner callback), so the map never holds a finished one.
- * Once closing, no datagram is read and no session is made.
+ * Once closing, no datagram is read and no session is made. {@code marked} holds the sessions
+ * an end from a tap left unfinished (out of the map), and {@code afterTaps} is active while it
+ * is not empty.
  */
 public final class DtlsServer {
     /** Sessions at most, unless {@link Builder#maxSessions} says otherwise. */
@@ -244,6 +254,12 @@ public final class DtlsServer {
     /** A finished session leaves the table (only if it is still the one there). */
     private final DtlsSession.Owner owner = session -> sessions.remove(session.getPeer(), session);
     private boolean closing;
+    /** {@link #free()} was called: the socket is closed, a marked session is freed, not shut down. */
+    private boolean freed;
+    /** Made when the server is ended from a session's tap: ends that session once the tap returned. */
+    private Event afterTaps;
+    /** Sessions left unfinished by an end of the server from a tap, out of the table, ended by {@code afterTaps}. */
+    private final List<DtlsSession> marked = new ArrayList<>(1);
     private long sessionsAccepted;
     private long sessionsRefused;
     private long restarts;
@@ -513,6 +529,8 @@ public final class DtlsServer {
      * Qt's server shutdown: close_notify to every established peer (handshaking ones are
      * dropped), then the socket closes once those datagrams are out, after {@link
      * SslBufferevent#SHUTDOWN_FLUSH_LIMIT} at the latest. No session event follows. Idempotent.
+     * From a session's {@link DtlsSession.DatagramTap}, the sessions end right after the tap
+     * returned (see the class comment); {@link #getSessionCount()} is 0 at once either way.
      */
     public void shutdown() {
         base.checkInLoopThread();
@@ -521,21 +539,100 @@ public final class DtlsServer {
         }
         closing = true;
         rotation.del();
-        for (DtlsSession s : sessions.values().toArray(new DtlsSession[0])) {
-            s.shutdown();
+        if (endSessions(true)) {
+            endAfterTaps(); // the socket closes after the tapped session's close_notify
+        } else {
+            endpoint.closeAfterFlush(SslBufferevent.SHUTDOWN_FLUSH_LIMIT);
         }
-        endpoint.closeAfterFlush(SslBufferevent.SHUTDOWN_FLUSH_LIMIT);
     }
 
     /** Ends every session without a word and closes the socket now. Idempotent. */
     public void free() {
         base.checkInLoopThread();
         closing = true;
+        freed = true;
         rotation.del();
-        for (DtlsSession s : sessions.values().toArray(new DtlsSession[0])) {
+        if (endSessions(false)) {
+            endAfterTaps();
+        } else if (afterTaps != null) {
+            afterTaps.del(); // sessions a shutdown from a tap left for later were freed just now
+        }
+        endpoint.close(); // a marked session's engine may still send: the closed endpoint drops it
+    }
+
+    /**
+     * Ends every session now; but when a tap of one of them is running (this end was called from
+     * it, or from code it called), marks them all to be ended by {@link #endMarkedSessions()}
+     * after it returned: that session's engine is in the middle of a datagram, and so may be
+     * others' (a tap can run inside another session's read callback that wrote to its session),
+     * so none is ended under a running engine call. Marked sessions leave the table at once.
+     *
+     * @return whether sessions were marked
+     */
+    private boolean endSessions(boolean closeNotify) {
+        if (!aTapIsRunning()) {
+            // Any marked by a shutdown from a tap are ended now too: by a free, without a word.
+            for (DtlsSession s : marked) {
+                end(s, closeNotify);
+            }
+            marked.clear();
+            for (DtlsSession s : sessions.values().toArray(new DtlsSession[0])) {
+                end(s, closeNotify);
+            }
+            return false;
+        }
+        for (DtlsSession s : marked) {
+            s.markEnd(closeNotify); // a free after a shutdown: no close_notify
+        }
+        for (DtlsSession s : sessions.values()) {
+            s.markEnd(closeNotify);
+            marked.add(s);
+        }
+        sessions.clear();
+        return true;
+    }
+
+    private boolean aTapIsRunning() {
+        for (DtlsSession s : marked) {
+            if (s.isTapping()) {
+                return true;
+            }
+        }
+        for (DtlsSession s : sessions.values()) {
+            if (s.isTapping()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void end(DtlsSession s, boolean closeNotify) {
+        if (closeNotify) {
+            s.shutdown();
+        } else {
             s.free();
         }
-        endpoint.close();
+    }
+
+    /**
+     * Ends the marked sessions once the current callback chain returned: an active event runs
+     * after the callback that activated it, and every tap runs inside some callback of the loop.
+     */
+    private void endAfterTaps() {
+        if (afterTaps == null) {
+            afterTaps = Event.timer(base, (ev, what) -> endMarkedSessions());
+        }
+        afterTaps.activate(Event.EV_TIMEOUT);
+    }
+
+    private void endMarkedSessions() {
+        for (DtlsSession s : marked) {
+            s.endAsMarked();
+        }
+        marked.clear();
+        if (!freed) {
+            endpoint.closeAfterFlush(SslBufferevent.SHUTDOWN_FLUSH_LIMIT);
+        }
     }
 
     /** The endpoint, for tests that look at its counters. */

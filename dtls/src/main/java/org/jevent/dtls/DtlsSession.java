@@ -56,7 +56,9 @@ import org.jevent.eventbase.EventBase;
  *
  * <p>Invariant: the phase moves NEW → HANDSHAKING → CONNECTED → FINISHED, or to FINISHED from any
  * earlier phase, never back; in FINISHED the engine is freed, no timer is pending, the owner was
- * told once, and no callback runs any more. {@code tapping} is true only while the tap runs, and
+ * told once, and no callback runs any more. {@code endMarked} is set only by a server ended from a
+ * tap, and from then on no timer is pending and no callback runs until the server ends the
+ * session, after the tap returned. {@code tapping} is true only while the tap runs, and
  * {@code tapIn}/{@code tapOut} are non-null once a tap was set. {@code retransmit} is non-null only while
  * handshaking with an engine that needs it.
  */
@@ -111,8 +113,12 @@ public final class DtlsSession {
         /**
          * One datagram. The tap may read it and look at the session, but not {@link #write},
          * {@link #shutdown()} or {@link #free()} it (those throw {@link IllegalStateException}
-         * here), nor shut down or free its server: the engine is in the middle of the datagram.
-         * What the tap throws goes up to the loop's caller, as from any callback.
+         * here): the engine is in the middle of the datagram. It may end the session's server
+         * ({@link DtlsServer#shutdown()}, {@link DtlsServer#free()}): its sessions end right after
+         * the tap returned, and get nothing more meanwhile (an incoming datagram that was tapped
+         * is not decrypted, no message or event follows); an outgoing one still leaves, before
+         * the close_notify. What the tap throws is handled as from any
+         * callback (the loop's exception hook).
          *
          * @param session the session
          * @param datagram a read-only view of the datagram, position..limit, valid only during
@@ -143,6 +149,9 @@ public final class DtlsSession {
     private static final int CONNECTED = 2;
     private static final int FINISHED = 3;
 
+    private static final int END_SHUTDOWN = 1;
+    private static final int END_FREE = 2;
+
     private final SessionSettings settings;
     private final UdpEndpoint endpoint;
     private final InetSocketAddress peer;
@@ -159,6 +168,12 @@ public final class DtlsSession {
     private ReadOnlyView tapOut;
     /** A tap is running: the session may not be written to or ended. */
     private boolean tapping;
+    /**
+     * Its server was ended from a tap ({@link #markEnd}): {@code END_SHUTDOWN} or {@code
+     * END_FREE}, done by {@link #endAsMarked()} once the tap returned; until then the session has
+     * no timer, calls back nothing and gets no datagram.
+     */
+    private int endMarked;
     private int phase = NEW;
     /** The handshake deadline, then the idle check. */
     private Event deadline;
@@ -195,7 +210,7 @@ public final class DtlsSession {
 
     /** Starts the handshake, unless the application freed the session in its accept callback. */
     void start() {
-        if (phase != NEW) {
+        if (phase != NEW || endMarked != 0) {
             return;
         }
         phase = HANDSHAKING;
@@ -246,11 +261,14 @@ public final class DtlsSession {
 
     /** A datagram from the peer. */
     void receive(ByteBuffer datagram) {
-        if (phase != HANDSHAKING && phase != CONNECTED) {
+        if ((phase != HANDSHAKING && phase != CONNECTED) || endMarked != 0) {
             return;
         }
         if (tap != null) {
             showTap(tapIn, datagram, BEV_EVENT_READING);
+            if (endMarked != 0) {
+                return; // the tap ended the server: the session takes nothing more
+            }
         }
         sentInCall = 0;
         engine.receive(datagram);
@@ -265,6 +283,36 @@ public final class DtlsSession {
         errors.add(new SslError(new SSLException("the peer began a new association from the same address and port"
                 + " (RFC 6347 4.2.8); this one is abandoned"), null, true));
         finish(BEV_EVENT_READING | BEV_EVENT_EOF);
+    }
+
+    /**
+     * Marks this session to be ended by its server after the running tap returned ({@link
+     * #endAsMarked()}): {@link #shutdown()} ({@code closeNotify}) or {@link #free()}, a free
+     * overriding a shutdown. A tap runs while an engine is in the middle of a datagram (an
+     * outgoing one inside the engine's send), so closing that engine there would pull state
+     * from under it. Marked, the session stops its timers and calls back nothing more (no
+     * message, no event) until it ends.
+     */
+    void markEnd(boolean closeNotify) {
+        if (phase == FINISHED) {
+            return;
+        }
+        endMarked = Math.max(endMarked, closeNotify ? END_SHUTDOWN : END_FREE);
+        stopTimers();
+    }
+
+    /** @return whether this session's tap is running */
+    boolean isTapping() {
+        return tapping;
+    }
+
+    /** Ends the session as {@link #markEnd} marked it; nothing if not marked. Not from a tap. */
+    void endAsMarked() {
+        if (endMarked == END_FREE) {
+            free();
+        } else if (endMarked == END_SHUTDOWN) {
+            shutdown();
+        }
     }
 
     // ------------------------------------------------------------------ public API
@@ -492,7 +540,7 @@ public final class DtlsSession {
     }
 
     private void armRetransmit(int afterRetransmissions) {
-        if (!engine.needsRetransmitTimer()) {
+        if (!engine.needsRetransmitTimer() || endMarked != 0) {
             return;
         }
         retransmissions = afterRetransmissions;
@@ -546,8 +594,8 @@ public final class DtlsSession {
 
     /** Ends the session and reports {@code what}. */
     private void finish(int what) {
-        if (!finishQuietly()) {
-            return;
+        if (!finishQuietly() || endMarked != 0) {
+            return; // ended by its server meanwhile: no event follows a server's end
         }
         EventCb cb = eventcb;
         if (cb != null) {
@@ -584,7 +632,7 @@ public final class DtlsSession {
 
         @Override
         public void handshakeStarted() {
-            if (phase != HANDSHAKING) {
+            if (phase != HANDSHAKING || endMarked != 0) {
                 return;
             }
             if (deadline == null) {
@@ -595,6 +643,9 @@ public final class DtlsSession {
 
         @Override
         public void received(ByteBuffer plaintext) {
+            if (endMarked != 0) {
+                return; // the server ended from a tap in this very datagram
+            }
             lastHeardNanos = settings.base.gettimeMonotonic();
             MessageCb cb = readcb;
             if (cb != null) {
@@ -611,6 +662,9 @@ public final class DtlsSession {
             if (retransmit != null) {
                 retransmit.del();
                 retransmit = null;
+            }
+            if (endMarked != 0) {
+                return; // connected, so the marked shutdown sends close_notify; no timer, no event
             }
             lastHeardNanos = settings.base.gettimeMonotonic();
             if (!settings.idleTimeout.isZero()) {

@@ -20,6 +20,12 @@ import org.jevent.bufferevent.ssl.SslContexts;
  * <p>Cookies: the JDK's engine accepts only a cookie it minted itself, and that cookie does not
  * cover the client's address; {@link JdkCookieScheme} obtains it statelessly and adds a bounded
  * first-claim check of the address (package documentation, "The stateless front").
+ *
+ * <p>Session tickets: the JDK's server sends a NewSessionTicket in every full handshake, about
+ * 5 % of a certificate handshake's CPU. Servers whose clients do not resume by ticket save it
+ * with the JVM-wide {@code -Djdk.tls.server.enableSessionTicketExtension=false} (honoured by the
+ * DTLS engine; resumption by session ID still works): see the package documentation, "Engine
+ * facts a user should know", for what it costs and what else it touches.
  */
 public final class JdkDtls extends DtlsEngineFactory {
     private final SslContexts contexts;

@@ -37,7 +37,8 @@ import javax.net.ssl.SSLParameters;
  * for each retransmitted Finished (at most {@value #MAX_FINAL_FLIGHT_RESENDS} times).
  *
  * <p>Buffers: heap (the JDK's faster path, reference 1.3), per thread, shared by every engine on
- * that thread: an idle session holds no I/O buffer of its own.
+ * that thread: an idle session holds no I/O buffer of its own. While a datagram in the shared
+ * buffer is shown to the listener, an engine called from there gets buffers of its own.
  *
  * <p>Invariant: {@code status} moves HANDSHAKING → ESTABLISHED → CLOSED, or to FAILED from
  * HANDSHAKING or ESTABLISHED; the listener's {@code handshakeCompleted} and {@code closed} are each
@@ -53,9 +54,22 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
     private static final class Scratch {
         final ByteBuffer net = ByteBuffer.allocate(17 * 1024);
         final ByteBuffer app = ByteBuffer.allocate(17 * 1024);
+        /** {@code net} is being shown to a listener ({@link #emit}): not to be written by anyone. */
+        boolean netLent;
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /**
+     * The thread's scratch buffers, or fresh ones when its {@code net} is lent out: a listener
+     * that is shown a datagram (a session's DatagramTap) may write to, or end, another session
+     * of the same thread, whose engine would otherwise wrap into the very buffer being shown
+     * and sent (measured: the tapped datagram was lost). That nesting is rare, so it allocates.
+     */
+    private static Scratch scratch() {
+        Scratch s = SCRATCH.get();
+        return s.netLent ? new Scratch() : s;
+    }
 
     private final SSLEngine engine;
     private final int maxPacketSize;
@@ -142,7 +156,7 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
 
     /** Handshake: the JDK takes the datagram whole and keeps extra records for NEED_UNWRAP_AGAIN. */
     private void unwrapWhole(ByteBuffer datagram) throws SSLException {
-        Scratch s = SCRATCH.get();
+        Scratch s = scratch();
         for (int i = 0; i < MAX_STEPS && datagram.hasRemaining() && !isOver(); i++) {
             s.app.clear();
             SSLEngineResult r = engine.unwrap(datagram, s.app);
@@ -159,7 +173,7 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
      * (the JDK has none) and are marked only once the engine has authenticated them.
      */
     private void receiveRecords(ByteBuffer datagram) throws SSLException {
-        Scratch s = SCRATCH.get();
+        Scratch s = scratch();
         int end = datagram.limit();
         int p = datagram.position();
         while (p < end && status == Status.ESTABLISHED) {
@@ -238,7 +252,7 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
 
     /** Runs tasks, buffered unwraps and wraps until the engine waits for the peer. */
     private void pump() throws SSLException {
-        Scratch s = SCRATCH.get();
+        Scratch s = scratch();
         for (int i = 0; i < MAX_STEPS && !isOver(); i++) {
             HandshakeStatus hs = engine.getHandshakeStatus();
             switch (hs) {
@@ -255,7 +269,7 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
                 case NEED_WRAP -> {
                     s.net.clear();
                     SSLEngineResult r = engine.wrap(EMPTY, s.net);
-                    emit(s.net);
+                    emit(s);
                     if (r.getHandshakeStatus() == HandshakeStatus.FINISHED) {
                         established();
                     }
@@ -274,14 +288,22 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
         }
     }
 
-    private void emit(ByteBuffer net) {
+    /** Sends {@code s.net}, lent out meanwhile ({@link #scratch()}). */
+    private void emit(Scratch s) {
+        ByteBuffer net = s.net;
         net.flip();
         if (net.hasRemaining()) {
             emittedInCall++;
             if (recordingFlight) {
                 keepForFinalFlight(net);
             }
-            listener.sendDatagram(net);
+            boolean wasLent = s.netLent;
+            s.netLent = true;
+            try {
+                listener.sendDatagram(net);
+            } finally {
+                s.netLent = wasLent;
+            }
         }
     }
 
@@ -351,7 +373,7 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
         int length = plaintext.remaining();
         checkFits(length);
         int start = plaintext.position();
-        Scratch s = SCRATCH.get();
+        Scratch s = scratch();
         try {
             for (int attempt = 0; ; attempt++) {
                 s.net.clear();
@@ -371,7 +393,7 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
             fail(e);
             return false;
         }
-        emit(s.net);
+        emit(s);
         return true;
     }
 
@@ -384,12 +406,12 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
         // then asks for NEED_WRAP until the whole flight is out, which pump() follows. Wrapping
         // on regardless would relaunch the flight again on every call (measured: 93,000
         // datagrams in 60 s).
-        Scratch s = SCRATCH.get();
+        Scratch s = scratch();
         newFlight();
         try {
             s.net.clear();
             engine.wrap(EMPTY, s.net);
-            emit(s.net);
+            emit(s);
             pump();
         } catch (SSLException e) {
             fail(e);
@@ -420,7 +442,7 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
         status = Status.CLOSED;
         engine.closeOutbound();
         if (wasEstablished) {
-            flushWraps(SCRATCH.get()); // close_notify
+            flushWraps(scratch()); // close_notify
         }
     }
 
@@ -430,7 +452,7 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
             for (int i = 0; i < MAX_STEPS; i++) {
                 s.net.clear();
                 SSLEngineResult r = engine.wrap(EMPTY, s.net);
-                emit(s.net);
+                emit(s);
                 if (r.bytesProduced() == 0) {
                     break;
                 }
@@ -463,7 +485,7 @@ final class JdkDtlsEngine extends AbstractDtlsEngine {
         }
         status = Status.FAILED;
         failure = e;
-        flushWraps(SCRATCH.get()); // the alert, if the engine has one
+        flushWraps(scratch()); // the alert, if the engine has one
         listener.closed(e);
     }
 

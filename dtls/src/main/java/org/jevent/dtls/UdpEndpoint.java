@@ -64,6 +64,20 @@ public final class UdpEndpoint implements AutoCloseable {
         void onDatagram(UdpEndpoint endpoint, ByteBuffer datagram, InetSocketAddress from);
     }
 
+    /**
+     * The socket's send call, a seam for tests: Linux never refuses a datagram on loopback (the
+     * kernel hands it to the receiver, or drops it there, inside the send), so a test that must
+     * see a full send buffer gives one that returns 0 as {@link DatagramChannel#send} then does.
+     */
+    @FunctionalInterface
+    interface SendCall {
+        /** As {@link DatagramChannel#send}: the bytes sent, all of them or 0 (would block). */
+        int send(DatagramChannel channel, ByteBuffer datagram, InetSocketAddress to) throws IOException;
+    }
+
+    /** The real one; the only one outside tests, so the call is monomorphic and inlined. */
+    static final SendCall SOCKET_SEND = DatagramChannel::send;
+
     /** Settings, with defaults fit for DTLS on a 1,500-byte Ethernet path. */
     public static final class Options {
         /** Largest datagram accepted or sent; the IPv4 UDP maximum payload is 65,507. */
@@ -195,6 +209,7 @@ public final class UdpEndpoint implements AutoCloseable {
     private final Event writeEvent;
     /** Read from the socket once bound (and connected): it does not change, and is known after close. */
     private final InetSocketAddress localAddress;
+    private SendCall sendCall = SOCKET_SEND;
     private int head;
     private int queued;
     private boolean closed;
@@ -296,7 +311,7 @@ public final class UdpEndpoint implements AutoCloseable {
         }
         if (queued == 0) {
             try {
-                if (channel.send(datagram, to) > 0 || len == 0) {
+                if (sendCall.send(channel, datagram, to) > 0 || len == 0) {
                     datagramsSent++;
                     return true;
                 }
@@ -351,7 +366,7 @@ public final class UdpEndpoint implements AutoCloseable {
             while (queued > 0) {
                 ByteBuffer d = ring[head];
                 try {
-                    if (channel.send(d, targets[head]) == 0 && d.hasRemaining()) {
+                    if (sendCall.send(channel, d, targets[head]) == 0 && d.hasRemaining()) {
                         return; // still full: stay registered for EV_WRITE
                     }
                     datagramsSent++;
@@ -439,6 +454,12 @@ public final class UdpEndpoint implements AutoCloseable {
     /** @return {@link #localAddress()}, without the checked exception */
     InetSocketAddress boundAddress() {
         return localAddress;
+    }
+
+    /** Replaces the socket's send call (tests: a send buffer that is full for a while). */
+    void sendCall(SendCall call) {
+        base.checkInLoopThread();
+        sendCall = Objects.requireNonNull(call, "call");
     }
 
     /** @return the base this endpoint runs on */

@@ -82,7 +82,9 @@
  * server's shutdown) calls nothing back. A server's
  * {@link org.jevent.dtls.DtlsServer.AcceptCb} gets each verified peer's session before its
  * handshake starts; set its callbacks there, or {@code free()} it to refuse the peer. A
- * session may be shut down or freed from inside its own read or event callback.
+ * session may be shut down or freed from inside its own read or event callback, and a server
+ * from inside any callback of its own or of its sessions, a {@code DatagramTap} included (its
+ * sessions then end right after the tap returns, in the same loop turn).
  *
  * <h2>Seeing the datagrams</h2>
  * A {@link org.jevent.dtls.DtlsSession.DatagramTap} sees a session's DTLS datagrams as they are
@@ -181,6 +183,19 @@
  * <li>The JDK client stumbles on stale server flights and on a lost NewSessionTicket, and the
  *     JDK server does not resend its final flight; the sessions cover these (measured through a
  *     lossy relay), so the JDK engine completes handshakes under loss.</li>
+ * <li>Session tickets: the JDK's DTLS server sends a NewSessionTicket in every full handshake
+ *     with a client that offers the ticket extension (the JDK client does), about 5 % of the
+ *     server's CPU per certificate handshake (measured, {@code benchmarks/DTLS-NOTES.md}). A
+ *     server whose clients do not resume by ticket can turn it off by starting the JVM with
+ *     {@code -Djdk.tls.server.enableSessionTicketExtension=false}; the JDK 17 DTLS engine honours
+ *     it (tested: no NewSessionTicket, {@code SessionTicketPropertyTest}). The cost: no resumption
+ *     by ticket; a JDK client still resumes, by session ID from the server context's session
+ *     cache (tested too). The property
+ *     is a SunJSSE system property, not a setting of this module: it applies to every server
+ *     {@code SSLContext} of the JVM made after it is set (JDK 17 reads it when a context is
+ *     made), TLS ones included when they use SunJSSE (Conscrypt, jevent's default for TLS,
+ *     ignores it); set it on the command line, or by {@code System.setProperty} before the first
+ *     {@code SslContexts} is built.</li>
  * </ul>
  *
  * <h2>Plain UDP</h2>

@@ -168,6 +168,37 @@ class DatagramTapTest extends LoopTest {
         assertTrue(server.accepted.get(0).isConnected());
     }
 
+    /**
+     * A tap may write to another session, here while it is shown its own session's reply: the
+     * JDK engines of a loop thread wrap into one shared scratch buffer, and the other session's
+     * write used to overwrite the reply being shown, which was then lost (measured).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"jdk", "bctls"})
+    void aTapMayWriteToAnotherSessionAndTheDatagramItSeesStillLeavesIntact(String engine) throws Exception {
+        DtlsSession[] other = new DtlsSession[1];
+        boolean[] armed = {false};
+        EchoServer server = echoServer(DtlsServer.builder(base, serverFactory(engine)).datagramTap((s, d, direction) -> {
+            if (armed[0] && s != other[0] && direction == BEV_EVENT_WRITING
+                    && (d.get(d.position()) & 0xFF) == DtlsRecords.APPLICATION_DATA) {
+                armed[0] = false;
+                assertTrue(other[0].write(ByteBuffer.wrap("aside".getBytes(UTF_8))));
+            }
+        }));
+        DtlsEngineFactory clients = clientFactory(engine);
+        TestClient a = client(clients, server.address());
+        TestClient b = client(clients, server.address());
+        runUntil(() -> a.connected && b.connected && server.connected == 2, 20_000, server::describe);
+        int portB = b.session.getLocalAddress().getPort();
+        other[0] = server.accepted.stream().filter(s -> s.getPeer().getPort() == portB).findFirst().orElseThrow();
+        armed[0] = true;
+        assertTrue(a.send("hello"));
+        runUntil(() -> !armed[0] && a.received.size() == 1 && b.received.size() == 1, 20_000,
+                () -> "both replies: a " + a.received + " b " + b.received);
+        assertEquals(List.of("to PEER: ACK hello"), a.received);
+        assertEquals(List.of("aside"), b.received);
+    }
+
     @Test
     void readOnlyViewIsMadeOncePerBuffer() {
         ReadOnlyView views = new ReadOnlyView();
