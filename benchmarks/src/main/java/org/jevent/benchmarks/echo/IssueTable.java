@@ -14,13 +14,13 @@ import java.util.function.ToDoubleFunction;
  * cell is the median of the rounds, a second table gives the spread, and every ratio is taken
  * within a round (servers of one round shared the machine's load) before its median is taken.
  *
- * <p>Idle memory is counted two ways. As users run the example (JVM defaults: a G1 heap that
- * grows), its RSS is the figure, and that RSS grows with every heap page a young JVM touches
- * for the first time, garbage included, so it says as much about the collector's sizing as about
- * the connection. The peers' Java servers run on a pinned, pre-touched heap, where a connection
- * costs its live heap plus the RSS it adds; the {@code (pinned)} lines count the example that
- * way too ({@code jevent-example@pinned}, {@code jevent-example-tls@pinned}), so that its figure
- * is comparable with theirs.
+ * <p>Idle memory: what a connection holds is its live heap plus the memory outside the heap it
+ * adds to the RSS. The peers' Java servers run on a pinned, pre-touched heap, where that is what
+ * is measured; the two idle rows with floors count the example the same way ({@code
+ * jevent-example@pinned}, {@code jevent-example-tls@pinned}). The two {@code G1 RSS} rows are the
+ * example as users start it (JVM defaults): its RSS alone, which moves with every heap page the
+ * collector commits or gives back, garbage included, so it says more about the collector's
+ * sizing than about the connection; shown, not judged (PERF-NOTES, "Session 6").
  */
 public final class IssueTable {
     /** A column: its title, and the server that fills it in plain rows and in TLS rows (or null). */
@@ -77,10 +77,10 @@ public final class IssueTable {
                     ratioFloor("ex/libevent >= 1.0", true, r -> r.hs == null ? 0 : Report.hsPerCpu(r.hs),
                             "libevent-tls")),
             new Line("TLS full hs/app-cpu-s", true, false, r -> r.hs == null ? 0 : Report.hsPerAppCpu(r.hs), null),
-            new Line("idle plain KiB/conn", false, true, IssueTable::idleKiB, kibFloor(false, "", 2)),
-            new Line("idle TLS KiB/conn", true, true, IssueTable::idleKiB, kibFloor(true, "", 16)),
-            new Line("idle plain (pinned)", false, true, IssueTable::idleKiB, kibFloor(false, "pinned", 2), "pinned"),
-            new Line("idle TLS (pinned)", true, true, IssueTable::idleKiB, kibFloor(true, "pinned", 16), "pinned"));
+            new Line("idle plain KiB/conn", false, true, IssueTable::idleKiB, kibFloor(false, "pinned", 2), "pinned"),
+            new Line("idle TLS KiB/conn", true, true, IssueTable::idleKiB, kibFloor(true, "pinned", 16), "pinned"),
+            new Line("idle plain, ex G1 RSS", false, true, IssueTable::idleKiB, null),
+            new Line("idle TLS, ex G1 RSS", true, true, IssueTable::idleKiB, null));
 
     private IssueTable() {
     }
@@ -209,8 +209,8 @@ public final class IssueTable {
         System.out.println("ex/best: the example over the best peer of the row (for idle rows: over the lowest;"
                 + " below 1.0 is better there); ex/bench: the example over the benchmark's own jevent server;"
                 + " app-cpu rows count only the servers' application threads (JIT compiler and GC threads left out);"
-                + " idle (pinned): the example on the peers' pinned heap, heap plus RSS, as the peers' Java servers"
-                + " are counted");
+                + " idle rows: heap plus RSS added, the example on the peers' pinned heap (@pinned); G1 RSS rows:"
+                + " the example as started with JVM defaults, its RSS alone");
     }
 
     /** The figure of every round where it exists (0 and NaN dropped). */
