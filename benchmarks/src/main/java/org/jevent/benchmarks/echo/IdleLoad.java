@@ -23,15 +23,10 @@ import java.util.List;
  * #WARM_CONNECTIONS} connections opened and closed, 8 at a time) loads and compiles the
  * connection path first.
  *
- * <p>Then a rehearsal: as many connections as will be measured are opened, all at once, and
- * closed again, so that what the first {@code count} connections of a process cost once and never
- * again is paid before the readings: the JIT compiling the paths of many open connections (its
- * arenas stay in the RSS), the heap and the malloc arenas growing to the size that many
- * connections need. Without it the figure swung between rounds by more than the connection itself
- * costs (measured for the {@code echo-server} example on a pinned heap, 5,000 connections three
- * times over on one process: +184, +2,541 and +7 B of RSS per connection; on a G1 heap that
- * grows: +2,527, +1,891, -1,721 and -115 B). {@code -Djevent.echo.idleRehearsal=false} measures
- * without it (a young process's first connections, as earlier runs did).
+ * <p>The measured connections are the first that many the process holds at once: memory that
+ * earlier connections freed stays resident (malloc keeps it), so connections opened after others
+ * were closed would reuse it and show no native cost at all (tried: a rehearsal of the measured
+ * count before the readings put Conscrypt's ~14 KiB per connection at 0.1–0.2 KiB).
  */
 public final class IdleLoad {
     /** Handshakes in flight while the idle connections are opened (the listen backlog is 1024). */
@@ -39,7 +34,10 @@ public final class IdleLoad {
     /**
      * Connections of the warm-up. The JIT compiles a method with C2 after 5,000 to 15,000 calls
      * (tiered thresholds), so code that runs once per connection is compiled only after that
-     * many; with 1,000 its compilations fell into the readings, and the compiler's arenas with them.
+     * many; with 1,000 its compilations fell into the readings, and the compiler's arenas with
+     * them (measured for the {@code echo-server} example on a pinned heap, 5,000 connections
+     * opened and closed three times over on one process: +184, +2,541 and +7 B of RSS per
+     * connection). Eight at a time, so they leave little freed memory behind for the measured ones.
      */
     private static final int WARM_CONNECTIONS = 20_000;
 
@@ -80,31 +78,10 @@ public final class IdleLoad {
 
     static Result run(ServerProcess server, ClientTls tls, int count) throws Exception {
         warm(server.address, tls);
-        awaitNone(server, "warm-up");
-        Opener opener = (firstId, n, open) -> openIdle(server, tls, firstId, n, open);
-        if (Boolean.parseBoolean(System.getProperty("jevent.echo.idleRehearsal", "true"))) {
-            rehearse(count, opener);
-            awaitNone(server, "rehearsal");
-        }
-        return measure(server, count, opener);
-    }
-
-    /** Opens {@code count} connections with {@code opener}, then closes them all. */
-    private static void rehearse(int count, Opener opener) throws Exception {
-        List<AutoCloseable> open = new ArrayList<>(count);
-        try {
-            opener.open(0, count, open);
-        } finally {
-            for (AutoCloseable c : open) {
-                c.close();
-            }
-        }
-    }
-
-    private static void awaitNone(ServerProcess server, String what) throws Exception {
         if (server.awaitConnections(0, 60) != 0) {
-            throw new IllegalStateException(server.impl + " did not close the " + what + " connections");
+            throw new IllegalStateException(server.impl + " did not close the warm-up connections");
         }
+        return measure(server, count, (firstId, n, open) -> openIdle(server, tls, firstId, n, open));
     }
 
     /**
