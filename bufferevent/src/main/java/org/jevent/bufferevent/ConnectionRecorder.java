@@ -1,5 +1,7 @@
 package org.jevent.bufferevent;
 
+import org.jevent.eventbase.JfrHooks;
+
 /**
  * The door to JFR for this module, free of {@code jdk.jfr} types (a runtime without the
  * {@code jdk.jfr} module must still load every class that reaches here): the connection events
@@ -8,7 +10,7 @@ package org.jevent.bufferevent;
  * a connection's open and close each cost one static read then, and nothing runs per read or
  * write (the byte counts are two plain fields of the bufferevent).
  *
- * <p>{@code -Djevent.jfr=false} (any case; the switch eventbase's {@code LoopEvents} reads too)
+ * <p>{@code -Djevent.jfr=false} (any case; {@link JfrHooks}, the switch of every module)
  * compiles this module's hooks out: {@link #ON} false, no event type is ever registered, no
  * event built, and a bufferevent does not note when it was made. For a JVM that wants none of
  * it, and for the benchmark that measures what the hooks cost with no recording running. The
@@ -19,9 +21,9 @@ package org.jevent.bufferevent;
  */
 final class ConnectionRecorder {
     /** False when {@code -Djevent.jfr=false}: the connection events are compiled out. */
-    static final boolean ON = !"false".equalsIgnoreCase(System.getProperty("jevent.jfr"));
+    static final boolean ON = JfrHooks.ON;
     /** The hooks are on and the runtime has the {@code jdk.jfr} module. */
-    static final boolean AVAILABLE = ON && ModuleLayer.boot().findModule("jdk.jfr").isPresent();
+    static final boolean AVAILABLE = JfrHooks.AVAILABLE;
 
     private ConnectionRecorder() {
     }

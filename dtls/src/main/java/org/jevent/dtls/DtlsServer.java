@@ -254,8 +254,6 @@ public final class DtlsServer {
     /** A finished session leaves the table (only if it is still the one there). */
     private final DtlsSession.Owner owner = session -> sessions.remove(session.getPeer(), session);
     private boolean closing;
-    /** {@link #free()} was called: the socket is closed, a marked session is freed, not shut down. */
-    private boolean freed;
     /** Made when the server is ended from a session's tap: ends that session once the tap returned. */
     private Event afterTaps;
     /** Sessions left unfinished by an end of the server from a tap, out of the table, ended by {@code afterTaps}. */
@@ -550,7 +548,6 @@ public final class DtlsServer {
     public void free() {
         base.checkInLoopThread();
         closing = true;
-        freed = true;
         rotation.del();
         if (endSessions(false)) {
             endAfterTaps();
@@ -630,9 +627,7 @@ public final class DtlsServer {
             s.endAsMarked();
         }
         marked.clear();
-        if (!freed) {
-            endpoint.closeAfterFlush(SslBufferevent.SHUTDOWN_FLUSH_LIMIT);
-        }
+        endpoint.closeAfterFlush(SslBufferevent.SHUTDOWN_FLUSH_LIMIT); // nothing if free() closed it already
     }
 
     /** The endpoint, for tests that look at its counters. */

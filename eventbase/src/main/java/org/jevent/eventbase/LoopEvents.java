@@ -13,27 +13,24 @@ package org.jevent.eventbase;
  * ({@code FlightRecorder.isInitialized()}), and the first time the answer is yes (a recording
  * started, or {@code -XX:StartFlightRecording}) it registers the event types.
  *
- * <p>The master switch, {@value #PROPERTY}: with {@code -Djevent.jfr=false} (any case) every
+ * <p>The master switch, {@link JfrHooks}: with {@code -Djevent.jfr=false} (any case) every
  * observability hook of this module is compiled out, for a JVM that wants none of it or a
  * benchmark that measures what the hooks cost: no JFR event type is ever registered, no base is
  * handed to the loop-stall detector (no watchdog thread, no stall is reported, whatever
  * {@code EventConfig.stallThreshold} says), and the loop keeps no bookkeeping for either (the
  * ordered stores per callback in {@link StallWatch}, the totals per turn in {@link LoopStats}).
- * Unset or any other value: everything as documented. Read once, at class load, into
- * {@link #ON}, a {@code static final} the JIT folds, so a guarded site costs nothing either way.
- * The bufferevent and TLS modules read the same property for their JFR events.
+ * Unset or any other value: everything as documented. The bufferevent and TLS modules read the
+ * same switch for their JFR events.
  *
  * <p>Invariant: nothing here runs on a loop's hot path; {@code registered} and {@code refused}
  * are written by the watchdog thread only, and at most one of them ends up true; with {@link #ON}
  * false neither is ever set.
  */
 final class LoopEvents {
-    /** The system property that compiles the hooks out when {@code false}. */
-    static final String PROPERTY = "jevent.jfr";
     /** False when {@code -Djevent.jfr=false}: no JFR events, no stall detector, no bookkeeping for them. */
-    static final boolean ON = !"false".equalsIgnoreCase(System.getProperty(PROPERTY));
+    static final boolean ON = JfrHooks.ON;
     /** The hooks are on and the runtime has the {@code jdk.jfr} module. */
-    static final boolean AVAILABLE = ON && ModuleLayer.boot().findModule("jdk.jfr").isPresent();
+    static final boolean AVAILABLE = JfrHooks.AVAILABLE;
     private static volatile boolean registered;
     /** Registration threw (a security manager, a broken JFR): do not try every tick. */
     private static boolean refused;

@@ -61,8 +61,7 @@ public final class IssueTable {
 
         /** The server a column's cell of this row comes from. */
         String server(Column c) {
-            String s = c.server(tls);
-            return s == null || c != EXAMPLE || exampleVariant.isEmpty() ? s : s + "@" + exampleVariant;
+            return c == EXAMPLE ? example(tls, exampleVariant) : c.server(tls);
         }
     }
 
@@ -114,7 +113,7 @@ public final class IssueTable {
     }
 
     private static Floor kibFloor(boolean tls, String exampleVariant, double maxKiB) {
-        String example = EXAMPLE.server(tls) + (exampleVariant.isEmpty() ? "" : "@" + exampleVariant);
+        String example = example(tls, exampleVariant);
         return new Floor() {
             @Override
             public double value(Map<String, Report.Row> round) {
@@ -132,6 +131,11 @@ public final class IssueTable {
                 return String.format(Locale.ROOT, "ex <= %.0f KiB", maxKiB);
             }
         };
+    }
+
+    /** The example's server name for plain or TLS rows, in the JVM {@code variant} ({@code ""}: none). */
+    private static String example(boolean tls, String variant) {
+        return EXAMPLE.server(tls) + (variant.isEmpty() ? "" : "@" + variant);
     }
 
     /** The metric of {@code server} in one round, or 0 where it did not run. */

@@ -1,11 +1,13 @@
 package org.jevent.bufferevent.ssl;
 
+import org.jevent.eventbase.JfrHooks;
+
 /**
  * The door to JFR for this module, free of {@code jdk.jfr} types: the event
  * {@code org.jevent.TlsHandshake} (the naming convention of eventbase's package-info). Nothing
  * is registered or built until JFR has started; a handshake's end then costs one static read.
  *
- * <p>{@code -Djevent.jfr=false} (any case; the switch eventbase's {@code LoopEvents} reads too)
+ * <p>{@code -Djevent.jfr=false} (any case; {@link JfrHooks}, the switch of every module)
  * compiles the event out: {@link #AVAILABLE} false, nothing registered or built. The handshake's
  * timing stays, since its DEBUG log line reports it too (two clock reads per handshake).
  *
@@ -14,8 +16,7 @@ package org.jevent.bufferevent.ssl;
  */
 final class TlsRecorder {
     /** The hooks are on (not {@code -Djevent.jfr=false}) and the runtime has the {@code jdk.jfr} module. */
-    static final boolean AVAILABLE = !"false".equalsIgnoreCase(System.getProperty("jevent.jfr"))
-            && ModuleLayer.boot().findModule("jdk.jfr").isPresent();
+    static final boolean AVAILABLE = JfrHooks.AVAILABLE;
 
     private TlsRecorder() {
     }
