@@ -117,8 +117,9 @@ public final class DtlsSession {
          * ({@link DtlsServer#shutdown()}, {@link DtlsServer#free()}): its sessions end right after
          * the tap returned, and get nothing more meanwhile (an incoming datagram that was tapped
          * is not decrypted, no message or event follows); an outgoing one still leaves, before
-         * the close_notify. What the tap throws is handled as from any
-         * callback (the loop's exception hook).
+         * the close_notify. What the tap throws goes to the loop's exception hook (with the tap
+         * as what was running), as from any callback, and the datagram goes on as if the tap had
+         * returned: it is still sent, or still decrypted.
          *
          * @param session the session
          * @param datagram a read-only view of the datagram, position..limit, valid only during
@@ -231,10 +232,18 @@ public final class DtlsSession {
         }
     }
 
+    /**
+     * Shows the tap one datagram. What the tap throws goes to the loop's exception hook here, not
+     * up the stack: thrown through the engine, it would drop an outgoing datagram (the JDK engine)
+     * or turn into an internal_error alert that ends the session (bctls), and an incoming one
+     * would never be decrypted. The tap only observes, so the datagram goes on either way.
+     */
     private void showTap(ReadOnlyView view, ByteBuffer datagram, int direction) {
         tapping = true;
         try {
             tap.call(this, view.of(datagram), direction);
+        } catch (Throwable t) {
+            settings.base.reportException(tap, t);
         } finally {
             tapping = false;
         }

@@ -215,6 +215,42 @@ class DatagramTapTest extends LoopTest {
         assertNotEquals(first, views.of(ByteBuffer.allocate(64).position(1)).position(0), "another buffer, another view");
     }
 
+    /**
+     * A tap that throws on every datagram, both ways, on both ends, does not change the traffic:
+     * each throwable reaches the loop's exception hook with the tap as what was running, and the
+     * handshake and the echo go on. Before, an outgoing datagram whose tap threw was not sent (the
+     * JDK engine) or became an internal_error alert (bctls), and an incoming one was not decrypted.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"jdk", "bctls"})
+    void whatATapThrowsGoesToTheHookAndTheDatagramStillGoesOn(String engine) throws Exception {
+        int[] tapped = new int[2];
+        DtlsSession.DatagramTap throwing = (s, d, direction) -> {
+            tapped[direction == BEV_EVENT_READING ? 0 : 1]++;
+            throw new IllegalStateException("tap failed on purpose");
+        };
+        List<Throwable> reported = new ArrayList<>();
+        base.setExceptionHook((b, running, error) -> {
+            if (running == throwing && "tap failed on purpose".equals(error.getMessage())) {
+                reported.add(error);
+            } else {
+                throw new AssertionError("unexpected failure from " + running, error);
+            }
+        });
+        EchoServer server = echoServer(DtlsServer.builder(base, serverFactory(engine)).datagramTap(throwing));
+        TestClient client = client(DtlsClient.builder(base, clientFactory(engine)).datagramTap(throwing), server.address());
+        runUntil(() -> client.connected && server.connected == 1, 20_000, server::describe);
+        int n = 5;
+        for (int i = 0; i < n; i++) {
+            assertTrue(client.send("message " + i));
+        }
+        runUntil(() -> client.received.size() == n, 20_000, () -> "replies: " + client.received);
+        assertEquals("to PEER: ACK message 0", client.received.get(0));
+        assertTrue(client.session.isConnected() && server.accepted.get(0).isConnected(), "no alert ended either end");
+        assertTrue(tapped[0] >= 2 * n && tapped[1] >= 2 * n, "tapped in " + tapped[0] + ", out " + tapped[1]);
+        assertEquals(tapped[0] + tapped[1], reported.size(), "every throw reported once");
+    }
+
     @Test
     void localAddressOfServerAndClientSessions() throws Exception {
         EchoServer server = echoServer(pskServer());

@@ -190,7 +190,7 @@ final class Dispatcher {
      * loop able to serve the others, and it is the hook's call (not ours) to stop the process.
      * A hook that throws is reported through the default hook, with the error it was given.
      */
-    private void failed(Object running, Throwable error) {
+    void failed(Object running, Throwable error) {
         ExceptionHook h = hook;
         try {
             h.onException(base, running, error);

@@ -177,6 +177,20 @@ public final class EventBase implements AutoCloseable {
         return dispatcher.hook();
     }
 
+    /**
+     * Hands {@code error} to the exception hook exactly as the loop does for a throwable escaping
+     * one of its callbacks (a hook that throws is reported through the default hook). For code
+     * that runs a user's callback inline, in the middle of work that must go on whatever the
+     * callback does: a layer that shows a user each datagram before it is sent, say, reports
+     * what the user threw here and still sends the datagram. Java-only; libevent has no hook.
+     *
+     * @param running what threw (the user's callback object), passed to the hook as is
+     * @param error what it threw
+     */
+    public void reportException(Object running, Throwable error) {
+        dispatcher.failed(running, error);
+    }
+
     // ------------------------------------------------------------------ loop
 
     /**

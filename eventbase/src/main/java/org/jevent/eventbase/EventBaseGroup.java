@@ -295,11 +295,7 @@ public final class EventBaseGroup implements Executor, AutoCloseable {
     }
 
     private static void report(EventBase base, Throwable t) {
-        try {
-            base.getExceptionHook().onException(base, Thread.currentThread(), t);
-        } catch (Throwable hookError) {
-            LoggingExceptionHook.DEFAULT.onException(base, Thread.currentThread(), t);
-        }
+        base.reportException(Thread.currentThread(), t);
     }
 
     /**

@@ -84,6 +84,26 @@ class ExceptionHookTest {
     }
 
     @Test
+    void reportException_hands_an_inline_callbacks_throw_to_the_hook_and_returns() {
+        List<Failure> failures = new ArrayList<>();
+        EventBase base = new EventBase(new EventConfig().exceptionHook((b, r, e) -> failures.add(new Failure(b, r, e))));
+        Object tap = new Object();
+        IllegalStateException thrown = new IllegalStateException("inline callback (expected by the test)");
+        List<String> ran = new ArrayList<>();
+        new Event(base, null, 0, (e, w) -> {
+            base.reportException(tap, thrown);
+            ran.add("went on after the report");
+        }).activate(Event.EV_READ);
+        assertEquals(1, base.loop(0));
+        assertEquals(List.of("went on after the report"), ran);
+        assertEquals(1, failures.size());
+        assertSame(base, failures.get(0).base());
+        assertSame(tap, failures.get(0).running());
+        assertSame(thrown, failures.get(0).error());
+        base.free();
+    }
+
+    @Test
     void a_hook_that_throws_does_not_stop_the_loop() {
         EventBase base = new EventBase(new EventConfig().exceptionHook((b, r, e) -> {
             throw new IllegalStateException("the hook itself fails (expected by the test)");
