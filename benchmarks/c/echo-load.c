@@ -28,14 +28,18 @@
  *                              NANOS: CLOCK_MONOTONIC; CPU: CLOCK_PROCESS_CPUTIME_ID, both ns
  *
  * Who marks the window. Without WARMUP SECONDS (how EchoLoad runs it) the marks are asked for on
- * standard input: a line "mark" prints a mark line, "quit" or the end of input ends the program
- * with status 0. The driver reads the server's CPU counters from /proc right around each mark, so
- * the client's bytes, clock and CPU time and the server's CPU time belong to the same moment (to
- * a pipe round trip, tens of microseconds; the two edges are read in the same order, so even
- * that cancels), and the rate is computed from the client's own clock: bytes and time of one
- * window come from one place. A timer in this program instead would leave the driver guessing
+ * standard input: a line "mark" prints a mark line, "quit" or the end of input ends the run.
+ * The driver reads the server's CPU counters from /proc right around each mark, so the
+ * client's bytes, clock and CPU time and the server's CPU time belong to the same moment (to a
+ * pipe round trip, tens of microseconds; the two edges are read in the same order, so even that
+ * cancels), and the rate is computed from the client's own clock: bytes and time of one window
+ * come from one place. A timer in this program instead would leave the driver guessing
  * when the window began. With WARMUP SECONDS it times itself (to run it by hand): a mark after
- * WARMUP seconds, one SECONDS later, a summary on stderr, status 0.
+ * WARMUP seconds, one SECONDS later, a summary on stderr.
+ *
+ * The end of a run: nothing more is sent, each connection is closed once every byte it has in
+ * flight came back and was checked (so the server sees a FIN, never a reset from unread data),
+ * then status 0; bytes still missing after 10 s are an error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -63,6 +67,7 @@
 #define TLS_READ_BUFFER (128u * 1024)  /* OpenSSL's read-ahead buffer: several records a read */
 #define MAX_EVENTS 256
 #define HANDSHAKE_TIMEOUT_MS 30000
+#define DRAIN_TIMEOUT_MS 10000
 
 /*
  * One connection. Invariant: received <= sent, sent - received <= window once a step returns,
@@ -74,6 +79,7 @@ struct conn {
     int id;
     SSL *ssl;              /* NULL: plain TCP */
     int handshaken;
+    int write_pending;     /* TLS: the last SSL_write wanted the socket and must be repeated */
     uint32_t offset;       /* where in the table this connection's stream starts */
     uint64_t sent;
     uint64_t received;
@@ -87,6 +93,8 @@ static uint64_t window;          /* SIZE * DEPTH: bytes each connection keeps in
 static uint64_t received_total;  /* bytes echoed and checked, all connections */
 static int epfd;
 static SSL_CTX *ssl_ctx;         /* NULL: plain */
+static int draining;             /* the end was asked for: nothing more is sent */
+static int open_conns;           /* connections not closed yet */
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die_tls(const struct conn *c, const char *what, int err) __attribute__((noreturn));
@@ -174,6 +182,21 @@ static size_t room(const struct conn *c)
     return left < TABLE_SIZE ? (size_t) left : TABLE_SIZE;
 }
 
+/*
+ * While draining, a connection whose bytes have all come back is closed: nothing is left unread
+ * in it, so the server sees an orderly end (a FIN, not a reset).
+ */
+static void close_if_drained(struct conn *c)
+{
+    if (draining && c->fd >= 0 && c->received == c->sent && !c->write_pending) {
+        SSL_free(c->ssl);  /* no close_notify, as the Java client: a load run */
+        c->ssl = NULL;
+        close(c->fd);      /* leaves the epoll set with it */
+        c->fd = -1;
+        open_conns--;
+    }
+}
+
 /* Plain TCP: one read (if readable), then writes until the window is full or the socket is. */
 static void plain_step(struct conn *c, int readable)
 {
@@ -189,7 +212,7 @@ static void plain_step(struct conn *c, int readable)
             verify(c, scratch, (size_t) n);
         }
     }
-    while (c->sent - c->received < window) {
+    while (!draining && c->sent - c->received < window) {
         size_t len = room(c);
         ssize_t n = send(c->fd, stream_at(c, c->sent), len, MSG_NOSIGNAL);
         if (n < 0) {
@@ -248,7 +271,10 @@ static int tls_handshake(struct conn *c)
  * TLS data: reads until OpenSSL wants the socket (so that no record is left in its buffer,
  * where epoll would not see it), then writes until the window is full or OpenSSL wants the
  * socket. A write retried after WANT_WRITE passes the same pointer and a length never smaller
- * (room() only grows while sent stands still), as SSL_write requires.
+ * (room() only grows while sent stands still), as SSL_write requires. Partial writes are on, so
+ * every successful SSL_write counts exactly the records that went out whole: the server can
+ * echo nothing that sent does not count yet. Draining, a pending write is still finished, so
+ * that no record is left half sent.
  */
 static void tls_step(struct conn *c)
 {
@@ -271,20 +297,22 @@ static void tls_step(struct conn *c)
         }
         die_tls(c, "read", err);
     }
-    while (!want_write && c->sent - c->received < window) {
+    while (!want_write && (c->write_pending || (!draining && c->sent - c->received < window))) {
         size_t n;
         ERR_clear_error();
         int r = SSL_write_ex(c->ssl, stream_at(c, c->sent), room(c), &n);
         if (r == 1) {
             c->sent += n;
+            c->write_pending = 0;
             continue;
         }
         int err = SSL_get_error(c->ssl, r);
-        if (err == SSL_ERROR_WANT_WRITE) {
-            want_write = 1;
-        } else if (err != SSL_ERROR_WANT_READ) {
+        if (err != SSL_ERROR_WANT_WRITE && err != SSL_ERROR_WANT_READ) {
             die_tls(c, "write", err);
-        } else {
+        }
+        c->write_pending = 1;
+        want_write = err == SSL_ERROR_WANT_WRITE;
+        if (!want_write) {
             break;
         }
     }
@@ -297,6 +325,16 @@ static void step(struct conn *c, uint32_t events)
         tls_step(c);
     } else {
         plain_step(c, (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0);
+    }
+    close_if_drained(c);
+}
+
+/* The end: nothing more is sent; each connection closes once all its bytes came back and were checked. */
+static void start_drain(struct conn *conns, int n)
+{
+    draining = 1;
+    for (int i = 0; i < n; i++) {
+        close_if_drained(&conns[i]);
     }
 }
 
@@ -314,7 +352,7 @@ static SSL_CTX *tls_context(void)
     }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     /* Without read-ahead OpenSSL reads a record's 5-byte header, then its body: two reads a record. */
     SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_default_read_buffer_len(ctx, TLS_READ_BUFFER);
@@ -380,8 +418,8 @@ static void handshake_all(struct conn *conns, int n)
 }
 
 /*
- * Commands from the driver on stdin, one a line: "mark" prints a mark, "quit" ends the program.
- * Returns 0 once the program should end (quit, or the end of input).
+ * Commands from the driver on stdin, one a line: "mark" prints a mark, "quit" ends the run.
+ * Returns 0 once the run should end (quit, or the end of input).
  */
 static int read_commands(void)
 {
@@ -438,7 +476,7 @@ int main(int argc, char **argv)
     int nargs = argc - 1 - tls;
     if (nargs != 5 && nargs != 7) {
         fprintf(stderr, "usage: echo-load [--tls] HOST PORT CONNS SIZE DEPTH [WARMUP SECONDS]\n"
-                        "  without WARMUP SECONDS: \"mark\" on stdin prints a mark, \"quit\" ends\n");
+                        "  without WARMUP SECONDS: \"mark\" on stdin prints a mark, \"quit\" ends the run\n");
         return 2;
     }
     const char *host = a[0];
@@ -473,6 +511,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < nconns; i++) {
         open_conn(&conns[i], i, ai);
     }
+    open_conns = nconns;
     freeaddrinfo(ai);
     if (tls) {
         handshake_all(conns, nconns);
@@ -495,13 +534,14 @@ int main(int argc, char **argv)
     uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
     uint64_t start_at = t0 + (uint64_t) warmup * 1000000000u;
     uint64_t end_at = start_at + (uint64_t) seconds * 1000000000u;
+    uint64_t drained_by = 0;  /* once draining: when every connection must have closed */
     uint64_t start_bytes = 0, start_ns = 0, start_cpu = 0;
     int started = 0;
     struct epoll_event events[MAX_EVENTS];
     for (;;) {
         int timeout = -1;
-        if (timed) {
-            uint64_t now = clock_ns(CLOCK_MONOTONIC);
+        uint64_t now = clock_ns(CLOCK_MONOTONIC);
+        if (timed && !draining) {
             if (!started && now >= start_at) {
                 print_mark();
                 start_bytes = received_total;
@@ -516,10 +556,23 @@ int main(int argc, char **argv)
                 fprintf(stderr, "%d conns x %ld B x %ld%s: %.0f msg/s, %.1f MB/s, client cpu %.2f s in %.2f s\n",
                         nconns, size, depth, tls ? " TLS" : "", bytes / (double) size / s, bytes / 1e6 / s,
                         (double) (clock_ns(CLOCK_PROCESS_CPUTIME_ID) - start_cpu) / 1e9, s);
+                start_drain(conns, nconns);
+            } else {
+                timeout = (int) (((started ? end_at : start_at) - now) / 1000000u) + 1;
+            }
+        }
+        if (draining) {
+            if (open_conns == 0) {
                 return 0;
             }
-            uint64_t next = started ? end_at : start_at;
-            timeout = (int) ((next - now) / 1000000u) + 1;
+            if (drained_by == 0) {
+                drained_by = now + (uint64_t) DRAIN_TIMEOUT_MS * 1000000u;
+            }
+            if (now >= drained_by) {
+                die("%d connections still had bytes in flight %d s after the end", open_conns,
+                    DRAIN_TIMEOUT_MS / 1000);
+            }
+            timeout = (int) ((drained_by - now) / 1000000u) + 1;
         }
         int k = epoll_wait(epfd, events, MAX_EVENTS, timeout);
         if (k < 0) {
@@ -530,12 +583,11 @@ int main(int argc, char **argv)
         }
         for (int i = 0; i < k; i++) {
             struct conn *c = events[i].data.ptr;
-            if (c == NULL) {
-                if (!read_commands()) {
-                    return 0;
-                }
-            } else {
+            if (c != NULL) {
                 step(c, events[i].events);
+            } else if (!read_commands()) {
+                epoll_ctl(epfd, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
+                start_drain(conns, nconns);
             }
         }
     }
