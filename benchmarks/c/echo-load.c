@@ -268,8 +268,8 @@ static int tls_handshake(struct conn *c)
 }
 
 /*
- * TLS data: reads until OpenSSL wants the socket (so that no record is left in its buffer,
- * where epoll would not see it), then writes until the window is full or OpenSSL wants the
+ * TLS data: reads until OpenSSL's buffer is empty (no record may be left in it, where epoll
+ * would not see it; one socket read fills it with several records), then writes until the window is full or OpenSSL wants the
  * socket. A write retried after WANT_WRITE passes the same pointer and a length never smaller
  * (room() only grows while sent stands still), as SSL_write requires. Partial writes are on, so
  * every successful SSL_write counts exactly the records that went out whole: the server can
@@ -285,6 +285,9 @@ static void tls_step(struct conn *c)
         int r = SSL_read_ex(c->ssl, scratch, SCRATCH_SIZE, &n);
         if (r == 1) {
             verify(c, scratch, n);
+            if (!SSL_has_pending(c->ssl)) {
+                break;  /* its buffer is empty: another read would only meet EAGAIN */
+            }
             continue;
         }
         int err = SSL_get_error(c->ssl, r);
