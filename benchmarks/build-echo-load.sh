@@ -1,23 +1,13 @@
 #!/usr/bin/env bash
 # Builds the C load client of the echo load run, benchmarks/c/echo-load.c, into
-# benchmarks/target/echo-load (OUT=... to change it), with gcc against Debian's libssl-dev.
-# Installs those (and pkg-config) with apt-get when they are missing, as
-# build-libevent-echo.sh does; sudo only when not root.
+# benchmarks/target/echo-load (OUT=... to change it), with gcc against Debian's libssl-dev
+# (installed when missing: c/build-deps.sh).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${OUT:-$here/target/echo-load}"
-
-need=()
-command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
-command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
-[ -f /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing ${need[*]} for the echo load client" >&2
-  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  # Non-interactive, passed through env because sudo would drop an exported variable.
-  $SUDO apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
-fi
+# shellcheck source=c/build-deps.sh
+. "$here/c/build-deps.sh"
+install_missing "the echo load client" /usr/include/openssl/ssl.h=libssl-dev
 
 mkdir -p "$(dirname "$out")"
 # -Werror: the client is ours alone, so a warning is a bug to fix, not noise.
