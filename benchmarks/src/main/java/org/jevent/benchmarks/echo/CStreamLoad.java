@@ -13,16 +13,18 @@ import java.util.concurrent.TimeUnit;
 /**
  * The streaming workloads driven by {@code benchmarks/c/echo-load.c} ({@code --stream-client c})
  * instead of a thread of this JVM: the same connections, messages and depth, every echoed byte
- * checked, but by a C client cheap enough per byte that, pinned to the same core as this driver,
- * it can keep a server busy, as the issue's own C load generator did. It is a child process
- * ({@link ChildProcesses}: killed with the driver) with no pinning of its own, so it shares
- * whatever CPUs this JVM runs on.
+ * checked, as the issue's own C load generator did, by a client whose CPU time is almost all the
+ * kernel's own work for its sends and receives (no JVM beside it, no selector, no JIT). It is a
+ * child process ({@link ChildProcesses}: killed with the driver) with no pinning of its own, so
+ * it shares whatever CPUs this JVM runs on.
  *
  * <p>The driver marks the window: after the warm-up and after the window it asks the client for
  * a mark over its standard input ({@link Client#mark}) while reading the server's counters
  * ({@link WindowEdge}), so the result is the same {@link StreamLoad.Run} as the Java client's,
  * its client CPU time being the C process's. A client that finds a wrong byte, or loses a
  * connection, exits with its reason on standard error; that reason is this class's exception.
+ * One process per window: started, marked twice, told to quit (it drains and checks what is still
+ * in flight), and killed if anything in between fails.
  */
 final class CStreamLoad {
     private CStreamLoad() {

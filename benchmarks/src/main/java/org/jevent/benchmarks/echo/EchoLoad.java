@@ -22,7 +22,7 @@ import java.util.Set;
  * flight (messages/s); {@code large} 10 connections × 64 KiB messages (MB/s); both driven by
  * {@code --stream-client}: {@code java} (default) one thread of this JVM ({@link StreamLoad}),
  * {@code c} the C client {@code benchmarks/c/echo-load.c} in a child process ({@link CStreamLoad}),
- * cheap enough per byte to keep a server busy when it shares a core with this driver;
+ * as issue 14's comparison was driven;
  * {@code hs} (TLS servers) full handshakes per second with {@code --hs-parallel} in flight
  * ({@link HandshakeLoad}); {@code idle} server memory per idle connection, on a fresh server
  * process ({@link IdleLoad}). Each server speaks TLS or not by its name, so one run can hold
