@@ -1,24 +1,15 @@
 #!/usr/bin/env bash
 # Builds the libevent 2.1 peer of the echo load run, benchmarks/c/libevent-echo.c, into
 # benchmarks/target/libevent-echo (OUT=... to change it), with gcc against Debian's libevent-dev
-# and libssl-dev. Installs those (and gcc, pkg-config) with apt-get when they are missing, as
-# .ci/run does for its peers; sudo only when not root.
+# and libssl-dev (installed when missing: c/build-deps.sh).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${OUT:-$here/target/libevent-echo}"
 
-need=()
-command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
-command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
-[ -f /usr/include/event2/bufferevent_ssl.h ] || need+=(libevent-dev)
-[ -f /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing ${need[*]} for the libevent echo server" >&2
-  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  # Non-interactive, passed through env because sudo would drop an exported variable.
-  $SUDO apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
-fi
+# shellcheck source=c/build-deps.sh
+. "$here/c/build-deps.sh"
+install_missing "the libevent echo server" /usr/include/event2/bufferevent_ssl.h=libevent-dev \
+  /usr/include/openssl/ssl.h=libssl-dev
 
 mkdir -p "$(dirname "$out")"
 # -O2 as Debian builds libevent itself; the server is a thin layer over the library.

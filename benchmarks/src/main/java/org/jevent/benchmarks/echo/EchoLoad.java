@@ -16,10 +16,13 @@ import java.util.Set;
  * <pre>java -cp benchmarks/target/benchmarks.jar org.jevent.benchmarks.echo.EchoLoad
  *     [--tls] [--servers a,b,c|plain|tls|issue14|loops|jfr] [--workloads small,large,hs,idle] [--seconds 10]
  *     [--warmup 3] [--hs-warmup S] [--rounds 1] [--alternate] [--together] [--idle N] [--idle-tls N] [--pin CPUS] [--hs-client java|openssl]
- *     [--hs-parallel 8] [--hs-threads 2] [--server-heap 2g] [--server-young 32m]</pre>
+ *     [--stream-client java|c] [--hs-parallel 8] [--hs-threads 2] [--server-heap 2g] [--server-young 32m]</pre>
  *
  * <p>Workloads (issues 4, 5 and 14): {@code small} 50 connections × 64-byte messages × 16 in
- * flight (messages/s, {@link StreamLoad}); {@code large} 10 connections × 64 KiB messages (MB/s);
+ * flight (messages/s); {@code large} 10 connections × 64 KiB messages (MB/s); both driven by
+ * {@code --stream-client}: {@code java} (default) one thread of this JVM ({@link StreamLoad}),
+ * {@code c} the C client {@code benchmarks/c/echo-load.c} in a child process ({@link CStreamLoad}),
+ * as issue 14's comparison was driven;
  * {@code hs} (TLS servers) full handshakes per second with {@code --hs-parallel} in flight
  * ({@link HandshakeLoad}); {@code idle} server memory per idle connection, on a fresh server
  * process ({@link IdleLoad}). Each server speaks TLS or not by its name, so one run can hold
@@ -60,6 +63,8 @@ public final class EchoLoad {
         /** {@code taskset -c} CPU list for every server process, or null. */
         String pin;
         HandshakeLoad.Kind hsClient = HandshakeLoad.Kind.JAVA;
+        /** The client of the stream workloads ({@code small}, {@code large}). */
+        StreamClient streamClient = StreamClient.JAVA;
         int hsParallel = 8;
         int hsThreads = 2;
         String serverHeap = "2g";
@@ -89,8 +94,9 @@ public final class EchoLoad {
         String client = !anyTls ? "" : ", handshake client " + o.hsClient.name().toLowerCase(Locale.ROOT) + " × "
                 + o.hsParallel + (o.hsClient == HandshakeLoad.Kind.JAVA ? " on " + o.hsThreads + " threads" : "");
         System.err.printf(Locale.ROOT,
-                "# workloads %s, %d s (+%d s warm-up, handshakes +%d s), server heap %s pinned, young %s%s%s%n",
-                o.workloads, o.seconds, o.warmup, o.hsWarmup, o.serverHeap, o.serverYoung, client,
+                "# workloads %s, %d s (+%d s warm-up, handshakes +%d s), stream client %s, server heap %s pinned, young %s%s%s%n",
+                o.workloads, o.seconds, o.warmup, o.hsWarmup, o.streamClient.name().toLowerCase(Locale.ROOT),
+                o.serverHeap, o.serverYoung, client,
                 o.pin == null ? "" : ", servers on CPU " + o.pin);
         List<Map<String, Report.Row>> rounds = new ArrayList<>();
         for (int round = 1; round <= o.rounds; round++) {
@@ -163,6 +169,7 @@ public final class EchoLoad {
                 case "--alternate" -> o.alternate = true;
                 case "--together" -> o.together = true;
                 case "--hs-client" -> o.hsClient = HandshakeLoad.Kind.valueOf(args[++i].toUpperCase(Locale.ROOT));
+                case "--stream-client" -> o.streamClient = StreamClient.parse(args[++i]);
                 case "--hs-parallel" -> o.hsParallel = Integer.parseInt(args[++i]);
                 case "--hs-threads" -> o.hsThreads = Integer.parseInt(args[++i]);
                 case "--server-heap" -> o.serverHeap = args[++i];
@@ -211,14 +218,16 @@ public final class EchoLoad {
     private static void traffic(String impl, ClientTls tls, Options o, Report.Row r) throws Exception {
         try (ServerProcess server = ServerProcess.start(impl, tls, o)) {
             if (o.workloads.contains("small")) {
-                r.small = StreamLoad.run(server, tls, 50, 64, 16, o.warmup, o.seconds);
-                System.err.printf(Locale.ROOT, "  small: %.0f msg/s, server cpu %.2f s (%s)%n",
-                        r.small.bytes() / 64.0 / r.small.seconds(), r.small.serverCpuSeconds(), ProcFs.describe(r.small.threads()));
+                r.small = o.streamClient.run(server, tls, 50, 64, 16, o.warmup, o.seconds);
+                System.err.printf(Locale.ROOT, "  small: %.0f msg/s, server cpu %.2f s (%s), client cpu %.2f s%n",
+                        r.small.bytes() / 64.0 / r.small.seconds(), r.small.serverCpuSeconds(), ProcFs.describe(r.small.threads()),
+                        r.small.clientCpuSeconds());
             }
             if (o.workloads.contains("large")) {
-                r.large = StreamLoad.run(server, tls, 10, 64 * 1024, 1, o.warmup, o.seconds);
-                System.err.printf(Locale.ROOT, "  large: %.0f MB/s, server cpu %.2f s (%s)%n",
-                        r.large.bytes() / 1e6 / r.large.seconds(), r.large.serverCpuSeconds(), ProcFs.describe(r.large.threads()));
+                r.large = o.streamClient.run(server, tls, 10, 64 * 1024, 1, o.warmup, o.seconds);
+                System.err.printf(Locale.ROOT, "  large: %.0f MB/s, server cpu %.2f s (%s), client cpu %.2f s%n",
+                        r.large.bytes() / 1e6 / r.large.seconds(), r.large.serverCpuSeconds(), ProcFs.describe(r.large.threads()),
+                        r.large.clientCpuSeconds());
             }
             if (tls != null && o.workloads.contains("hs")) {
                 r.hs = handshakes(server, tls, o);

@@ -233,18 +233,36 @@ final class Servers {
      * it is not there.
      */
     static Path libeventEcho() throws IOException {
-        String set = System.getProperty("jevent.echo.libeventEcho");
+        return cProgram("jevent.echo.libeventEcho", "libevent-echo", "build-libevent-echo.sh");
+    }
+
+    /**
+     * The C load client of {@code --stream-client c} ({@link CStreamLoad}):
+     * {@code -Djevent.echo.echoLoad}, or {@code benchmarks/target/echo-load}, built first by
+     * {@code build-echo-load.sh} when it is not there.
+     */
+    static Path echoLoad() throws IOException {
+        return cProgram("jevent.echo.echoLoad", "echo-load", "build-echo-load.sh");
+    }
+
+    /**
+     * The program named by system property {@code property}, or {@code name} in the target
+     * directory, built by {@code script} (beside this module's pom) when it is not there.
+     * Synchronized: runs side by side ({@link TogetherRun}) must not build it twice at once.
+     */
+    private static synchronized Path cProgram(String property, String name, String script) throws IOException {
+        String set = System.getProperty(property);
         if (set != null) {
             return Path.of(set);
         }
-        Path bin = targetDir().resolve("libevent-echo");
+        Path bin = targetDir().resolve(name);
         if (!Files.isExecutable(bin)) {
-            Path script = targetDir().getParent().resolve("build-libevent-echo.sh");
-            System.err.println("# building " + bin + " with " + script);
+            Path build = targetDir().getParent().resolve(script);
+            System.err.println("# building " + bin + " with " + build);
             try {
-                Process p = ChildProcesses.start(new ProcessBuilder("bash", script.toString()).inheritIO());
+                Process p = ChildProcesses.start(new ProcessBuilder("bash", build.toString()).inheritIO());
                 if (p.waitFor() != 0 || !Files.isExecutable(bin)) {
-                    throw new IOException(script + " failed (exit " + p.exitValue() + ")");
+                    throw new IOException(build + " failed (exit " + p.exitValue() + ")");
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -21,8 +21,9 @@ final class StreamLoad {
      * What one timed window measured; {@code threads}: the server's CPU time in it by kind of
      * thread (event loop and other application threads, JIT compilers, GC), {@link ProcFs};
      * {@code loopThreads}: seconds of each of its event-loop threads ({@link ProcFs#loopThreadCpuNanos});
-     * {@code clientCpuSeconds}: the load client's own thread (near the window's length: the
-     * client, not the server, set the rate).
+     * {@code clientCpuSeconds}: the load client's own CPU time, this client's thread or the C
+     * client's process ({@link CStreamLoad}) (near the window's length: the client, not the
+     * server, set the rate). Both clients take it from two {@link WindowEdge}s.
      */
     record Run(long bytes, double seconds, double serverCpuSeconds, java.util.Map<String, Double> threads,
             java.util.Map<String, Double> loopThreads, double clientCpuSeconds) {
@@ -54,21 +55,14 @@ final class StreamLoad {
             }
             long warmEnd = System.nanoTime() + warmup * 1_000_000_000L;
             long end = warmEnd + seconds * 1_000_000_000L;
-            long startBytes = -1;
-            long cpu0 = 0;
-            long t0 = 0;
-            java.util.Map<String, Long> threads0 = null;
-            java.util.Map<String, Long> loops0 = null;
-            long client0 = 0;
+            // this thread is the client: it reads its own counters, paused while the edge is read
+            WindowEdge.Client client = () -> new WindowEdge.Mark(received(all), System.nanoTime(),
+                    CLIENT_CPU.getCurrentThreadCpuTime());
+            WindowEdge start = null;
             while (true) {
                 long now = System.nanoTime();
-                if (startBytes < 0 && now >= warmEnd) {
-                    startBytes = received(all);
-                    threads0 = server.threadCpuNanos();
-                    loops0 = server.loopThreadCpuNanos();
-                    client0 = CLIENT_CPU.getCurrentThreadCpuTime();
-                    cpu0 = server.cpuNanos();
-                    t0 = System.nanoTime();
+                if (start == null && now >= warmEnd) {
+                    start = WindowEdge.read(server, client);
                 }
                 if (now >= end) {
                     break;
@@ -82,10 +76,7 @@ final class StreamLoad {
                     }
                 }, 10);
             }
-            Run r = new Run(received(all) - startBytes, (System.nanoTime() - t0) / 1e9,
-                    (server.cpuNanos() - cpu0) / 1e9, ProcFs.diff(threads0, server.threadCpuNanos()),
-                    ProcFs.diff(loops0, server.loopThreadCpuNanos()),
-                    (CLIENT_CPU.getCurrentThreadCpuTime() - client0) / 1e9);
+            Run r = start.to(WindowEdge.read(server, client));
             for (ClientConn c : all) {
                 if (c instanceof TlsClientConn t) {
                     t.close();

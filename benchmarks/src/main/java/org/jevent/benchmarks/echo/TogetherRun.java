@@ -56,8 +56,8 @@ final class TogetherRun {
                 for (ServerProcess server : servers) {
                     ClientTls t = Servers.isTls(server.impl) ? tls : null;
                     runs.add(clients.submit(() -> workload.equals("small")
-                            ? StreamLoad.run(server, t, 50, 64, 16, o.warmup, o.seconds)
-                            : StreamLoad.run(server, t, 10, 64 * 1024, 1, o.warmup, o.seconds)));
+                            ? o.streamClient.run(server, t, 50, 64, 16, o.warmup, o.seconds)
+                            : o.streamClient.run(server, t, 10, 64 * 1024, 1, o.warmup, o.seconds)));
                 }
                 for (int i = 0; i < servers.size(); i++) {
                     StreamLoad.Run r = runs.get(i).get();
