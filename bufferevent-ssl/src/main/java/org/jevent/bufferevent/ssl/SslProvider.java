@@ -53,9 +53,9 @@ import org.conscrypt.Conscrypt;
  */
 public enum SslProvider {
     /** Conscrypt (BoringSSL), the default: the faster handshakes and the direct-buffer bulk path. */
-    CONSCRYPT(false, false, true, true, false, false, NativeRelease.CLOSE_BOTH_WAYS),
+    CONSCRYPT(false, false, true, false, false, NativeRelease.CLOSE_BOTH_WAYS),
     /** The JDK's own {@code SunJSSE}: no native code; renegotiates on TLS 1.2. */
-    JDK(true, true, true, false, false, false, NativeRelease.NONE),
+    JDK(true, true, false, false, false, NativeRelease.NONE),
     /**
      * BoringSSL through netty-tcnative's {@code SSLEngine} ({@code netty-tcnative-boringssl-static}
      * and {@code netty-handler} on the class path, both optional dependencies of this module; no
@@ -69,7 +69,7 @@ public enum SslProvider {
      * and an {@link SslError} that says why. Servers that renegotiate periodically (some older
      * ones do, to rekey) need CONSCRYPT or JDK clients.
      */
-    TCNATIVE(false, false, false, true, true, true, NativeRelease.DESTROY);
+    TCNATIVE(false, false, true, true, true, NativeRelease.DESTROY);
 
     /** Whether {@code beginHandshake()} on an established session does something. */
     final boolean renegotiates;
@@ -79,8 +79,6 @@ public enum SslProvider {
      * shared with another buffer).
      */
     final boolean wantsHeapBuffers;
-    /** Whether one wrap encrypts all the buffers of a gathering source into one record. */
-    final boolean gathersWrap;
     /** Whether {@code SSLSession.getCreationTime()} counts whole seconds (BoringSSL's clock). */
     final boolean sessionTimeInSeconds;
     /**
@@ -129,11 +127,10 @@ public enum SslProvider {
     /** One Conscrypt provider for the whole process, made on first use and never installed globally. */
     private static Provider conscrypt;
 
-    SslProvider(boolean renegotiates, boolean wantsHeapBuffers, boolean gathersWrap, boolean sessionTimeInSeconds,
+    SslProvider(boolean renegotiates, boolean wantsHeapBuffers, boolean sessionTimeInSeconds,
             boolean reportsLate, boolean silentLaterHandshakes, NativeRelease nativeRelease) {
         this.renegotiates = renegotiates;
         this.wantsHeapBuffers = wantsHeapBuffers;
-        this.gathersWrap = gathersWrap;
         this.sessionTimeInSeconds = sessionTimeInSeconds;
         this.reportsLate = reportsLate;
         this.silentLaterHandshakes = silentLaterHandshakes;
