@@ -195,9 +195,10 @@ public final class BcPskDtls extends DtlsEngineFactory implements AutoCloseable 
 
         /**
          * The suites to offer or accept, most preferred first; by default AEAD PSK and ECDHE-PSK
-         * suites, ECDHE-PSK first (see {@code SUITES}). A CBC suite ends its session on a garbage
-         * record from the peer's address (bctls' decode_error alert): add one only for a peer
-         * that has no AEAD suite.
+         * suites, ECDHE-PSK first (see {@code SUITES}). A server picks the first of its own list
+         * that the client offers, whatever the client's order. A CBC suite ends its session on a
+         * garbage record from the peer's address (bctls' decode_error alert): add one only for a
+         * peer that has no AEAD suite.
          *
          * @param suites IANA suite numbers from {@link CipherSuite}
          * @return this builder
@@ -382,6 +383,16 @@ public final class BcPskDtls extends DtlsEngineFactory implements AutoCloseable 
         @Override
         protected int[] getSupportedCipherSuites() {
             return policy.supportedSuites(getCrypto());
+        }
+
+        /**
+         * The server's order decides, as the JDK's server does by default: bctls would otherwise
+         * take the client's first acceptable suite, and a client that lists plain PSK before
+         * ECDHE-PSK would get no forward secrecy from a server that prefers it.
+         */
+        @Override
+        protected boolean preferLocalCipherSuites() {
+            return true;
         }
 
         @Override

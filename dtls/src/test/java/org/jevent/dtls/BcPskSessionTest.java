@@ -58,6 +58,22 @@ class BcPskSessionTest extends LoopTest {
         assertEquals(0, server.server.getSessionCount());
     }
 
+    /**
+     * The server's order wins: a client that lists plain PSK first still gets
+     * the server's first choice, ECDHE-PSK with forward secrecy. bctls' default is the client's.
+     */
+    @Test
+    void theServersSuiteOrderDecidesNotTheClients() throws Exception {
+        EchoServer server = echoServer(serverFactory());
+        TestClient client = client(track(BcPskDtls.client("client 1", BcPskDtls.qtExampleKey())
+                .cipherSuites(org.bouncycastle.tls.CipherSuite.TLS_PSK_WITH_AES_128_GCM_SHA256,
+                        org.bouncycastle.tls.CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256).build()),
+                server.address());
+        runUntil(() -> client.connected && server.connected == 1, 20_000, server::describe);
+        assertEquals("TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256", client.session.getCipherSuite());
+        assertEquals("TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256", server.accepted.get(0).getCipherSuite());
+    }
+
     static IntStream defaultSuites() {
         return IntStream.of(BcPskDtls.SUITES);
     }
