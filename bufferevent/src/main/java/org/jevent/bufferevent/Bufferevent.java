@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Objects;
 import org.jevent.eventbase.Event;
 import org.jevent.eventbase.EventBase;
+import org.jevent.eventbase.JfrHooks;
 import org.jevent.evbuffer.EvBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -217,7 +218,7 @@ public abstract class Bufferevent implements AutoCloseable {
         }
         base.checkInLoopThread();
         this.options = options;
-        this.createdNanos = ConnectionRecorder.ON ? base.gettimeMonotonic() : 0;
+        this.createdNanos = JfrHooks.ON ? base.gettimeMonotonic() : 0;
         input.setMaxRead(DEFAULT_MAX_SINGLE_IO);
         // The one output hook of every variant: what the user adds is moved on at once. A field
         // of the buffer, not a NODEFER callback entry (libevent's way): 64 bytes less each.
@@ -985,7 +986,7 @@ public abstract class Bufferevent implements AutoCloseable {
         if (endReason == null) {
             endReason = EndReason.FREED_LOCALLY;
         }
-        if (ConnectionRecorder.AVAILABLE) {
+        if (JfrHooks.AVAILABLE) {
             ConnectionRecorder.closed(this, base.gettimeMonotonic() - createdNanos);
         }
         callbacks.clear();

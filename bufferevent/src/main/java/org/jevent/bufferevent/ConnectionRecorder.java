@@ -11,33 +11,29 @@ import org.jevent.eventbase.JfrHooks;
  * write (the byte counts are two plain fields of the bufferevent).
  *
  * <p>{@code -Djevent.jfr=false} (any case; {@link JfrHooks}, the switch of every module)
- * compiles this module's hooks out: {@link #ON} false, no event type is ever registered, no
+ * compiles this module's hooks out: {@link JfrHooks#ON} false, no event type is ever registered, no
  * event built, and a bufferevent does not note when it was made. For a JVM that wants none of
  * it, and for the benchmark that measures what the hooks cost with no recording running. The
  * byte counts stay: they are public API ({@code getBytesRead}), not only JFR's.
  *
- * <p>Invariant: {@link #ON} and {@link #AVAILABLE} are fixed at class load ({@code static final}:
- * the JIT folds them); {@link JfrConnections} is touched only when {@link #AVAILABLE} is true.
+ * <p>Invariant: {@link JfrHooks#ON} and {@link JfrHooks#AVAILABLE} are fixed at class load ({@code static final}:
+ * the JIT folds them); {@link JfrConnections} is touched only when {@link JfrHooks#AVAILABLE} is true.
  */
 final class ConnectionRecorder {
-    /** False when {@code -Djevent.jfr=false}: the connection events are compiled out. */
-    static final boolean ON = JfrHooks.ON;
-    /** The hooks are on and the runtime has the {@code jdk.jfr} module. */
-    static final boolean AVAILABLE = JfrHooks.AVAILABLE;
 
     private ConnectionRecorder() {
     }
 
     /** A socket bufferevent's connection is established; {@code connectNanos} 0 for one that came connected. */
     static void opened(SocketBufferevent b, long connectNanos) {
-        if (AVAILABLE && JfrConnections.started()) {
+        if (JfrHooks.AVAILABLE && JfrConnections.started()) {
             JfrConnections.opened(b, connectNanos);
         }
     }
 
     /** {@code b} is being freed (its end reason is set; its transport still there). */
     static void closed(Bufferevent b, long lifetimeNanos) {
-        if (AVAILABLE && JfrConnections.started()) {
+        if (JfrHooks.AVAILABLE && JfrConnections.started()) {
             JfrConnections.closed(b, lifetimeNanos);
         }
     }

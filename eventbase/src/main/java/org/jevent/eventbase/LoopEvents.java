@@ -4,7 +4,7 @@ package org.jevent.eventbase;
  * The door to JFR for the rest of the module, free of {@code jdk.jfr} types: a runtime without
  * the {@code jdk.jfr} module (a jlink image that left it out, a module graph that did not resolve
  * it) must still load every class that reaches here, so the JFR classes sit behind
- * {@link #AVAILABLE} in {@link JfrSupport}, which only this class names.
+ * {@link JfrHooks#AVAILABLE} in {@link JfrSupport}, which only this class names.
  *
  * <p>Nothing JFR is touched before JFR runs: registering an event type or even a
  * {@code FlightRecorderListener} makes JFR initialize its machinery (tens to hundreds of
@@ -23,14 +23,10 @@ package org.jevent.eventbase;
  * same switch for their JFR events.
  *
  * <p>Invariant: nothing here runs on a loop's hot path; {@code registered} and {@code refused}
- * are written by the watchdog thread only, and at most one of them ends up true; with {@link #ON}
+ * are written by the watchdog thread only, and at most one of them ends up true; with {@link JfrHooks#ON}
  * false neither is ever set.
  */
 final class LoopEvents {
-    /** False when {@code -Djevent.jfr=false}: no JFR events, no stall detector, no bookkeeping for them. */
-    static final boolean ON = JfrHooks.ON;
-    /** The hooks are on and the runtime has the {@code jdk.jfr} module. */
-    static final boolean AVAILABLE = JfrHooks.AVAILABLE;
     private static volatile boolean registered;
     /** Registration threw (a security manager, a broken JFR): do not try every tick. */
     private static boolean refused;
@@ -40,7 +36,7 @@ final class LoopEvents {
 
     /** Watchdog thread, every tick: registers the event types once JFR has started. */
     static void tick() {
-        if (AVAILABLE && !registered && !refused && JfrSupport.recorderStarted()) {
+        if (JfrHooks.AVAILABLE && !registered && !refused && JfrSupport.recorderStarted()) {
             refused = true;
             JfrSupport.registerEventTypes();
             refused = false;

@@ -47,7 +47,7 @@ final class LoopStats {
      * nothing with the hooks compiled out ({@code -Djevent.jfr=false}: no JFR reads them).
      */
     void turn(int ran, int expired, int tasksRun) {
-        if (!LoopEvents.ON) {
+        if (!JfrHooks.ON) {
             return;
         }
         TURNS.setOpaque(this, turns + 1);

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * store of a {@code long}; {@link #exit} one release store of a {@code long}. On x86 both release
  * stores and the store-store fence are plain moves; no clock is read (the watchdog measures with
  * its own ticks), and no reference is stored at exit (a G1 reference store has barriers).
- * With the hooks compiled out ({@code -Djevent.jfr=false}, {@link LoopEvents#ON}) the watch is
+ * With the hooks compiled out ({@code -Djevent.jfr=false}, {@link JfrHooks#ON}) the watch is
  * never handed to the watchdog and keeps only what {@code getRunningEvent} needs, as the loop did
  * before the detector: {@code running} set at enter and cleared at exit, {@code seq} untouched.
  *
@@ -68,14 +68,14 @@ final class StallWatch {
 
     /** On a new base: listed for the watchdog and the JFR statistics, unless the hooks are compiled out. */
     void open() {
-        if (LoopEvents.ON) {
+        if (JfrHooks.ON) {
             StallWatchdog.INSTANCE.register(this);
         }
     }
 
     /** On free: leaves the watchdog's list and the JFR statistics. */
     void close() {
-        if (LoopEvents.ON) {
+        if (JfrHooks.ON) {
             StallWatchdog.INSTANCE.unregister(this);
         }
         stats.closed = true;
@@ -83,7 +83,7 @@ final class StallWatch {
 
     /** Loop thread: {@code what} (an Event, a task, a DeferredCallback) starts running. */
     void enter(Object what) {
-        if (!LoopEvents.ON) {
+        if (!JfrHooks.ON) {
             running = what;
             return;
         }
@@ -94,7 +94,7 @@ final class StallWatch {
 
     /** Loop thread: the callback returned or threw. */
     void exit() {
-        if (!LoopEvents.ON) {
+        if (!JfrHooks.ON) {
             running = null;
             return;
         }
@@ -103,7 +103,7 @@ final class StallWatch {
 
     /** Loop thread: the event whose callback runs now, or null (no callback, or a task runs). */
     Event runningEvent() {
-        boolean inCallback = !LoopEvents.ON || (seq & 1) != 0;
+        boolean inCallback = !JfrHooks.ON || (seq & 1) != 0;
         return inCallback && running instanceof Event ? (Event) running : null;
     }
 

@@ -101,7 +101,7 @@ class LoopEventsTest {
             new Event(base, null, 0, (e, w) -> holdTheLoop()).activate(Event.EV_READ);
             base.loop(EventBase.EVLOOP_NONBLOCK);
             base.free();
-            System.out.println("jfr=" + LoopEvents.AVAILABLE);
+            System.out.println("jfr=" + JfrHooks.AVAILABLE);
         }
 
         /** Long enough for the watchdog to see a 50 ms stall many times over: 40 of its 12.5 ms ticks. */

@@ -74,13 +74,18 @@ final class CStreamLoad {
 
         /** Waits {@code seconds}, or fails as soon as the client exits (it found an error). */
         void sleep(int seconds) throws IOException {
+            if (exitsWithin(seconds)) {
+                throw failed("exited during the run");
+            }
+        }
+
+        /** Whether the client ends within {@code seconds}; an interruption is an InterruptedIOException. */
+        private boolean exitsWithin(int seconds) throws IOException {
             try {
-                if (process.waitFor(seconds, TimeUnit.SECONDS)) {
-                    throw failed("exited during the run");
-                }
+                return process.waitFor(seconds, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while echo-load ran");
+                throw new InterruptedIOException("interrupted while waiting for echo-load");
             }
         }
 
@@ -98,13 +103,8 @@ final class CStreamLoad {
         /** Ends the client and checks that it found nothing wrong up to its end. */
         void quit() throws IOException {
             command("quit");
-            try {
-                if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                    throw failed("did not end within 10 s of quit");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while echo-load ended");
+            if (!exitsWithin(10)) {
+                throw failed("did not end within 10 s of quit");
             }
             if (process.exitValue() != 0) {
                 throw failed("failed at its end");

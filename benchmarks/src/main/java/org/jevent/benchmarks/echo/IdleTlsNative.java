@@ -4,23 +4,19 @@ import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.conscrypt.BufferAllocator;
 import org.conscrypt.Conscrypt;
 import org.jevent.bufferevent.ssl.SelfSignedCertificate;
 import org.jevent.bufferevent.ssl.SslContexts;
+import org.jevent.bufferevent.ssl.SslProvider;
 
 /**
  * Native memory of idle Conscrypt server engines, without sockets, a loop or jevent's buffers:
@@ -38,7 +34,7 @@ import org.jevent.bufferevent.ssl.SslContexts;
  * RSS does not move with the Java heap, and with C1 only ({@code -XX:TieredStopAtLevel=1}) so that
  * compilations do not fall into the readings.
  *
- * <p>The options are the levers tried in {@code /work/notes/s7/idle-tls-native.md}:
+ * <p>The options are the levers tried for issue 14 ({@code benchmarks/PERF-NOTES.md}, "Session 7"):
  * {@code --tickets off} (no TLS 1.3 session tickets), {@code --session} (read the session as the
  * example's log line and JFR do), {@code --data single|gathered} (one small echo after the
  * handshake, the server's reply wrapped from one buffer or from two, as {@code DirectEngineIo}
@@ -67,11 +63,10 @@ public final class IdleTlsNative {
     private static final int NET_BUFFER = 64 * 1024;
 
     private final SslContexts server;
-    private final SSLContext client;
+    private final SslContexts client;
     private final boolean tickets;
     private final boolean readSession;
     private final String data;
-    private final boolean alpn;
     private final boolean allocator;
     private final ByteBuffer c2s = ByteBuffer.allocate(NET_BUFFER);
     private final ByteBuffer s2c = ByteBuffer.allocateDirect(NET_BUFFER);
@@ -83,15 +78,14 @@ public final class IdleTlsNative {
     private final ByteBuffer scratch = ByteBuffer.allocateDirect(NET_BUFFER);
     private static final ByteBuffer[] NOTHING = {ByteBuffer.allocateDirect(0)};
 
-    private IdleTlsNative(SslContexts server, SSLContext client, boolean tickets, boolean readSession, String data,
-            boolean alpn, boolean allocator) {
-        this.allocator = allocator;
+    private IdleTlsNative(SslContexts server, SslContexts client, boolean tickets, boolean readSession, String data,
+            boolean allocator) {
         this.server = server;
         this.client = client;
         this.tickets = tickets;
         this.readSession = readSession;
         this.data = data;
-        this.alpn = alpn;
+        this.allocator = allocator;
     }
 
     /**
@@ -133,9 +127,12 @@ public final class IdleTlsNative {
         if (alpn) {
             b.alpn("h2", "http/1.1");
         }
-        SSLContext jdk = SSLContext.getInstance("TLS", "SunJSSE");
-        jdk.init(null, new TrustManager[] {new TrustAll()}, null);
-        IdleTlsNative probe = new IdleTlsNative(b.build(), jdk, tickets, session, data, alpn, allocator);
+        // The JDK's provider, pure Java: no native memory of its own beside the server engines'.
+        SslContexts.Builder c = SslContexts.forClient().provider(SslProvider.JDK).trustAllInsecure();
+        if (alpn) {
+            c.alpn("http/1.1");
+        }
+        IdleTlsNative probe = new IdleTlsNative(b.build(), c.build(), tickets, session, data, allocator);
         System.out.printf(Locale.ROOT, "engines %d, warm-up %d, tickets %s, session %s, data %s, alpn %s, allocator %s,"
                 + " cert %s%n", engines, warm, tickets ? "on" : "off", session, data, alpn, allocator,
                 cert == null ? "EC P-256 self-signed" : cert);
@@ -180,13 +177,7 @@ public final class IdleTlsNative {
         if (allocator) {
             Conscrypt.setBufferAllocator(s, BufferAllocator.unpooled());
         }
-        SSLEngine c = client.createSSLEngine("localhost", 443);
-        c.setUseClientMode(true);
-        if (alpn) {
-            SSLParameters p = c.getSSLParameters();
-            p.setApplicationProtocols(new String[] {"http/1.1"});
-            c.setSSLParameters(p);
-        }
+        SSLEngine c = client.newClientEngine("localhost", 443);
         c2s.clear();
         s2c.clear();
         c.beginHandshake();
@@ -362,23 +353,5 @@ public final class IdleTlsNative {
         Object u = f.get(null);
         long address = (long) unsafeClass.getMethod("allocateMemory", long.class).invoke(u, MARK_BASE + 8L * k);
         unsafeClass.getMethod("freeMemory", long.class).invoke(u, address); // the JVM rounds sizes up to 8
-    }
-
-    /** The client trusts the server it was given: a probe, in one process. */
-    private static final class TrustAll implements X509TrustManager {
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            throw new UnsupportedOperationException("client side only");
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) {
-            // the in-process server's own certificate
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
-        }
     }
 }

@@ -26,7 +26,6 @@ import org.jevent.evbuffer.EvBuffer;
 final class DirectEngineIo extends EngineIo {
     /** Some engines look at every element of the destination array, even past the count. */
     private static final ByteBuffer NO_ROOM = ByteBuffer.allocateDirect(0);
-    private static final int GATHER_VIEWS = 8;
     /**
      * A first segment holding at least this much is wrapped alone, even when it ends short of a
      * full record: a gathered source is copied into one buffer before it is encrypted, which
@@ -58,7 +57,11 @@ final class DirectEngineIo extends EngineIo {
 
     private final ByteBuffer[] plainOut = new ByteBuffer[2];
     private final ByteBuffer[] cipherOut = new ByteBuffer[1];
-    private final ByteBuffer[] plainIn = new ByteBuffer[GATHER_VIEWS];
+    /**
+     * What a wrap encrypts: at most one buffer ({@link #plainSource}); the second slot only lets
+     * {@code peek} show whether the source goes on past its first segment.
+     */
+    private final ByteBuffer[] plainIn = new ByteBuffer[2];
     private final ByteBuffer[] recordView = new ByteBuffer[1];
     private boolean filledRoom;
 
@@ -152,16 +155,7 @@ final class DirectEngineIo extends EngineIo {
 
     @Override
     SSLEngineResult wrap(SSLEngine engine, EvBuffer src, EvBuffer dst) throws SSLException {
-        int nsrc = src == null ? 0 : Math.min(src.peek(MAX_RECORD_PLAINTEXT, null, plainIn), GATHER_VIEWS);
-        if (nsrc > 1 && plainIn[0].remaining() >= SINGLE_VIEW_MIN) {
-            nsrc = 1;
-        } else if (nsrc > 1) {
-            ByteBuffer stage = GATHER_STAGES.get().clear();
-            src.copyout(stage);
-            Arrays.fill(plainIn, 1, nsrc, null);
-            plainIn[0] = stage.flip();
-            nsrc = 1;
-        }
+        int nsrc = plainSource(src);
         wrapOwed = false;
         SSLEngineResult r;
         try {
@@ -179,6 +173,27 @@ final class DirectEngineIo extends EngineIo {
             unwrapAskedForWraps = false;
         }
         return r;
+    }
+
+    /**
+     * Puts what the next record encrypts into {@code plainIn[0]}: the first segment of {@code
+     * src} when it is all there is or holds at least {@link #SINGLE_VIEW_MIN}, else up to a
+     * record's worth of small pieces copied into the thread's stage (see the class comment).
+     *
+     * @return 1, or 0 when there is nothing to encrypt (a handshake or closing wrap)
+     */
+    private int plainSource(EvBuffer src) {
+        int views = src == null ? 0 : src.peek(MAX_RECORD_PLAINTEXT, null, plainIn);
+        if (views <= 1) {
+            return views;
+        }
+        plainIn[1] = null;
+        if (plainIn[0].remaining() < SINGLE_VIEW_MIN) {
+            ByteBuffer stage = GATHER_STAGES.get().clear();
+            src.copyout(stage);
+            plainIn[0] = stage.flip();
+        }
+        return 1;
     }
 
     private SSLEngineResult wrapInto(SSLEngine engine, int nsrc, EvBuffer dst) throws SSLException {

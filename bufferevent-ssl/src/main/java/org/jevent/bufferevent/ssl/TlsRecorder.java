@@ -8,22 +8,20 @@ import org.jevent.eventbase.JfrHooks;
  * is registered or built until JFR has started; a handshake's end then costs one static read.
  *
  * <p>{@code -Djevent.jfr=false} (any case; {@link JfrHooks}, the switch of every module)
- * compiles the event out: {@link #AVAILABLE} false, nothing registered or built. The handshake's
+ * compiles the event out: {@link JfrHooks#AVAILABLE} false, nothing registered or built. The handshake's
  * timing stays, since its DEBUG log line reports it too (two clock reads per handshake).
  *
- * <p>Invariant: {@link #AVAILABLE} is fixed at class load ({@code static final}: the JIT folds
+ * <p>Invariant: {@link JfrHooks#AVAILABLE} is fixed at class load ({@code static final}: the JIT folds
  * it); {@link JfrTls} is touched only when it is true.
  */
 final class TlsRecorder {
-    /** The hooks are on (not {@code -Djevent.jfr=false}) and the runtime has the {@code jdk.jfr} module. */
-    static final boolean AVAILABLE = JfrHooks.AVAILABLE;
 
     private TlsRecorder() {
     }
 
     /** The running handshake of {@code log}'s session ended: finished ({@code failure} null) or failed. */
     static void handshakeEnded(SessionLog log, String failure) {
-        if (AVAILABLE && JfrTls.started()) {
+        if (JfrHooks.AVAILABLE && JfrTls.started()) {
             JfrTls.handshake(log, failure);
         }
     }
