@@ -30,8 +30,37 @@ final class CStreamLoad {
     private CStreamLoad() {
     }
 
+    /**
+     * Something that watches the server over a timed window besides the load (a profiler):
+     * begun right after the window's first edge, finished right after its last.
+     */
+    interface Watch {
+        /** Watches nothing. */
+        Watch NONE = new Watch() {
+            @Override
+            public void begin(ServerProcess server, int seconds) {
+            }
+
+            @Override
+            public void finish() {
+            }
+        };
+
+        /** The window of {@code seconds} against {@code server} starts now. */
+        void begin(ServerProcess server, int seconds) throws IOException;
+
+        /** The window has ended (also called when it failed: release what {@link #begin} started). */
+        void finish() throws IOException;
+    }
+
     static StreamLoad.Run run(ServerProcess server, ClientTls tls, int conns, int size, int depth, int warmup,
             int seconds) throws IOException {
+        return run(server, tls, conns, size, depth, warmup, seconds, Watch.NONE);
+    }
+
+    /** As {@link #run(ServerProcess, ClientTls, int, int, int, int, int)}, with {@code watch} over the window. */
+    static StreamLoad.Run run(ServerProcess server, ClientTls tls, int conns, int size, int depth, int warmup,
+            int seconds, Watch watch) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Servers.echoLoad().toString()));
         if (tls != null) {
             cmd.add("--tls");
@@ -42,8 +71,14 @@ final class CStreamLoad {
             client.awaitReady();
             client.sleep(warmup);
             WindowEdge start = WindowEdge.read(server, client);
-            client.sleep(seconds);
-            StreamLoad.Run r = start.to(WindowEdge.read(server, client));
+            StreamLoad.Run r;
+            watch.begin(server, seconds);
+            try {
+                client.sleep(seconds);
+                r = start.to(WindowEdge.read(server, client));
+            } finally {
+                watch.finish();
+            }
             client.quit();
             return r;
         }
