@@ -60,9 +60,16 @@ final class ChannelTransfer {
             // that goes quiet after a large read would otherwise keep up to three empty
             // segments. The commit has already ended any reservation of the caller's.
             chain.releaseTrailingEmpty();
+            Segment big = r.bulk;
+            if (big != null && chain.lastData == big && big.readable() <= SegmentPool.LARGE_SIZE) {
+                // A 64 KiB segment that a short read left holding little would pin 64 KiB on a
+                // connection that then waits: its bytes move to a segment of their size.
+                chain.moveLastDataToFit(r.beforeBulk);
+            }
         } else {
             r.clear();
         }
+        r.bulk = r.beforeBulk = null;
         return (int) n;
     }
 

@@ -28,6 +28,9 @@ final class Reservation {
     /** Bytes written into each extent, set just before a commit. */
     final int[] filled = new int[MAX_VECTORS];
     int count;
+    /** The bulk segment the last spreadOver took, if any, and the segment before it then (null: it was the head). */
+    Segment bulk;
+    Segment beforeBulk;
     /** The chain's modification count when the space was handed out. */
     int modCount;
 
@@ -87,8 +90,19 @@ final class Reservation {
             s = s.next;
         }
         boolean changed = false;
+        bulk = beforeBulk = null;
         while (room < want && count < maxVectors) {
-            Segment fresh = c.newAppendSegment((int) Math.min(want - room, SegmentPool.LARGE_SIZE));
+            // 64 KiB or more still to place: one bulk segment instead of four large ones, so the
+            // read (and the write of what it brought) is one contiguous vector, as a plain NIO
+            // server's single buffer. Smaller wants keep the 4 KiB / 17 KiB segments, so a
+            // connection that reads little pins little.
+            Segment fresh = want - room >= SegmentPool.BULK_SIZE
+                    ? c.pool().takeBulk()
+                    : c.newAppendSegment((int) Math.min(want - room, SegmentPool.LARGE_SIZE));
+            if (fresh.capacity() == SegmentPool.BULK_SIZE) {
+                bulk = fresh;
+                beforeBulk = c.tail;
+            }
             c.linkAtTail(fresh);
             add(fresh, 0);
             room += fresh.capacity();

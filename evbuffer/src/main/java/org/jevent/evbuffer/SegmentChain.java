@@ -111,6 +111,22 @@ abstract class SegmentChain {
         layoutVersion++;
     }
 
+    /**
+     * Copies the bytes of {@code lastData}, the last segment, into a fresh segment of their size
+     * class and gives the old one back; {@code before} is the segment linked before it (null when
+     * it is the head).
+     */
+    void moveLastDataToFit(Segment before) {
+        Segment old = lastData;
+        int n = old.readable();
+        Segment fit = newAppendSegment(n);
+        fit.ioView(0, n).put(old.ioView(old.pos, old.limit));
+        fit.limit = n;
+        replace(before, old, fit, fit);
+        modCount++;
+        old.release();
+    }
+
     /** The segment appends fill first: the last one with data, or the first reserved one. */
     Segment appendStart() {
         return lastData != null ? lastData : head;

@@ -7,14 +7,17 @@ import java.nio.ByteBuffer;
  * sockets and TLS engines read and write them without a copy, and one allocation serves many
  * segments.
  *
- * <p>Two sizes exist. {@link #SMALL_SIZE} serves the many short messages of a busy server without
+ * <p>Three sizes exist. {@link #SMALL_SIZE} serves the many short messages of a busy server without
  * pinning much memory per idle connection; {@link #LARGE_SIZE} holds a whole TLS record (up to
- * 16,709 bytes on the wire) or a full 16 KiB socket read. A request above the large size gets
- * exact-size memory that is not recycled.
+ * 16,709 bytes on the wire) or a full 16 KiB socket read. {@link #BULK_SIZE} is only for a
+ * read or reservation of at least 64 KiB ({@link #takeBulk()}): one contiguous segment makes the
+ * socket call a plain read and a plain write instead of a {@code readv}/{@code writev} over four
+ * vectors. Any other request above the large size gets exact-size memory that is not recycled.
  *
  * <p>What a thread keeps: its pool is made when the thread first builds a buffer; the first
  * small segment it takes allocates one slab of {@code slabSegments} × 4 KiB (256 KiB by
- * default), the first large one a slab of {@code slabSegments} × 17 KiB (1,088 KiB). Free
+ * default), the first large one a slab of {@code slabSegments} × 17 KiB (1,088 KiB), the first bulk one a
+ * slab of a quarter as many × 64 KiB (1 MiB). Free
  * segments stay in the pool for reuse, up to {@link #maxPooledBytes()} bytes (16 MiB by default);
  * when a segment coming back takes the pool over that bound, the pool gives up whole slabs whose
  * segments are all back until it is under it again, so that after a burst the pool shrinks back
@@ -41,6 +44,8 @@ public final class SegmentPool {
     public static final int SMALL_SIZE = 4096;
     /** Capacity of a large segment: a full TLS record fits. */
     public static final int LARGE_SIZE = 17 * 1024;
+    /** Capacity of a bulk segment: a whole 64 KiB read (the bufferevents' largest read guess). */
+    public static final int BULK_SIZE = 64 * 1024;
     /**
      * Default bound on the free segment memory one thread's pool keeps, in bytes: 16 MiB, or
      * system property {@code jevent.segmentPool.maxBytes}.
@@ -62,6 +67,7 @@ public final class SegmentPool {
     private final int slabSegments;
     private final SizeClass small = new SizeClass(SMALL_SIZE);
     private final SizeClass large = new SizeClass(LARGE_SIZE);
+    private final SizeClass bulk = new SizeClass(BULK_SIZE);
     private long taken;
     private long returned;
     /** Every slab held, for the rare walks that look for slabs to give up. */
@@ -133,6 +139,21 @@ public final class SegmentPool {
         return s;
     }
 
+    /**
+     * A pooled segment of {@link #BULK_SIZE} bytes, pos = limit = 0, for a read or reservation
+     * of at least that much: pooled like the other sizes (its slabs count against the same bound
+     * and are given up first), so it is only ever taken for as long as a buffer holds its data.
+     */
+    Segment takeBulk() {
+        if (bulk.count == 0) {
+            addSlab(bulk);
+        }
+        Segment s = bulk.pop();
+        s.slab.freeCount--;
+        taken++;
+        return s;
+    }
+
     /** Takes back a segment of one of our slabs whose memory nobody else holds any more. */
     void recycle(Segment s) {
         Slab slab = s.slab;
@@ -166,7 +187,8 @@ public final class SegmentPool {
     }
 
     private void addSlab(SizeClass c) {
-        Slab slab = new Slab(this, c, slabSegments);
+        // A bulk segment is 64 KiB: a quarter as many of them keep its slab near a large one's.
+        Slab slab = new Slab(this, c, c == bulk ? Math.max(1, slabSegments / 4) : slabSegments);
         if (slabCount == slabs.length) {
             slabs = java.util.Arrays.copyOf(slabs, slabCount * 2);
         }
@@ -177,8 +199,8 @@ public final class SegmentPool {
     }
 
     /**
-     * Gives up slabs whose segments are all back (free, or lost to other threads), large ones
-     * first, until at most {@code bound} bytes are free; a slab every segment of which was lost
+     * Gives up slabs whose segments are all back (free, or lost to other threads), bulk ones
+     * first, then large, until at most {@code bound} bytes are free; a slab every segment of which was lost
      * goes whatever the bound (nothing of it is free to keep). The slab table is walked from its
      * end, so that the swap on removal only moves slabs already looked at.
      */
@@ -186,8 +208,8 @@ public final class SegmentPool {
         lostPending = false;
         long free = pooledBytes();
         boolean kept = false;
-        for (int pass = 0; pass < 2; pass++) {
-            SizeClass c = pass == 0 ? large : small;
+        for (int pass = 0; pass < 3; pass++) {
+            SizeClass c = pass == 0 ? bulk : pass == 1 ? large : small;
             boolean removed = false;
             for (int i = slabCount - 1; i >= 0; i--) {
                 Slab s = slabs[i];
@@ -259,12 +281,13 @@ public final class SegmentPool {
 
     /** {@return the number of free segments waiting in the pool} */
     public int pooledSegments() {
-        return small.count + large.count;
+        return small.count + large.count + bulk.count;
     }
 
     /** {@return the bytes of free segment memory waiting in the pool} */
     public long pooledBytes() {
-        return (long) small.count * SMALL_SIZE + (long) large.count * LARGE_SIZE;
+        return (long) small.count * SMALL_SIZE + (long) large.count * LARGE_SIZE
+                + (long) bulk.count * BULK_SIZE;
     }
 
     /** {@return the bytes of direct memory in the slabs this pool holds, free or in use} */

@@ -35,7 +35,7 @@ class ReadFromPoolTest {
     /** Every segment came from the pool (none is an exact-size allocation). */
     private static void assertAllPooled(EvBuffer buf) {
         for (Segment s = buf.chain().head; s != null; s = s.next) {
-            assertTrue(s.slab != null && s.capacity() <= SegmentPool.LARGE_SIZE,
+            assertTrue(s.slab != null && s.capacity() <= SegmentPool.BULK_SIZE,
                     "a segment of " + s.capacity() + " bytes outside the pool");
         }
     }
@@ -80,6 +80,70 @@ class ReadFromPoolTest {
             EvBufferModelState.MemChannel ch = new EvBufferModelState.MemChannel(random(100, 3), false, Integer.MAX_VALUE);
             assertEquals(100, buf.readFrom(ch, 64 * 1024));
             assertEquals(2, buf.segmentCount(), "the data segment and the one the read landed in, nothing after");
+            buf.checkInvariants();
+        } finally {
+            buf.free();
+        }
+    }
+
+    @Test
+    void aWholeBusyReadIntoAnEmptyBufferIsOneBulkSegment() throws IOException {
+        // Round 3 of issue 14: one contiguous vector, as a plain NIO server's 64 KiB buffer.
+        EvBuffer buf = new EvBuffer();
+        try {
+            byte[] incoming = random(64 * 1024, 4);
+            EvBufferModelState.MemChannel ch = new EvBufferModelState.MemChannel(incoming, false, Integer.MAX_VALUE);
+            assertEquals(incoming.length, buf.readFrom(ch, incoming.length));
+            assertEquals(1, buf.segmentCount());
+            assertEquals(SegmentPool.BULK_SIZE, buf.chain().head.capacity());
+            assertArrayEquals(incoming, contentOf(buf));
+            buf.checkInvariants();
+        } finally {
+            buf.free();
+        }
+    }
+
+    @Test
+    void aShortReadOfABusyGuessKeepsASegmentOfItsSize() throws IOException {
+        // A connection that read a little with a 64 KiB guess and then waits must not pin 64 KiB.
+        SegmentPool pool = SegmentPool.current();
+        long before = pool.outstanding();
+        for (int n : new int[] {100, SegmentPool.SMALL_SIZE + 1, SegmentPool.LARGE_SIZE}) {
+            EvBuffer buf = new EvBuffer();
+            try {
+                buf.add(random(7, 5));
+                buf.drain(7); // a buffer that held data once: its chain is empty again
+                byte[] incoming = random(n, 6);
+                EvBufferModelState.MemChannel ch = new EvBufferModelState.MemChannel(incoming, false, Integer.MAX_VALUE);
+                assertEquals(n, buf.readFrom(ch, 64 * 1024));
+                assertEquals(1, buf.segmentCount());
+                int expected = n <= SegmentPool.SMALL_SIZE ? SegmentPool.SMALL_SIZE : SegmentPool.LARGE_SIZE;
+                assertEquals(expected, buf.chain().head.capacity(), n + " bytes read");
+                assertEquals(before + 1, pool.outstanding(), "the bulk segment went back to the pool");
+                assertArrayEquals(incoming, contentOf(buf));
+                buf.checkInvariants();
+            } finally {
+                buf.free();
+            }
+        }
+        assertEquals(before, pool.outstanding());
+    }
+
+    @Test
+    void aShortBusyReadAfterFullSegmentsMovesOnlyItsOwnBytes() throws IOException {
+        // The bulk segment follows a full one: the move relinks it after that one.
+        EvBuffer buf = new EvBuffer();
+        try {
+            byte[] already = random(SegmentPool.SMALL_SIZE, 7);
+            buf.add(already);
+            byte[] incoming = random(300, 8);
+            EvBufferModelState.MemChannel ch = new EvBufferModelState.MemChannel(incoming, false, Integer.MAX_VALUE);
+            assertEquals(300, buf.readFrom(ch, 64 * 1024));
+            assertEquals(2, buf.segmentCount());
+            assertEquals(SegmentPool.SMALL_SIZE, buf.chain().lastData.capacity());
+            byte[] expected = Arrays.copyOf(already, already.length + 300);
+            System.arraycopy(incoming, 0, expected, already.length, 300);
+            assertArrayEquals(expected, contentOf(buf));
             buf.checkInvariants();
         } finally {
             buf.free();

@@ -93,6 +93,38 @@ class SegmentPoolTrimTest {
         });
     }
 
+    /** Bulk segments (64 KiB reads) count against the same bound and go back as whole slabs. */
+    @Test
+    void bulkSlabsFollowTheBound() throws Throwable {
+        onFreshThread(() -> {
+            SegmentPool pool = SegmentPool.installForThisThread(0, 8);
+            EvBuffer a = new EvBuffer();
+            EvBuffer b = new EvBuffer();
+            byte[] incoming = new byte[SegmentPool.BULK_SIZE];
+            a.readFrom(new EvBufferModelState.MemChannel(incoming, false, Integer.MAX_VALUE), incoming.length);
+            b.readFrom(new EvBufferModelState.MemChannel(incoming, false, Integer.MAX_VALUE), incoming.length);
+            assertEquals(2L * SegmentPool.BULK_SIZE, pool.heldBytes(), "one bulk slab of two segments (a quarter of eight)");
+            a.free();
+            assertEquals(SegmentPool.BULK_SIZE, pool.pooledBytes(), "a's segment waits: b still uses the slab");
+            b.free();
+            assertEquals(0, pool.heldBytes(), "all back and over the bound of 0: given up");
+            assertEquals(0, pool.pooledSegments());
+            return null;
+        });
+        onFreshThread(() -> {
+            SegmentPool pool = SegmentPool.installForThisThread(8 * MIB, 8);
+            for (int round = 0; round < 3; round++) {
+                EvBuffer a = new EvBuffer();
+                byte[] incoming = new byte[SegmentPool.BULK_SIZE];
+                a.readFrom(new EvBufferModelState.MemChannel(incoming, false, Integer.MAX_VALUE), incoming.length);
+                a.free();
+                assertEquals(2L * SegmentPool.BULK_SIZE, pool.heldBytes(), "under the bound the bulk slab stays");
+                assertEquals(2L * SegmentPool.BULK_SIZE, pool.pooledBytes());
+            }
+            return null;
+        });
+    }
+
     /** Below the bound nothing is given up: a busy thread keeps reusing its slabs. */
     @Test
     void underTheBoundSlabsAreKept() throws Throwable {
