@@ -22,8 +22,9 @@ import java.util.concurrent.TimeUnit;
  * {@code perf record -e cpu-clock} sampling the server process over it; the parts are sample
  * counts from {@code perf report}, given as CPU milliseconds per GB echoed. This machine has no
  * hardware counters, and its rounds move by 10-25 %, so what matters is the median of many
- * rounds and which part differs: in session 8 the copies were equal between jevent and plain NIO
- * and the whole difference was in JIT-compiled code and the vectored system calls.
+ * rounds and which part differs: the copies and the rest of the kernel drift with the machine
+ * from run to run, while the JIT part and a change's own kernel symbols hold still
+ * ({@code benchmarks/PERF-NOTES.md}, "Session 8").
  *
  * <p>Usage, from the repository root after {@code benchmarks/build-echo-load.sh}, with the
  * driver on one CPU and the servers on the other (as {@link EchoLoad}):
