@@ -129,14 +129,7 @@ public final class SegmentPool {
         if (minCapacity > LARGE_SIZE) {
             return new Segment(ByteBuffer.allocateDirect(minCapacity), null);
         }
-        SizeClass c = minCapacity <= SMALL_SIZE ? small : large;
-        if (c.count == 0) {
-            addSlab(c);
-        }
-        Segment s = c.pop();
-        s.slab.freeCount--;
-        taken++;
-        return s;
+        return takeFrom(minCapacity <= SMALL_SIZE ? small : large);
     }
 
     /**
@@ -145,10 +138,14 @@ public final class SegmentPool {
      * and are given up first), so it is only ever taken for as long as a buffer holds its data.
      */
     Segment takeBulk() {
-        if (bulk.count == 0) {
-            addSlab(bulk);
+        return takeFrom(bulk);
+    }
+
+    private Segment takeFrom(SizeClass c) {
+        if (c.count == 0) {
+            addSlab(c);
         }
-        Segment s = bulk.pop();
+        Segment s = c.pop();
         s.slab.freeCount--;
         taken++;
         return s;
