@@ -121,9 +121,9 @@ public final class CpuSplit {
         public void begin(ServerProcess server, int seconds) throws IOException {
             this.seconds = seconds;
             data = Files.createTempFile("cpu-split", ".perf");
-            perf = new ProcessBuilder("perf", "record", "-q", "-e", "cpu-clock", "-F", Integer.toString(hz), "-p",
-                    Long.toString(server.process.pid()), "-o", data.toString(), "--", "sleep", Integer.toString(seconds))
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            perf = ChildProcesses.start(new ProcessBuilder("perf", "record", "-q", "-e", "cpu-clock", "-F",
+                    Integer.toString(hz), "-p", Long.toString(server.process.pid()), "-o", data.toString(), "--", "sleep",
+                    Integer.toString(seconds)).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD));
         }
 
         @Override
@@ -136,9 +136,9 @@ public final class CpuSplit {
                 if (perf.exitValue() != 0) {
                     throw new IOException("perf record failed (exit " + perf.exitValue() + ")");
                 }
-                Process report = new ProcessBuilder("perf", "report", "-i", data.toString(), "--no-children", "--sort",
-                        "dso,sym", "-F", "sample,dso,sym", "--stdio").redirectError(ProcessBuilder.Redirect.DISCARD)
-                        .start();
+                Process report = ChildProcesses.start(new ProcessBuilder("perf", "report", "-i", data.toString(),
+                        "--no-children", "--sort", "dso,sym", "-F", "sample,dso,sym", "--stdio")
+                        .redirectError(ProcessBuilder.Redirect.DISCARD));
                 String text = new String(report.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 if (report.waitFor() != 0) {
                     throw new IOException("perf report failed (exit " + report.exitValue() + ")");
