@@ -20,7 +20,6 @@ import org.jevent.eventbase.JfrHooks;
  * the JIT folds them); {@link JfrConnections} is touched only when {@link JfrHooks#AVAILABLE} is true.
  */
 final class ConnectionRecorder {
-
     private ConnectionRecorder() {
     }
 

@@ -54,22 +54,22 @@ final class ChannelTransfer {
             Arrays.fill(scratch, 0, r.count, null);
         }
         if (n > 0) {
+            Segment bulk = r.bulk;
+            Segment beforeBulk = r.beforeBulk;
             r.takeRead(n);
             r.commit(chain, r.count);
             // Room the read asked for and did not use goes back to the pool now: a connection
             // that goes quiet after a large read would otherwise keep up to three empty
             // segments. The commit has already ended any reservation of the caller's.
             chain.releaseTrailingEmpty();
-            Segment big = r.bulk;
-            if (big != null && chain.lastData == big && big.readable() <= SegmentPool.LARGE_SIZE) {
+            if (bulk != null && chain.lastData == bulk && bulk.readable() <= SegmentPool.LARGE_SIZE) {
                 // A 64 KiB segment that a short read left holding little would pin 64 KiB on a
                 // connection that then waits: its bytes move to a segment of their size.
-                chain.moveLastDataToFit(r.beforeBulk);
+                chain.moveLastDataToFit(beforeBulk);
             }
         } else {
             r.clear();
         }
-        r.bulk = r.beforeBulk = null;
         return (int) n;
     }
 

@@ -28,7 +28,10 @@ final class Reservation {
     /** Bytes written into each extent, set just before a commit. */
     final int[] filled = new int[MAX_VECTORS];
     int count;
-    /** The bulk segment the last spreadOver took, if any, and the segment before it then (null: it was the head). */
+    /**
+     * The first bulk segment the last spreadOver took, if any, and the segment before it then
+     * (null: it was the head): a short read ends in that one, whatever followed it.
+     */
     Segment bulk;
     Segment beforeBulk;
     /** The chain's modification count when the space was handed out. */
@@ -96,12 +99,15 @@ final class Reservation {
             // read (and the write of what it brought) is one contiguous vector, as a plain NIO
             // server's single buffer. Smaller wants keep the 4 KiB / 17 KiB segments, so a
             // connection that reads little pins little.
-            Segment fresh = want - room >= SegmentPool.BULK_SIZE
-                    ? c.pool().takeBulk()
-                    : c.newAppendSegment((int) Math.min(want - room, SegmentPool.LARGE_SIZE));
-            if (fresh.capacity() == SegmentPool.BULK_SIZE) {
-                bulk = fresh;
-                beforeBulk = c.tail;
+            Segment fresh;
+            if (want - room >= SegmentPool.BULK_SIZE) {
+                fresh = c.pool().takeBulk();
+                if (bulk == null) {
+                    bulk = fresh;
+                    beforeBulk = c.tail;
+                }
+            } else {
+                fresh = c.newAppendSegment((int) Math.min(want - room, SegmentPool.LARGE_SIZE));
             }
             c.linkAtTail(fresh);
             add(fresh, 0);
@@ -195,5 +201,6 @@ final class Reservation {
             views[i] = null;
         }
         count = 0;
+        bulk = beforeBulk = null;
     }
 }

@@ -149,4 +149,26 @@ class ReadFromPoolTest {
             buf.free();
         }
     }
+
+    @Test
+    void aShortReadIntoSeveralBulkSegmentsKeepsNoneOfThem() throws IOException {
+        // A read asked for 128 KiB (evbuffer_read with a large howmuch) gets two bulk segments;
+        // the bytes land in the first, and the move must find that one, not the last taken.
+        SegmentPool pool = SegmentPool.current();
+        long before = pool.outstanding();
+        EvBuffer buf = new EvBuffer();
+        try {
+            byte[] incoming = random(100, 9);
+            EvBufferModelState.MemChannel ch = new EvBufferModelState.MemChannel(incoming, false, Integer.MAX_VALUE);
+            assertEquals(100, buf.readFrom(ch, 2 * SegmentPool.BULK_SIZE));
+            assertEquals(1, buf.segmentCount());
+            assertEquals(SegmentPool.SMALL_SIZE, buf.chain().head.capacity());
+            assertEquals(before + 1, pool.outstanding(), "both bulk segments went back to the pool");
+            assertArrayEquals(incoming, contentOf(buf));
+            buf.checkInvariants();
+        } finally {
+            buf.free();
+        }
+        assertEquals(before, pool.outstanding());
+    }
 }

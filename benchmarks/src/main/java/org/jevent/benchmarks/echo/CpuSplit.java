@@ -155,7 +155,7 @@ public final class CpuSplit {
     }
 
     /** One window of one server: bytes echoed, its CPU time, what perf sampled. */
-    record Window(String server, double gigabytes, double serverCpuSeconds, Samples samples, int hz) {
+    record Window(double gigabytes, double serverCpuSeconds, Samples samples, int hz) {
         double mbPerCpuSecond() {
             return gigabytes * 1000 / serverCpuSeconds;
         }
@@ -176,13 +176,13 @@ public final class CpuSplit {
         o.warmup = 5;
         o.seconds = 6;
         o.rounds = 10;
-        String workload = "large";
+        StreamWorkload workload = StreamWorkload.LARGE;
         int hz = 4000;
         for (int i = 0; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
                 case "--servers" -> o.servers = List.of(need(args[i], v).split(","));
-                case "--workload" -> workload = need(args[i], v);
+                case "--workload" -> workload = StreamWorkload.named(need(args[i], v));
                 case "--rounds" -> o.rounds = Integer.parseInt(need(args[i], v));
                 case "--seconds" -> o.seconds = Integer.parseInt(need(args[i], v));
                 case "--warmup" -> o.warmup = Integer.parseInt(need(args[i], v));
@@ -196,11 +196,8 @@ public final class CpuSplit {
         if (o.servers == null || o.servers.isEmpty()) {
             throw new IllegalArgumentException("--servers A,B,..: the first is the one the others are compared with");
         }
-        if (!workload.equals("large") && !workload.equals("small")) {
-            throw new IllegalArgumentException("--workload large or small, not " + workload);
-        }
         ChildProcesses.drivenBy(Thread.currentThread());
-        ClientTls tls = o.servers.stream().anyMatch(s -> s.contains("tls")) ? new ClientTls() : null;
+        ClientTls tls = o.servers.stream().anyMatch(Servers::isTls) ? new ClientTls() : null;
         Map<String, List<Window>> all = new LinkedHashMap<>();
         o.servers.forEach(s -> all.put(s, new ArrayList<>()));
         System.out.printf(Locale.ROOT, "%-24s %9s %7s | %7s %7s %7s %7s %7s | %s%n", "round server", "MB/cpu-s",
@@ -229,14 +226,13 @@ public final class CpuSplit {
         return value;
     }
 
-    private static Window window(String server, ClientTls tls, EchoLoad.Options o, String workload, int hz)
+    private static Window window(String server, ClientTls tls, EchoLoad.Options o, StreamWorkload w, int hz)
             throws Exception {
-        boolean large = workload.equals("large");
-        try (ServerProcess p = ServerProcess.start(server, server.contains("tls") ? tls : null, o)) {
+        ClientTls t = Servers.isTls(server) ? tls : null;
+        try (ServerProcess p = ServerProcess.start(server, t, o)) {
             PerfWatch perf = new PerfWatch(hz);
-            StreamLoad.Run r = CStreamLoad.run(p, server.contains("tls") ? tls : null, large ? 10 : 50,
-                    large ? 64 * 1024 : 64, large ? 1 : 16, o.warmup, o.seconds, perf);
-            return new Window(server, r.bytes() / 1e9, r.serverCpuSeconds(), perf.samples, hz);
+            StreamLoad.Run r = CStreamLoad.run(p, t, w.conns(), w.size(), w.depth(), o.warmup, o.seconds, perf);
+            return new Window(r.bytes() / 1e9, r.serverCpuSeconds(), perf.samples, hz);
         }
     }
 

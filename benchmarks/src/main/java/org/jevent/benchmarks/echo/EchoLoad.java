@@ -218,13 +218,13 @@ public final class EchoLoad {
     private static void traffic(String impl, ClientTls tls, Options o, Report.Row r) throws Exception {
         try (ServerProcess server = ServerProcess.start(impl, tls, o)) {
             if (o.workloads.contains("small")) {
-                r.small = o.streamClient.run(server, tls, 50, 64, 16, o.warmup, o.seconds);
+                r.small = o.streamClient.run(server, tls, StreamWorkload.SMALL, o.warmup, o.seconds);
                 System.err.printf(Locale.ROOT, "  small: %.0f msg/s, server cpu %.2f s (%s), client cpu %.2f s%n",
                         r.small.bytes() / 64.0 / r.small.seconds(), r.small.serverCpuSeconds(), ProcFs.describe(r.small.threads()),
                         r.small.clientCpuSeconds());
             }
             if (o.workloads.contains("large")) {
-                r.large = o.streamClient.run(server, tls, 10, 64 * 1024, 1, o.warmup, o.seconds);
+                r.large = o.streamClient.run(server, tls, StreamWorkload.LARGE, o.warmup, o.seconds);
                 System.err.printf(Locale.ROOT, "  large: %.0f MB/s, server cpu %.2f s (%s), client cpu %.2f s%n",
                         r.large.bytes() / 1e6 / r.large.seconds(), r.large.serverCpuSeconds(), ProcFs.describe(r.large.threads()),
                         r.large.clientCpuSeconds());

@@ -19,10 +19,10 @@ enum StreamClient {
         }
     }
 
-    /** One timed window of {@code conns} × {@code size} B × {@code depth} in flight against {@code server}. */
-    StreamLoad.Run run(ServerProcess server, ClientTls tls, int conns, int size, int depth, int warmup, int seconds)
+    /** One timed window of workload {@code w} against {@code server}. */
+    StreamLoad.Run run(ServerProcess server, ClientTls tls, StreamWorkload w, int warmup, int seconds)
             throws IOException {
-        return this == C ? CStreamLoad.run(server, tls, conns, size, depth, warmup, seconds)
-                : StreamLoad.run(server, tls, conns, size, depth, warmup, seconds);
+        return this == C ? CStreamLoad.run(server, tls, w.conns(), w.size(), w.depth(), warmup, seconds)
+                : StreamLoad.run(server, tls, w.conns(), w.size(), w.depth(), warmup, seconds);
     }
 }

@@ -48,28 +48,26 @@ final class TogetherRun {
                 servers.add(ServerProcess.start(s, Servers.isTls(s) ? tls : null, o));
                 out.put(s, new Report.Row());
             }
-            for (String workload : List.of("small", "large")) {
-                if (!o.workloads.contains(workload)) {
+            for (StreamWorkload w : StreamWorkload.BOTH) {
+                if (!o.workloads.contains(w.name())) {
                     continue;
                 }
                 List<Future<StreamLoad.Run>> runs = new ArrayList<>();
                 for (ServerProcess server : servers) {
                     ClientTls t = Servers.isTls(server.impl) ? tls : null;
-                    runs.add(clients.submit(() -> workload.equals("small")
-                            ? o.streamClient.run(server, t, 50, 64, 16, o.warmup, o.seconds)
-                            : o.streamClient.run(server, t, 10, 64 * 1024, 1, o.warmup, o.seconds)));
+                    runs.add(clients.submit(() -> o.streamClient.run(server, t, w, o.warmup, o.seconds)));
                 }
                 for (int i = 0; i < servers.size(); i++) {
                     StreamLoad.Run r = runs.get(i).get();
                     Report.Row row = out.get(servers.get(i).impl);
-                    if (workload.equals("small")) {
+                    if (w == StreamWorkload.SMALL) {
                         row.small = r;
                     } else {
                         row.large = r;
                     }
                     System.err.printf(Locale.ROOT, "  %s %s: %.0f %s, server cpu %.2f s (%s)%n", servers.get(i).impl,
-                            workload, workload.equals("small") ? r.bytes() / 64.0 / r.seconds() : r.bytes() / 1e6 / r.seconds(),
-                            workload.equals("small") ? "msg/s" : "MB/s", r.serverCpuSeconds(), ProcFs.describe(r.threads()));
+                            w.name(), w.rate(r), w == StreamWorkload.SMALL ? "msg/s" : "MB/s", r.serverCpuSeconds(),
+                            ProcFs.describe(r.threads()));
                 }
             }
         } finally {

@@ -15,7 +15,6 @@ import org.jevent.eventbase.JfrHooks;
  * it); {@link JfrTls} is touched only when it is true.
  */
 final class TlsRecorder {
-
     private TlsRecorder() {
     }
 
